@@ -1,0 +1,114 @@
+"""Supervision policy: every number is a local setting, versioned, never hard-coded in rules.
+
+The defaults below are one county's example; a policy file overrides any of them and its
+``version`` is recorded on every event the policy shaped.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+
+from domain.timeutil import format_duration, parse_duration
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+]
+
+
+class Rung(StrEnum):
+    """The escalation ladder, mildest first (问责阶梯)."""
+
+    REMINDER = "reminder"  # 提醒
+    REMINDER_TALK = "reminder_talk"  # 提醒谈话
+    SUPERVISION_NOTICE = "supervision_notice"  # 发函督办/通报
+    ADMONISHMENT_TALK = "admonishment_talk"  # 诫勉谈话
+    PERSONNEL_ADJUSTMENT = "personnel_adjustment"  # 组织调整
+
+
+class Recipient(StrEnum):
+    RESPONSIBLE = "responsible"  # 措施责任人
+    LEADERS = "leaders"  # 包联领导
+    SUPERVISORS = "supervisors"  # 组织部督导员
+
+
+class Label(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    zh: str
+    en: str
+
+
+class EscalationStep(BaseModel):
+    rung: Rung
+    after: Duration  # measured from the moment the measure fell overdue
+    notify: list[Recipient] = Field(default_factory=lambda: [Recipient.RESPONSIBLE, Recipient.LEADERS])
+
+
+class AcceptancePolicy(BaseModel):
+    pass_score: float = Field(default=70.0, ge=0, le=100)
+    # A case fails outright when the unsatisfied share of the public survey is above this.
+    max_unsatisfied_share: float = Field(default=0.5, ge=0, le=1)
+
+
+DEFAULT_CATEGORIES: dict[str, Label] = {
+    "weak_leadership": Label(zh="班子软弱涣散、凝聚力不强", en="weak, divided leadership team"),
+    "secretary_unfit": Label(zh="书记不胜任、长期缺职", en="secretary unfit or post vacant"),
+    "organization_life": Label(zh="组织生活不正常、制度不落实", en="irregular organizational life"),
+    "collective_economy": Label(zh="集体经济薄弱、发展思路不清", en="weak collective economy"),
+    "governance": Label(zh="基层治理问题突出、矛盾纠纷集中", en="governance problems, disputes"),
+    "mass_discontent": Label(zh="服务群众意识差、群众反映强烈", en="poor service, strong public complaints"),
+    "discipline": Label(zh="违纪违法问题、村务不公开", en="discipline problems, opaque village affairs"),
+    "other": Label(zh="其他问题", en="other"),
+}
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(default="default-2026.1", min_length=1)
+    problem_categories: dict[str, Label] = Field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
+    # A deadline given as a date falls due at this Beijing time on that date.
+    deadline_time_of_day: time = time(18, 0)
+    # Reminders before each measure deadline (提前提醒).
+    reminder_leads: list[Duration] = Field(default_factory=lambda: [timedelta(days=7), timedelta(days=1)])
+    # After the overdue notice, these rungs fire once each, in order (逾期升级).
+    escalation_ladder: list[EscalationStep] = Field(
+        default_factory=lambda: [
+            EscalationStep(rung=Rung.REMINDER_TALK, after=timedelta(days=7)),
+            EscalationStep(
+                rung=Rung.SUPERVISION_NOTICE,
+                after=timedelta(days=21),
+                notify=[Recipient.RESPONSIBLE, Recipient.LEADERS, Recipient.SUPERVISORS],
+            ),
+        ]
+    )
+    acceptance: AcceptancePolicy = Field(default_factory=AcceptancePolicy)
+    # A failed acceptance reopens every measure with this much time to rework (整改不达标，限期重新整改).
+    rework_period: Duration = timedelta(days=90)
+    # Consolidation / observation period after a passed acceptance (巩固期).
+    consolidation_period: Duration = timedelta(days=365)
+    # Supervisors to notify of escalations and of the end of a consolidation period.
+    supervisors: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Policy:
+        if any(lead <= timedelta(0) for lead in self.reminder_leads):
+            raise ValueError("reminder_leads must be positive durations")
+        afters = [step.after for step in self.escalation_ladder]
+        if afters != sorted(afters):
+            raise ValueError("escalation_ladder steps must be in increasing order of 'after'")
+        rungs = [step.rung for step in self.escalation_ladder]
+        if len(set(rungs)) != len(rungs):
+            raise ValueError("each rung may appear once in escalation_ladder")
+        if not self.problem_categories:
+            raise ValueError("problem_categories must not be empty")
+        return self
+
+    def sorted_leads(self) -> list[timedelta]:
+        """Reminder leads, longest first."""
+        return sorted(set(self.reminder_leads), reverse=True)

@@ -1,0 +1,46 @@
+"""Pure time helpers. China has one zone and no daylight saving: a fixed +08:00 offset."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_duration(value: object) -> object:
+    """Accept ``"7d"``, ``"12h"``, ``"30m"`` besides what pydantic takes for a timedelta."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    return value
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400}d"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 60}m"
+
+
+def require_aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("datetime must carry a UTC offset")
+    return value.astimezone(timezone.utc)
+
+
+def deadline_instant(value: date | datetime, end_of_day: time) -> datetime:
+    """A date deadline falls due at ``end_of_day`` Beijing time on that date; a datetime as given."""
+    if isinstance(value, datetime):
+        return require_aware(value)
+    return datetime.combine(value, end_of_day, tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
+def local(value: datetime) -> datetime:
+    return value.astimezone(SHANGHAI)

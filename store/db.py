@@ -1,0 +1,82 @@
+"""Engines for the audit database: a SQLite file by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import String, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import create_engine
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A UTC instant stored as fixed-width ISO-8601 text.
+
+    Text, not a native timestamp: SQLite would silently drop the offset, and the hash chain
+    needs the exact stored characters. Naive datetimes are refused rather than guessed at.
+    """
+
+    impl = String(27)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} refused: store UTC instants only")
+        return format_utc(value)
+
+    def process_result_value(self, value: str | None, dialect: object) -> datetime | None:
+        return None if value is None else parse_utc(value)
+
+
+def format_utc(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime(_FORMAT)
+
+
+def parse_utc(value: str) -> datetime:
+    return datetime.strptime(value, _FORMAT).replace(tzinfo=timezone.utc)
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("PDCA_HOME") or Path.home() / ".pdca").expanduser()
+
+
+def default_database_url() -> str:
+    return os.environ.get("PDCA_DATABASE_URL") or f"sqlite:///{default_data_dir() / 'audit.db'}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or default_database_url()
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # The stdlib driver does not BEGIN before SELECTs; take over transaction control so that
+    # every transaction is BEGIN IMMEDIATE: "read the chain head, then insert" is then atomic.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,223 @@
+"""The audit event log: append-only, optimistic per-stream versions, one global hash chain.
+
+Every row's ``hash`` is SHA-256 over the previous row's hash and the exact text stored in the
+row's columns, so editing, deleting or reordering any stored row breaks verification at that row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import func, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from store.db import format_utc
+from store.models import AuditEvent
+
+GENESIS_HASH = "0" * 64
+# Any constant will do; it names "the audit_event append lock" for pg_advisory_xact_lock.
+_PG_APPEND_LOCK = 0x5044_4341
+
+
+class ConcurrencyError(Exception):
+    """The stream moved on since the caller read it: the append was refused."""
+
+
+class IdempotencyConflict(Exception):
+    """An event id was reused for different content."""
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    event_id: str
+    event_type: str
+    actor: str
+    payload: str  # exact JSON text: hashed and stored byte for byte
+    policy_version: str | None = None
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    stream_id: str
+    version: int
+    positions: list[int]
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    checked: int
+    head_position: int
+    head_hash: str
+    bad_position: int | None = None
+    reason: str | None = None
+
+
+# Called inside the append transaction with the stream's full event list, so projections
+# commit (or roll back) together with the events they reflect.
+Projector = Callable[[Session, str, Sequence[AuditEvent]], None]
+
+
+def row_digest(prev_hash: str, row: AuditEvent) -> str:
+    fields = [
+        row.position,
+        row.event_id,
+        row.stream_id,
+        row.version,
+        row.event_type,
+        row.actor,
+        row.policy_version,
+        format_utc(row.recorded_at),
+        row.payload,
+    ]
+    material = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + "\n" + material).encode("utf-8")).hexdigest()
+
+
+class AuditLog:
+    def __init__(self, engine: Engine, projectors: Sequence[Projector] = ()) -> None:
+        self.engine = engine
+        self.projectors = list(projectors)
+        self._postgres = engine.dialect.name == "postgresql"
+
+    def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        now: datetime | None = None,
+    ) -> AppendResult:
+        """Append ``events`` after ``expected_version``; a retried append is stored once."""
+        if not events:
+            raise ValueError("nothing to append")
+        recorded_at = now or datetime.now(timezone.utc)
+        with Session(self.engine) as session, session.begin():
+            if self._postgres:
+                # Serialize appends: the chain head must be read and extended atomically, and
+                # positions must commit in order so readers tailing by position miss nothing.
+                session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_PG_APPEND_LOCK))
+            existing = self._existing(session, [e.event_id for e in events])
+            if existing:
+                return self._duplicate(stream_id, expected_version, events, existing)
+            current = session.exec(
+                select(func.coalesce(func.max(AuditEvent.version), 0)).where(AuditEvent.stream_id == stream_id)
+            ).one()
+            if current != expected_version:
+                raise ConcurrencyError(
+                    f"stream {stream_id} is at version {current}, the append expected {expected_version}"
+                )
+            head = session.exec(select(AuditEvent).order_by(col(AuditEvent.position).desc()).limit(1)).first()
+            prev_hash, position = (head.hash, head.position) if head else (GENESIS_HASH, 0)
+            positions = []
+            for offset, new in enumerate(events, start=1):
+                row = AuditEvent(
+                    position=position + offset,
+                    event_id=new.event_id,
+                    stream_id=stream_id,
+                    version=expected_version + offset,
+                    event_type=new.event_type,
+                    actor=new.actor,
+                    policy_version=new.policy_version,
+                    recorded_at=recorded_at,
+                    payload=new.payload,
+                    prev_hash=prev_hash,
+                    hash="",
+                )
+                row.hash = row_digest(prev_hash, row)
+                prev_hash = row.hash
+                session.add(row)
+                positions.append(row.position)
+            session.flush()
+            if self.projectors:
+                stream = self._stream(session, stream_id)
+                for project in self.projectors:
+                    project(session, stream_id, stream)
+        return AppendResult(stream_id, expected_version + len(events), positions, duplicate=False)
+
+    @staticmethod
+    def _existing(session: Session, event_ids: list[str]) -> dict[str, AuditEvent]:
+        rows = session.exec(select(AuditEvent).where(col(AuditEvent.event_id).in_(event_ids))).all()
+        return {row.event_id: row for row in rows}
+
+    @staticmethod
+    def _duplicate(
+        stream_id: str, expected_version: int, events: Sequence[NewEvent], existing: dict[str, AuditEvent]
+    ) -> AppendResult:
+        positions = []
+        for offset, new in enumerate(events, start=1):
+            row = existing.get(new.event_id)
+            same = (
+                row is not None
+                and row.stream_id == stream_id
+                and row.version == expected_version + offset
+                and row.event_type == new.event_type
+                and row.payload == new.payload
+            )
+            if not same:
+                raise IdempotencyConflict(f"event id {new.event_id} was already used for different content")
+            assert row is not None
+            positions.append(row.position)
+        return AppendResult(stream_id, expected_version + len(events), positions, duplicate=True)
+
+    @staticmethod
+    def _stream(session: Session, stream_id: str) -> list[AuditEvent]:
+        query = select(AuditEvent).where(AuditEvent.stream_id == stream_id).order_by(col(AuditEvent.version))
+        return list(session.exec(query).all())
+
+    def read_stream(self, stream_id: str) -> list[AuditEvent]:
+        with Session(self.engine) as session:
+            return self._stream(session, stream_id)
+
+    def stream_ids(self) -> list[str]:
+        with Session(self.engine) as session:
+            query = select(AuditEvent.stream_id).group_by(AuditEvent.stream_id).order_by(func.min(AuditEvent.position))
+            return list(session.exec(query).all())
+
+    def read_all(self, after_position: int = 0, limit: int = 1000) -> list[AuditEvent]:
+        with Session(self.engine) as session:
+            query = (
+                select(AuditEvent)
+                .where(AuditEvent.position > after_position)
+                .order_by(col(AuditEvent.position))
+                .limit(limit)
+            )
+            return list(session.exec(query).all())
+
+    def verify(self, batch: int = 1000) -> VerifyReport:
+        """Walk the whole chain; report the first row whose stored bytes do not hash to its link."""
+        prev_hash, expected_position, checked = GENESIS_HASH, 1, 0
+        after = 0
+        while True:
+            rows = self.read_all(after, batch)
+            if not rows:
+                break
+            for row in rows:
+                problem = None
+                if row.position != expected_position:
+                    problem = f"position {expected_position} is missing (next row is {row.position})"
+                elif row.prev_hash != prev_hash:
+                    problem = "prev_hash does not match the previous row's hash"
+                elif row_digest(prev_hash, row) != row.hash:
+                    problem = "stored content does not match its hash"
+                if problem:
+                    return VerifyReport(False, checked, expected_position - 1, prev_hash, row.position, problem)
+                prev_hash, expected_position, checked = row.hash, row.position + 1, checked + 1
+            after = rows[-1].position
+        return VerifyReport(True, checked, expected_position - 1, prev_hash)
+
+    def rebuild_projections(self, reset: Callable[[Session], None]) -> int:
+        """Drop every projection row and re-derive it from the log, stream by stream."""
+        streams = self.stream_ids()
+        with Session(self.engine) as session, session.begin():
+            reset(session)
+            for stream_id in streams:
+                stream = self._stream(session, stream_id)
+                for project in self.projectors:
+                    project(session, stream_id, stream)
+        return len(streams)

@@ -1,0 +1,85 @@
+"""Tables. ``audit_event`` is the record; everything else is a projection rebuilt from it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.db import UTCDateTime
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("stream_id", "version", name="uq_audit_event_stream_version"),)
+
+    position: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    event_id: str = Field(max_length=64, unique=True)
+    stream_id: str = Field(max_length=128, index=True)
+    version: int
+    event_type: str = Field(max_length=64)
+    actor: str = Field(max_length=128)
+    policy_version: str | None = Field(default=None, max_length=64)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class CaseSummary(SQLModel, table=True):
+    __tablename__ = "case_summary"
+
+    case_id: str = Field(primary_key=True, max_length=128)
+    kind: str = Field(max_length=32)
+    org_code: str = Field(max_length=64, index=True)
+    org_name: str
+    region: str = Field(max_length=128, index=True)
+    year: int
+    stage: str = Field(max_length=32, index=True)
+    cycle: int
+    plan_status: str = Field(max_length=32)
+    plan_round: int
+    plan_returns: int
+    measures_total: int
+    measures_done: int
+    overdue_measures: int
+    escalations: int
+    overdue: bool = Field(index=True)
+    next_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consolidation_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=32)
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_event_at: datetime = Field(sa_type=UTCDateTime)
+    version: int
+    position: int
+    policy_version: str | None = Field(default=None, max_length=64)
+
+
+class MeasureLedger(SQLModel, table=True):
+    __tablename__ = "measure_ledger"
+
+    case_id: str = Field(primary_key=True, max_length=128)
+    measure_id: str = Field(primary_key=True, max_length=64)
+    cycle: int
+    description: str
+    problems: str  # comma-separated problem ids
+    responsible: str = Field(max_length=128, index=True)
+    deadline: datetime = Field(sa_type=UTCDateTime)
+    done: bool
+    overdue: bool
+    progress_reports: int
+    reminders: str  # comma-separated leads already sent
+    escalations: str  # comma-separated rungs already fired
+    completed_by: str | None = Field(default=None, max_length=128)
+
+
+class ProblemLedger(SQLModel, table=True):
+    __tablename__ = "problem_ledger"
+
+    case_id: str = Field(primary_key=True, max_length=128)
+    problem_id: str = Field(primary_key=True, max_length=16)
+    cycle: int
+    category: str = Field(max_length=64)
+    description: str

@@ -1,0 +1,92 @@
+"""Projections: ledgers and case summaries, derived from the log with the domain's own ``evolve``.
+
+There is one way to compute a case's state — fold its events — so the ledgers can never
+disagree with the workflow or with a rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, delete
+
+from domain.rectification import EVENT_ADAPTER, KIND, CaseState, fold
+from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger
+
+PROJECTION_TABLES = (CaseSummary, MeasureLedger, ProblemLedger)
+
+
+def state_from_rows(rows: Sequence[AuditEvent]) -> CaseState:
+    return fold([EVENT_ADAPTER.validate_json(row.payload) for row in rows])
+
+
+def project_rectification(session: Session, stream_id: str, rows: Sequence[AuditEvent]) -> None:
+    if not rows or not stream_id.startswith("rect-"):
+        return
+    state = state_from_rows(rows)
+    last = rows[-1]
+    for table in (MeasureLedger, ProblemLedger):
+        session.exec(delete(table).where(table.case_id == stream_id))  # type: ignore[attr-defined]
+    summary = session.get(CaseSummary, stream_id) or CaseSummary(case_id=stream_id)
+    for key, value in summary_fields(state).items():
+        setattr(summary, key, value)
+    summary.kind = KIND
+    summary.last_event_at = last.recorded_at
+    summary.position = last.position
+    session.add(summary)
+    for p in state.problems:
+        session.add(
+            ProblemLedger(case_id=stream_id, problem_id=p.id, cycle=p.cycle, category=p.category, description=p.description)
+        )
+    for m in state.measures:
+        session.add(
+            MeasureLedger(
+                case_id=stream_id,
+                measure_id=m.id,
+                cycle=state.cycle,
+                description=m.description,
+                problems=",".join(m.problems),
+                responsible=m.responsible,
+                deadline=m.deadline,
+                done=m.done,
+                overdue=m.overdue and not m.done,
+                progress_reports=m.progress_reports,
+                reminders=",".join(m.reminded),
+                escalations=",".join(m.escalated),
+                completed_by=m.completed_by,
+            )
+        )
+
+
+def summary_fields(state: CaseState) -> dict[str, object]:
+    return {
+        "org_code": state.org_code,
+        "org_name": state.org_name,
+        "region": state.region,
+        "year": state.year,
+        "stage": state.stage.value,
+        "cycle": state.cycle,
+        "plan_status": state.plan_status.value,
+        "plan_round": state.plan_round,
+        "plan_returns": state.plan_returns,
+        "measures_total": len(state.measures),
+        "measures_done": sum(m.done for m in state.measures),
+        "overdue_measures": sum(m.overdue and not m.done for m in state.measures),
+        "escalations": sum(len(m.escalated) for m in state.measures),
+        "overdue": state.overdue,
+        "next_due": state.next_deadline(),
+        "consolidation_until": state.consolidation_until,
+        "outcome": state.outcome.value if state.outcome else None,
+        "opened_at": state.opened_at,
+        "closed_at": state.closed_at,
+        "version": state.version,
+        "policy_version": state.policy_version,
+    }
+
+
+def reset_projections(session: Session) -> None:
+    for table in PROJECTION_TABLES:
+        session.exec(delete(table))  # type: ignore[call-overload]
+
+
+PROJECTORS = (project_rectification,)
