@@ -1,0 +1,1 @@
+"""The ``pdca`` command line: what supervisors type, and what they read back."""

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from cli.binaries import find_binary
+from workflows.search_attributes import register
+from worker import build_worker, open_audit_log
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    path = find_binary("temporal-test-server")
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=path
+    )
+    await register(env.client)
+    yield env
+    await env.shutdown()
+
+
+class RecordingChannel:
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    def send(self, recipient: str, message: str, *, key: str, case_id: str, event_type: str) -> None:
+        self.sent.append({"recipient": recipient, "message": message, "key": key, "event_type": event_type})
+
+
+@pytest.fixture
+def audit_log(tmp_path: Path):
+    return open_audit_log(f"sqlite:///{tmp_path / 'audit.db'}")
+
+
+@pytest.fixture
+def channel() -> RecordingChannel:
+    return RecordingChannel()
+
+
+@pytest_asyncio.fixture
+async def worker_queue(time_env: WorkflowEnvironment, audit_log, channel) -> AsyncIterator[str]:
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    client: Client = time_env.client
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with build_worker(client, audit_log, queue, channel=channel, executor=executor):
+            yield queue

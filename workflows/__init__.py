@@ -1,0 +1,1 @@
+"""Temporal workflows: orchestration only. Rules live in ``domain``; I/O in ``activities``."""

@@ -1,0 +1,237 @@
+"""One Temporal workflow per rectification case. It orchestrates; the domain decides.
+
+- Every human step arrives as the ``command`` Update. Its validator runs the domain's ``decide``,
+  so a command the rules refuse is rejected before anything enters history. The handler decides
+  again under a lock, appends the events through an activity and acknowledges only after that.
+- The run loop sleeps until the domain's ``next_wakeup`` (or until a command changes the state),
+  then feeds a ``Tick`` to the decider: reminders, overdue notices and escalations are events too.
+- Time comes from ``workflow.now()``; event ids from ``workflow.uuid4()`` (replay-safe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel, Field
+
+    from activities.audit import AppendRequest, AuditActivities, EventRecord
+    from activities.notify import Notice, NotifyActivities
+    from domain.errors import DomainError
+    from domain.policy import Policy
+    from domain.rectification import (
+        EVENT_ADAPTER,
+        INITIAL_STATE,
+        NOTICE_EVENTS,
+        CaseState,
+        Command,
+        Event,
+        OpenCase,
+        Stage,
+        Tick,
+        decide,
+        evolve,
+        next_wakeup,
+    )
+    from workflows.search_attributes import case_search_attributes
+
+WORKFLOW_NAME = "RectificationCase"
+UPDATE_NAME = "command"
+# Remembered request ids: enough for a retried CLI command to be recognised across continue-as-new.
+MAX_REMEMBERED_REQUESTS = 500
+
+_APPEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["ConcurrencyError", "IdempotencyConflict"],
+)
+_NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5)
+
+
+class CommandRequest(BaseModel):
+    request_id: str = Field(min_length=1)  # supplied by the CLI: a retried command is applied once
+    command: Command
+
+
+class CommandResult(BaseModel):
+    request_id: str
+    case_id: str
+    version: int
+    stage: Stage
+    events: list[str]
+    duplicate: bool = False
+
+
+class CaseInput(BaseModel):
+    case_id: str
+    policy: Policy
+    open: OpenCase | None = None  # the first run opens the case
+    state: CaseState | None = None  # carried over by continue-as-new
+    processed: dict[str, CommandResult] = Field(default_factory=dict)
+
+
+class CaseOutcome(BaseModel):
+    case_id: str
+    stage: Stage
+    version: int
+    outcome: str | None
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class RectificationWorkflow:
+    @workflow.init
+    def __init__(self, input: CaseInput) -> None:
+        # Handlers may run before run() starts: everything they touch is set up here.
+        self.case_id = input.case_id
+        self.policy = input.policy
+        self.processed: dict[str, CommandResult] = dict(input.processed)
+        self.state: CaseState = input.state or INITIAL_STATE
+        self.lock = asyncio.Lock()
+        self.changes = 0
+        self.persisted = input.open is None
+        self.opening: list[Event] = []
+        if input.open is not None:
+            # Decide the opening now so validators see an open case; run() makes it durable first.
+            self.opening = decide(INITIAL_STATE, input.open, workflow.now(), self.policy)
+            for event in self.opening:
+                self.state = evolve(self.state, event)
+
+    @workflow.run
+    async def run(self, input: CaseInput) -> CaseOutcome:
+        if not self.persisted:
+            async with self.lock:
+                await self._persist(self.opening, expected_version=0)
+                self.persisted = True
+        self._publish_search_attributes()
+        while self.state.stage != Stage.CLOSED:
+            await self._sleep_until_due_or_changed()
+            async with self.lock:
+                await self._apply(Tick())
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    CaseInput(
+                        case_id=self.case_id,
+                        policy=self.policy,
+                        state=self.state,
+                        processed=dict(list(self.processed.items())[-MAX_REMEMBERED_REQUESTS:]),
+                    )
+                )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CaseOutcome(
+            case_id=self.case_id,
+            stage=self.state.stage,
+            version=self.state.version,
+            outcome=self.state.outcome.value if self.state.outcome else None,
+        )
+
+    async def _sleep_until_due_or_changed(self) -> None:
+        seen = self.changes
+        wake = next_wakeup(self.state, self.policy)
+        if wake is not None and wake <= workflow.now():
+            return
+        timeout = (wake - workflow.now()).total_seconds() if wake is not None else None
+        try:
+            await workflow.wait_condition(
+                lambda: self.changes != seen or workflow.info().is_continue_as_new_suggested(),
+                timeout=timeout,
+                timeout_summary="next reminder/deadline/escalation",
+            )
+        except asyncio.TimeoutError:
+            pass
+
+    # ------------------------------------------------------------------ commands
+
+    @workflow.update(name=UPDATE_NAME)
+    async def command(self, request: CommandRequest) -> CommandResult:
+        await workflow.wait_condition(lambda: self.persisted)
+        async with self.lock:
+            if request.request_id in self.processed:
+                return self.processed[request.request_id].model_copy(update={"duplicate": True})
+            try:
+                events = await self._apply(request.command)
+            except DomainError as error:
+                # State moved between validation and handling: fail this update, not the workflow.
+                raise ApplicationError(error.message, type=error.code, non_retryable=True) from error
+            result = CommandResult(
+                request_id=request.request_id,
+                case_id=self.case_id,
+                version=self.state.version,
+                stage=self.state.stage,
+                events=[e.type for e in events],
+            )
+            self.processed[request.request_id] = result
+            return result
+
+    @command.validator
+    def _validate(self, request: CommandRequest) -> None:
+        if request.request_id in self.processed:
+            return  # a retry: the handler answers with the first result
+        if isinstance(request.command, Tick):
+            raise ApplicationError("Tick is issued by the workflow's own timers", type="invalid_command")
+        try:
+            decide(self.state, request.command, workflow.now(), self.policy)
+        except DomainError as error:
+            raise ApplicationError(error.message, type=error.code, non_retryable=True) from error
+
+    @workflow.query(name="state")
+    def current_state(self) -> CaseState:
+        return self.state
+
+    @workflow.query(name="policy")
+    def current_policy(self) -> Policy:
+        return self.policy
+
+    # ------------------------------------------------------------------ internals
+
+    async def _apply(self, command: Command) -> list[Event]:
+        events = decide(self.state, command, workflow.now(), self.policy)
+        if events:
+            await self._persist(events, expected_version=self.state.version)
+            for event in events:
+                self.state = evolve(self.state, event)
+            self.changes += 1
+            self._publish_search_attributes()
+        return events
+
+    async def _persist(self, events: list[Event], expected_version: int) -> None:
+        records = [
+            EventRecord(
+                event_id=str(workflow.uuid4()),
+                event_type=event.type,
+                actor=event.actor,
+                policy_version=event.policy_version,
+                payload=EVENT_ADAPTER.dump_json(event).decode(),
+            )
+            for event in events
+        ]
+        await workflow.execute_activity_method(
+            AuditActivities.append_events,
+            AppendRequest(case_id=self.case_id, expected_version=expected_version, events=records),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_APPEND_RETRY,
+        )
+        for record in records:
+            if record.event_type in NOTICE_EVENTS:
+                await self._notify(record)
+
+    async def _notify(self, record: EventRecord) -> None:
+        notice = Notice(event_id=record.event_id, case_id=self.case_id, org_name=self.state.org_name, payload=record.payload)
+        try:
+            await workflow.execute_activity_method(
+                NotifyActivities.send_notice,
+                notice,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=_NOTICE_RETRY,
+            )
+        except ActivityError:
+            # A failing channel never blocks or fails a case; the event itself is already audited.
+            workflow.logger.warning("notice delivery failed", extra={"case_id": self.case_id, "event_type": record.event_type})
+
+    def _publish_search_attributes(self) -> None:
+        workflow.upsert_search_attributes(case_search_attributes(self.state))
