@@ -64,6 +64,12 @@ _LABELS: dict[str, tuple[str, str]] = {
     "event.ReminderSent": ("到期提醒", "deadline reminder"),
     "event.MeasureOverdue": ("逾期通知", "overdue notice"),
     "event.EscalationRaised": ("逾期升级", "escalation"),
+    # refusals (domain error codes)
+    "error.invalid_command": ("输入有误", "invalid input"),
+    "error.not_allowed_in_stage": ("当前阶段不允许此操作", "not allowed now"),
+    "error.permission_denied": ("无权操作", "permission denied"),
+    "error.separation_of_duties": ("违反职责分离", "separation of duties"),
+    "error.domain_error": ("操作被拒绝", "refused"),
     # words used in tables and messages
     "word.case": ("案件", "case"),
     "word.org": ("党组织", "organization"),

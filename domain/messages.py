@@ -14,7 +14,9 @@ def human_duration(code: str, lang: Lang = "zh") -> str:
     """"7d" -> "7天" / "7 days" (codes as written by ``format_duration``)."""
     number, unit = code[:-1], code[-1:]
     zh, en = _UNITS.get(unit, (unit, unit))
-    return f"{number}{zh}" if lang == "zh" else f"{number} {en}"
+    if lang == "zh":
+        return f"{number}{zh}"
+    return f"{number} {en[:-1] if number == '1' else en}"
 
 
 def _when(value) -> str:  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal, Union
 
-from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from domain.actors import SYSTEM_ACTOR, Actor, Role
 from domain.errors import (
@@ -80,23 +80,30 @@ def case_id_for(org_code: str, year: int) -> str:
 # --------------------------------------------------------------------------- inputs
 
 
-class Basis(BaseModel):
+class _Input(BaseModel):
+    """What people type: unknown keys are refused so a misspelt field is reported, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Basis(_Input):
     kind: BasisKind
     detail: str = Field(min_length=1)  # e.g. "2025年度综合考评倒排第3名" or a direct criterion
     rank: int | None = Field(default=None, ge=1)
 
 
-class ProblemInput(BaseModel):
+class ProblemInput(_Input):
     category: str = Field(min_length=1)
     description: str = Field(min_length=1)
 
 
 class Problem(ProblemInput):
+    model_config = ConfigDict(extra="ignore")
     id: str
     cycle: int = 1  # the PDCA cycle in which it was found; each cycle's plan must address its own
 
 
-class MeasureInput(BaseModel):
+class MeasureInput(_Input):
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = Field(min_length=1)
     problems: list[str] = Field(min_length=1)
@@ -114,7 +121,7 @@ class MeasureInput(BaseModel):
 # --------------------------------------------------------------------------- commands
 
 
-class _Command(BaseModel):
+class _Command(_Input):
     actor: Actor
 
 

@@ -80,6 +80,20 @@ def row_digest(prev_hash: str, row: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + "\n" + material).encode("utf-8")).hexdigest()
 
 
+def _check_lengths(stream_id: str, events: Sequence[NewEvent]) -> None:
+    """Refuse what PostgreSQL would refuse, on SQLite too (it ignores VARCHAR lengths)."""
+    columns = AuditEvent.__table__.columns  # type: ignore[attr-defined]
+    values = [("stream_id", stream_id)]
+    for new in events:
+        values += [("event_id", new.event_id), ("event_type", new.event_type), ("actor", new.actor)]
+        if new.policy_version is not None:
+            values.append(("policy_version", new.policy_version))
+    for column, value in values:
+        limit = columns[column].type.length
+        if len(value) > limit:
+            raise ValueError(f"{column} longer than {limit} characters: {value[:40]}…")
+
+
 class AuditLog:
     def __init__(self, engine: Engine, projectors: Sequence[Projector] = ()) -> None:
         self.engine = engine
@@ -96,12 +110,10 @@ class AuditLog:
         """Append ``events`` after ``expected_version``; a retried append is stored once."""
         if not events:
             raise ValueError("nothing to append")
+        _check_lengths(stream_id, events)
         recorded_at = now or datetime.now(timezone.utc)
         with Session(self.engine) as session, session.begin():
-            if self._postgres:
-                # Serialize appends: the chain head must be read and extended atomically, and
-                # positions must commit in order so readers tailing by position miss nothing.
-                session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_PG_APPEND_LOCK))
+            self._lock(session)
             existing = self._existing(session, [e.event_id for e in events])
             if existing:
                 return self._duplicate(stream_id, expected_version, events, existing)
@@ -140,6 +152,15 @@ class AuditLog:
                     project(session, stream_id, stream)
         return AppendResult(stream_id, expected_version + len(events), positions, duplicate=False)
 
+    def _lock(self, session: Session) -> None:
+        """Serialize writers. SQLite: every transaction is BEGIN IMMEDIATE already (store.db).
+
+        PostgreSQL: the chain head must be read and extended atomically, and positions must
+        commit in order so that readers tailing by position never skip a late-committing row.
+        """
+        if self._postgres:
+            session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_PG_APPEND_LOCK))
+
     @staticmethod
     def _existing(session: Session, event_ids: list[str]) -> dict[str, AuditEvent]:
         rows = session.exec(select(AuditEvent).where(col(AuditEvent.event_id).in_(event_ids))).all()
@@ -157,6 +178,8 @@ class AuditLog:
                 and row.stream_id == stream_id
                 and row.version == expected_version + offset
                 and row.event_type == new.event_type
+                and row.actor == new.actor
+                and row.policy_version == new.policy_version
                 and row.payload == new.payload
             )
             if not same:
@@ -213,8 +236,11 @@ class AuditLog:
 
     def rebuild_projections(self, reset: Callable[[Session], None]) -> int:
         """Drop every projection row and re-derive it from the log, stream by stream."""
-        streams = self.stream_ids()
         with Session(self.engine) as session, session.begin():
+            # Under the append lock, so a stream first appended meanwhile is not reset and missed.
+            self._lock(session)
+            query = select(AuditEvent.stream_id).group_by(AuditEvent.stream_id).order_by(func.min(AuditEvent.position))
+            streams = list(session.exec(query).all())
             reset(session)
             for stream_id in streams:
                 stream = self._stream(session, stream_id)

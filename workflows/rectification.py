@@ -95,14 +95,20 @@ class RectificationWorkflow:
         self.changes = 0
         self.persisted = input.open is None
         self.opening: list[Event] = []
+        self.refused: DomainError | None = None
         if input.open is not None:
             # Decide the opening now so validators see an open case; run() makes it durable first.
-            self.opening = decide(INITIAL_STATE, input.open, workflow.now(), self.policy)
+            try:
+                self.opening = decide(INITIAL_STATE, input.open, workflow.now(), self.policy)
+            except DomainError as error:  # the CLI checks first; a raw client may not have
+                self.refused = error
             for event in self.opening:
                 self.state = evolve(self.state, event)
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseOutcome:
+        if self.refused is not None:
+            raise ApplicationError(self.refused.message, type=self.refused.code, non_retryable=True)
         if not self.persisted:
             async with self.lock:
                 await self._persist(self.opening, expected_version=0)
@@ -149,7 +155,7 @@ class RectificationWorkflow:
 
     @workflow.update(name=UPDATE_NAME)
     async def command(self, request: CommandRequest) -> CommandResult:
-        await workflow.wait_condition(lambda: self.persisted)
+        await workflow.wait_condition(lambda: self.persisted or self.refused is not None)
         async with self.lock:
             if request.request_id in self.processed:
                 return self.processed[request.request_id].model_copy(update={"duplicate": True})

@@ -54,3 +54,22 @@ async def worker_queue(time_env: WorkflowEnvironment, audit_log, channel) -> Asy
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with build_worker(client, audit_log, queue, channel=channel, executor=executor):
             yield queue
+
+
+@pytest_asyncio.fixture
+async def cases(time_env: WorkflowEnvironment, audit_log, worker_queue):
+    """A factory of ``Case`` drivers on the test's worker; open cases are terminated at teardown,
+    so their timers do not keep firing on a task queue nobody polls any more."""
+    from tests.workflow.scenario import Case, unique_org
+
+    made: list[Case] = []
+
+    def make(org_code: str | None = None, queue: str | None = None, log=None) -> Case:
+        case = Case(time_env, log or audit_log, queue or worker_queue, org_code or unique_org())
+        made.append(case)
+        return case
+
+    yield make
+    for case in made:
+        if case.handle is not None and await case.running():
+            await case.handle.terminate("test teardown")

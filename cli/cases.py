@@ -1,0 +1,127 @@
+"""Talking to Temporal on a supervisor's behalf: start a case, send a command, with bounded waits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import datetime, timedelta, timezone
+
+from temporalio.client import (
+    Client,
+    RPCError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCStatusCode
+
+from cli.errors import UNAVAILABLE, CliError
+from domain.errors import DomainError
+from domain.policy import Policy
+from domain.rectification import INITIAL_STATE, CaseState, Command, OpenCase, case_id_for, decide
+from workflows.rectification import CaseInput, CommandRequest, CommandResult, RectificationWorkflow
+from workflows.search_attributes import initial_search_attributes
+from worker import DEFAULT_ADDRESS, connect, task_queue
+
+
+def address() -> str:
+    return os.environ.get("TEMPORAL_ADDRESS", DEFAULT_ADDRESS)
+
+
+async def connect_or_fail(timeout: float = 5.0) -> Client:
+    try:
+        return await asyncio.wait_for(connect(), timeout)
+    except (asyncio.TimeoutError, RuntimeError, RPCError, OSError) as error:
+        raise CliError(
+            f"cannot reach Temporal at {address()} ({type(error).__name__}): is `pdca up` running?", UNAVAILABLE
+        ) from None
+
+
+def _no_worker(case_id: str, timeout: float, request_id: str | None = None) -> CliError:
+    retry = f"; retry with --request-id {request_id} (it is applied at most once)" if request_id else ""
+    return CliError(
+        f"no worker answered for {case_id} within {timeout:g}s: is the worker running (`pdca up`)?{retry}",
+        UNAVAILABLE,
+    )
+
+
+def _rpc_error(error: RPCError, case_id: str, timeout: float, request_id: str | None = None) -> CliError:
+    if error.status == RPCStatusCode.NOT_FOUND:
+        return CliError(f"unknown case {case_id}")
+    if "already completed" in error.message:
+        return CliError(f"case {case_id} is closed (已销号): it accepts no more commands")
+    if error.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+        return _no_worker(case_id, timeout, request_id)
+    if error.status == RPCStatusCode.UNAVAILABLE:
+        return CliError(f"cannot reach Temporal at {address()}: is `pdca up` running?", UNAVAILABLE)
+    return CliError(f"Temporal refused the request for {case_id}: {error.message}", UNAVAILABLE)
+
+
+async def open_case(client: Client, command: OpenCase, policy: Policy, timeout: float) -> CaseState:
+    # The workflow would refuse the same way, but failing here keeps a refused case out of Temporal.
+    try:
+        decide(INITIAL_STATE, command, datetime.now(timezone.utc), policy)
+    except DomainError as error:
+        raise CliError(error.message, code=error.code) from None
+    case_id = case_id_for(command.org_code, command.year)
+    try:
+        handle: WorkflowHandle = await client.start_workflow(
+            RectificationWorkflow.run,
+            CaseInput(case_id=case_id, policy=policy, open=command),
+            id=case_id,
+            task_queue=task_queue(),
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=initial_search_attributes(command.org_code, command.region),
+            rpc_timeout=timedelta(seconds=timeout),
+        )
+    except WorkflowAlreadyStartedError:
+        raise CliError(f"case {case_id} already exists: one rectification case per organization and year") from None
+    except RPCError as error:
+        raise _rpc_error(error, case_id, timeout) from None
+    return await _wait_until_open(handle, case_id, timeout)
+
+
+async def _wait_until_open(handle: WorkflowHandle, case_id: str, timeout: float) -> CaseState:
+    """The case is started; wait (bounded) until a worker has made its opening durable."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise CliError(
+                f"case {case_id} was started but no worker opened it within {timeout:g}s: "
+                "start the worker (`pdca up`); it will open the case when it runs",
+                UNAVAILABLE,
+            )
+        try:
+            state: CaseState = await handle.query(
+                RectificationWorkflow.current_state, rpc_timeout=timedelta(seconds=max(remaining, 1))
+            )
+            return state
+        except RPCError as error:
+            if error.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+                raise _rpc_error(error, case_id, timeout) from None
+        await asyncio.sleep(0.2)
+
+
+async def send(client: Client, case_id: str, command: Command, request_id: str, timeout: float) -> CommandResult:
+    handle = client.get_workflow_handle(case_id)
+    try:
+        result: CommandResult = await handle.execute_update(
+            RectificationWorkflow.command,
+            CommandRequest(request_id=request_id, command=command),
+            id=request_id,
+            rpc_timeout=timedelta(seconds=timeout),
+        )
+        return result
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        if isinstance(cause, ApplicationError):
+            raise CliError(cause.message, code=cause.type) from None
+        raise CliError(f"command refused: {cause}") from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise _no_worker(case_id, timeout, request_id) from None
+    except RPCError as error:
+        raise _rpc_error(error, case_id, timeout, request_id) from None

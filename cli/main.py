@@ -1,0 +1,515 @@
+"""pdca — 整顿软弱涣散党组织 PDCA 闭环管理 / PDCA rectification cycles, from the command line.
+
+Exit codes: 0 done; 1 refused (input, rules, permissions); 2 usage; 3 Temporal or worker unavailable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import Session, col, select
+
+from cli import render
+from cli.errors import CliError
+from cli.files import load_model, read_yaml, validate
+from cli.settings import load_policy, resolve_actor
+from domain.labels import label
+from domain.policy import Policy
+from domain.rectification import (
+    ApprovePlan,
+    CloseCase,
+    CompleteMeasure,
+    OpenCase,
+    Outcome,
+    ProblemInput,
+    RecordAcceptance,
+    RecordFollowUp,
+    ReportProgress,
+    ReturnPlan,
+    Stage,
+    SubmitPlan,
+    SubmitSelfCheck,
+)
+from store.db import default_database_url, make_engine
+from store.eventlog import AuditLog
+from store.migrate import upgrade
+from store.models import CaseSummary
+from store.projections import PROJECTORS, reset_projections, state_from_rows
+
+T = TypeVar("T")
+
+HELP = """整顿软弱涣散党组织 PDCA 闭环管理（书记/组织部督导用）.
+
+Drive rectification cases of weak and lax Party organizations through Plan–Do–Check–Act:
+open a case, submit and approve the plan, report progress, check and accept, consolidate, close.
+Every step is an audited event; reminders and overdue notices fire on their own.
+
+Start everything with `pdca up`; then, in another terminal, run the steps.
+Settings come from the environment: TEMPORAL_ADDRESS, PDCA_HOME, PDCA_DATABASE_URL,
+PDCA_ACTORS, PDCA_ACTOR, PDCA_POLICY, PDCA_LANG.
+"""
+
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+plan_app = typer.Typer(help="整改方案 the rectification plan: submit, approve, return.", no_args_is_help=True)
+audit_app = typer.Typer(help="审计 the audit trail: verify the hash chain, rebuild projections.", no_args_is_help=True)
+policy_app = typer.Typer(help="政策 the policy file: show the effective policy, check a file.", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+app.add_typer(audit_app, name="audit")
+app.add_typer(policy_app, name="policy")
+
+
+class Lang(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+# ----------------------------------------------------------------------------- options
+
+LangOpt = Annotated[Lang, typer.Option("--lang", envvar="PDCA_LANG", help="Labels: zh (中文, default) or en.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON instead of a table.")]
+CaseArg = Annotated[str, typer.Argument(help="Case id, e.g. rect-V001-2026 (printed by `pdca open`).")]
+ActorOpt = Annotated[str | None, typer.Option("--as", help="Acting person's id in the actor directory [env PDCA_ACTOR].")]
+ActorsOpt = Annotated[
+    Path | None, typer.Option("--actors", help="Actor directory YAML [env PDCA_ACTORS; default $PDCA_HOME/actors.yaml].")
+]
+RequestOpt = Annotated[
+    str | None,
+    typer.Option("--request-id", help="Idempotency key: a command retried with the same id is applied once."),
+]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for Temporal and the worker.")]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", envvar="PDCA_DATABASE_URL", help="Audit database URL [default: SQLite under PDCA_HOME].")
+]
+
+
+def run(action: Callable[[], T], lang: Lang | None = None) -> T:
+    """Run a command body; a CliError becomes one line on stderr and its exit code."""
+    try:
+        return action()
+    except CliError as error:
+        zh = (lang or os.environ.get("PDCA_LANG") or "zh") == "zh"
+        reason = f"{label('error.' + error.code, 'zh' if zh else 'en')}{'：' if zh else ': '}" if error.code else ""
+        print(f"{'错误：' if zh else 'error: '}{reason}{error.message}", file=sys.stderr)
+        raise typer.Exit(error.exit_code) from None
+
+
+def run_then_exit(action: Callable[[], None], lang: Lang) -> None:
+    """For commands that opened a Temporal client: exit at once with the command's code.
+
+    The SDK's Rust runtime keeps threads that can abort the interpreter while it finalizes
+    (seen here: "PyGILState_Release ... must be current"), turning a clean refusal into exit 134.
+    Everything is flushed first; nothing else is pending by then.
+    """
+    code = 0
+    try:
+        run(action, lang)
+    except typer.Exit as done:
+        code = done.exit_code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _async(coro: Awaitable[T]) -> T:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def _audit_log(db: str | None) -> AuditLog:
+    return AuditLog(make_engine(db or default_database_url()), PROJECTORS)
+
+
+def _reading(db: str | None, action: Callable[[AuditLog], T]) -> T:
+    url = db or default_database_url()
+    try:
+        return action(_audit_log(url))
+    except (OperationalError, ProgrammingError) as error:
+        raise CliError(f"audit database {url} is not ready ({error.orig}): run `pdca up` or `pdca migrate`") from None
+
+
+# ----------------------------------------------------------------------------- commands that change a case
+
+
+def _send(case_id: str, build: Callable[[Any], Any], actor_id: str | None, actors: Path | None, request_id: str | None, timeout: float, lang: Lang) -> None:
+    from cli.cases import connect_or_fail, send
+
+    def action() -> None:
+        actor = resolve_actor(actor_id, actors)
+        command = build(actor)
+        rid = request_id or uuid.uuid4().hex
+
+        async def go() -> Any:
+            client = await connect_or_fail(min(timeout, 10))
+            return await send(client, case_id, command, rid, timeout)
+
+        result = _async(go())
+        render.command_done(result.events, case_id, result.stage, result.version, result.duplicate, lang.value)
+
+    run_then_exit(action, lang)
+
+
+@app.command("open")
+def open_case(
+    case_file: Annotated[Path, typer.Argument(help="Case YAML: org_code, org_name, region, year, basis, problems, leaders.")],
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    policy_file: Annotated[Path | None, typer.Option("--policy", help="Policy YAML [env PDCA_POLICY; default: built-in].")] = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """立案 Open a rectification case for a designated organization (one per organization and year)."""
+    from cli.cases import connect_or_fail, open_case as start
+
+    def action() -> None:
+        actor = resolve_actor(actor_id, actors)
+        policy = load_policy(policy_file)
+        command = load_model(OpenCase, case_file, {"actor": actor.model_dump()})
+
+        async def go() -> Any:
+            client = await connect_or_fail(min(timeout, 10))
+            return await start(client, command, policy, timeout)
+
+        state = _async(go())
+        render.command_done(["CaseOpened"], state.case_id, state.stage, state.version, False, lang.value)
+
+    run_then_exit(action, lang)
+
+
+@plan_app.command("submit")
+def plan_submit(
+    case_id: CaseArg,
+    plan_file: Annotated[Path, typer.Argument(help="Plan YAML: measures (id, description, problems, responsible, deadline), summary.")],
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    request_id: RequestOpt = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """提交整改方案 Submit (or resubmit after return) the plan: measures, responsible people, deadlines."""
+
+    def build(actor: Any) -> SubmitPlan:
+        return load_model(SubmitPlan, plan_file, {"actor": actor.model_dump()})
+
+    _send(case_id, build, actor_id, actors, request_id, timeout, lang)
+
+
+@plan_app.command("approve")
+def plan_approve(
+    case_id: CaseArg,
+    comment: Annotated[str, typer.Option("--comment", help="Review comments.")] = "",
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    request_id: RequestOpt = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """批准方案 Approve the submitted plan (not by the person who submitted it)."""
+    _send(case_id, lambda actor: ApprovePlan(actor=actor, comments=comment), actor_id, actors, request_id, timeout, lang)
+
+
+@plan_app.command("return")
+def plan_return(
+    case_id: CaseArg,
+    comment: Annotated[str, typer.Option("--comment", help="What must change (required).")],
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    request_id: RequestOpt = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """退回修改 Return the submitted plan for revision with comments."""
+    _send(case_id, lambda actor: ReturnPlan(actor=actor, comments=comment), actor_id, actors, request_id, timeout, lang)
+
+
+EvidenceOpt = Annotated[list[str] | None, typer.Option("--evidence", help="Evidence reference (file, link, archive no.); repeatable.")]
+
+
+@app.command("progress")
+def progress(
+    case_id: CaseArg,
+    measure_id: Annotated[str, typer.Argument(help="Measure id from the plan, e.g. M1.")],
+    note: Annotated[str, typer.Option("--note", help="What was done.")],
+    evidence: EvidenceOpt = None,
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    request_id: RequestOpt = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """报告进展 Report progress on a measure, with evidence."""
+    _send(
+        case_id,
+        lambda actor: ReportProgress(actor=actor, measure_id=measure_id, note=note, evidence=evidence or []),
+        actor_id, actors, request_id, timeout, lang,
+    )
+
+
+@app.command("complete")
+def complete(
+    case_id: CaseArg,
+    measure_id: Annotated[str, typer.Argument(help="Measure id from the plan, e.g. M1.")],
+    note: Annotated[str, typer.Option("--note", help="How the measure was completed.")],
+    evidence: EvidenceOpt = None,
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    request_id: RequestOpt = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """措施完成 Report a measure completed (at least one --evidence)."""
+    _send(
+        case_id,
+        lambda actor: CompleteMeasure(actor=actor, measure_id=measure_id, note=note, evidence=evidence or []),
+        actor_id, actors, request_id, timeout, lang,
+    )
+
+
+@app.command("self-check")
+def self_check(
+    case_id: CaseArg,
+    summary: Annotated[str, typer.Option("--summary", help="Self-check findings (自查报告).")],
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    request_id: RequestOpt = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """提交自查 Submit the self-check once every measure is complete; the case moves to acceptance."""
+    _send(case_id, lambda actor: SubmitSelfCheck(actor=actor, summary=summary), actor_id, actors, request_id, timeout, lang)
+
+
+@app.command("accept")
+def accept(
+    case_id: CaseArg,
+    score: Annotated[float, typer.Option("--score", min=0, max=100, help="Acceptance score, 0–100.")],
+    unsatisfied: Annotated[float, typer.Option("--unsatisfied", min=0, max=1, help="Unsatisfied share of the public survey, 0–1.")],
+    comment: Annotated[str, typer.Option("--comment", help="Acceptance comments.")] = "",
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    request_id: RequestOpt = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """验收 Record the acceptance; the verdict comes from policy (pass score, dissatisfaction veto)."""
+    _send(
+        case_id,
+        lambda actor: RecordAcceptance(actor=actor, score=score, unsatisfied_share=unsatisfied, comments=comment),
+        actor_id, actors, request_id, timeout, lang,
+    )
+
+
+@app.command("review")
+def review(
+    case_id: CaseArg,
+    note: Annotated[str, typer.Option("--note", help="Follow-up review findings.")],
+    relapse: Annotated[bool, typer.Option("--relapse", help="Problems came back: start a new PDCA cycle.")] = False,
+    problems_file: Annotated[
+        Path | None, typer.Option("--problems", help="With --relapse: YAML with `problems:` (category, description).")
+    ] = None,
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    request_id: RequestOpt = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """回头看 Follow-up review during consolidation; --relapse re-opens the cycle with new problems."""
+
+    def build(actor: Any) -> RecordFollowUp:
+        new_problems: list[ProblemInput] = []
+        if problems_file:
+            data, node = read_yaml(problems_file)
+            new_problems = validate(_ProblemsFile, data, node, problems_file).problems
+        return RecordFollowUp(actor=actor, relapsed=relapse, note=note, new_problems=new_problems)
+
+    _send(case_id, build, actor_id, actors, request_id, timeout, lang)
+
+
+class _ProblemsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    problems: list[ProblemInput] = Field(min_length=1)
+
+
+@app.command("close")
+def close(
+    case_id: CaseArg,
+    outcome: Annotated[Outcome, typer.Option("--outcome", help="upgraded (晋位升级) or stable (巩固达标).")],
+    note: Annotated[str, typer.Option("--note", help="Closing note.")] = "",
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    request_id: RequestOpt = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """销号 Close the case after the consolidation period and a follow-up review."""
+    _send(case_id, lambda actor: CloseCase(actor=actor, outcome=outcome, note=note), actor_id, actors, request_id, timeout, lang)
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+@app.command("show")
+def show(case_id: CaseArg, db: DbOpt = None, as_json: JsonOpt = False, lang: LangOpt = Lang.zh) -> None:
+    """查看案件 Show a case: stage, problem ledger, measures with deadlines, acceptance rounds."""
+
+    def action() -> None:
+        rows = _reading(db, lambda log: log.read_stream(case_id))
+        if not rows:
+            raise CliError(f"unknown case {case_id}")
+        state = state_from_rows(rows)
+        if as_json:
+            render.print_json(state.model_dump(mode="json"))
+        else:
+            render.case_detail(state, lang.value)
+
+    run(action, lang)
+
+
+@app.command("list")
+def list_cases(
+    stage: Annotated[Stage | None, typer.Option("--stage", help="Only cases in this stage.")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Only this organization code.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Only this region / township.")] = None,
+    overdue: Annotated[bool | None, typer.Option("--overdue/--not-overdue", help="Only cases with (or without) overdue measures.")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """案件列表 List cases from the case ledger, with filters."""
+
+    def query(log: AuditLog) -> list[CaseSummary]:
+        statement = select(CaseSummary).order_by(col(CaseSummary.case_id))
+        if stage:
+            statement = statement.where(CaseSummary.stage == stage.value)
+        if org:
+            statement = statement.where(CaseSummary.org_code == org)
+        if region:
+            statement = statement.where(CaseSummary.region == region)
+        if overdue is not None:
+            statement = statement.where(CaseSummary.overdue == overdue)
+        with Session(log.engine) as session:
+            return list(session.exec(statement).all())
+
+    def action() -> None:
+        rows = _reading(db, query)
+        if as_json:
+            render.print_json([r.model_dump(mode="json") for r in rows])
+        else:
+            render.case_list(rows, lang.value)
+
+    run(action, lang)
+
+
+@app.command("history")
+def history(case_id: CaseArg, db: DbOpt = None, as_json: JsonOpt = False, lang: LangOpt = Lang.zh) -> None:
+    """全程纪实 The audit trail of a case: every event, who, when."""
+
+    def action() -> None:
+        rows = _reading(db, lambda log: log.read_stream(case_id))
+        if not rows:
+            raise CliError(f"unknown case {case_id}")
+        if as_json:
+            render.print_json(render.history_json(rows))
+        else:
+            render.history(rows, lang.value)
+
+    run(action, lang)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    db: DbOpt = None,
+    digest_file: Annotated[Path | None, typer.Option("--digest-file", help="Also write the head digest here, to anchor it outside the database.")] = None,
+    as_json: JsonOpt = False,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """校验审计链 Walk the hash chain; exit 1 at the first row whose stored bytes do not match."""
+
+    def action() -> None:
+        report = _reading(db, lambda log: log.verify())
+        if digest_file and report.ok:
+            digest_file.write_text(f"{report.head_position} {report.head_hash}\n", encoding="utf-8")
+        if as_json:
+            render.print_json(report.__dict__)
+        else:
+            render.verify_report(report, lang.value)
+        if not report.ok:
+            raise typer.Exit(1)
+
+    run(action, lang)
+
+
+@audit_app.command("rebuild")
+def audit_rebuild(db: DbOpt = None, lang: LangOpt = Lang.zh) -> None:
+    """重建台账 Rebuild every projection (case ledger, measure and problem ledgers) from the log."""
+
+    def action() -> None:
+        count = _reading(db, lambda log: log.rebuild_projections(reset_projections))
+        render.console.print(f"✓ 已重建 {count} 件案件的台账" if lang == Lang.zh else f"✓ rebuilt the ledgers of {count} case(s)")
+
+    run(action, lang)
+
+
+@app.command("migrate")
+def migrate(db: DbOpt = None) -> None:
+    """Create or upgrade the audit database schema (`pdca up` does this too)."""
+    url = db or default_database_url()
+    upgrade(make_engine(url))
+    render.console.print(f"✓ {url}")
+
+
+@policy_app.command("show")
+def policy_show(
+    policy_file: Annotated[Path | None, typer.Option("--policy", help="Policy YAML [env PDCA_POLICY; default: built-in].")] = None,
+) -> None:
+    """Print the effective policy (defaults merged with the file) as JSON."""
+    policy = run(lambda: load_policy(policy_file))
+    render.print_json(policy.model_dump(mode="json"))
+
+
+@policy_app.command("check")
+def policy_check(policy_file: Annotated[Path, typer.Argument(help="Policy YAML to check.")]) -> None:
+    """Check a policy file; report the first bad field with its line."""
+    policy = run(lambda: load_model(Policy, policy_file))
+    render.console.print(f"✓ {policy_file}: policy {policy.version}")
+
+
+# ----------------------------------------------------------------------------- running
+
+
+@app.command("up")
+def up(
+    port: Annotated[int, typer.Option("--port", help="Temporal frontend port.")] = 7233,
+    ui_port: Annotated[int, typer.Option("--ui-port", help="Temporal web UI port.")] = 8233,
+    no_ui: Annotated[bool, typer.Option("--no-ui", help="Do not serve the Temporal web UI.")] = False,
+    metrics_port: Annotated[int, typer.Option("--metrics-port", envvar="PDCA_METRICS_PORT", help="Prometheus /metrics port (0: off).")] = 9464,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="PDCA_HOME", help="Where state lives [default ~/.pdca].")] = None,
+) -> None:
+    """一键启动 Start the embedded stack: Temporal dev server (state kept in DATA_DIR), audit DB, worker, metrics. Ctrl-C stops all."""
+    from cli.up import run_stack
+
+    run(lambda: run_stack(port=port, ui_port=None if no_ui else ui_port, metrics_port=metrics_port, data_dir=data_dir))
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run only the worker, against TEMPORAL_ADDRESS and PDCA_DATABASE_URL (production)."""
+    import worker
+
+    worker.main()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Everything the CLI shows a person: labels in Chinese by default, English with --lang en."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from domain.labels import Lang, enum_label, label
+from domain.messages import human_duration
+from domain.rectification import EVENT_ADAPTER, CaseState
+from domain.timeutil import local
+from store.eventlog import VerifyReport
+from store.models import AuditEvent, CaseSummary
+
+console = Console(highlight=False)
+
+
+def when(value: datetime | None) -> str:
+    return local(value).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def yes_no(value: bool, lang: Lang) -> str:
+    return label("word.yes" if value else "word.no", lang)
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def command_done(event_types: Sequence[str], case_id: str, stage: str, version: int, duplicate: bool, lang: Lang) -> None:
+    names = "、".join(label(f"event.{t}", lang) for t in event_types) if lang == "zh" else ", ".join(label(f"event.{t}", lang) for t in event_types)
+    stage_label = enum_label("stage", stage, lang)
+    if lang == "zh":
+        note = "（重复提交，已按首次结果返回）" if duplicate else ""
+        console.print(f"✓ {case_id}：{names}；当前阶段：{stage_label}（版本 {version}）{note}")
+    else:
+        note = " (a retry: the first result is returned)" if duplicate else ""
+        console.print(f"✓ {case_id}: {names}; stage now: {stage_label} (version {version}){note}")
+
+
+def case_detail(state: CaseState, lang: Lang) -> None:
+    L = lambda key: label(key, lang)  # noqa: E731
+    head = Table.grid(padding=(0, 2))
+    head.add_row(L("word.case"), state.case_id)
+    head.add_row(L("word.org"), f"{state.org_name}（{state.org_code}）" if lang == "zh" else f"{state.org_name} ({state.org_code})")
+    head.add_row(L("word.region"), state.region)
+    head.add_row(L("word.year"), str(state.year))
+    head.add_row(L("word.stage"), enum_label("stage", state.stage, lang))
+    head.add_row(L("word.cycle"), str(state.cycle))
+    if state.basis:
+        head.add_row(L("word.basis"), f"{enum_label('basis', state.basis.kind, lang)}：{state.basis.detail}")
+    head.add_row(L("word.leaders"), "、".join(state.leaders))
+    head.add_row(
+        L("word.plan"),
+        f"{enum_label('plan', state.plan_status, lang)}（{L('word.plan_round')} {state.plan_round}，{L('word.plan_returns')} {state.plan_returns}）",
+    )
+    if state.consolidation_until:
+        head.add_row(L("word.consolidation_until"), when(state.consolidation_until))
+    if state.outcome:
+        head.add_row(L("word.outcome"), enum_label("outcome", state.outcome, lang))
+    console.print(head)
+
+    problems = Table(title=L("word.problems"), title_justify="left")
+    for column in ("ID", L("word.cycle"), L("word.category"), L("word.description")):
+        problems.add_column(column)
+    for p in state.problems:
+        problems.add_row(p.id, str(p.cycle), p.category, p.description)
+    console.print(problems)
+
+    if state.measures:
+        measures = Table(title=L("word.measures"), title_justify="left")
+        for column in ("ID", L("word.description"), L("word.addresses"), L("word.responsible"), L("word.deadline"), L("word.status"), L("word.reminders"), L("word.escalations")):
+            measures.add_column(column)
+        for m in state.measures:
+            status = L("word.done") if m.done else (L("word.overdue") if m.overdue else L("word.open"))
+            measures.add_row(
+                m.id,
+                m.description,
+                ",".join(m.problems),
+                m.responsible,
+                when(m.deadline),
+                status,
+                ",".join(human_duration(r, lang) for r in m.reminded) or "-",
+                ",".join(enum_label("rung", r, lang) for r in m.escalated) or "-",
+            )
+        console.print(measures)
+
+    if state.acceptances:
+        rounds = Table(title=L("word.acceptances"), title_justify="left")
+        for column in (L("word.cycle"), "#", L("word.score"), L("word.unsatisfied"), L("word.verdict"), L("word.actor"), L("word.time")):
+            rounds.add_column(column)
+        for a in state.acceptances:
+            rounds.add_row(str(a.cycle), str(a.round), f"{a.score:g}", f"{a.unsatisfied_share:.0%}", enum_label("verdict", a.verdict, lang), a.by, when(a.at))
+        console.print(rounds)
+
+
+def case_list(rows: Sequence[CaseSummary], lang: Lang) -> None:
+    L = lambda key: label(key, lang)  # noqa: E731
+    table = Table()
+    for column in (L("word.case"), L("word.org"), L("word.region"), L("word.year"), L("word.stage"), L("word.progress"), L("word.overdue"), L("word.next_due")):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r.case_id,
+            r.org_name,
+            r.region,
+            str(r.year),
+            enum_label("stage", r.stage, lang),
+            f"{r.measures_done}/{r.measures_total}",
+            f"{yes_no(r.overdue, lang)}" + (f"（{r.overdue_measures}）" if r.overdue else ""),
+            when(r.next_due),
+        )
+    console.print(table)
+    console.print(f"{len(rows)} " + ("件" if lang == "zh" else "case(s)"))
+
+
+def event_details(row: AuditEvent, lang: Lang) -> str:
+    event = EVENT_ADAPTER.validate_json(row.payload)
+    data = event.model_dump(mode="json", exclude={"type", "at", "actor", "policy_version"})
+    if event.type == "AcceptanceRecorded":
+        return f"{enum_label('verdict', data['verdict'], lang)} {data['score']:g}/{data['pass_score']:g}，{label('word.unsatisfied', lang)} {data['unsatisfied_share']:.0%}"
+    if event.type == "EscalationRaised":
+        return f"{data['measure_id']} {enum_label('rung', data['rung'], lang)} → {','.join(data['recipients'])}"
+    if event.type in {"ReminderSent", "MeasureOverdue"}:
+        lead = f" -{human_duration(data['lead'], lang)}" if "lead" in data else ""
+        return f"{data['measure_id']}{lead} → {','.join(data['recipients'])}"
+    if event.type == "PlanSubmitted":
+        return f"#{data['round']}: " + ", ".join(f"{m['id']}@{when(datetime.fromisoformat(m['deadline']))}" for m in data["measures"])
+    if event.type == "CaseOpened":
+        return f"{data['org_name']}；{enum_label('basis', data['basis']['kind'], lang)}：{data['basis']['detail']}；{len(data['problems'])} {label('word.problems', lang)}"
+    if event.type == "ReworkOrdered":
+        return f"#{data['rework_round']} → {when(datetime.fromisoformat(data['deadline']))}"
+    if event.type == "ConsolidationStarted":
+        return f"→ {when(datetime.fromisoformat(data['until']))}"
+    if event.type == "RelapseRecorded":
+        return f"{label('word.cycle', lang)} {data['cycle']}: " + "; ".join(p["description"] for p in data["new_problems"])
+    text = " ".join(str(data[k]) for k in ("measure_id", "note", "comments", "summary", "outcome") if data.get(k))
+    evidence = data.get("evidence") or []
+    return text + (f" [{', '.join(evidence)}]" if evidence else "")
+
+
+def history(rows: Sequence[AuditEvent], lang: Lang) -> None:
+    L = lambda key: label(key, lang)  # noqa: E731
+    table = Table()
+    for column in (L("word.position"), "v", L("word.time"), L("word.event"), L("word.actor"), L("word.details")):
+        table.add_column(column)
+    for r in rows:
+        event_time = EVENT_ADAPTER.validate_json(r.payload).at
+        table.add_row(str(r.position), str(r.version), when(event_time), label(f"event.{r.event_type}", lang), r.actor, event_details(r, lang))
+    console.print(table)
+
+
+def history_json(rows: Sequence[AuditEvent]) -> list[dict[str, Any]]:
+    return [
+        {
+            "position": r.position,
+            "version": r.version,
+            "event_id": r.event_id,
+            "event_type": r.event_type,
+            "actor": r.actor,
+            "policy_version": r.policy_version,
+            "recorded_at": r.recorded_at.isoformat(),
+            "event": json.loads(r.payload),
+            "hash": r.hash,
+        }
+        for r in rows
+    ]
+
+
+def verify_report(report: VerifyReport, lang: Lang) -> None:
+    if report.ok:
+        if lang == "zh":
+            console.print(f"✓ 审计链完整：共校验 {report.checked} 条事件，链首序号 {report.head_position}，摘要 {report.head_hash}")
+        else:
+            console.print(f"✓ audit chain intact: {report.checked} events checked, head {report.head_position}, digest {report.head_hash}")
+    elif lang == "zh":
+        console.print(f"✗ 审计链校验失败：第 {report.bad_position} 条事件：{report.reason}（此前 {report.checked} 条完好）")
+    else:
+        console.print(f"✗ audit chain broken at position {report.bad_position}: {report.reason} ({report.checked} events before it are intact)")

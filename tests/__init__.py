@@ -1,0 +1,1 @@
+"""Test suites (a package so ``python -m tests.replay.record_history`` works)."""

@@ -1,0 +1,125 @@
+"""Record the history of one representative rectification case for the replay tests.
+
+    python -m tests.replay.record_history [output.json]
+
+Runs, on the time-skipping test server with a real worker and a throw-away SQLite audit log:
+open → plan returned once → resubmitted → approved → reminders, overdue, both escalation rungs →
+completion → acceptance fails → rework (reminder for the new deadline) → acceptance passes →
+consolidation ends → follow-up review → close. Writes ``handle.fetch_history().to_json()``.
+
+Re-record only on purpose (a deliberate, versioned workflow change): the committed JSON is what
+proves that today's workflow code still replays the histories of cases already running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from cli.binaries import find_binary
+from domain.rectification import (
+    CloseCase,
+    Outcome,
+    RecordAcceptance,
+    RecordFollowUp,
+    ReportProgress,
+    ReturnPlan,
+    Stage,
+    SubmitSelfCheck,
+)
+from tests.workflow.scenario import (
+    BRANCH,
+    COUNTY,
+    FIRST_SEC,
+    SUPERVISOR,
+    TOWNSHIP,
+    Case,
+    approve,
+    complete,
+    measure,
+    plan,
+)
+from worker import build_worker, open_audit_log
+from workflows.search_attributes import register
+
+HISTORIES = Path(__file__).parent / "histories"
+DEFAULT_OUTPUT = HISTORIES / "rectification_full_case.json"
+ORG_CODE = "replay-full"  # workflow id rect-replay-full-2026
+DAY = timedelta(days=1)
+
+
+async def drive(case: Case) -> None:
+    await case.start()
+    t0 = await case.now()
+    d1, d2 = t0 + 30 * DAY, t0 + 45 * DAY
+    first = plan(measure("M1", ["P1"], d1, responsible="resp-a"), measure("M2", ["P2"], d2 - DAY, responsible="resp-b"))
+    await case.cmd(first)
+    await case.cmd(ReturnPlan(actor=TOWNSHIP, comments="M2 期限过紧，请调整"))
+    await case.cmd(plan(measure("M1", ["P1"], d1, responsible="resp-a"), measure("M2", ["P2"], d2, responsible="resp-b")))
+    await case.cmd(approve())
+    await case.advance(10 * DAY)
+    await case.cmd(ReportProgress(actor=BRANCH, measure_id="M1", note="已召开组织生活会", evidence=["minutes.pdf"]))
+    # Both measures run late: reminders, overdue notices, both escalation rungs for each.
+    await case.advance_to(d2 + 22 * DAY)
+    await case.cmd(complete("M1"))
+    await case.cmd(complete("M2", actor=FIRST_SEC))
+    await case.cmd(SubmitSelfCheck(actor=BRANCH, summary="自查完成"))
+    failed = await case.cmd(RecordAcceptance(actor=COUNTY, score=58, unsatisfied_share=0.2, comments="不达标"))
+    assert failed.events == ["AcceptanceRecorded", "ReworkOrdered"], failed
+    # Rework: the 7d reminder for the new deadline fires, then both are done in time.
+    await case.advance(85 * DAY)
+    await case.cmd(complete("M1"))
+    await case.cmd(complete("M2", actor=FIRST_SEC))
+    await case.cmd(SubmitSelfCheck(actor=BRANCH, summary="重新整改完成"))
+    passed = await case.cmd(RecordAcceptance(actor=COUNTY, score=82, unsatisfied_share=0.1, comments="通过"))
+    assert passed.stage == Stage.CONSOLIDATING, passed
+    await case.advance(366 * DAY)
+    await case.cmd(RecordFollowUp(actor=COUNTY, relapsed=False, note="回头看无反弹"))
+    await case.cmd(CloseCase(actor=SUPERVISOR, outcome=Outcome.UPGRADED, note="销号"))
+    assert case.handle is not None
+    outcome = await case.handle.result()
+    assert outcome.stage == Stage.CLOSED, outcome
+    expected = {"PlanReturned", "ReminderSent", "MeasureOverdue", "EscalationRaised", "ReworkOrdered", "ConsolidationEnded", "CaseClosed"}
+    missing = expected - set(case.types())
+    assert not missing, f"the recorded case lacks {missing}"
+
+
+async def record(output: Path = DEFAULT_OUTPUT) -> Path:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=find_binary("temporal-test-server")
+    )
+    try:
+        await register(env.client)
+        with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=4) as executor:
+            audit_log = open_audit_log(f"sqlite:///{Path(tmp) / 'audit.db'}")
+            queue = "record-history"
+            async with build_worker(env.client, audit_log, queue, executor=executor):
+                case = Case(env, audit_log, queue, ORG_CODE)
+                await drive(case)
+                assert case.handle is not None
+                history = await case.handle.fetch_history()
+            assert audit_log.verify().ok
+            audit_events = len(case.stream())
+            audit_log.engine.dispose()
+    finally:
+        await env.shutdown()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(history.to_json(), encoding="utf-8")
+    print(f"wrote {output} ({len(history.events)} history events, {audit_events} audit events, workflow id {history.workflow_id})")
+    return output
+
+
+def main() -> None:
+    output = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUTPUT
+    asyncio.run(record(output))
+
+
+if __name__ == "__main__":
+    main()
