@@ -133,6 +133,8 @@ def event_details(row: AuditEvent, lang: Lang) -> str:
         return f"#{data['round']}: " + ", ".join(f"{m['id']}@{when(datetime.fromisoformat(m['deadline']))}" for m in data["measures"])
     if event.type == "CaseOpened":
         return f"{data['org_name']}；{enum_label('basis', data['basis']['kind'], lang)}：{data['basis']['detail']}；{len(data['problems'])} {label('word.problems', lang)}"
+    if event.type == "CaseClosed":
+        return " ".join(filter(None, [enum_label("outcome", data["outcome"], lang), data["note"]]))
     if event.type == "ReworkOrdered":
         return f"#{data['rework_round']} → {when(datetime.fromisoformat(data['deadline']))}"
     if event.type == "ConsolidationStarted":

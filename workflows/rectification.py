@@ -93,6 +93,9 @@ class RectificationWorkflow:
         self.state: CaseState = input.state or INITIAL_STATE
         self.lock = asyncio.Lock()
         self.changes = 0
+        # Notices wait here for the delivery loop, outside the lock: a slow or failing channel
+        # must never hold up commands or timers.
+        self.outbox: list[EventRecord] = []
         self.persisted = input.open is None
         self.opening: list[Event] = []
         self.refused: DomainError | None = None
@@ -109,6 +112,7 @@ class RectificationWorkflow:
     async def run(self, input: CaseInput) -> CaseOutcome:
         if self.refused is not None:
             raise ApplicationError(self.refused.message, type=self.refused.code, non_retryable=True)
+        delivery = asyncio.create_task(self._deliver_notices())
         if not self.persisted:
             async with self.lock:
                 await self._persist(self.opening, expected_version=0)
@@ -119,7 +123,8 @@ class RectificationWorkflow:
             async with self.lock:
                 await self._apply(Tick())
             if workflow.info().is_continue_as_new_suggested():
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await workflow.wait_condition(self._quiet)
+                delivery.cancel()
                 workflow.continue_as_new(
                     CaseInput(
                         case_id=self.case_id,
@@ -128,13 +133,18 @@ class RectificationWorkflow:
                         processed=dict(list(self.processed.items())[-MAX_REMEMBERED_REQUESTS:]),
                     )
                 )
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(self._quiet)
+        delivery.cancel()
         return CaseOutcome(
             case_id=self.case_id,
             stage=self.state.stage,
             version=self.state.version,
             outcome=self.state.outcome.value if self.state.outcome else None,
         )
+
+    def _quiet(self) -> bool:
+        """Nothing in flight: safe to continue-as-new or to complete."""
+        return workflow.all_handlers_finished() and not self.outbox
 
     async def _sleep_until_due_or_changed(self) -> None:
         seen = self.changes
@@ -222,9 +232,13 @@ class RectificationWorkflow:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=_APPEND_RETRY,
         )
-        for record in records:
-            if record.event_type in NOTICE_EVENTS:
-                await self._notify(record)
+        self.outbox.extend(record for record in records if record.event_type in NOTICE_EVENTS)
+
+    async def _deliver_notices(self) -> None:
+        while True:
+            await workflow.wait_condition(lambda: bool(self.outbox))
+            await self._notify(self.outbox[0])
+            self.outbox.pop(0)  # only now: _quiet() must see a notice in flight as pending
 
     async def _notify(self, record: EventRecord) -> None:
         notice = Notice(event_id=record.event_id, case_id=self.case_id, org_name=self.state.org_name, payload=record.payload)

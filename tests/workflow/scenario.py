@@ -37,6 +37,7 @@ from domain.rectification import (
     case_id_for,
 )
 from store.eventlog import AuditLog
+from store.models import AuditEvent
 from workflows.rectification import (
     CaseInput,
     CaseOutcome,
@@ -211,7 +212,7 @@ class Case:
 
     # ---------------------------------------------------------------- audit log
 
-    def stream(self):  # type: ignore[no-untyped-def]
+    def stream(self) -> list[AuditEvent]:
         return self.audit_log.read_stream(self.case_id)
 
     def events(self, event_type: str | None = None, **match: Any) -> list[dict[str, Any]]:

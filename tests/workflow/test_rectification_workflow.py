@@ -19,12 +19,14 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from domain.actors import Actor
 from domain.rectification import (
     CloseCase,
     Outcome,
     ProblemInput,
     RecordAcceptance,
     RecordFollowUp,
+    ReportProgress,
     ReturnPlan,
     Stage,
     SubmitSelfCheck,
@@ -42,10 +44,10 @@ from tests.workflow.scenario import (
     Case,
     approve,
     assert_at,
-    open_command,
     at,
     complete,
     measure,
+    open_command,
     plan,
 )
 from worker import build_worker
@@ -56,11 +58,11 @@ DAY = timedelta(days=1)
 SUPERVISORS = list(POLICY.supervisors)
 
 
-def self_check(actor=BRANCH) -> SubmitSelfCheck:  # type: ignore[no-untyped-def]
+def self_check(actor: Actor = BRANCH) -> SubmitSelfCheck:
     return SubmitSelfCheck(actor=actor, summary="自查完成")
 
 
-def acceptance(score: float, actor=COUNTY, unsatisfied: float = 0.1) -> RecordAcceptance:  # type: ignore[no-untyped-def]
+def acceptance(score: float, actor: Actor = COUNTY, unsatisfied: float = 0.1) -> RecordAcceptance:
     return RecordAcceptance(actor=actor, score=score, unsatisfied_share=unsatisfied, comments="验收")
 
 
@@ -464,3 +466,28 @@ async def test_reopening_a_closed_case_id_fails_without_touching_the_log(time_en
     assert failure.value.cause.cause.type == "ConcurrencyError"
     assert [(row.event_id, row.hash) for row in case.stream()] == before
     assert case.audit_log.verify().ok
+
+
+async def test_commands_are_not_held_up_while_a_notice_is_retried(time_env, audit_log, cases) -> None:
+    channel = FailingChannel()
+    queue = f"failing-{uuid.uuid4().hex[:8]}"
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with build_worker(time_env.client, audit_log, queue, channel=channel, executor=executor):
+            case: Case = cases(queue=queue)
+            await case.start()
+            t0 = await case.now()
+            deadline = t0 + 20 * DAY
+            await case.cmd(plan(measure("M1", ["P1", "P2"], deadline)))
+            await case.cmd(approve())
+            # Stop the clock one second after the 7d reminder: its first delivery attempt has failed and the
+            # retry is pending. Virtual time now runs at wall-clock speed.
+            await time_env.sleep(deadline - 7 * DAY - (await case.now()) + timedelta(seconds=1))
+            await case.wait_for(lambda: "ReminderSent" in case.types(), "the reminder is audited")
+            progress = ReportProgress(actor=BRANCH, measure_id="M1", note="已召开支委会")
+            update = asyncio.create_task(case.cmd(progress))
+            try:
+                done, _ = await asyncio.wait({update}, timeout=3)
+            finally:
+                await time_env.sleep(timedelta(minutes=5))  # let the retries run out, whatever happened
+                await update
+            assert done, "a command waited for a failing notice channel"

