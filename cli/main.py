@@ -42,7 +42,6 @@ from domain.rectification import (
 )
 from store.db import default_database_url, make_engine
 from store.eventlog import AuditLog
-from store.migrate import upgrade
 from store.models import CaseSummary
 from store.projections import PROJECTORS, reset_projections, state_from_rows
 
@@ -461,6 +460,8 @@ def audit_rebuild(db: DbOpt = None, lang: LangOpt = Lang.zh) -> None:
 @app.command("migrate")
 def migrate(db: DbOpt = None) -> None:
     """Create or upgrade the audit database schema (`pdca up` does this too)."""
+    from store.migrate import upgrade
+
     url = db or default_database_url()
     upgrade(make_engine(url))
     render.console.print(f"✓ {url}")
