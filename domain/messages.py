@@ -7,7 +7,7 @@ from domain.rectification import ConsolidationEnded, EscalationRaised, Event, Me
 from domain.timeutil import local
 
 
-_UNITS = {"d": ("天", "days"), "h": ("小时", "hours"), "m": ("分钟", "minutes")}
+_UNITS = {"d": ("天", "days"), "h": ("小时", "hours"), "m": ("分钟", "minutes"), "s": ("秒", "seconds")}
 
 
 def human_duration(code: str, lang: Lang = "zh") -> str:

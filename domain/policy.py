@@ -38,18 +38,20 @@ class Recipient(StrEnum):
 
 
 class Label(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
     zh: str
     en: str
 
 
 class EscalationStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     rung: Rung
     after: Duration  # measured from the moment the measure fell overdue
     notify: list[Recipient] = Field(default_factory=lambda: [Recipient.RESPONSIBLE, Recipient.LEADERS])
 
 
 class AcceptancePolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     pass_score: float = Field(default=70.0, ge=0, le=100)
     # A case fails outright when the unsatisfied share of the public survey is above this.
     max_unsatisfied_share: float = Field(default=0.5, ge=0, le=1)

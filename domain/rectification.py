@@ -108,11 +108,17 @@ class MeasureInput(_Input):
     description: str = Field(min_length=1)
     problems: list[str] = Field(min_length=1)
     responsible: str = Field(min_length=1)
-    deadline: date | AwareDatetime
+    # A timestamp is tried first: pydantic would otherwise read a midnight timestamp as a bare date.
+    deadline: Annotated[AwareDatetime | date, Field(union_mode="left_to_right")]
 
     @field_validator("deadline", mode="before")
     @classmethod
     def _reject_naive(cls, value: object) -> object:
+        if isinstance(value, str) and len(value.strip()) > 10:
+            try:
+                value = datetime.fromisoformat(value.strip())
+            except ValueError:
+                return value  # pydantic reports the format error
         if isinstance(value, datetime) and value.tzinfo is None:
             raise ValueError("a deadline with a time must carry a UTC offset, e.g. +08:00")
         return value
@@ -422,6 +428,9 @@ class CaseState(BaseModel):
     plan_comments: str = ""
     measures: list[MeasureState] = Field(default_factory=list)
     self_check_by: str | None = None
+    # Everyone who reported completion or self-checked in this cycle, across rework rounds:
+    # none of them may accept the cycle (separation of duties).
+    reporters: list[str] = Field(default_factory=list)
     rework_round: int = 0
     acceptances: list[AcceptanceRound] = Field(default_factory=list)
     consolidation_until: AwareDatetime | None = None
@@ -618,8 +627,7 @@ def _self_check(state: CaseState, c: SubmitSelfCheck, base: dict, policy: Policy
 
 
 def _accept(state: CaseState, c: RecordAcceptance, base: dict, policy: Policy) -> list[Event]:
-    involved = {m.completed_by for m in state.measures} | {state.self_check_by}
-    if c.actor.id in involved:
+    if c.actor.id in state.reporters:
         raise SeparationOfDuties(f"{c.actor.id} reported this cycle's completion and cannot accept it")
     rules = policy.acceptance
     if c.unsatisfied_share > rules.max_unsatisfied_share:
@@ -828,9 +836,11 @@ def evolve(state: CaseState, event: Event) -> CaseState:
         case MeasureCompleted():
             m = _measure(s, event.measure_id)
             m.done, m.completed_by = True, event.actor
+            s.reporters = list(dict.fromkeys(s.reporters + [event.actor]))
         case SelfCheckSubmitted():
             s.stage = Stage.CHECKING
             s.self_check_by = event.actor
+            s.reporters = list(dict.fromkeys(s.reporters + [event.actor]))
         case AcceptanceRecorded():
             s.acceptances.append(
                 AcceptanceRound(
@@ -865,7 +875,7 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             s.problems = s.problems + list(event.new_problems)
             s.plan_status, s.plan_round, s.plan_returns = PlanStatus.NONE, 0, 0
             s.plan_submitted_by, s.plan_comments, s.self_check_by = None, "", None
-            s.measures, s.rework_round = [], 0
+            s.measures, s.rework_round, s.reporters = [], 0, []
             s.consolidation_until, s.consolidation_ended, s.follow_ups = None, False, 0
         case CaseClosed():
             s.stage = Stage.CLOSED

@@ -7,12 +7,12 @@ from datetime import date, datetime, time, timedelta, timezone
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
-_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+_DURATION = re.compile(r"^\s*(\d+)\s*([dhms])\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
 def parse_duration(value: object) -> object:
-    """Accept ``"7d"``, ``"12h"``, ``"30m"`` besides what pydantic takes for a timedelta."""
+    """Accept ``"7d"``, ``"12h"``, ``"30m"``, ``"90s"`` besides what pydantic takes for a timedelta."""
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
@@ -21,12 +21,14 @@ def parse_duration(value: object) -> object:
 
 
 def format_duration(value: timedelta) -> str:
+    """The largest exact unit: distinct durations always get distinct names (they key reminders)."""
     seconds = int(value.total_seconds())
-    if seconds % 86400 == 0:
-        return f"{seconds // 86400}d"
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 60}m"
+    if value != timedelta(seconds=seconds):
+        raise ValueError(f"durations are whole seconds, not {value}")
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def require_aware(value: datetime) -> datetime:

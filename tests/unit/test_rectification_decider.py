@@ -530,11 +530,6 @@ def test_a_multi_role_actor_who_completed_a_measure_cannot_accept() -> None:
         case.attempt(acceptance(90, by=both), T0 + 12 * DAY)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ReworkOrdered wipes completed_by, so whoever completed a measure earlier in the same "
-    "cycle (before the rework) may record that cycle's acceptance",
-)
 def test_completing_a_measure_before_a_rework_still_bars_accepting_that_cycle() -> None:
     both = actor("dual-3", Role.BRANCH_SECRETARY, Role.SUPERVISOR)
     case = implementing()
@@ -754,12 +749,6 @@ def test_date_deadline_from_json_command() -> None:
     assert event.measures[0].deadline == at(2026, 6, 30, 10, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: MeasureInput.deadline is typed `date | AwareDatetime`; pydantic's lax date parsing accepts "
-    "a midnight datetime, so a deadline at 00:00 (any offset) is silently read as a bare date and moved "
-    "to the policy's 18:00 Beijing time",
-)
 @pytest.mark.parametrize(
     "deadline",
     ["2026-06-30T00:00:00Z", "2026-06-30T00:00:00+08:00"],
@@ -773,11 +762,6 @@ def test_midnight_datetime_deadline_is_not_mistaken_for_a_date(deadline: str) ->
     assert event.measures[0].deadline == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a SubmitPlan whose deadline is a midnight UTC datetime does not survive a JSON round trip "
-    "(dump_json -> validate_json turns it into a date), so the workflow sees a different deadline",
-)
 def test_submit_plan_with_midnight_deadline_round_trips_through_json() -> None:
     command = plan(deadline=at(2026, 6, 30, 0, 0))
     again = COMMAND_ADAPTER.validate_json(COMMAND_ADAPTER.dump_json(command))

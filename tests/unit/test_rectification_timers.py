@@ -449,11 +449,6 @@ def test_simulated_year_wakeups_are_exact_for_various_policies(leads, ladder_day
     assert [n[3] for n in late_m5] == [f"{d}d" for d in ladder_days if d <= 5]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: reminders are remembered by format_duration(lead), which truncates to whole minutes; two "
-    "distinct leads such as 90 s and 60 s share the name '1m', so the shorter one never fires",
-)
 def test_distinct_sub_minute_leads_each_fire() -> None:
     policy = Policy(reminder_leads=[timedelta(seconds=90), timedelta(seconds=60)])
     case = implementing(policy)
