@@ -53,6 +53,9 @@ _APPEND_RETRY = RetryPolicy(
 _NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5)
 
 
+_UNSET = object()
+
+
 class CommandRequest(BaseModel):
     request_id: str = Field(min_length=1)  # supplied by the CLI: a retried command is applied once
     command: Command
@@ -96,6 +99,7 @@ class RectificationWorkflow:
         # Notices wait here for the delivery loop, outside the lock: a slow or failing channel
         # must never hold up commands or timers.
         self.outbox: list[EventRecord] = []
+        self.published: dict[str, object] = {}  # search attribute values last upserted
         self.persisted = input.open is None
         self.opening: list[Event] = []
         self.refused: DomainError | None = None
@@ -254,4 +258,8 @@ class RectificationWorkflow:
             workflow.logger.warning("notice delivery failed", extra={"case_id": self.case_id, "event_type": record.event_type})
 
     def _publish_search_attributes(self) -> None:
-        workflow.upsert_search_attributes(case_search_attributes(self.state))
+        """Upsert only the attributes whose value changed: each upsert is a history event."""
+        changed = [u for u in case_search_attributes(self.state) if self.published.get(u.key.name, _UNSET) != u.value]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self.published.update({u.key.name: u.value for u in changed})
