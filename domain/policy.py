@@ -101,7 +101,13 @@ class Policy(BaseModel):
     def _check(self) -> Policy:
         if any(lead <= timedelta(0) for lead in self.reminder_leads):
             raise ValueError("reminder_leads must be positive durations")
+        if self.rework_period <= timedelta(0):
+            raise ValueError("rework_period must be positive: a rework needs time before its deadline")
+        if self.consolidation_period < timedelta(0):
+            raise ValueError("consolidation_period must not be negative")
         afters = [step.after for step in self.escalation_ladder]
+        if any(after < timedelta(0) for after in afters):
+            raise ValueError("escalation_ladder 'after' must not be negative: rungs follow the deadline")
         if afters != sorted(afters):
             raise ValueError("escalation_ladder steps must be in increasing order of 'after'")
         rungs = [step.rung for step in self.escalation_ladder]

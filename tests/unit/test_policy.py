@@ -26,13 +26,14 @@ from domain.timeutil import format_duration, parse_duration
         ("12h", timedelta(hours=12)),
         ("30m", timedelta(minutes=30)),
         (" 90m ", timedelta(minutes=90)),
+        ("90s", timedelta(seconds=90)),
         ("0d", timedelta(0)),
         ("365d", timedelta(days=365)),
     ],
 )
 def test_parse_duration(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
-    assert Policy(rework_period=text).rework_period == expected
+    assert Policy(consolidation_period=text).consolidation_period == expected
 
 
 @pytest.mark.parametrize(
@@ -248,3 +249,20 @@ def test_every_default_category_has_both_labels() -> None:
     for code, lab in Policy().problem_categories.items():
         assert lab.zh and lab.en and lab.zh != code
         assert any("\u4e00" <= ch <= "\u9fff" for ch in lab.zh)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"rework_period": "0d"}, "rework_period must be positive"),
+        ({"consolidation_period": "-1 day"}, "consolidation_period must not be negative"),
+        ({"escalation_ladder": [{"rung": "reminder_talk", "after": "-1 day"}]}, "must not be negative"),
+    ],
+)
+def test_durations_that_would_make_no_sense_are_refused(data: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Policy.model_validate(data)
+
+
+def test_a_zero_consolidation_period_is_allowed() -> None:
+    assert Policy.model_validate({"consolidation_period": "0d"}).consolidation_period == timedelta(0)
