@@ -24,6 +24,14 @@ def when(value: datetime | None) -> str:
     return local(value).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
+def colon(lang: Lang) -> str:
+    return "：" if lang == "zh" else ": "
+
+
+def paren(text: str, lang: Lang) -> str:
+    return f"（{text}）" if lang == "zh" else f" ({text})"
+
+
 def yes_no(value: bool, lang: Lang) -> str:
     return label("word.yes" if value else "word.no", lang)
 
@@ -47,17 +55,18 @@ def case_detail(state: CaseState, lang: Lang) -> None:
     L = lambda key: label(key, lang)  # noqa: E731
     head = Table.grid(padding=(0, 2))
     head.add_row(L("word.case"), state.case_id)
-    head.add_row(L("word.org"), f"{state.org_name}（{state.org_code}）" if lang == "zh" else f"{state.org_name} ({state.org_code})")
+    head.add_row(L("word.org"), state.org_name + paren(state.org_code, lang))
     head.add_row(L("word.region"), state.region)
     head.add_row(L("word.year"), str(state.year))
     head.add_row(L("word.stage"), enum_label("stage", state.stage, lang))
     head.add_row(L("word.cycle"), str(state.cycle))
     if state.basis:
-        head.add_row(L("word.basis"), f"{enum_label('basis', state.basis.kind, lang)}：{state.basis.detail}")
+        head.add_row(L("word.basis"), enum_label("basis", state.basis.kind, lang) + colon(lang) + state.basis.detail)
     head.add_row(L("word.leaders"), "、".join(state.leaders))
     head.add_row(
         L("word.plan"),
-        f"{enum_label('plan', state.plan_status, lang)}（{L('word.plan_round')} {state.plan_round}，{L('word.plan_returns')} {state.plan_returns}）",
+        enum_label("plan", state.plan_status, lang)
+        + paren(f"{L('word.plan_round')} {state.plan_round}{'，' if lang == 'zh' else ', '}{L('word.plan_returns')} {state.plan_returns}", lang),
     )
     if state.consolidation_until:
         head.add_row(L("word.consolidation_until"), when(state.consolidation_until))
@@ -112,7 +121,7 @@ def case_list(rows: Sequence[CaseSummary], lang: Lang) -> None:
             str(r.year),
             enum_label("stage", r.stage, lang),
             f"{r.measures_done}/{r.measures_total}",
-            f"{yes_no(r.overdue, lang)}" + (f"（{r.overdue_measures}）" if r.overdue else ""),
+            yes_no(r.overdue, lang) + (paren(str(r.overdue_measures), lang) if r.overdue else ""),
             when(r.next_due),
         )
     console.print(table)
@@ -123,7 +132,8 @@ def event_details(row: AuditEvent, lang: Lang) -> str:
     event = EVENT_ADAPTER.validate_json(row.payload)
     data = event.model_dump(mode="json", exclude={"type", "at", "actor", "policy_version"})
     if event.type == "AcceptanceRecorded":
-        return f"{enum_label('verdict', data['verdict'], lang)} {data['score']:g}/{data['pass_score']:g}，{label('word.unsatisfied', lang)} {data['unsatisfied_share']:.0%}"
+        sep = "，" if lang == "zh" else ", "
+        return f"{enum_label('verdict', data['verdict'], lang)} {data['score']:g}/{data['pass_score']:g}{sep}{label('word.unsatisfied', lang)} {data['unsatisfied_share']:.0%}"
     if event.type == "EscalationRaised":
         return f"{data['measure_id']} {enum_label('rung', data['rung'], lang)} → {','.join(data['recipients'])}"
     if event.type in {"ReminderSent", "MeasureOverdue"}:
@@ -132,7 +142,9 @@ def event_details(row: AuditEvent, lang: Lang) -> str:
     if event.type == "PlanSubmitted":
         return f"#{data['round']}: " + ", ".join(f"{m['id']}@{when(datetime.fromisoformat(m['deadline']))}" for m in data["measures"])
     if event.type == "CaseOpened":
-        return f"{data['org_name']}；{enum_label('basis', data['basis']['kind'], lang)}：{data['basis']['detail']}；{len(data['problems'])} {label('word.problems', lang)}"
+        sep = "；" if lang == "zh" else "; "
+        basis = enum_label("basis", data["basis"]["kind"], lang) + colon(lang) + data["basis"]["detail"]
+        return f"{data['org_name']}{sep}{basis}{sep}{len(data['problems'])} {label('word.problems', lang)}"
     if event.type == "CaseClosed":
         return " ".join(filter(None, [enum_label("outcome", data["outcome"], lang), data["note"]]))
     if event.type == "ReworkOrdered":
