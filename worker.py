@@ -4,14 +4,15 @@
     TEMPORAL_NAMESPACE namespace (default "default")
     PDCA_TASK_QUEUE    task queue (default pdca-rectification)
     PDCA_DATABASE_URL  audit database (default: SQLite file under PDCA_HOME, ~/.pdca)
-    PDCA_METRICS_PORT  Prometheus /metrics port (default 9464; 0 disables)
+    PDCA_METRICS_PORT  Prometheus /metrics port: project metrics (default 9464; 0 disables)
+    PDCA_SDK_METRICS_PORT  Prometheus port of the Temporal SDK's own metrics (default 9465; 0 disables)
+    PDCA_METRICS_ADDR  address both metrics ports bind to (default 127.0.0.1)
     PDCA_LOG_FORMAT    "console" (default on a terminal) or "json"
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -21,10 +22,13 @@ import structlog
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.audit import AuditActivities
 from activities.notify import Channel, NotifyActivities
+from observability.logging import configure_logging
+from observability.metrics import serve as serve_metrics
 from store.db import make_engine
 from store.eventlog import AuditLog
 from store.projections import PROJECTORS
@@ -35,30 +39,30 @@ DEFAULT_TASK_QUEUE = "pdca-rectification"
 WORKFLOWS: Sequence[type] = (RectificationWorkflow,)
 # Modules the workflow sandbox shares instead of re-importing on every run (they are pure or
 # only used from activities); re-importing pydantic/sqlmodel/structlog costs seconds per run.
-PASSTHROUGH = ("pydantic", "pydantic_core", "domain", "activities", "store", "sqlmodel", "sqlalchemy", "structlog", "prometheus_client", "annotated_types")
+PASSTHROUGH = ("pydantic", "pydantic_core", "domain", "activities", "store", "observability", "sqlmodel", "sqlalchemy", "structlog", "prometheus_client", "annotated_types")
 
 
-def configure_logging(fmt: str | None = None) -> None:
-    fmt = fmt or os.environ.get("PDCA_LOG_FORMAT") or ("console" if sys.stderr.isatty() else "json")
-    renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if fmt == "json" else structlog.dev.ConsoleRenderer()
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-    )
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-
-
-async def connect(address: str | None = None, namespace: str | None = None) -> Client:
+async def connect(address: str | None = None, namespace: str | None = None, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         address or os.environ.get("TEMPORAL_ADDRESS", DEFAULT_ADDRESS),
         namespace=namespace or os.environ.get("TEMPORAL_NAMESPACE", "default"),
         data_converter=pydantic_data_converter,
+        runtime=runtime,
     )
+
+
+def metrics_address() -> str:
+    return os.environ.get("PDCA_METRICS_ADDR", "127.0.0.1")
+
+
+def sdk_runtime(port: int | None = None) -> Runtime | None:
+    """A runtime whose Prometheus exporter serves the SDK's own metrics (task latencies, pollers,
+    slots) on a port of its own: the SDK runs its own HTTP server, which cannot share a port with
+    prometheus-client's. One per process."""
+    port = int(os.environ.get("PDCA_SDK_METRICS_PORT", "9465")) if port is None else port
+    if not port:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"{metrics_address()}:{port}")))
 
 
 def task_queue() -> str:
@@ -98,12 +102,9 @@ def build_worker(
 async def run_worker(database_url: str | None = None, metrics_port: int | None = None) -> None:
     log = structlog.get_logger("worker")
     port = int(os.environ.get("PDCA_METRICS_PORT", "9464")) if metrics_port is None else metrics_port
-    if port:
-        from prometheus_client import start_http_server
-
-        start_http_server(port, addr=os.environ.get("PDCA_METRICS_ADDR", "127.0.0.1"))
-    client = await connect()
+    client = await connect(runtime=sdk_runtime())
     audit_log = open_audit_log(database_url)
+    serve_metrics(audit_log.engine, port, metrics_address())
     worker = build_worker(client, audit_log)
     log.info("worker_started", task_queue=worker.task_queue, metrics_port=port or None)
     await worker.run()

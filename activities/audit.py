@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 import structlog
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.metrics import AUDIT_APPEND_SECONDS, AUDIT_APPENDS_DEDUPLICATED, AUDIT_EVENTS_APPENDED
+from domain.rectification import EVENT_ADAPTER
+from observability.metrics import (
+    ACCEPTANCE_VERDICTS,
+    AUDIT_APPEND_SECONDS,
+    AUDIT_APPENDS_DEDUPLICATED,
+    AUDIT_EVENTS_APPENDED,
+    COMMAND_APPLY_SECONDS,
+    ESCALATIONS,
+    STAGE_DURATION_SECONDS,
+)
 from store.eventlog import AuditLog, ConcurrencyError, IdempotencyConflict, NewEvent
 
 log = structlog.get_logger(__name__)
@@ -23,10 +33,22 @@ class EventRecord(BaseModel):
     payload: str
 
 
+class StageChange(BaseModel):
+    """Facts for the stage-duration metric: which stage the case left, and how long it had been there."""
+
+    kind: str
+    left: str
+    seconds: float
+
+
 class AppendRequest(BaseModel):
     case_id: str
     expected_version: int
     events: list[EventRecord]
+    # For logs and metrics only (the events are the record): codes, never personal names.
+    org_code: str = ""
+    stage: str = ""
+    stage_change: StageChange | None = None
 
 
 class AppendAck(BaseModel):
@@ -41,24 +63,51 @@ class AuditActivities:
 
     @activity.defn(name="append_events")
     def append_events(self, request: AppendRequest) -> AppendAck:
+        with structlog.contextvars.bound_contextvars(
+            workflow_id=activity.info().workflow_id,
+            case_id=request.case_id,
+            org_code=request.org_code,
+            stage=request.stage,
+            actor=request.events[0].actor if request.events else None,
+        ):
+            return self._append(request)
+
+    def _append(self, request: AppendRequest) -> AppendAck:
         started = time.perf_counter()
         batch = [NewEvent(e.event_id, e.event_type, e.actor, e.payload, e.policy_version) for e in request.events]
         try:
             result = self.audit_log.append(request.case_id, request.expected_version, batch)
         except (ConcurrencyError, IdempotencyConflict) as error:
-            log.error("audit_append_refused", case_id=request.case_id, error=str(error))
+            log.error("audit_append_refused", error=str(error))
             raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
         AUDIT_APPEND_SECONDS.observe(time.perf_counter() - started)
         if result.duplicate:
             AUDIT_APPENDS_DEDUPLICATED.inc()
         else:
-            for event in request.events:
-                AUDIT_EVENTS_APPENDED.labels(event.event_type).inc()
+            self._record_metrics(request)
         log.info(
             "audit_appended",
-            case_id=request.case_id,
             version=result.version,
             events=[e.event_type for e in request.events],
             duplicate=result.duplicate,
         )
         return AppendAck(version=result.version, positions=result.positions, duplicate=result.duplicate)
+
+    @staticmethod
+    def _record_metrics(request: AppendRequest) -> None:
+        """Counted once per stored batch: a retried (deduplicated) append counts nothing."""
+        decided_at = None
+        for record in request.events:
+            AUDIT_EVENTS_APPENDED.labels(record.event_type).inc()
+            event = EVENT_ADAPTER.validate_json(record.payload)
+            decided_at = decided_at or event.at
+            if event.type == "EscalationRaised":
+                ESCALATIONS.labels(event.rung.value).inc()
+            elif event.type == "AcceptanceRecorded":
+                ACCEPTANCE_VERDICTS.labels(event.verdict.value).inc()
+        if decided_at is not None:
+            kind = "timer" if request.events[0].actor == "system" else "command"
+            COMMAND_APPLY_SECONDS.labels(kind).observe(max(0.0, (datetime.now(timezone.utc) - decided_at).total_seconds()))
+        if request.stage_change:
+            change = request.stage_change
+            STAGE_DURATION_SECONDS.labels(change.kind, change.left).observe(change.seconds)

@@ -12,7 +12,7 @@ import structlog
 from pydantic import BaseModel
 from temporalio import activity
 
-from activities.metrics import NOTICES_SENT
+from observability.metrics import NOTICES
 from domain.messages import render_notice
 from domain.rectification import EVENT_ADAPTER
 
@@ -49,6 +49,11 @@ class NotifyActivities:
         recipients = getattr(event, "recipients", [])
         message = render_notice(event, notice.case_id, notice.org_name)
         for recipient in recipients:
-            self.channel.send(recipient, message, key=f"{notice.event_id}:{recipient}", case_id=notice.case_id, event_type=event.type)
-            NOTICES_SENT.labels(event.type, self.channel.name).inc()
+            try:
+                self.channel.send(recipient, message, key=f"{notice.event_id}:{recipient}", case_id=notice.case_id, event_type=event.type)
+            except Exception:
+                NOTICES.labels(event.type, self.channel.name, "failed").inc()
+                log.warning("notice_failed", channel=self.channel.name, case_id=notice.case_id, event_type=event.type, exc_info=True)
+                raise  # the activity retries; the workflow gives up after its attempts without failing the case
+            NOTICES.labels(event.type, self.channel.name, "sent").inc()
         return len(recipients)

@@ -491,13 +491,14 @@ def up(
     port: Annotated[int, typer.Option("--port", help="Temporal frontend port.")] = 7233,
     ui_port: Annotated[int, typer.Option("--ui-port", help="Temporal web UI port.")] = 8233,
     no_ui: Annotated[bool, typer.Option("--no-ui", help="Do not serve the Temporal web UI.")] = False,
-    metrics_port: Annotated[int, typer.Option("--metrics-port", envvar="PDCA_METRICS_PORT", help="Prometheus /metrics port (0: off).")] = 9464,
+    metrics_port: Annotated[int, typer.Option("--metrics-port", envvar="PDCA_METRICS_PORT", help="Prometheus /metrics port of the project's metrics (0: off).")] = 9464,
+    sdk_metrics_port: Annotated[int, typer.Option("--sdk-metrics-port", envvar="PDCA_SDK_METRICS_PORT", help="Prometheus port of the Temporal SDK's own metrics (0: off).")] = 9465,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="PDCA_HOME", help="Where state lives [default ~/.pdca].")] = None,
 ) -> None:
     """一键启动 Start the embedded stack: Temporal dev server (state kept in DATA_DIR), audit DB, worker, metrics. Ctrl-C stops all."""
     from cli.up import run_stack
 
-    run(lambda: run_stack(port=port, ui_port=None if no_ui else ui_port, metrics_port=metrics_port, data_dir=data_dir))
+    run(lambda: run_stack(port=port, ui_port=None if no_ui else ui_port, metrics_port=metrics_port, sdk_metrics_port=sdk_metrics_port, data_dir=data_dir))
 
 
 @app.command("worker")

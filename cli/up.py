@@ -65,7 +65,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-async def _serve(metrics_port: int) -> None:
+async def _serve(metrics_port: int, sdk_metrics_port: int) -> None:
     import worker
 
     log = structlog.get_logger("pdca.up")
@@ -73,13 +73,10 @@ async def _serve(metrics_port: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
-    client = await worker.connect()
+    client = await worker.connect(runtime=worker.sdk_runtime(sdk_metrics_port))
     await register(client)  # the server registers them at start; this keeps an older data dir working
     audit_log = worker.open_audit_log()
-    if metrics_port:
-        from prometheus_client import start_http_server
-
-        start_http_server(metrics_port, addr=os.environ.get("PDCA_METRICS_ADDR", "127.0.0.1"))
+    worker.serve_metrics(audit_log.engine, metrics_port, worker.metrics_address())
     async with worker.build_worker(client, audit_log) as running:
         log.info("worker_started", task_queue=running.task_queue)
         print("就绪 ready — 按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)
@@ -87,7 +84,7 @@ async def _serve(metrics_port: int) -> None:
         log.info("stopping")
 
 
-def run_stack(port: int, ui_port: int | None, metrics_port: int, data_dir: Path | None) -> None:
+def run_stack(port: int, ui_port: int | None, metrics_port: int, sdk_metrics_port: int, data_dir: Path | None) -> None:
     import worker
 
     data_dir = (data_dir or default_data_dir()).expanduser().resolve()
@@ -106,7 +103,9 @@ def run_stack(port: int, ui_port: int | None, metrics_port: int, data_dir: Path 
         print(f"审计库 audit database: {url}", flush=True)
         if metrics_port:
             print(f"指标 metrics: http://127.0.0.1:{metrics_port}/metrics", flush=True)
-        asyncio.run(_serve(metrics_port))
+        if sdk_metrics_port:
+            print(f"Temporal SDK 指标 SDK metrics: http://127.0.0.1:{sdk_metrics_port}/metrics", flush=True)
+        asyncio.run(_serve(metrics_port, sdk_metrics_port))
     finally:
         stop(process)
         print("已停止 stopped", flush=True)

@@ -412,6 +412,7 @@ class CaseState(BaseModel):
     case_id: str = ""
     version: int = 0  # number of events folded in: the stream version
     stage: Stage = Stage.NEW
+    stage_since: AwareDatetime | None = None  # when the case entered its current stage
     org_code: str = ""
     org_name: str = ""
     region: str = ""
@@ -888,6 +889,8 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             _measure(s, event.measure_id).overdue = True
         case EscalationRaised():
             _measure(s, event.measure_id).escalated.append(event.rung)
+    if s.stage != state.stage:
+        s.stage_since = event.at
     return s
 
 

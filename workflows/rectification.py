@@ -20,12 +20,13 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
-    from activities.audit import AppendRequest, AuditActivities, EventRecord
+    from activities.audit import AppendRequest, AuditActivities, EventRecord, StageChange
     from activities.notify import Notice, NotifyActivities
     from domain.errors import DomainError
     from domain.policy import Policy
     from domain.rectification import (
         EVENT_ADAPTER,
+        KIND,
         INITIAL_STATE,
         NOTICE_EVENTS,
         CaseState,
@@ -119,7 +120,7 @@ class RectificationWorkflow:
         delivery = asyncio.create_task(self._deliver_notices())
         if not self.persisted:
             async with self.lock:
-                await self._persist(self.opening, expected_version=0)
+                await self._persist(self.opening, INITIAL_STATE, self.state)
                 self.persisted = True
         self._publish_search_attributes()
         while self.state.stage != Stage.CLOSED:
@@ -212,14 +213,16 @@ class RectificationWorkflow:
     async def _apply(self, command: Command) -> list[Event]:
         events = decide(self.state, command, workflow.now(), self.policy)
         if events:
-            await self._persist(events, expected_version=self.state.version)
+            after = self.state
             for event in events:
-                self.state = evolve(self.state, event)
+                after = evolve(after, event)
+            await self._persist(events, self.state, after)
+            self.state = after
             self.changes += 1
             self._publish_search_attributes()
         return events
 
-    async def _persist(self, events: list[Event], expected_version: int) -> None:
+    async def _persist(self, events: list[Event], before: CaseState, after: CaseState) -> None:
         records = [
             EventRecord(
                 event_id=str(workflow.uuid4()),
@@ -232,7 +235,14 @@ class RectificationWorkflow:
         ]
         await workflow.execute_activity_method(
             AuditActivities.append_events,
-            AppendRequest(case_id=self.case_id, expected_version=expected_version, events=records),
+            AppendRequest(
+                case_id=self.case_id,
+                expected_version=before.version,
+                events=records,
+                org_code=after.org_code,
+                stage=after.stage.value,
+                stage_change=_stage_change(before, after),
+            ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=_APPEND_RETRY,
         )
@@ -263,3 +273,10 @@ class RectificationWorkflow:
         if changed:
             workflow.upsert_search_attributes(changed)
             self.published.update({u.key.name: u.value for u in changed})
+
+
+def _stage_change(before: CaseState, after: CaseState) -> StageChange | None:
+    if before.stage == after.stage or before.stage_since is None or after.stage_since is None:
+        return None
+    seconds = (after.stage_since - before.stage_since).total_seconds()
+    return StageChange(kind=KIND, left=before.stage.value, seconds=seconds)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -50,14 +51,17 @@ class Stack:
 
     def __init__(self, env: dict[str, str], port: int) -> None:
         self.env, self.port = env, port
-        self.metrics_port = free_port()
+        self.metrics_port, self.sdk_metrics_port = free_port(), free_port()
         self.lines: list[str] = []
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
         self.lines.clear()
         self.process = subprocess.Popen(
-            [str(BIN / "pdca"), "up", "--port", str(self.port), "--no-ui", "--metrics-port", str(self.metrics_port)],
+            [
+                str(BIN / "pdca"), "up", "--port", str(self.port), "--no-ui",
+                "--metrics-port", str(self.metrics_port), "--sdk-metrics-port", str(self.sdk_metrics_port),
+            ],
             env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         threading.Thread(target=self._collect, args=(self.process,), daemon=True).start()
@@ -210,8 +214,23 @@ def test_a_case_from_designation_to_close(stack: Stack, env: dict[str, str], tmp
     after_close = pdca(env, "progress", CASE, "M1", "--note", "x", "--as", "chen.branch", ok=False)
     assert after_close.returncode == 1 and "closed" in after_close.stderr
 
+    project = scrape(stack.metrics_port)
+    assert 'pdca_audit_events_appended_total{event_type="CaseClosed"} 1.0' in project
+    assert 'pdca_acceptance_verdicts_total{verdict="failed_satisfaction"} 1.0' in project
+    assert 'pdca_acceptance_verdicts_total{verdict="passed"} 1.0' in project
+    assert 'pdca_notices_total{channel="log",event_type="MeasureOverdue",result="sent"}' in project
+    assert 'pdca_stage_duration_seconds_count{kind="rectification",stage="consolidating"} 1.0' in project
+    assert "pdca_projection_scrape_success 1.0" in project
+    assert "pdca_open_cases{" not in project  # the only case is closed
+    assert "temporal_" in scrape(stack.sdk_metrics_port)  # the SDK's own metrics, on their own port
+
     assert stack.stop() == 0
     assert any("stopped" in line for line in stack.lines)
+
+
+def scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        return response.read().decode()
 
 
 def test_cases_survive_a_restart_and_a_missing_worker_is_reported(stack: Stack, env: dict[str, str], tmp_path: Path) -> None:

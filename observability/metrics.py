@@ -1,0 +1,106 @@
+"""Prometheus metrics of the project (prometheus-client), named by Prometheus conventions.
+
+Two kinds:
+- counters and histograms recorded by activities as things happen (an activity's result is recorded in
+  history, so replay never runs it again: nothing is double counted);
+- gauges computed from the projections at scrape time (``ProjectionCollector``), so they are right even
+  after a worker restart and agree with `pdca list`.
+
+No label carries a personal name: labels are codes (kind, stage, region, event type, rung, verdict,
+channel, result). The Temporal SDK's own metrics are served on a second port (see ``sdk_runtime``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+# Buckets from seconds to a year: stage durations run from minutes (walkthrough) to months.
+_DAY = 86400.0
+STAGE_BUCKETS = (60.0, 3600.0, _DAY, 7 * _DAY, 30 * _DAY, 90 * _DAY, 180 * _DAY, 365 * _DAY, 730 * _DAY)
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+AUDIT_EVENTS_APPENDED = Counter(
+    "pdca_audit_events_appended_total", "Audit events durably appended, by event type", ["event_type"]
+)
+AUDIT_APPENDS_DEDUPLICATED = Counter(
+    "pdca_audit_appends_deduplicated_total", "Appends recognised as retries of an append already stored"
+)
+AUDIT_APPEND_SECONDS = Histogram(
+    "pdca_audit_append_seconds", "Time to append one batch of events to the audit log", buckets=LATENCY_BUCKETS
+)
+COMMAND_APPLY_SECONDS = Histogram(
+    "pdca_command_apply_seconds",
+    "From the workflow deciding a command or timer to its events being durable, by kind of event batch",
+    ["kind"],
+    buckets=LATENCY_BUCKETS,
+)
+NOTICES = Counter(
+    "pdca_notices_total", "Notices (reminders, overdue notices, escalations) by event type, channel and result",
+    ["event_type", "channel", "result"],
+)
+ESCALATIONS = Counter("pdca_escalations_total", "Escalation rungs fired, by rung", ["rung"])
+ACCEPTANCE_VERDICTS = Counter("pdca_acceptance_verdicts_total", "Acceptance verdicts recorded, by verdict", ["verdict"])
+STAGE_DURATION_SECONDS = Histogram(
+    "pdca_stage_duration_seconds", "Time a case spent in a stage, observed when it leaves it", ["kind", "stage"],
+    buckets=STAGE_BUCKETS,
+)
+AUDIT_VERIFICATIONS = Counter(
+    "pdca_audit_verifications_total", "Hash-chain verifications run, by result", ["result"]
+)
+
+
+class ProjectionCollector(Collector):
+    """Gauges read from the projections at scrape time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def describe(self) -> Iterator[Any]:
+        return iter(())  # gauges are computed per scrape; nothing to describe up front
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from store.models import CaseSummary  # the store is only needed at scrape time
+
+        open_cases = GaugeMetricFamily("pdca_open_cases", "Cases not yet closed, by kind, stage and region", labels=["kind", "stage", "region"])
+        overdue_cases = GaugeMetricFamily("pdca_overdue_cases", "Open cases with at least one overdue measure, by kind and region", labels=["kind", "region"])
+        overdue_measures = GaugeMetricFamily("pdca_overdue_measures", "Measures past their deadline and not completed, by kind and region", labels=["kind", "region"])
+        up = GaugeMetricFamily("pdca_projection_scrape_success", "1 if the projections could be read at this scrape")
+        try:
+            with Session(self.engine) as session:
+                by_stage = session.exec(
+                    select(CaseSummary.kind, CaseSummary.stage, CaseSummary.region, func.count())
+                    .where(CaseSummary.stage != "closed")
+                    .group_by(CaseSummary.kind, CaseSummary.stage, CaseSummary.region)
+                ).all()
+                overdue = session.exec(
+                    select(CaseSummary.kind, CaseSummary.region, func.count(), func.sum(CaseSummary.overdue_measures))
+                    .where(CaseSummary.stage != "closed", CaseSummary.overdue == True)  # noqa: E712
+                    .group_by(CaseSummary.kind, CaseSummary.region)
+                ).all()
+        except Exception:  # a scrape must never raise: report the failure as a metric instead
+            up.add_metric([], 0)
+            yield up
+            return
+        for kind, stage, region, count in by_stage:
+            open_cases.add_metric([kind, stage, region], count)
+        for kind, region, cases, measures in overdue:
+            overdue_cases.add_metric([kind, region], cases)
+            overdue_measures.add_metric([kind, region], measures or 0)
+        up.add_metric([], 1)
+        yield from (open_cases, overdue_cases, overdue_measures, up)
+
+
+def serve(engine: Engine, port: int, addr: str = "127.0.0.1") -> None:
+    """Serve /metrics (project metrics + projection gauges) on ``port``; 0 disables."""
+    if not port:
+        return
+    REGISTRY.register(ProjectionCollector(engine))
+    start_http_server(port, addr=addr)
