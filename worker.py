@@ -8,6 +8,7 @@
     PDCA_SDK_METRICS_PORT  Prometheus port of the Temporal SDK's own metrics (default 9465; 0 disables)
     PDCA_METRICS_ADDR  address both metrics ports bind to (default 127.0.0.1)
     PDCA_LOG_FORMAT    "console" (default on a terminal) or "json"
+    PDCA_DIGEST_DIR    where the daily audit verification writes chain digests (default $PDCA_HOME/digests)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import structlog
 from temporalio.client import Client
@@ -29,14 +31,15 @@ from activities.audit import AuditActivities
 from activities.notify import Channel, NotifyActivities
 from observability.logging import configure_logging
 from observability.metrics import serve as serve_metrics
-from store.db import make_engine
+from store.db import default_data_dir, make_engine
 from store.eventlog import AuditLog
 from store.projections import PROJECTORS
+from workflows.audit_verification import AuditVerificationWorkflow
 from workflows.rectification import RectificationWorkflow
 
 DEFAULT_ADDRESS = "localhost:7233"
 DEFAULT_TASK_QUEUE = "pdca-rectification"
-WORKFLOWS: Sequence[type] = (RectificationWorkflow,)
+WORKFLOWS: Sequence[type] = (RectificationWorkflow, AuditVerificationWorkflow)
 # Modules the workflow sandbox shares instead of re-importing on every run (they are pure or
 # only used from activities); re-importing pydantic/sqlmodel/structlog costs seconds per run.
 PASSTHROUGH = ("pydantic", "pydantic_core", "domain", "activities", "store", "observability", "sqlmodel", "sqlalchemy", "structlog", "prometheus_client", "annotated_types")
@@ -65,6 +68,11 @@ def sdk_runtime(port: int | None = None) -> Runtime | None:
     return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"{metrics_address()}:{port}")))
 
 
+def digest_dir() -> Path:
+    """Where the scheduled verification exports chain digests (PDCA_DIGEST_DIR, default $PDCA_HOME/digests)."""
+    return Path(os.environ.get("PDCA_DIGEST_DIR") or default_data_dir() / "digests")
+
+
 def task_queue() -> str:
     return os.environ.get("PDCA_TASK_QUEUE", DEFAULT_TASK_QUEUE)
 
@@ -85,13 +93,13 @@ def build_worker(
     channel: Channel | None = None,
     executor: ThreadPoolExecutor | None = None,
 ) -> Worker:
-    audit = AuditActivities(audit_log)
+    audit = AuditActivities(audit_log, digest_dir())
     notify = NotifyActivities(channel)
     return Worker(
         client,
         task_queue=queue or task_queue(),
         workflows=list(WORKFLOWS),
-        activities=[audit.append_events, notify.send_notice],
+        activities=[audit.append_events, audit.verify_audit_chain, notify.send_notice],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from datetime import datetime, timezone
 
 import structlog
@@ -14,6 +16,10 @@ from domain.rectification import EVENT_ADAPTER
 from observability.metrics import (
     ACCEPTANCE_VERDICTS,
     AUDIT_APPEND_SECONDS,
+    AUDIT_CHAIN_OK,
+    AUDIT_CHAIN_VERIFIED_EVENTS,
+    AUDIT_LAST_VERIFICATION,
+    AUDIT_VERIFICATIONS,
     AUDIT_APPENDS_DEDUPLICATED,
     AUDIT_EVENTS_APPENDED,
     COMMAND_APPLY_SECONDS,
@@ -57,9 +63,43 @@ class AppendAck(BaseModel):
     duplicate: bool
 
 
+class VerificationResult(BaseModel):
+    ok: bool
+    checked: int
+    head_position: int
+    head_hash: str
+    bad_position: int | None = None
+    reason: str | None = None
+    digest_file: str | None = None
+
+
 class AuditActivities:
-    def __init__(self, audit_log: AuditLog) -> None:
+    def __init__(self, audit_log: AuditLog, digest_dir: Path | None = None) -> None:
         self.audit_log = audit_log
+        self.digest_dir = digest_dir
+
+    @activity.defn(name="verify_audit_chain")
+    def verify_audit_chain(self) -> VerificationResult:
+        """Walk the whole chain; record the result as metrics and, when intact, export the head digest
+        to a file so the chain can be anchored outside the database."""
+        report = self.audit_log.verify()
+        now = datetime.now(timezone.utc)
+        AUDIT_VERIFICATIONS.labels("ok" if report.ok else "broken").inc()
+        AUDIT_CHAIN_OK.set(1 if report.ok else 0)
+        AUDIT_CHAIN_VERIFIED_EVENTS.set(report.checked)
+        AUDIT_LAST_VERIFICATION.set(now.timestamp())
+        digest_file = None
+        if report.ok and self.digest_dir is not None:
+            self.digest_dir.mkdir(parents=True, exist_ok=True)
+            path = self.digest_dir / f"audit-digest-{now:%Y%m%dT%H%M%SZ}.json"
+            record = {"verified_at": now.isoformat(), "head_position": report.head_position, "head_hash": report.head_hash, "checked": report.checked}
+            path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+            digest_file = str(path)
+        if report.ok:
+            log.info("audit_verified", checked=report.checked, head_position=report.head_position, digest_file=digest_file)
+        else:
+            log.error("audit_chain_broken", bad_position=report.bad_position, reason=report.reason, checked=report.checked)
+        return VerificationResult(**report.__dict__, digest_file=digest_file)
 
     @activity.defn(name="append_events")
     def append_events(self, request: AppendRequest) -> AppendAck:

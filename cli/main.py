@@ -457,6 +457,35 @@ def audit_rebuild(db: DbOpt = None, lang: LangOpt = Lang.zh) -> None:
     run(action, lang)
 
 
+@audit_app.command("schedule")
+def audit_schedule(
+    hour: Annotated[int, typer.Option("--hour", min=0, max=23, help="Hour of the day, Beijing time.")] = 2,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """每日校验 Create the daily hash-chain verification Schedule (idempotent; `pdca up` does it too).
+
+    Each run records pdca_audit_verifications_total / pdca_audit_chain_ok and writes the head digest
+    to PDCA_DIGEST_DIR (default $PDCA_HOME/digests) on the worker's machine.
+    """
+    from cli.cases import connect_or_fail
+    from cli.schedules import ensure_audit_verification
+    from worker import task_queue
+
+    def action() -> None:
+        async def go() -> bool:
+            client = await connect_or_fail(min(timeout, 10))
+            return await ensure_audit_verification(client, task_queue(), hour)
+
+        created = _async(go())
+        if lang == Lang.zh:
+            render.console.print("✓ 已创建每日审计链校验计划" if created else "✓ 每日审计链校验计划已存在")
+        else:
+            render.console.print("✓ daily audit verification scheduled" if created else "✓ daily audit verification already scheduled")
+
+    run_then_exit(action, lang)
+
+
 @app.command("migrate")
 def migrate(db: DbOpt = None) -> None:
     """Create or upgrade the audit database schema (`pdca up` does this too)."""

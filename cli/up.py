@@ -19,6 +19,8 @@ import structlog
 
 from cli.binaries import find_binary
 from cli.errors import UNAVAILABLE, CliError
+from cli.schedules import ensure_audit_verification
+from workflows.audit_verification import SCHEDULE_ID
 from store.db import default_data_dir
 from workflows.search_attributes import dev_server_flags, register
 
@@ -79,6 +81,8 @@ async def _serve(metrics_port: int, sdk_metrics_port: int) -> None:
     worker.serve_metrics(audit_log.engine, metrics_port, worker.metrics_address())
     async with worker.build_worker(client, audit_log) as running:
         log.info("worker_started", task_queue=running.task_queue)
+        created = await ensure_audit_verification(client, running.task_queue)
+        log.info("audit_verification_schedule", schedule_id=SCHEDULE_ID, created=created)
         print("就绪 ready — 按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)
         await stopping.wait()
         log.info("stopping")

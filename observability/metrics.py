@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func
@@ -53,7 +53,12 @@ STAGE_DURATION_SECONDS = Histogram(
     buckets=STAGE_BUCKETS,
 )
 AUDIT_VERIFICATIONS = Counter(
-    "pdca_audit_verifications_total", "Hash-chain verifications run, by result", ["result"]
+    "pdca_audit_verifications_total", "Hash-chain verifications run, by result (ok or broken)", ["result"]
+)
+AUDIT_CHAIN_OK = Gauge("pdca_audit_chain_ok", "1 if the last hash-chain verification found the chain intact, else 0")
+AUDIT_CHAIN_VERIFIED_EVENTS = Gauge("pdca_audit_chain_verified_events", "Events checked by the last verification")
+AUDIT_LAST_VERIFICATION = Gauge(
+    "pdca_audit_last_verification_timestamp_seconds", "Unix time of the last hash-chain verification"
 )
 
 

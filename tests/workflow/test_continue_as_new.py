@@ -7,37 +7,18 @@ to continue as new; the case must carry its state, its policy and the request id
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from cli.binaries import find_binary
 from domain.rectification import ReportProgress
 from store.projections import state_from_rows
 from tests.workflow.scenario import BRANCH, POLICY, approve, measure, open_command, plan, unique_org
 from worker import build_worker, open_audit_log
 from workflows.rectification import CaseInput, CommandRequest, RectificationWorkflow
-from workflows.search_attributes import ALL_KEYS, initial_search_attributes
-
-SUGGEST_AFTER = 60  # history events; the server default is 4096
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=find_binary("temporal"),
-        search_attributes=ALL_KEYS,
-        dev_server_extra_args=["--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={SUGGEST_AFTER}"],
-    )
-    yield env
-    await env.shutdown()
-
+from workflows.search_attributes import initial_search_attributes
 
 async def test_a_long_case_continues_as_new_and_keeps_its_state(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
     audit_log = open_audit_log(f"sqlite:///{tmp_path / 'audit.db'}")
