@@ -178,6 +178,7 @@ class RectificationWorkflow:
                 events = await self._apply(request.command)
             except DomainError as error:
                 # State moved between validation and handling: fail this update, not the workflow.
+                _count_rejection(error.code, request.command.type)
                 raise ApplicationError(error.message, type=error.code, non_retryable=True) from error
             result = CommandResult(
                 request_id=request.request_id,
@@ -194,10 +195,12 @@ class RectificationWorkflow:
         if request.request_id in self.processed:
             return  # a retry: the handler answers with the first result
         if isinstance(request.command, Tick):
+            _count_rejection("invalid_command", "Tick")
             raise ApplicationError("Tick is issued by the workflow's own timers", type="invalid_command")
         try:
             decide(self.state, request.command, workflow.now(), self.policy)
         except DomainError as error:
+            _count_rejection(error.code, request.command.type)
             raise ApplicationError(error.message, type=error.code, non_retryable=True) from error
 
     @workflow.query(name="state")
@@ -280,3 +283,14 @@ def _stage_change(before: CaseState, after: CaseState) -> StageChange | None:
         return None
     seconds = (after.stage_since - before.stage_since).total_seconds()
     return StageChange(kind=KIND, left=before.stage.value, seconds=seconds)
+
+
+def _count_rejection(reason: str, command: str) -> None:
+    """Count a refused command on the SDK's workflow metric meter (served on the SDK metrics port).
+
+    Not prometheus-client: this is workflow code. The SDK's meter records only on first execution
+    (never during replay), and validators run live once per request, so nothing is double counted.
+    """
+    workflow.metric_meter().create_counter(
+        "pdca_commands_rejected_total", "Commands refused by the rules, by reason and command"
+    ).add(1, {"reason": reason, "command": command})

@@ -43,14 +43,19 @@ else
       *) echo "$out" >&2; log "could not create namespace $NS" >&2; exit 1 ;;
     esac
   fi
-  # A new namespace takes a moment to reach the frontend's namespace cache.
-  waited=0
-  until temporal operator namespace describe --namespace "$NS" >/dev/null 2>&1; do
-    [ "$waited" -ge "$PDCA_SETUP_WAIT_SECONDS" ] && { log "namespace $NS not visible" >&2; exit 1; }
-    sleep 1
-    waited=$((waited + 1))
-  done
 fi
+
+# A new namespace takes a while (about 10 s) to reach the caches the search-attribute API reads.
+waited=0
+until temporal operator search-attribute list --namespace "$NS" >/dev/null 2>&1; do
+  if [ "$waited" -ge "$PDCA_SETUP_WAIT_SECONDS" ]; then
+    log "namespace $NS is not usable after ${PDCA_SETUP_WAIT_SECONDS}s" >&2
+    exit 1
+  fi
+  log "waiting for namespace $NS to become usable"
+  sleep 1
+  waited=$((waited + 1))
+done
 
 for pair in $SEARCH_ATTRIBUTES; do
   name=${pair%%:*}
