@@ -65,7 +65,15 @@ def sdk_runtime(port: int | None = None) -> Runtime | None:
     port = int(os.environ.get("PDCA_SDK_METRICS_PORT", "9465")) if port is None else port
     if not port:
         return None
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"{metrics_address()}:{port}")))
+    # Prometheus conventions (counters end in _total, durations in seconds with a unit suffix), which
+    # the SDK's exporter does not follow by default.
+    config = PrometheusConfig(
+        bind_address=f"{metrics_address()}:{port}",
+        counters_total_suffix=True,
+        unit_suffix=True,
+        durations_as_seconds=True,
+    )
+    return Runtime(telemetry=TelemetryConfig(metrics=config))
 
 
 def digest_dir() -> Path:

@@ -286,11 +286,12 @@ def _stage_change(before: CaseState, after: CaseState) -> StageChange | None:
 
 
 def _count_rejection(reason: str, command: str) -> None:
-    """Count a refused command on the SDK's workflow metric meter (served on the SDK metrics port).
+    """Count a refused command on the SDK's workflow metric meter (served on the SDK metrics port,
+    where the exporter adds the _total suffix: pdca_commands_rejected_total).
 
     Not prometheus-client: this is workflow code. The SDK's meter records only on first execution
     (never during replay), and validators run live once per request, so nothing is double counted.
     """
     workflow.metric_meter().create_counter(
-        "pdca_commands_rejected_total", "Commands refused by the rules, by reason and command"
+        "pdca_commands_rejected", "Commands refused by the rules, by reason and command"
     ).add(1, {"reason": reason, "command": command})

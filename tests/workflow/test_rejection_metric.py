@@ -10,11 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from domain.rectification import ApprovePlan, ReportProgress
 from tests.workflow.scenario import BRANCH, POLICY, approve, measure, open_command, plan, unique_org
-from worker import build_worker
+from worker import build_worker, sdk_runtime
 from workflows.rectification import CaseInput, CommandRequest, RectificationWorkflow
 from workflows.search_attributes import initial_search_attributes
 
@@ -35,7 +34,7 @@ def rejected(text: str, reason: str, command: str) -> float:
 
 async def test_refused_commands_are_counted_by_reason(time_env, audit_log) -> None:
     port = free_port()
-    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}")))
+    runtime = sdk_runtime(port)
     client = await Client.connect(
         time_env.client.service_client.config.target_host, data_converter=pydantic_data_converter, runtime=runtime
     )
