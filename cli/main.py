@@ -40,7 +40,7 @@ from domain.rectification import (
     SubmitPlan,
     SubmitSelfCheck,
 )
-from store.db import default_database_url, make_engine
+from store.db import default_database_url, display_url, make_engine
 from store.eventlog import AuditLog
 from store.models import CaseSummary
 from store.projections import PROJECTORS, reset_projections, state_from_rows
@@ -132,7 +132,7 @@ def _reading(db: str | None, action: Callable[[AuditLog], T]) -> T:
     try:
         return action(_audit_log(url))
     except (OperationalError, ProgrammingError) as error:
-        raise CliError(f"audit database {url} is not ready ({error.orig}): run `pdca up` or `pdca migrate`") from None
+        raise CliError(f"audit database {display_url(url)} is not ready ({error.orig}): run `pdca up` or `pdca migrate`") from None
 
 
 # ----------------------------------------------------------------------------- commands that change a case
@@ -493,7 +493,7 @@ def migrate(db: DbOpt = None) -> None:
 
     url = db or default_database_url()
     upgrade(make_engine(url))
-    render.console.print(f"✓ {url}")
+    render.console.print(f"✓ {display_url(url)}")
 
 
 @policy_app.command("show")

@@ -96,7 +96,7 @@ def run_stack(port: int, ui_port: int | None, metrics_port: int, sdk_metrics_por
     os.environ["PDCA_HOME"] = str(data_dir)
     os.environ["TEMPORAL_ADDRESS"] = f"127.0.0.1:{port}"
     worker.configure_logging()
-    from store.db import default_database_url
+    from store.db import default_database_url, display_url
 
     url = default_database_url()
     process = start_dev_server(data_dir, port, ui_port)
@@ -104,7 +104,7 @@ def run_stack(port: int, ui_port: int | None, metrics_port: int, sdk_metrics_por
         print(f"Temporal 开发服务器 dev server: 127.0.0.1:{port}（数据 data: {data_dir / 'temporal.db'}）", flush=True)
         if ui_port:
             print(f"Temporal Web UI: http://127.0.0.1:{ui_port}", flush=True)
-        print(f"审计库 audit database: {url}", flush=True)
+        print(f"审计库 audit database: {display_url(url)}", flush=True)
         if metrics_port:
             print(f"指标 metrics: http://127.0.0.1:{metrics_port}/metrics", flush=True)
         if sdk_metrics_port:

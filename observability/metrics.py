@@ -62,6 +62,25 @@ AUDIT_LAST_VERIFICATION = Gauge(
 )
 
 
+def prime(channels: list[str]) -> None:
+    """Create every known label set at zero, so rate() and increase() see the first event too, and
+    mark the chain state unknown (NaN) until the first verification, rather than 0 ("broken")."""
+    from domain.policy import Rung
+    from domain.rectification import NOTICE_EVENTS, Verdict
+
+    for event_type in sorted(NOTICE_EVENTS):
+        for channel in channels:
+            for result in ("sent", "failed"):
+                NOTICES.labels(event_type, channel, result)
+    for rung in Rung:
+        ESCALATIONS.labels(rung.value)
+    for verdict in Verdict:
+        ACCEPTANCE_VERDICTS.labels(verdict.value)
+    for result in ("ok", "broken"):
+        AUDIT_VERIFICATIONS.labels(result)
+    AUDIT_CHAIN_OK.set(float("nan"))
+
+
 class ProjectionCollector(Collector):
     """Gauges read from the projections at scrape time."""
 
@@ -103,9 +122,10 @@ class ProjectionCollector(Collector):
         yield from (open_cases, overdue_cases, overdue_measures, up)
 
 
-def serve(engine: Engine, port: int, addr: str = "127.0.0.1") -> None:
+def serve(engine: Engine, port: int, addr: str = "127.0.0.1", channels: list[str] | None = None) -> None:
     """Serve /metrics (project metrics + projection gauges) on ``port``; 0 disables."""
     if not port:
         return
+    prime(channels or ["log"])
     REGISTRY.register(ProjectionCollector(engine))
     start_http_server(port, addr=addr)

@@ -6,7 +6,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import String, event
+from sqlalchemy import String, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import create_engine
@@ -49,6 +49,11 @@ def default_data_dir() -> Path:
 
 def default_database_url() -> str:
     return os.environ.get("PDCA_DATABASE_URL") or f"sqlite:///{default_data_dir() / 'audit.db'}"
+
+
+def display_url(url: str) -> str:
+    """The URL with any password masked: safe for terminals and logs."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def make_engine(url: str | None = None) -> Engine:

@@ -17,9 +17,19 @@ def alembic_config() -> Config:
     return config
 
 
+# Names "the schema migration lock" for pg_advisory_xact_lock (any constant will do).
+_PG_MIGRATION_LOCK = 0x5044_4D47
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Idempotent; safe when several workers start together on a fresh database."""
     config = alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # DDL is transactional on PostgreSQL: hold the lock until this upgrade commits, so a
+            # concurrent upgrade waits and then finds the schema already at head.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+        # SQLite: every transaction here is BEGIN IMMEDIATE (store.db), which already serializes.
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

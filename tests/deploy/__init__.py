@@ -1,0 +1,1 @@
+"""Offline validation of deploy/ (Compose, Prometheus, alert rules, Grafana) and the Dockerfile."""
