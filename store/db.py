@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -77,11 +79,30 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        _use_wal(cursor)
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _use_wal(cursor) -> None:  # type: ignore[no-untyped-def]
+    """Switch the file to WAL once (the mode persists in the file).
+
+    Changing the journal mode does not wait on the busy handler: with other connections open it
+    fails at once with "database is locked" (seen when several workers open a fresh file together),
+    so retry briefly; by then another connection has usually made the switch.
+    """
+    for attempt in range(100):
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == 99:
+                raise
+            time.sleep(0.05)

@@ -764,3 +764,23 @@ def test_a_rebuild_keeps_the_projection_of_a_stream_appended_while_it_runs(proje
     with Session(projected_log.engine) as session:
         assert session.get(CaseSummary, "rect-ORG-A-2026") is not None
         assert session.get(CaseSummary, "rect-ORG-B-2026") is not None
+
+
+def test_workers_migrating_a_fresh_database_at_once_all_succeed(backend: Backend) -> None:
+    """Several workers start together on an empty database: one migrates, the others wait and find it done."""
+    engines = [make_engine(backend.url) for _ in range(4)]
+    barrier = threading.Barrier(len(engines))
+
+    def migrate(engine: Engine) -> None:
+        barrier.wait()
+        upgrade(engine)
+
+    with ThreadPoolExecutor(max_workers=len(engines)) as pool:
+        for future in [pool.submit(migrate, engine) for engine in engines]:
+            future.result(timeout=60)
+
+    with backend.engine.connect() as connection:
+        assert append_only_triggers(connection) == expected_triggers(connection)
+    AuditLog(backend.engine).append("s1", 0, events("a", 1))
+    for engine in engines:
+        engine.dispose()
