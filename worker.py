@@ -2,6 +2,11 @@
 
     TEMPORAL_ADDRESS   Temporal frontend (default localhost:7233)
     TEMPORAL_NAMESPACE namespace (default "default")
+    TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY   client certificate and key files (mTLS, e.g. Temporal Cloud)
+    TEMPORAL_TLS_CA    CA bundle for the server's certificate (default: system roots)
+    TEMPORAL_TLS_SERVER_NAME  server name to verify, when it differs from the address
+    TEMPORAL_TLS       "true" for TLS with neither client certificate nor custom CA
+    TEMPORAL_API_KEY   API key (Temporal Cloud API-key auth; implies TLS)
     PDCA_TASK_QUEUE    task queue (default pdca-rectification)
     PDCA_DATABASE_URL  audit database (default: SQLite file under PDCA_HOME, ~/.pdca)
     PDCA_METRICS_PORT  Prometheus /metrics port: project metrics (default 9464; 0 disables)
@@ -16,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,6 +30,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import TLSConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.audit import AuditActivities
@@ -45,12 +51,35 @@ WORKFLOWS: Sequence[type] = (RectificationWorkflow, AuditVerificationWorkflow)
 PASSTHROUGH = ("pydantic", "pydantic_core", "domain", "activities", "store", "observability", "sqlmodel", "sqlalchemy", "structlog", "prometheus_client", "annotated_types")
 
 
+def tls_settings(env: Mapping[str, str] = os.environ) -> tuple[bool | TLSConfig, str | None]:
+    """TLS and API-key settings from the environment, shared by the worker and the CLI."""
+    api_key = env.get("TEMPORAL_API_KEY") or None
+    cert, key, ca = env.get("TEMPORAL_TLS_CERT"), env.get("TEMPORAL_TLS_KEY"), env.get("TEMPORAL_TLS_CA")
+    if bool(cert) != bool(key):
+        raise ValueError("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (client certificate and its key)")
+    if cert or ca or env.get("TEMPORAL_TLS_SERVER_NAME"):
+        return (
+            TLSConfig(
+                client_cert=Path(cert).read_bytes() if cert else None,
+                client_private_key=Path(key).read_bytes() if key else None,
+                server_root_ca_cert=Path(ca).read_bytes() if ca else None,
+                domain=env.get("TEMPORAL_TLS_SERVER_NAME") or None,
+            ),
+            api_key,
+        )
+    wants_tls = env.get("TEMPORAL_TLS", "").lower() in {"1", "true", "yes"}
+    return (wants_tls or api_key is not None), api_key
+
+
 async def connect(address: str | None = None, namespace: str | None = None, runtime: Runtime | None = None) -> Client:
+    tls, api_key = tls_settings()
     return await Client.connect(
         address or os.environ.get("TEMPORAL_ADDRESS", DEFAULT_ADDRESS),
         namespace=namespace or os.environ.get("TEMPORAL_NAMESPACE", "default"),
         data_converter=pydantic_data_converter,
         runtime=runtime,
+        tls=tls,
+        api_key=api_key,
     )
 
 

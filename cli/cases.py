@@ -34,6 +34,8 @@ def address() -> str:
 async def connect_or_fail(timeout: float = 5.0) -> Client:
     try:
         return await asyncio.wait_for(connect(), timeout)
+    except (ValueError, FileNotFoundError) as error:  # TLS settings that cannot be used
+        raise CliError(f"Temporal TLS settings: {error}") from None
     except (asyncio.TimeoutError, RuntimeError, RPCError, OSError) as error:
         raise CliError(
             f"cannot reach Temporal at {address()} ({type(error).__name__}): is `pdca up` running?", UNAVAILABLE
