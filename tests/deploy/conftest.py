@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli.binaries import find_binary
+from cli.up import stop
 
 from .support import free_port
 
@@ -40,10 +41,5 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
         # until the frontend answers).
         yield DevServer(f"127.0.0.1:{port}", f"{Path(temporal).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}", process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()

@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from cli.binaries import find_binary
+from cli.up import stop
 
 from .support import (
     ALERT_RULES,
@@ -119,16 +120,6 @@ def _wait(what: str, check, deadline: float, processes: list[subprocess.Popen]):
     pytest.fail(f"timed out after {WAIT_SECONDS}s waiting for {what} (last error: {last_error!r})")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _temporal_serving(dev_server) -> bool:
     result = subprocess.run(
         [find_binary("temporal"), "operator", "cluster", "health", "--address", dev_server.address],
@@ -207,7 +198,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, dev_server) -> Iterator[Stac
         )
     finally:
         for process in reversed(processes):
-            _stop(process)
+            stop(process)
 
 
 def query(stack: Stack, expr: str) -> dict:
