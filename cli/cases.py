@@ -18,7 +18,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
-from cli.errors import UNAVAILABLE, CliError
+from cli.errors import UNAVAILABLE, CliError, UnknownCase
 from domain.errors import DomainError
 from domain.policy import Policy
 from domain.rectification import INITIAL_STATE, CaseState, Command, OpenCase, case_id_for, decide
@@ -52,7 +52,7 @@ def _no_worker(case_id: str, timeout: float, request_id: str | None = None) -> C
 
 def _rpc_error(error: RPCError, case_id: str, timeout: float, request_id: str | None = None) -> CliError:
     if error.status == RPCStatusCode.NOT_FOUND:
-        return CliError(f"unknown case {case_id}")
+        return UnknownCase(case_id)
     if "already completed" in error.message:
         return CliError(f"case {case_id} is closed (已销号): it accepts no more commands")
     if error.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):

@@ -13,3 +13,11 @@ class CliError(Exception):
         self.message = message
         self.exit_code = exit_code
         self.code = code  # a domain refusal's code, labelled for people by the CLI
+
+
+class UnknownCase(CliError):
+    """Temporal does not know the case id (the audit log may still: see cli.main)."""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"unknown case {case_id}")
+        self.case_id = case_id

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col, select
 
 from cli import render
-from cli.errors import CliError
+from cli.errors import CliError, UnknownCase
 from cli.files import load_model, read_yaml, validate
 from cli.settings import load_policy, resolve_actor
 from domain.labels import label
@@ -150,10 +150,33 @@ def _send(case_id: str, build: Callable[[Any], Any], actor_id: str | None, actor
             client = await connect_or_fail(min(timeout, 10))
             return await send(client, case_id, command, rid, timeout)
 
-        result = _async(go())
+        try:
+            result = _async(go())
+        except UnknownCase as unknown:
+            raise _explain_unknown(unknown) from None
         render.command_done(result.events, case_id, result.stage, result.version, result.duplicate, lang.value)
 
     run_then_exit(action, lang)
+
+
+def _explain_unknown(unknown: UnknownCase) -> CliError:
+    """Temporal does not know the case; the audit log may (the dev server keeps closed workflows
+    24 h; or the CLI points at another cluster or namespace). Say which."""
+    try:
+        rows = _audit_log(None).read_stream(unknown.case_id)
+    except (OperationalError, ProgrammingError):
+        return unknown
+    if not rows:
+        return unknown
+    state = state_from_rows(rows)
+    if state.stage == Stage.CLOSED:
+        return CliError(f"case {unknown.case_id} is closed (已销号): it accepts no more commands")
+    from cli.cases import address
+
+    return CliError(
+        f"case {unknown.case_id} is in the audit log (stage {state.stage.value}) but Temporal at {address()} "
+        "does not know it: check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE"
+    )
 
 
 @app.command("open")

@@ -227,6 +227,12 @@ def test_a_case_from_designation_to_close(stack: Stack, env: dict[str, str], tmp
     assert stack.stop() == 0
     assert any("stopped" in line for line in stack.lines)
 
+    # Temporal forgets closed workflows (24 h on the dev server); the audit log still says it is closed.
+    (Path(env["PDCA_HOME"]) / "temporal.db").unlink()
+    stack.start()
+    forgotten = pdca(env, "progress", CASE, "M1", "--note", "x", "--as", "chen.branch", ok=False)
+    assert forgotten.returncode == 1 and "is closed" in forgotten.stderr
+
 
 def scrape(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
@@ -266,3 +272,14 @@ def test_cases_survive_a_restart_and_a_missing_worker_is_reported(stack: Stack, 
     assert events(env).count("PlanSubmitted") == 1
     listed = json.loads(pdca(env, "list", "--stage", "planning", "--json").stdout)
     assert [row["case_id"] for row in listed] == [CASE]
+
+    # A Temporal that has never heard of the case (another cluster, or its data lost): the audit log
+    # still has it, and the error says where to look instead of "unknown case".
+    assert stack.stop() == 0
+    (Path(env["PDCA_HOME"]) / "temporal.db").unlink()
+    stack.start()
+    forgotten = pdca(env, "plan", "approve", CASE, "--as", "zhao.town", ok=False)
+    assert forgotten.returncode == 1
+    assert "in the audit log (stage planning) but Temporal" in forgotten.stderr
+    never = pdca(env, "plan", "approve", "rect-NOPE-2026", "--as", "zhao.town", ok=False)
+    assert never.returncode == 1 and "unknown case rect-NOPE-2026" in never.stderr
