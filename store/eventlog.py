@@ -197,10 +197,15 @@ class AuditLog:
         with Session(self.engine) as session:
             return self._stream(session, stream_id)
 
+    @staticmethod
+    def _stream_ids(session: Session) -> list[str]:
+        """Every stream, in the order of its first event."""
+        query = select(AuditEvent.stream_id).group_by(AuditEvent.stream_id).order_by(func.min(AuditEvent.position))
+        return list(session.exec(query).all())
+
     def stream_ids(self) -> list[str]:
         with Session(self.engine) as session:
-            query = select(AuditEvent.stream_id).group_by(AuditEvent.stream_id).order_by(func.min(AuditEvent.position))
-            return list(session.exec(query).all())
+            return self._stream_ids(session)
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[AuditEvent]:
         with Session(self.engine) as session:
@@ -239,8 +244,7 @@ class AuditLog:
         with Session(self.engine) as session, session.begin():
             # Under the append lock, so a stream first appended meanwhile is not reset and missed.
             self._lock(session)
-            query = select(AuditEvent.stream_id).group_by(AuditEvent.stream_id).order_by(func.min(AuditEvent.position))
-            streams = list(session.exec(query).all())
+            streams = self._stream_ids(session)
             reset(session)
             for stream_id in streams:
                 stream = self._stream(session, stream_id)
