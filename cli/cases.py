@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 from temporalio.client import (
     Client,
     RPCError,
-    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -127,15 +126,6 @@ async def send(client: Client, case_id: str, command: Command, request_id: str, 
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         raise _no_worker(case_id, timeout, request_id) from None
     except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND and await _finished(handle):
-            raise CliError(f"case {case_id} is closed (已销号): it accepts no more commands") from None
+        # An update to a completed workflow answers NOT_FOUND, like an unknown id: the CLI asks the
+        # audit log which it is (cli.main._explain_unknown).
         raise _rpc_error(error, case_id, timeout, request_id) from None
-
-
-async def _finished(handle: WorkflowHandle) -> bool:
-    """An update to a workflow that has completed answers NOT_FOUND, like an unknown id."""
-    try:
-        description = await handle.describe()
-    except RPCError:
-        return False
-    return description.status is not None and description.status != WorkflowExecutionStatus.RUNNING
