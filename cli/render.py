@@ -12,7 +12,7 @@ from rich.table import Table
 
 from domain.labels import Lang, enum_label, label
 from domain.messages import human_duration
-from domain.rectification import EVENT_ADAPTER, CaseState
+from domain.rectification import EVENT_ADAPTER, CaseState, Event
 from domain.timeutil import local
 from store.eventlog import VerifyReport
 from store.models import AuditEvent, CaseSummary
@@ -128,8 +128,7 @@ def case_list(rows: Sequence[CaseSummary], lang: Lang) -> None:
     console.print(f"{len(rows)} " + ("件" if lang == "zh" else "case(s)"))
 
 
-def event_details(row: AuditEvent, lang: Lang) -> str:
-    event = EVENT_ADAPTER.validate_json(row.payload)
+def event_details(event: Event, lang: Lang) -> str:
     data = event.model_dump(mode="json", exclude={"type", "at", "actor", "policy_version"})
     if event.type == "AcceptanceRecorded":
         sep = "，" if lang == "zh" else ", "
@@ -164,8 +163,8 @@ def history(rows: Sequence[AuditEvent], lang: Lang) -> None:
     for column in (L("word.position"), "v", L("word.time"), L("word.event"), L("word.actor"), L("word.details")):
         table.add_column(column)
     for r in rows:
-        event_time = EVENT_ADAPTER.validate_json(r.payload).at
-        table.add_row(str(r.position), str(r.version), when(event_time), label(f"event.{r.event_type}", lang), r.actor, event_details(r, lang))
+        event = EVENT_ADAPTER.validate_json(r.payload)
+        table.add_row(str(r.position), str(r.version), when(event.at), label(f"event.{r.event_type}", lang), r.actor, event_details(event, lang))
     console.print(table)
 
 
