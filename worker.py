@@ -144,14 +144,21 @@ def build_worker(
     )
 
 
-async def run_worker(database_url: str | None = None, metrics_port: int | None = None) -> None:
-    log = structlog.get_logger("worker")
+async def assemble(
+    metrics_port: int | None = None, sdk_metrics_port: int | None = None, database_url: str | None = None
+) -> tuple[Client, Worker]:
+    """Everything a running worker needs, in one place for `pdca worker` and `pdca up`: a client whose
+    runtime exports the SDK's metrics, the migrated audit log, the project's /metrics, the worker."""
     port = int(os.environ.get("PDCA_METRICS_PORT", "9464")) if metrics_port is None else metrics_port
-    client = await connect(runtime=sdk_runtime())
+    client = await connect(runtime=sdk_runtime(sdk_metrics_port))
     audit_log = open_audit_log(database_url)
     serve_metrics(audit_log.engine, port, metrics_address())
-    worker = build_worker(client, audit_log)
-    log.info("worker_started", task_queue=worker.task_queue, metrics_port=port or None)
+    return client, build_worker(client, audit_log)
+
+
+async def run_worker(database_url: str | None = None, metrics_port: int | None = None) -> None:
+    _, worker = await assemble(metrics_port, database_url=database_url)
+    structlog.get_logger("worker").info("worker_started", task_queue=worker.task_queue)
     await worker.run()
 
 

@@ -75,11 +75,9 @@ async def _serve(metrics_port: int, sdk_metrics_port: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
-    client = await worker.connect(runtime=worker.sdk_runtime(sdk_metrics_port))
+    client, pdca_worker = await worker.assemble(metrics_port, sdk_metrics_port)
     await register(client)  # the server registers them at start; this keeps an older data dir working
-    audit_log = worker.open_audit_log()
-    worker.serve_metrics(audit_log.engine, metrics_port, worker.metrics_address())
-    async with worker.build_worker(client, audit_log) as running:
+    async with pdca_worker as running:
         log.info("worker_started", task_queue=running.task_queue)
         created = await ensure_audit_verification(client, running.task_queue)
         log.info("audit_verification_schedule", schedule_id=SCHEDULE_ID, created=created)
