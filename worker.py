@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -45,7 +44,11 @@ from workflows.rectification import RectificationWorkflow
 
 DEFAULT_ADDRESS = "localhost:7233"
 DEFAULT_TASK_QUEUE = "pdca-rectification"
-WORKFLOWS: Sequence[type] = (RectificationWorkflow, AuditVerificationWorkflow)
+WORKFLOWS: Sequence[type] = (
+    RectificationWorkflow,
+    AuditVerificationWorkflow,
+    # more workflows: one line each
+)
 # Modules the workflow sandbox shares instead of re-importing on every run (they are pure or
 # only used from activities); re-importing pydantic/sqlmodel/structlog costs seconds per run.
 PASSTHROUGH = ("pydantic", "pydantic_core", "domain", "activities", "store", "observability", "sqlmodel", "sqlalchemy", "structlog", "prometheus_client", "annotated_types")
@@ -136,7 +139,12 @@ def build_worker(
         client,
         task_queue=queue or task_queue(),
         workflows=list(WORKFLOWS),
-        activities=[audit.append_events, audit.verify_audit_chain, notify.send_notice],
+        activities=[
+            audit.append_events,
+            audit.verify_audit_chain,
+            notify.send_notice,
+            # more activities: one line each
+        ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)

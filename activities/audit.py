@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.rectification import EVENT_ADAPTER
 from observability.metrics import (
     ACCEPTANCE_VERDICTS,
     AUDIT_APPEND_SECONDS,
@@ -139,12 +138,13 @@ class AuditActivities:
         decided_at = None
         for record in request.events:
             AUDIT_EVENTS_APPENDED.labels(record.event_type).inc()
-            event = EVENT_ADAPTER.validate_json(record.payload)
-            decided_at = decided_at or event.at
-            if event.type == "EscalationRaised":
-                ESCALATIONS.labels(event.rung.value).inc()
-            elif event.type == "AcceptanceRecorded":
-                ACCEPTANCE_VERDICTS.labels(event.verdict.value).inc()
+            # Any kind of stream (rectification, project, campaign): read the common fields only.
+            event = json.loads(record.payload)
+            decided_at = decided_at or datetime.fromisoformat(event["at"])
+            if record.event_type == "EscalationRaised":
+                ESCALATIONS.labels(event["rung"]).inc()
+            elif record.event_type == "AcceptanceRecorded":
+                ACCEPTANCE_VERDICTS.labels(event["verdict"]).inc()
         if decided_at is not None:
             kind = "timer" if request.events[0].actor == "system" else "command"
             COMMAND_APPLY_SECONDS.labels(kind).observe(max(0.0, (datetime.now(timezone.utc) - decided_at).total_seconds()))

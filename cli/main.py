@@ -5,12 +5,8 @@ Exit codes: 0 done; 1 refused (input, rules, permissions); 2 usage; 3 Temporal o
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 import uuid
-from collections.abc import Awaitable, Callable
-from enum import StrEnum
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -20,10 +16,25 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col, select
 
 from cli import render
+from cli.common import (
+    ActorOpt,
+    ActorsOpt,
+    CaseArg,
+    DbOpt,
+    JsonOpt,
+    Lang,
+    LangOpt,
+    RequestOpt,
+    TimeoutOpt,
+    audit_log,
+    reading,
+    run,
+    run_async,
+    run_then_exit,
+)
 from cli.errors import CliError, UnknownCase
 from cli.files import load_model, read_yaml, validate
 from cli.settings import load_policy, resolve_actor
-from domain.labels import label
 from domain.policy import Policy
 from domain.rectification import (
     ApprovePlan,
@@ -43,7 +54,7 @@ from domain.rectification import (
 from store.db import default_database_url, display_url, make_engine
 from store.eventlog import AuditLog
 from store.models import CaseSummary
-from store.projections import PROJECTORS, reset_projections, state_from_rows
+from store.projections import reset_projections, state_from_rows
 
 T = TypeVar("T")
 
@@ -67,72 +78,22 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(policy_app, name="policy")
 
 
-class Lang(StrEnum):
-    zh = "zh"
-    en = "en"
+def _register_subcommands() -> None:
+    from cli import calendar_cmd, campaign_cmd, notify_cmd, org_cmd, project_cmd, report_cmd, schedule_cmd
+
+    for name, module in (
+        ("org", org_cmd),
+        ("campaign", campaign_cmd),
+        ("project", project_cmd),
+        ("report", report_cmd),
+        ("calendar", calendar_cmd),
+        ("notify", notify_cmd),
+        ("schedule", schedule_cmd),
+    ):
+        app.add_typer(module.app, name=name)
 
 
-# ----------------------------------------------------------------------------- options
-
-LangOpt = Annotated[Lang, typer.Option("--lang", envvar="PDCA_LANG", help="Labels: zh (中文, default) or en.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON instead of a table.")]
-CaseArg = Annotated[str, typer.Argument(help="Case id, e.g. rect-V001-2026 (printed by `pdca open`).")]
-ActorOpt = Annotated[str | None, typer.Option("--as", help="Acting person's id in the actor directory [env PDCA_ACTOR].")]
-ActorsOpt = Annotated[
-    Path | None, typer.Option("--actors", help="Actor directory YAML [env PDCA_ACTORS; default $PDCA_HOME/actors.yaml].")
-]
-RequestOpt = Annotated[
-    str | None,
-    typer.Option("--request-id", help="Idempotency key: a command retried with the same id is applied once."),
-]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for Temporal and the worker.")]
-DbOpt = Annotated[
-    str | None, typer.Option("--db", envvar="PDCA_DATABASE_URL", help="Audit database URL [default: SQLite under PDCA_HOME].")
-]
-
-
-def run(action: Callable[[], T], lang: Lang | None = None) -> T:
-    """Run a command body; a CliError becomes one line on stderr and its exit code."""
-    try:
-        return action()
-    except CliError as error:
-        zh = (lang or os.environ.get("PDCA_LANG") or "zh") == "zh"
-        reason = f"{label('error.' + error.code, 'zh' if zh else 'en')}{'：' if zh else ': '}" if error.code else ""
-        print(f"{'错误：' if zh else 'error: '}{reason}{error.message}", file=sys.stderr)
-        raise typer.Exit(error.exit_code) from None
-
-
-def run_then_exit(action: Callable[[], None], lang: Lang) -> None:
-    """For commands that opened a Temporal client: exit at once with the command's code.
-
-    The SDK's Rust runtime keeps threads that can abort the interpreter while it finalizes
-    (seen here: "PyGILState_Release ... must be current"), turning a clean refusal into exit 134.
-    Everything is flushed first; nothing else is pending by then.
-    """
-    code = 0
-    try:
-        run(action, lang)
-    except typer.Exit as done:
-        code = done.exit_code
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-def _async(coro: Awaitable[T]) -> T:
-    return asyncio.run(coro)  # type: ignore[arg-type]
-
-
-def _audit_log(db: str | None) -> AuditLog:
-    return AuditLog(make_engine(db or default_database_url()), PROJECTORS)
-
-
-def _reading(db: str | None, action: Callable[[AuditLog], T]) -> T:
-    url = db or default_database_url()
-    try:
-        return action(_audit_log(url))
-    except (OperationalError, ProgrammingError) as error:
-        raise CliError(f"audit database {display_url(url)} is not ready ({error.orig}): run `pdca up` or `pdca migrate`") from None
+_register_subcommands()
 
 
 # ----------------------------------------------------------------------------- commands that change a case
@@ -151,7 +112,7 @@ def _send(case_id: str, build: Callable[[Any], Any], actor_id: str | None, actor
             return await send(client, case_id, command, rid, timeout)
 
         try:
-            result = _async(go())
+            result = run_async(go())
         except UnknownCase as unknown:
             raise _explain_unknown(unknown) from None
         render.command_done(result.events, case_id, result.stage, result.version, result.duplicate, lang.value)
@@ -163,7 +124,7 @@ def _explain_unknown(unknown: UnknownCase) -> CliError:
     """Temporal does not know the case; the audit log may (the dev server keeps closed workflows
     24 h; or the CLI points at another cluster or namespace). Say which."""
     try:
-        rows = _audit_log(None).read_stream(unknown.case_id)
+        rows = audit_log(None).read_stream(unknown.case_id)
     except (OperationalError, ProgrammingError):
         return unknown
     if not rows:
@@ -200,7 +161,7 @@ def open_case(
             client = await connect_or_fail(min(timeout, 10))
             return await start(client, command, policy, timeout)
 
-        state = _async(go())
+        state = run_async(go())
         render.command_done(["CaseOpened"], state.case_id, state.stage, state.version, False, lang.value)
 
     run_then_exit(action, lang)
@@ -383,7 +344,7 @@ def show(case_id: CaseArg, db: DbOpt = None, as_json: JsonOpt = False, lang: Lan
     """查看案件 Show a case: stage, problem ledger, measures with deadlines, acceptance rounds."""
 
     def action() -> None:
-        rows = _reading(db, lambda log: log.read_stream(case_id))
+        rows = reading(db, lambda log: log.read_stream(case_id))
         if not rows:
             raise CliError(f"unknown case {case_id}")
         state = state_from_rows(rows)
@@ -421,7 +382,7 @@ def list_cases(
             return list(session.exec(statement).all())
 
     def action() -> None:
-        rows = _reading(db, query)
+        rows = reading(db, query)
         if as_json:
             render.print_json([r.model_dump(mode="json") for r in rows])
         else:
@@ -435,7 +396,7 @@ def history(case_id: CaseArg, db: DbOpt = None, as_json: JsonOpt = False, lang: 
     """全程纪实 The audit trail of a case: every event, who, when."""
 
     def action() -> None:
-        rows = _reading(db, lambda log: log.read_stream(case_id))
+        rows = reading(db, lambda log: log.read_stream(case_id))
         if not rows:
             raise CliError(f"unknown case {case_id}")
         if as_json:
@@ -456,7 +417,7 @@ def audit_verify(
     """校验审计链 Walk the hash chain; exit 1 at the first row whose stored bytes do not match."""
 
     def action() -> None:
-        report = _reading(db, lambda log: log.verify())
+        report = reading(db, lambda log: log.verify())
         if digest_file and report.ok:
             digest_file.write_text(f"{report.head_position} {report.head_hash}\n", encoding="utf-8")
         if as_json:
@@ -474,7 +435,7 @@ def audit_rebuild(db: DbOpt = None, lang: LangOpt = Lang.zh) -> None:
     """重建台账 Rebuild every projection (case ledger, measure and problem ledgers) from the log."""
 
     def action() -> None:
-        count = _reading(db, lambda log: log.rebuild_projections(reset_projections))
+        count = reading(db, lambda log: log.rebuild_projections(reset_projections))
         render.console.print(f"✓ 已重建 {count} 件案件的台账" if lang == Lang.zh else f"✓ rebuilt the ledgers of {count} case(s)")
 
     run(action, lang)
@@ -500,7 +461,7 @@ def audit_schedule(
             client = await connect_or_fail(min(timeout, 10))
             return await ensure_audit_verification(client, task_queue(), hour)
 
-        created = _async(go())
+        created = run_async(go())
         if lang == Lang.zh:
             render.console.print("✓ 已创建每日审计链校验计划" if created else "✓ 每日审计链校验计划已存在")
         else:

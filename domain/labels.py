@@ -111,6 +111,14 @@ _LABELS: dict[str, tuple[str, str]] = {
     "word.position": ("序号", "position"),
     "word.escalations": ("升级", "escalations"),
     "word.reminders": ("提醒", "reminders"),
+    # --- rectification timing: calendar, pause, extension, sanctions (issue 4)
+    # --- calendar (issue 4)
+    # --- notification channels (issue 4)
+    # --- directory, designation, memory across years (issue 3 / 4)
+    # --- secretary projects (issue 3)
+    # --- campaigns (issue 3)
+    # --- reports (issue 3)
+    # --- cadence schedules (issue 4)
 }
 
 

@@ -12,6 +12,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
+from domain.cadence import CadencePolicy
+from domain.designation import DesignationPolicy
+from domain.memory import MemoryPolicy
+from domain.project import ProjectPolicy
 from domain.timeutil import format_duration, parse_duration
 
 Duration = Annotated[
@@ -96,6 +100,14 @@ class Policy(BaseModel):
     consolidation_period: Duration = timedelta(days=365)
     # Supervisors to notify of escalations and of the end of a consolidation period.
     supervisors: list[str] = Field(default_factory=list)
+    # Designation of weak and lax organizations (认定): quotas per domain, direct criteria.
+    designation: DesignationPolicy = Field(default_factory=DesignationPolicy)
+    # Memory across years (连续两年、三年内两次…): rules producing sanction proposals.
+    memory: MemoryPolicy = Field(default_factory=MemoryPolicy)
+    # Secretary / committee-member / branch projects (书记项目).
+    projects: ProjectPolicy = Field(default_factory=ProjectPolicy)
+    # Supervision cadence (月督导、季观摩、半年通报) run by Temporal Schedules.
+    cadence: CadencePolicy = Field(default_factory=CadencePolicy)
 
     @model_validator(mode="after")
     def _check(self) -> Policy:

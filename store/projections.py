@@ -89,4 +89,7 @@ def reset_projections(session: Session) -> None:
         session.exec(delete(table))  # type: ignore[call-overload]
 
 
-PROJECTORS = (project_rectification,)
+PROJECTORS = (
+    project_rectification,
+    # more projectors: one line each
+)

@@ -6,6 +6,10 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import store.campaign_models  # noqa: F401
+import store.directory_models  # noqa: F401
+import store.notify_models  # noqa: F401
+import store.project_models  # noqa: F401
 
 config = context.config
 connection = config.attributes["connection"]

@@ -1,0 +1,3 @@
+"""Tables (projections and working data); see the matching migration in store/migrations/versions."""
+
+from __future__ import annotations
