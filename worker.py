@@ -33,6 +33,7 @@ from temporalio.service import TLSConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.audit import AuditActivities
+from activities.calendar import CalendarActivities, default_override_path
 from activities.notify import Channel, NotifyActivities
 from observability.logging import configure_logging
 from observability.metrics import serve as serve_metrics
@@ -135,6 +136,7 @@ def build_worker(
 ) -> Worker:
     audit = AuditActivities(audit_log, digest_dir())
     notify = NotifyActivities(channel)
+    calendar = CalendarActivities(default_override_path())
     return Worker(
         client,
         task_queue=queue or task_queue(),
@@ -143,6 +145,7 @@ def build_worker(
             audit.append_events,
             audit.verify_audit_chain,
             notify.send_notice,
+            calendar.load_calendar_facts,
             # more activities: one line each
         ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),

@@ -17,6 +17,7 @@ from domain.designation import DesignationPolicy
 from domain.memory import MemoryPolicy
 from domain.project import ProjectPolicy
 from domain.timeutil import format_duration, parse_duration
+from domain.workcal import WorkingHours
 
 Duration = Annotated[
     timedelta,
@@ -80,6 +81,8 @@ class Policy(BaseModel):
     problem_categories: dict[str, Label] = Field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
     # A deadline given as a date falls due at this Beijing time on that date.
     deadline_time_of_day: time = time(18, 0)
+    # Notices (reminders, 催办, escalations) are delivered only on workdays inside these Beijing hours.
+    working_hours: WorkingHours = Field(default_factory=WorkingHours)
     # Reminders before each measure deadline (提前提醒).
     reminder_leads: list[Duration] = Field(default_factory=lambda: [timedelta(days=7), timedelta(days=1)])
     # After the overdue notice, these rungs fire once each, in order (逾期升级).
