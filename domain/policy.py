@@ -16,6 +16,7 @@ from domain.cadence import CadencePolicy
 from domain.designation import DesignationPolicy
 from domain.memory import MemoryPolicy
 from domain.project import ProjectPolicy
+from domain.rungs import Rung  # noqa: F401  (re-exported: policy files name rungs)
 from domain.timeutil import format_duration, parse_duration
 from domain.workcal import WorkingHours
 
@@ -24,16 +25,6 @@ Duration = Annotated[
     BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str, when_used="json"),
 ]
-
-
-class Rung(StrEnum):
-    """The escalation ladder, mildest first (问责阶梯)."""
-
-    REMINDER = "reminder"  # 提醒
-    REMINDER_TALK = "reminder_talk"  # 提醒谈话
-    SUPERVISION_NOTICE = "supervision_notice"  # 发函督办/通报
-    ADMONISHMENT_TALK = "admonishment_talk"  # 诫勉谈话
-    PERSONNEL_ADJUSTMENT = "personnel_adjustment"  # 组织调整
 
 
 class Recipient(StrEnum):
