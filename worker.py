@@ -33,6 +33,7 @@ from temporalio.service import TLSConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.audit import AuditActivities
+from activities.cadence import CadenceActivities
 from activities.calendar import CalendarActivities, default_override_path
 from activities.notify import Channel, NotifyActivities
 from observability.logging import configure_logging
@@ -41,6 +42,7 @@ from store.db import default_data_dir, make_engine
 from store.eventlog import AuditLog
 from store.projections import PROJECTORS
 from workflows.audit_verification import AuditVerificationWorkflow
+from workflows.cadence import CadenceWorkflow
 from workflows.rectification import RectificationWorkflow
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -48,6 +50,7 @@ DEFAULT_TASK_QUEUE = "pdca-rectification"
 WORKFLOWS: Sequence[type] = (
     RectificationWorkflow,
     AuditVerificationWorkflow,
+    CadenceWorkflow,
     # more workflows: one line each
 )
 # Modules the workflow sandbox shares instead of re-importing on every run (they are pure or
@@ -109,6 +112,11 @@ def sdk_runtime(port: int | None = None) -> Runtime | None:
     return Runtime(telemetry=TelemetryConfig(metrics=config))
 
 
+def reports_dir() -> Path:
+    """Where scheduled reports (digests, review lists, bulletins) are written (PDCA_REPORTS_DIR, default $PDCA_HOME/reports)."""
+    return Path(os.environ.get("PDCA_REPORTS_DIR") or default_data_dir() / "reports")
+
+
 def digest_dir() -> Path:
     """Where the scheduled verification exports chain digests (PDCA_DIGEST_DIR, default $PDCA_HOME/digests)."""
     return Path(os.environ.get("PDCA_DIGEST_DIR") or default_data_dir() / "digests")
@@ -146,6 +154,7 @@ def build_worker(
             audit.verify_audit_chain,
             notify.send_notice,
             calendar.load_calendar_facts,
+            CadenceActivities(audit_log.engine, reports_dir(), notify.channel).run_cadence,
             # more activities: one line each
         ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),

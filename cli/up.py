@@ -19,7 +19,9 @@ import structlog
 
 from cli.binaries import find_binary
 from cli.errors import UNAVAILABLE, CliError
+from cli.cadence import ensure_cadence
 from cli.schedules import ensure_audit_verification
+from cli.settings import load_policy
 from workflows.audit_verification import SCHEDULE_ID
 from store.db import default_data_dir
 from workflows.search_attributes import dev_server_flags, register
@@ -81,6 +83,8 @@ async def _serve(metrics_port: int, sdk_metrics_port: int) -> None:
         log.info("worker_started", task_queue=running.task_queue)
         created = await ensure_audit_verification(client, running.task_queue)
         log.info("audit_verification_schedule", schedule_id=SCHEDULE_ID, created=created)
+        cadence = await ensure_cadence(client, running.task_queue, load_policy(None))
+        log.info("cadence_schedules", **cadence)
         print("就绪 ready — 按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)
         await stopping.wait()
         log.info("stopping")

@@ -1,0 +1,85 @@
+"""Activity: one run of a supervision cadence (月督导、季观摩、半年通报) — read the ledgers, write the
+report file, tell the supervisors. The choosing and wording are domain/cadence.py's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from temporalio import activity
+
+from domain.cadence import TITLES, CadenceKind, monthly_digest, render_digest, render_review, review_list
+from domain.policy import Policy
+from domain.timeutil import local
+from store.models import CaseSummary, MeasureLedger
+
+log = structlog.get_logger(__name__)
+
+
+class CadenceRequest(BaseModel):
+    kind: CadenceKind
+    as_of: datetime  # the workflow's now: the run is reproducible from its history
+    policy: Policy
+    run_id: str  # names the files and keys the notices, so a retried activity overwrites, not adds
+
+
+class CadenceResult(BaseModel):
+    kind: CadenceKind
+    files: list[str]
+    items: int  # organizations named
+    recipients: list[str]
+
+
+class CadenceActivities:
+    def __init__(self, engine: Engine, out_dir: Path, channel=None) -> None:  # type: ignore[no-untyped-def]
+        self.engine = engine
+        self.out_dir = out_dir
+        self.channel = channel
+
+    @activity.defn(name="run_cadence")
+    def run_cadence(self, request: CadenceRequest) -> CadenceResult:
+        stamp = local(request.as_of).strftime("%Y%m%d")
+        folder = self.out_dir / f"{request.kind.value}-{stamp}"
+        folder.mkdir(parents=True, exist_ok=True)
+        with Session(self.engine) as session:
+            cases = list(session.exec(select(CaseSummary)))
+            measures = list(session.exec(select(MeasureLedger)))
+        files: list[Path] = []
+        if request.kind == CadenceKind.MONTHLY_DIGEST:
+            lines = monthly_digest(cases, measures, request.as_of, request.policy.cadence.look_ahead_days)
+            items = len(lines)
+            for lang in ("zh", "en"):
+                files.append(_write(folder / f"digest.{lang}.md", render_digest(lines, request.as_of, lang)))
+        elif request.kind == CadenceKind.QUARTERLY_REVIEW:
+            ahead, behind = review_list(cases, request.policy.cadence.review_list_size)
+            items = len(ahead) + len(behind)
+            for lang in ("zh", "en"):
+                files.append(_write(folder / f"review.{lang}.md", render_review(ahead, behind, request.as_of, lang)))
+        else:
+            files, items = _bulletin(self.engine, folder, request.as_of)
+        recipients = list(request.policy.supervisors)
+        title = TITLES[request.kind][0]
+        message = f"【{title}】{local(request.as_of):%Y-%m-%d}：涉及 {items} 个党组织，详见 {files[0]}"
+        for recipient in recipients:
+            if self.channel is not None:
+                self.channel.send(
+                    recipient, message, key=f"{request.run_id}:{recipient}", case_id=request.kind.value, event_type=f"Cadence.{request.kind.value}"
+                )
+        log.info("cadence_run", kind=request.kind.value, items=items, files=[str(f) for f in files], recipients=len(recipients))
+        return CadenceResult(kind=request.kind, files=[str(f) for f in files], items=items, recipients=recipients)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _bulletin(engine: Engine, folder: Path, as_of: datetime) -> tuple[list[Path], int]:
+    """The half-year bulletin of the reports package, for the half-year that ended before ``as_of``."""
+    from reports.bulletin import write_half_year_bulletin  # matplotlib: only when a bulletin is due
+
+    return write_half_year_bulletin(engine, folder, as_of)

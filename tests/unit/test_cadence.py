@@ -1,0 +1,71 @@
+"""Choosing and wording of the cadence digests (pure)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace as Row
+
+import pytest
+from pydantic import ValidationError
+
+from domain.cadence import CadenceEntry, CadencePolicy, monthly_digest, render_digest, render_review, review_list
+
+AS_OF = datetime(2026, 11, 5, 1, 0, tzinfo=timezone.utc)
+
+
+def case(cid: str, region: str, stage: str = "implementing", done: int = 0, total: int = 2, overdue: int = 0) -> Row:
+    return Row(case_id=cid, org_code=cid.split("-")[1], org_name=f"{cid}党支部", region=region, stage=stage,
+               measures_done=done, measures_total=total, overdue_measures=overdue)
+
+
+def measure(cid: str, mid: str, days: float, done: bool = False, overdue: bool = False) -> Row:
+    return Row(case_id=cid, measure_id=mid, deadline=AS_OF + timedelta(days=days), done=done, overdue=overdue)
+
+
+def test_digest_names_overdue_and_upcoming_measures_of_open_cases_only() -> None:
+    cases = [case("rect-B-2026", "乙镇"), case("rect-A-2026", "甲镇"), case("rect-C-2026", "甲镇", stage="closed"), case("rect-D-2026", "甲镇")]
+    measures = [
+        measure("rect-A-2026", "M1", -1, overdue=True),
+        measure("rect-A-2026", "M2", 40),  # beyond the look-ahead
+        measure("rect-B-2026", "M1", 29),
+        measure("rect-C-2026", "M1", -5, overdue=True),  # closed case: not listed
+        measure("rect-D-2026", "M1", 3, done=True),  # done: not listed
+        measure("rect-D-2026", "M2", -0.5),  # past its deadline, not yet marked overdue by a timer: listed as overdue
+    ]
+    lines = monthly_digest(cases, measures, AS_OF, look_ahead_days=30)
+    assert [(line.case_id, line.overdue_measures, [m for m, _ in line.due_soon]) for line in lines] == [
+        ("rect-B-2026", [], ["M1"]),  # 乙镇 sorts before 甲镇 (by code point): a stable, documented order
+        ("rect-A-2026", ["M1"], []),
+        ("rect-D-2026", ["M2"], []),
+    ]
+    zh, en = render_digest(lines, AS_OF, "zh"), render_digest(lines, AS_OF, "en")
+    assert "## 甲镇" in zh and "逾期措施 2 项，临期措施 1 项" in zh
+    assert "overdue: M1" in en and "due soon: M1 (2026-12-04)" in en
+    assert "本期无逾期" in render_digest([], AS_OF)
+
+
+def test_review_list_is_deterministic_and_lists_a_case_once() -> None:
+    cases = [
+        case("rect-A-2026", "甲镇", done=2, total=2),
+        case("rect-B-2026", "甲镇", done=1, total=2, overdue=1),
+        case("rect-C-2026", "乙镇", done=1, total=2),
+        case("rect-D-2026", "乙镇", stage="planning", done=0, total=2),  # not yet implementing: not ranked
+        case("rect-E-2026", "乙镇", done=0, total=3, overdue=3),
+    ]
+    ahead, behind = review_list(cases, size=2)
+    assert [line.case_id for line in ahead] == ["rect-A-2026", "rect-C-2026"]
+    assert [line.case_id for line in behind] == ["rect-E-2026", "rect-B-2026"]
+    assert review_list(list(reversed(cases)), size=2) == (ahead, behind)
+    text = render_review(ahead, behind, AS_OF)
+    assert text.index("rect-A-2026") < text.index("现场督导") < text.index("rect-E-2026")
+
+
+def test_cadence_policy_defaults_and_validation() -> None:
+    policy = CadencePolicy()
+    assert policy.monthly_digest.months == list(range(1, 13)) and policy.monthly_digest.day == 5
+    assert policy.quarterly_review.months == [1, 4, 7, 10]
+    assert policy.half_year_bulletin.months == [1, 7]
+    assert CadenceEntry(months=[7, 1], day=15).months == [1, 7]
+    for bad in ({"months": [13], "day": 1}, {"months": [1, 1], "day": 1}, {"months": [1], "day": 31}, {"months": [], "day": 1}):
+        with pytest.raises(ValidationError):
+            CadenceEntry(**bad)
