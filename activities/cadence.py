@@ -14,7 +14,7 @@ from temporalio import activity
 
 from domain.cadence import TITLES, CadenceKind, monthly_digest, render_digest, render_review, review_list
 from domain.policy import Policy
-from domain.timeutil import local
+from domain.timeutil import SHANGHAI, local
 from store.models import CaseSummary, MeasureLedger
 
 log = structlog.get_logger(__name__)
@@ -79,7 +79,17 @@ def _write(path: Path, text: str) -> Path:
 
 
 def _bulletin(engine: Engine, folder: Path, as_of: datetime) -> tuple[list[Path], int]:
-    """The half-year bulletin of the reports package, for the half-year that ended before ``as_of``."""
-    from reports.bulletin import write_half_year_bulletin  # matplotlib: only when a bulletin is due
+    """The half-year bulletin for the half-year that ended before ``as_of``: run in July it covers
+    January–June of this year; run in January, the whole of last year (the second half's bulletin)."""
+    from reports.render import report_from_database  # matplotlib: only when a bulletin is due
 
-    return write_half_year_bulletin(engine, folder, as_of)
+    day = local(as_of)
+    year, kind = (day.year, "bulletin") if day.month >= 7 else (day.year - 1, "summary")
+    end = datetime(year, 7, 1, tzinfo=SHANGHAI) if kind == "bulletin" else datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+    files: list[Path] = []
+    total = 0
+    for lang in ("zh", "en"):
+        written = report_from_database(engine, kind, year, folder / lang, as_of=min(end, as_of), lang=lang, warn=False)
+        files += [written.markdown, written.html]
+        total = written.figures.total
+    return files, total

@@ -130,3 +130,21 @@ async def test_monthly_digest_and_review_list_runs_write_files_and_tell_supervis
                 assert "河口镇西村党支部" in ahead and "城关镇东村党支部" in behind
     finally:
         await _delete_all(dev_env)
+
+
+async def test_half_year_bulletin_run_writes_the_report(dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch, channel) -> None:
+    await _delete_all(dev_env)
+    monkeypatch.setenv("PDCA_REPORTS_DIR", str(tmp_path / "reports"))
+    audit_log = open_audit_log(f"sqlite:///{tmp_path / 'audit.db'}")
+    queue = f"cadence-{uuid.uuid4().hex[:8]}"
+    try:
+        with ThreadPoolExecutor(max_workers=2) as executor:
+            async with build_worker(dev_env.client, audit_log, queue, channel=channel, executor=executor):
+                await ensure_cadence(dev_env.client, queue, Policy(supervisors=["wang.sup"]))
+                result = await _run_once(dev_env, schedule_id(CadenceKind.HALF_YEAR_BULLETIN))
+                markdown, html = Path(result["files"][0]), Path(result["files"][1])
+                assert markdown.suffix == ".md" and html.suffix == ".html" and markdown.exists() and html.exists()
+                assert result["items"] == 0  # nothing in the database: an empty bulletin, still written
+                assert any(s["event_type"] == "Cadence.half_year_bulletin" for s in channel.sent)
+    finally:
+        await _delete_all(dev_env)

@@ -1,0 +1,308 @@
+"""Data gathering for reports: read the audit database (projections and the log), no rules.
+
+Cases are re-folded from their audit events up to ``as_of`` with the domain's own ``evolve``, so a
+bulletin "as of 30 June" shows each case as it stood then even when it is printed in November, and
+each measure gets the time it was completed (``completed_at``), which the projections do not keep.
+The time that counts is the event's own ``at`` (the workflow's clock), not ``recorded_at``.
+
+Secretary projects come from the ``project_summary`` projection and directory assessments from the
+directory tables when those exist (older databases: none, and the report says so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import MetaData, Table, inspect
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger
+
+_CHUNK = 500
+
+
+class CaseRow(BaseModel):
+    """A case as it stood at ``as_of``: the attributes of ``store.models.CaseSummary``."""
+
+    case_id: str
+    kind: str = "rectification"
+    org_code: str
+    org_name: str
+    region: str
+    year: int
+    stage: str
+    cycle: int = 1
+    measures_total: int = 0
+    measures_done: int = 0
+    overdue_measures: int = 0
+    escalations: int = 0
+    sanction_proposals: int = 0  # proposals raised (诫勉谈话, 组织调整 …), whatever their status
+    sanctions_pending: int = 0  # of which still awaiting a decision at as_of
+    overdue: bool = False
+    next_due: datetime | None = None
+    outcome: str | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    last_event_at: datetime | None = None
+
+
+class MeasureRow(BaseModel):
+    """A measure of a case's current plan at ``as_of``, with when it was completed."""
+
+    case_id: str
+    measure_id: str
+    cycle: int
+    description: str
+    problems: str
+    responsible: str
+    deadline: datetime
+    done: bool
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    overdue: bool = False  # the overdue notice fired and the measure is still open
+    progress_reports: int = 0
+    reminders: str = ""
+    escalations: str = ""
+
+
+class ReportData(BaseModel):
+    year: int
+    region: str | None = None
+    as_of: datetime
+    cases: list[CaseRow] = Field(default_factory=list)
+    measures: list[MeasureRow] = Field(default_factory=list)
+    projects: list[dict[str, Any]] = Field(default_factory=list)
+    projects_available: bool = False
+    assessments: list[tuple[str, int, int | None, Any]] | None = None
+
+
+def case_ids(engine: Engine, year: int | None = None, region: str | None = None) -> list[str]:
+    statement = select(CaseSummary.case_id).order_by(col(CaseSummary.case_id))
+    if year is not None:
+        statement = statement.where(CaseSummary.year == year)
+    if region:
+        statement = statement.where(CaseSummary.region == region)
+    with Session(engine) as session:
+        return list(session.exec(statement).all())
+
+
+def _events_by_stream(engine: Engine, ids: Sequence[str]) -> dict[str, list[AuditEvent]]:
+    streams: dict[str, list[AuditEvent]] = {i: [] for i in ids}
+    with Session(engine) as session:
+        for start in range(0, len(ids), _CHUNK):
+            chunk = list(ids[start : start + _CHUNK])
+            query = (
+                select(AuditEvent)
+                .where(col(AuditEvent.stream_id).in_(chunk))
+                .order_by(col(AuditEvent.stream_id), col(AuditEvent.version))
+            )
+            for row in session.exec(query).all():
+                streams[row.stream_id].append(row)
+    return streams
+
+
+def fold_case(case_id: str, rows: Sequence[AuditEvent], as_of: datetime) -> tuple[CaseRow, list[MeasureRow]] | None:
+    """Fold a rectification stream's events with ``at <= as_of``; None when the case did not exist yet.
+
+    The measures are those of an approved plan only: a plan still under review (or returned) commits
+    nobody to its deadlines yet, so its measures are neither due nor overdue in a report.
+    """
+    from domain.rectification import EVENT_ADAPTER, INITIAL_STATE, evolve
+    from store.projections import summary_fields
+
+    state = INITIAL_STATE
+    completed: dict[str, tuple[datetime, Any]] = {}
+    last_at = None
+    for row in rows:
+        event = EVENT_ADAPTER.validate_json(row.payload)
+        if event.at > as_of:
+            break  # streams are in version order and a case's clock only moves forward
+        state = evolve(state, event)
+        last_at = event.at
+        for m in state.measures:
+            if m.done and m.id not in completed:
+                completed[m.id] = (event.at, m.completed_by)
+            elif not m.done:
+                completed.pop(m.id, None)
+    if state.version == 0:
+        return None
+    fields = summary_fields(state)
+    case = CaseRow(
+        case_id=case_id,
+        org_code=state.org_code,
+        org_name=state.org_name,
+        region=state.region,
+        year=state.year,
+        stage=str(fields["stage"]),
+        cycle=state.cycle,
+        measures_total=int(fields["measures_total"]),  # type: ignore[arg-type]
+        measures_done=int(fields["measures_done"]),  # type: ignore[arg-type]
+        overdue_measures=int(fields["overdue_measures"]),  # type: ignore[arg-type]
+        escalations=int(fields["escalations"]),  # type: ignore[arg-type]
+        sanction_proposals=len(getattr(state, "proposals", [])),
+        sanctions_pending=len(state.pending_proposals()) if hasattr(state, "pending_proposals") else 0,
+        overdue=bool(fields["overdue"]),
+        next_due=fields["next_due"],  # type: ignore[arg-type]
+        outcome=fields["outcome"],  # type: ignore[arg-type]
+        opened_at=state.opened_at,
+        closed_at=state.closed_at,
+        last_event_at=last_at,
+    )
+    measures = [
+        MeasureRow(
+            case_id=case_id,
+            measure_id=m.id,
+            cycle=state.cycle,
+            description=m.description,
+            problems=",".join(m.problems),
+            responsible=m.responsible,
+            deadline=m.deadline,
+            done=m.done,
+            completed_at=completed[m.id][0] if m.id in completed else None,
+            completed_by=m.completed_by,
+            overdue=m.overdue and not m.done,
+            progress_reports=m.progress_reports,
+            reminders=",".join(m.reminded),
+            escalations=",".join(str(r) for r in m.escalated),
+        )
+        for m in state.measures
+        if str(state.plan_status) == "approved"
+    ]
+    return case, measures
+
+
+def gather(engine: Engine, year: int, as_of: datetime, region: str | None = None) -> ReportData:
+    """Everything a bulletin or summary of ``year`` (and ``region``) needs, as of ``as_of``."""
+    data = ReportData(year=year, region=region, as_of=as_of)
+    ids = case_ids(engine, year, region)
+    for case_id, rows in _events_by_stream(engine, ids).items():
+        folded = fold_case(case_id, rows, as_of)
+        if folded is None:
+            continue
+        data.cases.append(folded[0])
+        data.measures.extend(folded[1])
+    data.projects_available, data.projects = read_projects(engine, year, region)
+    data.assessments = read_assessments(engine)
+    return data
+
+
+# ----------------------------------------------------------------------------- other areas' tables
+
+
+PROJECT_COLUMNS = (
+    "project_id", "level", "org_code", "org_name", "region", "year", "owner", "stage", "revision_rounds",
+    "milestones_total", "milestones_done", "overdue_milestones", "quarterly_reports", "urges_sent", "rating",
+    "satisfaction", "outcome", "last_event_at",
+)
+
+
+def _reflect(engine: Engine, name: str) -> Table | None:
+    if not inspect(engine).has_table(name):
+        return None
+    return Table(name, MetaData(), autoload_with=engine)
+
+
+def read_projects(engine: Engine, year: int | None = None, region: str | None = None) -> tuple[bool, list[dict[str, Any]]]:
+    """Rows of ``project_summary`` (secretary projects) as dicts; (False, []) when the table is absent."""
+    table = _reflect(engine, "project_summary")
+    if table is None:
+        return False, []
+    statement = sa_select(table)
+    if year is not None and "year" in table.c:
+        statement = statement.where(table.c.year == year)
+    if region and "region" in table.c:
+        statement = statement.where(table.c.region == region)
+    if "project_id" in table.c:
+        statement = statement.order_by(table.c.project_id)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(statement)]
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, str) and key.endswith("_at") and value[:4].isdigit():
+                from store.db import parse_utc
+
+                try:
+                    row[key] = parse_utc(value)
+                except ValueError:
+                    pass
+    return True, rows
+
+
+def read_assessments(engine: Engine) -> list[tuple[str, int, int | None, Any]] | None:
+    """Directory assessments (org_code, year, star, org_class), or None without a directory."""
+    try:
+        from store import directory_models
+    except ImportError:  # pragma: no cover - the module always exists in this tree
+        return None
+    model = getattr(directory_models, "AssessmentRow", None) or getattr(directory_models, "Assessment", None)
+    table = getattr(model, "__table__", None)
+    if table is None or not inspect(engine).has_table(table.name):
+        return None
+    needed = ("org_code", "year", "star", "org_class")
+    if not all(name in table.c for name in needed):
+        return None
+    with engine.connect() as conn:
+        rows = conn.execute(sa_select(*(table.c[n] for n in needed))).all()
+    return [(r[0], int(r[1]), None if r[2] is None else int(r[2]), r[3]) for r in rows]
+
+
+# ----------------------------------------------------------------------------- ledgers
+
+
+_CASE_COLUMNS = ("org_code", "org_name", "region", "year")
+_PROBLEM_COLUMNS = ("problem_id", "cycle", "category", "description")
+_MEASURE_COLUMNS = (
+    "measure_id", "cycle", "description", "problems", "responsible", "deadline", "done", "overdue",
+    "progress_reports", "reminders", "escalations", "completed_by",
+)
+
+
+def _ledger(engine: Engine, table: Any, columns: Sequence[str], key: str, year: int | None, region: str | None) -> list[dict[str, Any]]:
+    """Named columns only, so a database with extra (newer) columns reads the same."""
+    statement = (
+        select(table.case_id, *(getattr(CaseSummary, c) for c in _CASE_COLUMNS), *(getattr(table, c) for c in columns))
+        .join(CaseSummary, col(CaseSummary.case_id) == col(table.case_id))
+        .order_by(col(table.case_id), col(getattr(table, key)))
+    )
+    statement = _filter(statement, year, region)
+    names = ("case_id", *_CASE_COLUMNS, *columns)
+    with Session(engine) as session:
+        return [dict(zip(names, row)) for row in session.exec(statement).all()]
+
+
+def problem_ledger(engine: Engine, year: int | None = None, region: str | None = None) -> list[dict[str, Any]]:
+    """问题台账: one row per problem of every case (the ``problem_ledger`` projection)."""
+    from domain.policy import Policy
+
+    names = Policy().problem_categories  # the default taxonomy's names; unknown codes stay codes
+    rows = _ledger(engine, ProblemLedger, _PROBLEM_COLUMNS, "problem_id", year, region)
+    for row in rows:
+        known = names.get(row["category"])
+        row["category_name"] = known.zh if known else row["category"]
+    return rows
+
+
+def measure_ledger(engine: Engine, year: int | None = None, region: str | None = None) -> list[dict[str, Any]]:
+    """整改措施台账: one row per measure of every case's current plan (the ``measure_ledger`` projection)."""
+    return _ledger(engine, MeasureLedger, _MEASURE_COLUMNS, "measure_id", year, region)
+
+
+def project_ledger(engine: Engine, year: int | None = None, region: str | None = None) -> list[dict[str, Any]]:
+    available, rows = read_projects(engine, year, region)
+    if not available:
+        return []
+    columns = [c for c in PROJECT_COLUMNS if rows and c in rows[0]] or list(PROJECT_COLUMNS)
+    return [{c: row.get(c) for c in columns} for row in rows]
+
+
+def _filter(statement: Any, year: int | None, region: str | None) -> Any:
+    if year is not None:
+        statement = statement.where(CaseSummary.year == year)
+    if region:
+        statement = statement.where(CaseSummary.region == region)
+    return statement
