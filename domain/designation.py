@@ -1,11 +1,432 @@
-"""Designation of weak and lax organizations (认定): bottom-N % per domain and direct criteria. Pure."""
+"""Designation of weak and lax organizations (认定): bottom-N % per domain and direct criteria. Pure.
+
+    designate(orgs, assessments, history, year, policy, memory, region=None, as_of=None) -> DesignationList
+
+Rules (every number is a policy setting):
+
+* **Ranking pool.** For each domain (农村, 社区, 机关, …), the organizations of ``ranked_levels`` that
+  have an assessment with a score for the assessed year (``year - assessment_year_offset``). With
+  ``quota_scope: county`` (default) the pool is the whole county and ``region`` only filters the
+  resulting list, so each township's list is exactly its share of the county list; with
+  ``quota_scope: region`` the pool is the region's organizations alone.
+* **Quota.** ``quota = ceil(pool × share)`` (``rounding``: ceil, floor or half_up), computed in exact
+  decimal arithmetic (10 % of 30 is 3, never 4), where ``share`` is ``shares[domain]`` or
+  ``default_share``. A domain whose pool has fewer than ``min_pool`` organizations gets no ranking
+  quota (its organizations can still be designated directly).
+* **Order (倒排) and ties.** Worst first: lower score first; equal scores → the larger imported rank
+  number (worse) first, a missing rank after any rank; still equal → organization code ascending.
+  The order never depends on the input order.
+* **Direct criteria (直接认定)** always designate, regardless of the quota: star rating below
+  ``star_below`` (default 3); secretary post vacant for at least ``secretary_vacant_for`` (default
+  180 days) on the designation date ``as_of`` (default 31 December of ``year``); flagged by another
+  department (any flag, or one of ``flag_codes``); class 三类 when ``third_class`` is on (default off).
+* **Direct designees and the quota.** With ``direct_consumes_quota: false`` (default) the quota is
+  filled from the bottom of the ranking *skipping* directly designated organizations: exactly
+  ``min(quota, pool - direct in pool)`` organizations are designated by ranking alone, in addition to
+  every direct designee (“倒排 N% 加直接认定”). With ``true`` the bottom ``quota`` of the ranking are
+  designated whatever else applies to them, and direct designees outside it are added.
+
+Each designee carries its reasons (ranking and/or direct, Chinese and English), its place in the
+ranking and the memory findings (domain.memory) at designation; ``Designee.open_case`` builds the
+``OpenCase`` command of a rectification case from it.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import math
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+)
+
+from domain.directory import (
+    Assessment,
+    HistoryRecord,
+    Level,
+    Organization,
+    OrgClass,
+    OrgDomain,
+    parse_domain,
+    zh_name,
+)
+from domain.memory import MemoryFinding, MemoryPolicy, Moment, evaluate_memory
+from domain.timeutil import format_duration, parse_duration
+
+if TYPE_CHECKING:  # domain.rectification imports domain.policy, which imports this module
+    from domain.actors import Actor
+    from domain.rectification import OpenCase
+
+Days = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+]
+
+
+class ReasonKind(StrEnum):
+    RANKING = "ranking"  # 综合考评倒排
+    DIRECT = "direct"  # 直接认定情形
+
+
+class ReasonCode(StrEnum):
+    RANKING = "ranking"
+    STAR_BELOW = "star_below"
+    SECRETARY_VACANT = "secretary_vacant"
+    FLAGGED = "flagged"
+    THIRD_CLASS = "third_class"
 
 
 class DesignationPolicy(BaseModel):
-    """Policy section; every number a local setting (filled in with the rules below)."""
+    """Policy section: quotas per domain, rounding, direct criteria (every number a local setting)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    # Campaign year Y ranks the assessment of year Y - offset (0: the year's own assessment).
+    assessment_year_offset: int = Field(default=0, ge=0, le=1)
+    # Bottom share per domain (倒排比例); other domains use default_share.
+    shares: dict[OrgDomain, float] = Field(
+        default_factory=lambda: {OrgDomain.VILLAGE: 0.10, OrgDomain.COMMUNITY: 0.05}
+    )
+    default_share: float = Field(default=0.05, ge=0, le=1)
+    rounding: Literal["ceil", "floor", "half_up"] = "ceil"
+    # A domain with fewer ranked organizations than this gets no ranking quota.
+    min_pool: int = Field(default=10, ge=1)
+    quota_scope: Literal["county", "region"] = "county"
+    ranked_levels: list[Level] = Field(default_factory=lambda: list(Level))
+    direct_consumes_quota: bool = False
+    # Direct criteria; null switches one off.
+    star_below: int | None = Field(default=3, ge=2, le=5)
+    secretary_vacant_for: Days | None = timedelta(days=180)
+    flagged: bool = True
+    flag_codes: list[str] | None = None  # None: any flag counts
+    third_class: bool = False
+    # Problem category (policy.problem_categories key) each reason opens the case with.
+    categories: dict[ReasonCode, str] = Field(
+        default_factory=lambda: {
+            ReasonCode.RANKING: "weak_leadership",
+            ReasonCode.STAR_BELOW: "weak_leadership",
+            ReasonCode.SECRETARY_VACANT: "secretary_unfit",
+            ReasonCode.FLAGGED: "governance",
+            ReasonCode.THIRD_CLASS: "weak_leadership",
+        }
+    )
+
+    @field_validator("shares", mode="before")
+    @classmethod
+    def _shares(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {parse_domain(k): v for k, v in value.items()}
+        return value
+
+    @field_validator("shares")
+    @classmethod
+    def _share_range(cls, value: dict[OrgDomain, float]) -> dict[OrgDomain, float]:
+        for domain, share in value.items():
+            if not 0 <= share <= 1:
+                raise ValueError(f"shares.{domain.value} must be between 0 and 1, not {share}")
+        return value
+
+    def share_for(self, domain: OrgDomain) -> float:
+        return self.shares.get(domain, self.default_share)
+
+    def quota(self, pool: int, domain: OrgDomain) -> int:
+        """The documented rounding rule, in exact decimal arithmetic."""
+        if pool < self.min_pool:
+            return 0
+        exact = Decimal(pool) * Decimal(str(self.share_for(domain)))
+        mode = {"ceil": ROUND_CEILING, "floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP}[self.rounding]
+        return min(pool, int(exact.quantize(Decimal(1), rounding=mode)))
+
+    def category_for(self, code: ReasonCode) -> str:
+        return self.categories.get(code, "other")
+
+
+class Reason(BaseModel):
+    kind: ReasonKind
+    code: ReasonCode
+    zh: str
+    en: str
+    category: str = "other"  # the problem category it opens the case with
+
+
+class DomainQuota(BaseModel):
+    """The quota arithmetic of one domain, shown by `pdca campaign preview`."""
+
+    domain: OrgDomain
+    pool: int  # organizations ranked in the domain (in the quota scope)
+    share: float
+    exact: str  # pool × share, before rounding, e.g. "12.3"
+    rounding: str
+    quota: int
+    by_ranking: int  # designated by ranking (in the quota scope)
+    direct: int  # designated directly (in the quota scope, whether ranked or not)
+
+
+class Designee(BaseModel):
+    org_code: str
+    org_name: str
+    region: str
+    domain: OrgDomain
+    level: Level
+    reasons: list[Reason]
+    score: float | None = None
+    rank: int | None = None  # the imported rank (1 = best)
+    bottom_position: int | None = None  # 倒数第 k in the domain's ranking pool
+    pool: int | None = None
+    star: int | None = None
+    org_class: OrgClass | None = None
+    secretary: str | None = None
+    leader: str | None = None
+    memory: list[MemoryFinding] = Field(default_factory=list)
+
+    @property
+    def by_ranking(self) -> bool:
+        return any(r.kind == ReasonKind.RANKING for r in self.reasons)
+
+    @property
+    def direct(self) -> bool:
+        return any(r.kind == ReasonKind.DIRECT for r in self.reasons)
+
+    def open_case(self, year: int, actor: Actor, leaders_default: Sequence[str]) -> OpenCase:
+        """The OpenCase command for this designee's rectification case."""
+        from domain.rectification import Basis, BasisKind, OpenCase, ProblemInput
+
+        ranking = [r for r in self.reasons if r.kind == ReasonKind.RANKING]
+        direct = [r for r in self.reasons if r.kind == ReasonKind.DIRECT]
+        kind = BasisKind.RANKING if ranking and not direct else BasisKind.DIRECT
+        detail = "；".join(r.zh for r in ranking + direct)
+        problems: list[ProblemInput] = []
+        seen: set[tuple[str, str]] = set()
+        for reason in ranking + direct:
+            key = (reason.category, reason.zh)
+            if key not in seen:
+                seen.add(key)
+                problems.append(ProblemInput(category=reason.category, description=reason.zh))
+        leaders = [self.leader] if self.leader else list(leaders_default)
+        if not leaders:
+            raise ValueError(f"{self.org_code} has no liaison leader (包联领导) and no default was given")
+        return OpenCase(
+            actor=actor,
+            org_code=self.org_code,
+            org_name=self.org_name,
+            region=self.region,
+            year=year,
+            basis=Basis(kind=kind, detail=detail, rank=self.rank),
+            problems=problems,
+            leaders=leaders,
+        )
+
+
+class OrgFindings(BaseModel):
+    """Memory findings of an organization that is not designated this year."""
+
+    org_code: str
+    org_name: str
+    region: str
+    findings: list[MemoryFinding]
+
+
+class DesignationList(BaseModel):
+    year: int
+    assessed_year: int
+    region: str | None
+    as_of: date
+    quota_scope: str
+    quotas: list[DomainQuota]
+    designees: list[Designee]
+    other_findings: list[OrgFindings] = Field(default_factory=list)
+
+    def codes(self) -> list[str]:
+        return [d.org_code for d in self.designees]
+
+
+def _fmt_decimal(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+def ranking_key(assessment: Assessment) -> tuple[float, int, int, str]:
+    """Worst first: lower score, then larger rank number, missing rank last, then code."""
+    score = assessment.score if assessment.score is not None else math.inf
+    has_rank = 0 if assessment.rank is not None else 1
+    return (score, has_rank, -(assessment.rank or 0), assessment.org_code)
+
+
+def _direct_reasons(
+    org: Organization, assessment: Assessment | None, policy: DesignationPolicy, as_of: date
+) -> list[Reason]:
+    reasons: list[Reason] = []
+
+    def add(code: ReasonCode, zh: str, en: str) -> None:
+        reasons.append(Reason(kind=ReasonKind.DIRECT, code=code, zh=zh, en=en, category=policy.category_for(code)))
+
+    star = assessment.star if assessment is not None else None
+    if policy.star_below is not None and star is not None and star < policy.star_below:
+        add(
+            ReasonCode.STAR_BELOW,
+            f"星级评定{star}星（低于{policy.star_below}星）",
+            f"star rating {star} (below {policy.star_below})",
+        )
+    if policy.secretary_vacant_for is not None and org.secretary_vacant_since is not None:
+        vacant = as_of - org.secretary_vacant_since
+        if vacant >= policy.secretary_vacant_for:
+            limit = policy.secretary_vacant_for.days
+            add(
+                ReasonCode.SECRETARY_VACANT,
+                f"书记缺职{vacant.days}天（自{org.secretary_vacant_since.isoformat()}起，超过{limit}天）",
+                f"secretary post vacant for {vacant.days} days (since {org.secretary_vacant_since.isoformat()}, limit {limit})",
+            )
+    if policy.flagged and org.flags:
+        flags = [f for f in org.flags if policy.flag_codes is None or f in policy.flag_codes]
+        if flags:
+            add(ReasonCode.FLAGGED, f"相关部门标记：{'、'.join(flags)}", f"flagged by other departments: {', '.join(flags)}")
+    if policy.third_class and assessment is not None and assessment.org_class == OrgClass.THIRD:
+        add(ReasonCode.THIRD_CLASS, "分类定级为三类（后进）", "classed third (lagging)")
+    return reasons
+
+
+def designate(
+    orgs: Iterable[Organization],
+    assessments: Iterable[Assessment],
+    history: Iterable[HistoryRecord],
+    year: int,
+    policy: DesignationPolicy,
+    memory: MemoryPolicy,
+    region: str | None = None,
+    as_of: date | None = None,
+) -> DesignationList:
+    """Who is designated in ``year`` and why. Deterministic whatever the order of the inputs."""
+    as_of = as_of or date(year, 12, 31)
+    assessed_year = year - policy.assessment_year_offset
+    by_code: dict[str, Organization] = {}
+    for org in sorted(orgs, key=lambda o: o.code):
+        by_code.setdefault(org.code, org)
+    assessed: dict[str, Assessment] = {}
+    for a in sorted(assessments, key=lambda a: (a.org_code, a.year)):
+        if a.year == assessed_year and a.org_code in by_code:
+            assessed.setdefault(a.org_code, a)
+    history_list = sorted(history, key=lambda h: (h.org_code, h.year))
+    by_org_history: dict[str, list[HistoryRecord]] = {}
+    for record in history_list:
+        by_org_history.setdefault(record.org_code, []).append(record)
+
+    def in_scope(org: Organization) -> bool:
+        return region is None or org.region == region
+
+    quota_scope = [o for o in by_code.values() if policy.quota_scope == "county" or in_scope(o)]
+
+    direct: dict[str, list[Reason]] = {}
+    for org in by_code.values():
+        reasons = _direct_reasons(org, assessed.get(org.code), policy, as_of)
+        if reasons:
+            direct[org.code] = reasons
+
+    ranking_reasons: dict[str, Reason] = {}
+    positions: dict[str, tuple[int, int]] = {}
+    quotas: list[DomainQuota] = []
+    for domain in OrgDomain:
+        pool = sorted(
+            (
+                assessed[o.code]
+                for o in quota_scope
+                if o.domain == domain
+                and o.level in policy.ranked_levels
+                and o.code in assessed
+                and assessed[o.code].score is not None
+            ),
+            key=ranking_key,
+        )
+        direct_in_scope = sum(1 for o in quota_scope if o.domain == domain and o.code in direct)
+        if not pool and not direct_in_scope:
+            continue
+        for position, a in enumerate(pool, start=1):
+            positions[a.org_code] = (position, len(pool))
+        quota = policy.quota(len(pool), domain)
+        chosen: list[Assessment] = []
+        for a in pool:
+            if len(chosen) >= quota:
+                break
+            if a.org_code in direct and not policy.direct_consumes_quota:
+                continue
+            chosen.append(a)
+        for a in chosen:
+            position, size = positions[a.org_code]
+            rank_text = f"，考核排名第{a.rank}" if a.rank is not None else ""
+            rank_en = f", rank {a.rank}" if a.rank is not None else ""
+            ranking_reasons[a.org_code] = Reason(
+                kind=ReasonKind.RANKING,
+                code=ReasonCode.RANKING,
+                zh=f"{assessed_year}年度综合考评{zh_name(domain)}类倒排第{position}名（共{size}个，得分{a.score:g}{rank_text}）",
+                en=f"{assessed_year} assessment, {domain.value.replace('_', ' ')}: bottom {position} of {size} (score {a.score:g}{rank_en})",
+                category=policy.category_for(ReasonCode.RANKING),
+            )
+        share = policy.share_for(domain)
+        quotas.append(
+            DomainQuota(
+                domain=domain,
+                pool=len(pool),
+                share=share,
+                exact=_fmt_decimal(Decimal(len(pool)) * Decimal(str(share))),
+                rounding=policy.rounding if len(pool) >= policy.min_pool else f"pool<{policy.min_pool}",
+                quota=quota,
+                by_ranking=len(chosen),
+                direct=direct_in_scope,
+            )
+        )
+
+    designees: list[Designee] = []
+    other: list[OrgFindings] = []
+    for org in by_code.values():
+        if not in_scope(org):
+            continue
+        reasons = ([ranking_reasons[org.code]] if org.code in ranking_reasons else []) + direct.get(org.code, [])
+        records = by_org_history.get(org.code, [])
+        if not reasons:
+            findings = evaluate_memory(
+                org.code, records, year, Moment.DESIGNATION, memory, person=org.secretary, designated_now=False
+            )
+            if findings:
+                other.append(OrgFindings(org_code=org.code, org_name=org.name, region=org.region, findings=findings))
+            continue
+        a = assessed.get(org.code)
+        position = positions.get(org.code)
+        designees.append(
+            Designee(
+                org_code=org.code,
+                org_name=org.name,
+                region=org.region,
+                domain=org.domain,
+                level=org.level,
+                reasons=reasons,
+                score=a.score if a else None,
+                rank=a.rank if a else None,
+                bottom_position=position[0] if position else None,
+                pool=position[1] if position else None,
+                star=a.star if a else None,
+                org_class=a.org_class if a else None,
+                secretary=org.secretary,
+                leader=org.leader,
+                memory=evaluate_memory(org.code, records, year, Moment.DESIGNATION, memory, person=org.secretary),
+            )
+        )
+    designees.sort(key=lambda d: (list(OrgDomain).index(d.domain), d.bottom_position or 10**9, d.org_code))
+    return DesignationList(
+        year=year,
+        assessed_year=assessed_year,
+        region=region,
+        as_of=as_of,
+        quota_scope=policy.quota_scope,
+        quotas=quotas,
+        designees=designees,
+        other_findings=other,
+    )

@@ -1,11 +1,204 @@
-"""Memory across years (历史记录规则): rules over the assessment history that produce sanction proposals. Pure."""
+"""Memory across years (历史记录规则): rules over the assessment history that produce findings. Pure.
+
+Each rule counts occurrences inside a window of years ending at the year being decided:
+
+    designated_repeatedly  被认定为软弱涣散党组织    default: 2 times within 2 years  = 连续两年被认定
+    failed_acceptance      整顿验收不合格            default: 2 times within 3 years (years or rounds)
+    last_place             综合考评排名末位          default: 2 times within 3 years
+
+and is evaluated at two moments:
+
+    designation  (认定时)  over the history; the organization being designated this year counts as
+                           designated in ``year`` (whether or not the history has recorded it yet)
+    acceptance   (验收时)  over the history plus the acceptance verdict just recorded
+                           (``current_acceptance``, which the history does not contain yet)
+
+A finding names the rule, the escalation rung it proposes (a sanction *proposal* a person approves
+elsewhere) and the years that made it fire. With ``same_secretary`` (default on) only years under the
+current secretary count, so a newly appointed secretary does not answer for a predecessor; years
+whose secretary is unknown count.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from collections.abc import Iterable
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.directory import AcceptanceResult, HistoryRecord
+from domain.rungs import Rung
+
+
+class Moment(StrEnum):
+    DESIGNATION = "designation"  # 认定时
+    ACCEPTANCE = "acceptance"  # 验收时
+
+
+class RuleName(StrEnum):
+    DESIGNATED_REPEATEDLY = "designated_repeatedly"
+    FAILED_ACCEPTANCE = "failed_acceptance"
+    LAST_PLACE = "last_place"
+
+
+class MemoryRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    rung: Rung
+    times: int = Field(default=2, ge=1)
+    within_years: int = Field(default=3, ge=1, le=20)
+    moments: list[Moment] = Field(default_factory=lambda: [Moment.DESIGNATION])
+    same_secretary: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> MemoryRule:
+        if not self.moments:
+            raise ValueError("moments must name at least one of: designation, acceptance")
+        return self
+
+
+class LastPlaceRule(MemoryRule):
+    # 0 = literally last (rank == number ranked); 0.1 = inside the bottom 10 % of the ranking.
+    bottom_share: float = Field(default=0.0, ge=0, lt=1)
 
 
 class MemoryPolicy(BaseModel):
-    """Policy section; every number a local setting (filled in with the rules below)."""
+    """Policy section: the cross-year rules, each with its rung and an on/off switch."""
 
     model_config = ConfigDict(extra="forbid")
+
+    designated_repeatedly: MemoryRule = Field(
+        default_factory=lambda: MemoryRule(rung=Rung.ADMONISHMENT_TALK, times=2, within_years=2)
+    )
+    failed_acceptance: MemoryRule = Field(
+        default_factory=lambda: MemoryRule(
+            rung=Rung.PERSONNEL_ADJUSTMENT,
+            times=2,
+            within_years=3,
+            moments=[Moment.DESIGNATION, Moment.ACCEPTANCE],
+        )
+    )
+    last_place: LastPlaceRule = Field(
+        default_factory=lambda: LastPlaceRule(rung=Rung.REMINDER_TALK, times=2, within_years=3)
+    )
+
+    def rules(self) -> list[tuple[RuleName, MemoryRule]]:
+        return [
+            (RuleName.DESIGNATED_REPEATEDLY, self.designated_repeatedly),
+            (RuleName.FAILED_ACCEPTANCE, self.failed_acceptance),
+            (RuleName.LAST_PLACE, self.last_place),
+        ]
+
+
+class MemoryFinding(BaseModel):
+    rule: RuleName
+    rung: Rung
+    zh: str
+    en: str
+    years: list[int]  # the years that made the rule fire (a year appears once per occurrence)
+    person: str | None = None  # the secretary the proposal concerns, when known
+
+
+def _window_zh(times: int, within: int) -> str:
+    if times == within:
+        return {2: "连续两年", 3: "连续三年"}.get(times, f"连续{times}年")
+    return f"{_zh_number(within)}年内{'两' if times == 2 else _zh_number(times)}次"
+
+
+def _window_en(times: int, within: int) -> str:
+    if times == within:
+        return f"{times} years running"
+    return f"{times} times within {within} years"
+
+
+def _zh_number(n: int) -> str:
+    return "一二三四五六七八九十"[n - 1] if 1 <= n <= 10 else str(n)
+
+
+def rule_text(name: RuleName, rule: MemoryRule) -> tuple[str, str]:
+    """The rule as people read it, from its numbers (zh, en)."""
+    window_zh, window_en = _window_zh(rule.times, rule.within_years), _window_en(rule.times, rule.within_years)
+    if name == RuleName.DESIGNATED_REPEATEDLY:
+        return f"{window_zh}被认定为软弱涣散党组织", f"designated weak and lax {window_en}"
+    if name == RuleName.FAILED_ACCEPTANCE:
+        return f"{window_zh}整顿验收不合格", f"failed acceptance {window_en}"
+    share = getattr(rule, "bottom_share", 0.0)
+    if share:
+        pct = f"{share * 100:g}%"
+        return f"{window_zh}综合考评排名后{pct}", f"in the bottom {pct} of the ranking {window_en}"
+    return f"{window_zh}综合考评排名末位", f"last place in the ranking {window_en}"
+
+
+def _is_last(record: HistoryRecord, share: float) -> bool:
+    if record.rank is None or record.rank_of is None or record.rank_of <= 0:
+        return False
+    if share <= 0:
+        return record.rank >= record.rank_of
+    # inside the bottom share: rank > rank_of * (1 - share), in exact integer arithmetic
+    from fractions import Fraction
+
+    return Fraction(record.rank) > Fraction(record.rank_of) * (1 - Fraction(str(share)))
+
+
+def _failures(record: HistoryRecord) -> int:
+    rounds = record.failed_acceptances
+    if record.acceptance == AcceptanceResult.FAILED:
+        rounds = max(rounds, 1)
+    return rounds
+
+
+def evaluate_memory(
+    org_code: str,
+    history: Iterable[HistoryRecord],
+    year: int,
+    moment: Moment | str,
+    policy: MemoryPolicy,
+    current_acceptance: AcceptanceResult | str | None = None,
+    person: str | None = None,
+    designated_now: bool = True,
+) -> list[MemoryFinding]:
+    """Which cross-year rules fire for ``org_code`` in ``year`` at ``moment``.
+
+    ``history`` may hold other organizations' records (they are ignored) and at most one record per
+    year is read (the first for a year wins; the repository yields one). ``person`` is the current
+    secretary, for rules with ``same_secretary``. ``designated_now`` (at designation): whether the
+    organization is being designated in ``year``; pass False to ask about one that is not.
+    """
+    moment = Moment(moment)
+    current = AcceptanceResult(current_acceptance) if current_acceptance else None
+    by_year: dict[int, HistoryRecord] = {}
+    for record in sorted((r for r in history if r.org_code == org_code), key=lambda r: r.year):
+        by_year.setdefault(record.year, record)
+    findings: list[MemoryFinding] = []
+    for name, rule in policy.rules():
+        if not rule.enabled or moment not in rule.moments:
+            continue
+        first = year - rule.within_years + 1
+
+        def counts(record: HistoryRecord, rule: MemoryRule = rule) -> bool:
+            if not rule.same_secretary or person is None or record.person is None:
+                return True
+            return record.person == person
+
+        window = [by_year[y] for y in range(first, year + 1) if y in by_year and counts(by_year[y])]
+        years: list[int] = []
+        if name == RuleName.DESIGNATED_REPEATEDLY:
+            years = [r.year for r in window if r.designated]
+            if designated_now and year not in years:
+                # at designation: the designation being decided; at acceptance: the case under
+                # acceptance was designated this year
+                years.append(year)
+        elif name == RuleName.FAILED_ACCEPTANCE:
+            for record in window:
+                years.extend([record.year] * _failures(record))
+            if moment == Moment.ACCEPTANCE and current == AcceptanceResult.FAILED:
+                years.append(year)
+        else:
+            share = getattr(rule, "bottom_share", 0.0)
+            years = [r.year for r in window if _is_last(r, share)]
+        years.sort()
+        if len(years) >= rule.times:
+            zh, en = rule_text(name, rule)
+            findings.append(MemoryFinding(rule=name, rung=rule.rung, zh=zh, en=en, years=years, person=person))
+    return findings

@@ -1,0 +1,189 @@
+"""The organization directory (党组织名录): organizations, annual assessments, history. Pure.
+
+    Organization   one grassroots Party organization (党委 / 党总支 / 党支部) in a domain and region
+    Assessment     its annual assessment: score, rank, star rating (星级), class (一类/二类/三类)
+    HistoryRecord  one organization-year as the memory rules read it: who was secretary, the rank and
+                   how many were ranked, whether it was designated, how its acceptance went
+
+Values arrive in Chinese or English (党支部 / branch, 农村 / village, 二类 / second); ``parse_*``
+turns either into the enum and raises ``ValueError`` naming the accepted words.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CODE_PATTERN = r"^[A-Za-z0-9_.-]+$"
+
+
+class Level(StrEnum):
+    COMMITTEE = "committee"  # 党委
+    GENERAL_BRANCH = "general_branch"  # 党总支
+    BRANCH = "branch"  # 党支部
+
+
+class OrgDomain(StrEnum):
+    VILLAGE = "village"  # 农村
+    COMMUNITY = "community"  # 社区
+    ORGAN = "organ"  # 机关
+    SCHOOL = "school"  # 学校
+    ENTERPRISE = "enterprise"  # 企业
+    SOCIAL_ORG = "social_org"  # 社会组织
+    OTHER = "other"  # 其他
+
+
+class OrgClass(StrEnum):
+    FIRST = "first"  # 一类 (先进)
+    SECOND = "second"  # 二类 (一般)
+    THIRD = "third"  # 三类 (后进)
+
+
+class AcceptanceResult(StrEnum):
+    PASSED = "passed"  # 验收通过
+    FAILED = "failed"  # 验收不合格
+
+
+ZH_NAMES: dict[StrEnum, str] = {
+    Level.COMMITTEE: "党委",
+    Level.GENERAL_BRANCH: "党总支",
+    Level.BRANCH: "党支部",
+    OrgDomain.VILLAGE: "农村",
+    OrgDomain.COMMUNITY: "社区",
+    OrgDomain.ORGAN: "机关",
+    OrgDomain.SCHOOL: "学校",
+    OrgDomain.ENTERPRISE: "企业",
+    OrgDomain.SOCIAL_ORG: "社会组织",
+    OrgDomain.OTHER: "其他",
+    OrgClass.FIRST: "一类",
+    OrgClass.SECOND: "二类",
+    OrgClass.THIRD: "三类",
+    AcceptanceResult.PASSED: "通过",
+    AcceptanceResult.FAILED: "不合格",
+}
+
+# Extra spellings people use in spreadsheets.
+_ALIASES: dict[str, StrEnum] = {
+    "党委": Level.COMMITTEE,
+    "党工委": Level.COMMITTEE,
+    "党总支部": Level.GENERAL_BRANCH,
+    "总支": Level.GENERAL_BRANCH,
+    "支部": Level.BRANCH,
+    "村": OrgDomain.VILLAGE,
+    "行政村": OrgDomain.VILLAGE,
+    "城市社区": OrgDomain.COMMUNITY,
+    "机关单位": OrgDomain.ORGAN,
+    "事业单位": OrgDomain.ORGAN,
+    "学校": OrgDomain.SCHOOL,
+    "中小学": OrgDomain.SCHOOL,
+    "非公企业": OrgDomain.ENTERPRISE,
+    "国有企业": OrgDomain.ENTERPRISE,
+    "两新组织": OrgDomain.SOCIAL_ORG,
+    "一类": OrgClass.FIRST,
+    "二类": OrgClass.SECOND,
+    "三类": OrgClass.THIRD,
+    "先进": OrgClass.FIRST,
+    "一般": OrgClass.SECOND,
+    "后进": OrgClass.THIRD,
+    "合格": AcceptanceResult.PASSED,
+    "通过": AcceptanceResult.PASSED,
+    "验收通过": AcceptanceResult.PASSED,
+    "不合格": AcceptanceResult.FAILED,
+    "未通过": AcceptanceResult.FAILED,
+    "验收不合格": AcceptanceResult.FAILED,
+}
+
+
+def _parse(enum: type[StrEnum], value: object) -> StrEnum:
+    if isinstance(value, enum):
+        return value
+    text = str(value).strip()
+    for member in enum:
+        if text.lower() == member.value or text == ZH_NAMES.get(member):
+            return member
+    alias = _ALIASES.get(text)
+    if isinstance(alias, enum):
+        return alias
+    words = ", ".join(f"{ZH_NAMES.get(m, m.value)}/{m.value}" for m in enum)
+    raise ValueError(f"{text!r} is not one of {words}")
+
+
+def parse_level(value: object) -> Level:
+    return _parse(Level, value)  # type: ignore[return-value]
+
+
+def parse_domain(value: object) -> OrgDomain:
+    return _parse(OrgDomain, value)  # type: ignore[return-value]
+
+
+def parse_class(value: object) -> OrgClass:
+    return _parse(OrgClass, value)  # type: ignore[return-value]
+
+
+def parse_acceptance(value: object) -> AcceptanceResult:
+    return _parse(AcceptanceResult, value)  # type: ignore[return-value]
+
+
+def zh_name(value: StrEnum | None) -> str:
+    return "-" if value is None else ZH_NAMES.get(value, value.value)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Organization(_Model):
+    code: str = Field(min_length=1, max_length=64, pattern=CODE_PATTERN)
+    name: str = Field(min_length=1)
+    level: Level
+    domain: OrgDomain
+    parent: str | None = None  # the superior organization's code
+    region: str = Field(min_length=1)  # township / street (乡镇、街道)
+    secretary: str | None = None  # actor id or name; None when the post is vacant
+    secretary_vacant_since: date | None = None  # 书记缺职起始日期
+    leader: str | None = None  # 包联领导 (actor id)
+    flags: list[str] = Field(default_factory=list)  # flagged by other departments (部门标记)
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return parse_level(value)
+
+    @field_validator("domain", mode="before")
+    @classmethod
+    def _domain(cls, value: object) -> object:
+        return parse_domain(value)
+
+
+class Assessment(_Model):
+    org_code: str = Field(min_length=1, max_length=64, pattern=CODE_PATTERN)
+    year: int = Field(ge=2000, le=2100)
+    score: float | None = Field(default=None, ge=0, le=100)  # 考核得分
+    rank: int | None = Field(default=None, ge=1)  # 排名 within its domain, 1 = best
+    star: int | None = Field(default=None, ge=1, le=5)  # 星级
+    org_class: OrgClass | None = None  # 类别
+
+    @field_validator("org_class", mode="before")
+    @classmethod
+    def _class(cls, value: object) -> object:
+        return None if value is None or value == "" else parse_class(value)
+
+
+class HistoryRecord(_Model):
+    """One organization-year, as the memory rules read it."""
+
+    org_code: str
+    year: int
+    person: str | None = None  # the secretary that year
+    rank: int | None = None
+    rank_of: int | None = None  # how many organizations were in that ranking
+    designated: bool = False
+    acceptance: AcceptanceResult | None = None  # the year's final acceptance result
+    failed_acceptances: int = Field(default=0, ge=0)  # failed acceptance rounds that year
+    project_rating: str | None = None  # 书记项目 evaluation (good / medium / poor)
+
+    @property
+    def last_place(self) -> bool:
+        return self.rank is not None and self.rank_of is not None and self.rank >= self.rank_of
