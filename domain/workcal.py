@@ -41,6 +41,9 @@ class YearFacts(BaseModel):
     names: dict[date, str] = Field(default_factory=dict)
     # Where the facts came from (package version, override file path): recorded with the timers.
     origin: str = ""
+    # Shown to every consumer when set, e.g. an override year marked provisional (an example, not
+    # yet the State Council's published arrangement).
+    warning: str = ""
 
 
 class CalendarFacts(BaseModel):
@@ -88,11 +91,18 @@ class WorkCalendar:
         return self.year_facts(year).source != FactSource.WEEKENDS_ONLY
 
     def warnings(self, years: Iterable[int]) -> list[str]:
-        return [
-            f"no holiday calendar for {year}: counting weekends only (add the year to the calendar override file)"
-            for year in sorted(set(years))
-            if not self.covers(year)
-        ]
+        """What a person should know about the facts for these years: a year counted on weekends
+        only, or a year whose arrangement is marked provisional."""
+        found: list[str] = []
+        for year in sorted(set(years)):
+            facts = self.year_facts(year)
+            if facts.source == FactSource.WEEKENDS_ONLY:
+                found.append(
+                    f"no holiday calendar for {year}: counting weekends only (add the year to the calendar override file)"
+                )
+            elif facts.warning:
+                found.append(facts.warning)
+        return found
 
     def sources(self, years: Iterable[int]) -> str:
         """A short description of the facts used for these years, recorded on timer events."""
