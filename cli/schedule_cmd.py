@@ -93,7 +93,8 @@ def create(policy_file: PolicyOpt = None, timeout: TimeoutOpt = 30, lang: LangOp
     a cadence the policy disables is deleted. The daily audit verification is ensured as well.
     """
     from cli.cadence import ensure_cadence
-    from cli.schedules import ensure_audit_verification
+    from cli.schedules import ensure_audit_verification, ensure_digest_schedule
+    from workflows.digest import SCHEDULE_ID as DIGEST_SCHEDULE_ID
     from cli.settings import load_policy
     from worker import task_queue
 
@@ -106,6 +107,8 @@ def create(policy_file: PolicyOpt = None, timeout: TimeoutOpt = 30, lang: LangOp
             from workflows.audit_verification import SCHEDULE_ID
 
             outcome[SCHEDULE_ID] = "created" if await ensure_audit_verification(client, task_queue()) else "unchanged"
+            digest = "created" if await ensure_digest_schedule(client, task_queue()) else "unchanged"
+            outcome[DIGEST_SCHEDULE_ID] = digest
             return outcome
 
         outcome = run_async(go())

@@ -18,12 +18,12 @@ from pathlib import Path
 import structlog
 
 from cli.binaries import find_binary
-from cli.errors import UNAVAILABLE, CliError
 from cli.cadence import ensure_cadence
-from cli.schedules import ensure_audit_verification
+from cli.errors import UNAVAILABLE, CliError
+from cli.schedules import ensure_audit_verification, ensure_digest_schedule
 from cli.settings import load_policy
-from workflows.audit_verification import SCHEDULE_ID
 from store.db import default_data_dir
+from workflows.audit_verification import SCHEDULE_ID
 from workflows.search_attributes import dev_server_flags, register
 
 
@@ -84,6 +84,7 @@ async def _serve(metrics_port: int, sdk_metrics_port: int) -> None:
         created = await ensure_audit_verification(client, running.task_queue)
         log.info("audit_verification_schedule", schedule_id=SCHEDULE_ID, created=created)
         cadence = await ensure_cadence(client, running.task_queue, load_policy(None))
+        cadence["pdca-notification-digest"] = "created" if await ensure_digest_schedule(client, running.task_queue) else "unchanged"
         log.info("cadence_schedules", **cadence)
         print("就绪 ready — 按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)
         await stopping.wait()

@@ -22,6 +22,13 @@ class Actor(BaseModel):
     roles: list[Role] = Field(min_length=1)
     # Organization codes, region names, or "*" for every organization.
     scope: list[str] = Field(default_factory=lambda: ["*"])
+    # Contacts and notification preferences (docs/notifications.md). ``exclude=True``: they are read
+    # by the notifier from the directory file and never serialized into commands, Temporal history
+    # or the audit log, which only ever carry the actor's id.
+    email: str | None = Field(default=None, exclude=True)
+    mobile: str | None = Field(default=None, exclude=True)  # @-mentioned in DingTalk / WeCom group messages
+    channels: list[str] | None = Field(default=None, exclude=True)  # channel names; None: the configured default
+    digest: bool = Field(default=False, exclude=True)  # one daily digest instead of a message per notice
 
     def may_act_on(self, org_code: str, region: str) -> bool:
         return "*" in self.scope or org_code in self.scope or region in self.scope
