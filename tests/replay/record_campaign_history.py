@@ -1,0 +1,85 @@
+"""Record the history of one annual campaign for the replay test.
+
+    python -m tests.replay.record_campaign_history [output.json]
+
+On the time-skipping test server with a real worker and a throw-away SQLite audit log: open → approve 6
+organizations (one already opened by hand) → amend with 2 more (one overlapping) → batches of 3 with
+pauses → a case moves on → refresh (Check) → close the year → write-back. Re-record only on purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from cli.binaries import find_binary
+from domain.campaign import CampaignSettings
+from domain.rectification import SubmitPlan
+from tests.workflow.campaign_support import Campaign, case_ids, designees, terminate_all
+from tests.workflow.scenario import BRANCH, measure
+from worker import build_worker, open_audit_log
+from workflows.rectification import CaseInput, CommandRequest, RectificationWorkflow
+from workflows.search_attributes import register
+
+OUTPUT = Path(__file__).parent / "histories" / "campaign" / "annual_campaign.json"
+REGION = "青山镇"
+
+
+async def drive(camp: Campaign) -> None:
+    client = camp.client
+    opens = designees("RP", 8, region=REGION)
+    ids = case_ids(opens)
+    await client.start_workflow(
+        RectificationWorkflow.run, CaseInput(case_id=ids[0], policy=camp.policy, open=opens[0]), id=ids[0], task_queue=camp.queue
+    )
+    await camp.start()
+    await camp.approve(opens[:6])
+    await camp.approve(opens[5:])
+    view = await camp.wait_started()
+    assert view.started == 7 and view.existing == 1, view
+    now = await camp.env.get_current_time()
+    await client.get_workflow_handle(ids[1]).execute_update(
+        RectificationWorkflow.command,
+        CommandRequest(request_id="plan-1", command=SubmitPlan(actor=BRANCH, measures=[measure("M1", ["P1"], now + timedelta(days=20))])),
+    )
+    view = await camp.refresh()
+    assert view.last_check is not None and view.last_check.by_stage == {"designated": 7, "planning": 1}, view.last_check
+    await camp.close_year()
+    result = await camp.latest.result()
+    assert result.outcomes_recorded
+    await terminate_all(client, ids)
+
+
+async def record(output: Path = OUTPUT) -> Path:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=find_binary("temporal-test-server")
+    )
+    try:
+        await register(env.client)
+        with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=4) as executor:
+            audit_log = open_audit_log(f"sqlite:///{Path(tmp) / 'audit.db'}")
+            async with build_worker(env.client, audit_log, "record-campaign", executor=executor):
+                camp = Campaign(
+                    env, audit_log, "record-campaign", region=REGION,
+                    settings=CampaignSettings(start_batch_size=3, batch_pause=timedelta(seconds=5)),
+                )
+                await drive(camp)
+                history = await camp.latest.fetch_history()
+            audit_log.engine.dispose()
+    finally:
+        await env.shutdown()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(history.to_json(), encoding="utf-8")
+    print(f"wrote {output} ({len(history.events)} history events, workflow id {history.workflow_id})")
+    return output
+
+
+if __name__ == "__main__":
+    asyncio.run(record(Path(sys.argv[1]) if len(sys.argv) > 1 else OUTPUT))
