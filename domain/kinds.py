@@ -32,6 +32,8 @@ def _rectification() -> Kind:
 # more kinds: one factory line each (kept lazy so importing this module stays cheap)
 _FACTORIES: list[Callable[[], Kind]] = [
     _rectification,
+    lambda: __import__("domain.campaign", fromlist=["_"]).kind(),  # campaigns, camp- (issue 3)
+    lambda: __import__("domain.project_messages", fromlist=["_"]).kind(),  # secretary projects, proj- (issue 3)
 ]
 
 _KINDS: dict[str, Kind] | None = None

@@ -70,3 +70,31 @@ def case_search_attributes(state: CaseState) -> list[SearchAttributeUpdate]:
         OVERDUE.value_set(state.overdue),
         NEXT_DUE.value_set(next_due) if next_due else NEXT_DUE.value_unset(),
     ]
+
+
+# --- secretary projects (issue 3)
+
+
+def initial_project_search_attributes(org_code: str, region: str) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(CASE_KIND, "project"),
+            SearchAttributePair(STAGE, "reviewing"),
+            SearchAttributePair(ORG_CODE, org_code),
+            SearchAttributePair(REGION, region),
+            SearchAttributePair(OVERDUE, False),
+        ]
+    )
+
+
+def project_search_attributes(state) -> list[SearchAttributeUpdate]:  # type: ignore[no-untyped-def]
+    """For a ``domain.project.ProjectState``: kind "project", stage, org, region, overdue, next due."""
+    next_due = state.next_deadline()
+    return [
+        CASE_KIND.value_set("project"),
+        STAGE.value_set(state.stage.value),
+        ORG_CODE.value_set(state.org_code),
+        REGION.value_set(state.region),
+        OVERDUE.value_set(state.overdue),
+        NEXT_DUE.value_set(next_due) if next_due else NEXT_DUE.value_unset(),
+    ]

@@ -1,0 +1,66 @@
+"""Record the history of one representative secretary project for the replay test.
+
+    python -m tests.replay.record_project_history [output.json]
+
+Runs ``tests.workflow.project_scenario.drive_full_lifecycle`` on the time-skipping test server with a
+real worker and a throw-away SQLite audit log: apply → returned twice → approved → milestones with
+reminders → a missed quarterly report (reminder + three 催办) → evaluation poor → sanction approved →
+closed. Writes ``handle.fetch_history().to_json()`` under ``histories/projects/`` (kept out of
+``histories/*.json``, which the rectification replay test reads).
+
+Re-record only on purpose: the committed JSON proves today's workflow code still replays it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from cli.binaries import find_binary
+from tests.workflow.project_scenario import Project, drive_full_lifecycle
+from worker import build_worker, open_audit_log
+from workflows.search_attributes import register
+
+HISTORIES = Path(__file__).parent / "histories" / "projects"
+DEFAULT_OUTPUT = HISTORIES / "project_full_lifecycle.json"
+ORG_CODE = "replay-proj"
+
+
+async def record(output: Path = DEFAULT_OUTPUT) -> Path:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=find_binary("temporal-test-server")
+    )
+    try:
+        await register(env.client)
+        with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=4) as executor:
+            audit_log = open_audit_log(f"sqlite:///{Path(tmp) / 'audit.db'}")
+            queue = "record-project-history"
+            async with build_worker(env.client, audit_log, queue, executor=executor):
+                project = Project(env, audit_log, queue, ORG_CODE)
+                await drive_full_lifecycle(project)
+                assert project.handle is not None
+                history = await project.handle.fetch_history()
+            assert audit_log.verify().ok
+            audit_events = len(project.stream())
+            audit_log.engine.dispose()
+    finally:
+        await env.shutdown()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(history.to_json(), encoding="utf-8")
+    print(f"wrote {output} ({len(history.events)} history events, {audit_events} audit events, workflow id {history.workflow_id})")
+    return output
+
+
+def main() -> None:
+    output = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUTPUT
+    asyncio.run(record(output))
+
+
+if __name__ == "__main__":
+    main()

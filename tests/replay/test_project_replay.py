@@ -1,0 +1,70 @@
+"""Replay the recorded secretary-project history against today's workflow code.
+
+Recorded by ``python -m tests.replay.record_project_history``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import (
+    SandboxedWorkflowRunner,
+    SandboxRestrictions,
+)
+
+from worker import PASSTHROUGH
+from workflows.project import (
+    WORKFLOW_NAME,
+    ProjectInput,
+    ProjectOutcome,
+    SecretaryProjectWorkflow,
+)
+
+HISTORY = Path(__file__).parent / "histories" / "projects" / "project_full_lifecycle.json"
+
+
+def replayer(*workflows: type) -> Replayer:
+    return Replayer(
+        workflows=list(workflows or [SecretaryProjectWorkflow]),
+        data_converter=pydantic_data_converter,
+        workflow_runner=SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)),
+    )
+
+
+def history() -> WorkflowHistory:
+    text = HISTORY.read_text(encoding="utf-8")
+    started = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"]
+    payload = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
+    return WorkflowHistory.from_json(payload["project_id"], text)
+
+
+async def test_recorded_project_history_replays() -> None:
+    assert HISTORY.exists(), "run: python -m tests.replay.record_project_history"
+    recorded = history()
+    assert recorded.workflow_id.startswith("proj-secretary-")
+    result = await replayer().replay_workflow(recorded)
+    assert result.replay_failure is None
+    assert len(recorded.events) > 100  # a whole project year, not an empty shell
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class SleepFirstVariant(SecretaryProjectWorkflow):
+    """A careless change: wait a moment before making the application durable."""
+
+    @workflow.run
+    async def run(self, input: ProjectInput) -> ProjectOutcome:
+        await workflow.sleep(timedelta(seconds=1))
+        return await super().run(input)
+
+
+async def test_a_non_deterministic_change_is_caught() -> None:
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer(SleepFirstVariant).replay_workflow(history())
