@@ -51,6 +51,9 @@ WORKFLOWS: Sequence[type] = (
     RectificationWorkflow,
     AuditVerificationWorkflow,
     CadenceWorkflow,
+    __import__("workflows.campaign", fromlist=["_"]).CampaignWorkflow,  # annual campaign (issue 3)
+    __import__("workflows.project", fromlist=["_"]).SecretaryProjectWorkflow,  # secretary projects (issue 3)
+    __import__("workflows.digest", fromlist=["_"]).NotificationDigestWorkflow,  # daily notice digest (issue 4)
     # more workflows: one line each
 )
 # Modules the workflow sandbox shares instead of re-importing on every run (they are pure or
@@ -143,7 +146,7 @@ def build_worker(
     executor: ThreadPoolExecutor | None = None,
 ) -> Worker:
     audit = AuditActivities(audit_log, digest_dir())
-    notify = NotifyActivities(channel)
+    notify = NotifyActivities(channel, engine=audit_log.engine)  # channel None: PDCA_CHANNELS + actor directory
     calendar = CalendarActivities(default_override_path())
     return Worker(
         client,
@@ -155,6 +158,8 @@ def build_worker(
             notify.send_notice,
             calendar.load_calendar_facts,
             CadenceActivities(audit_log.engine, reports_dir(), notify.channel).run_cadence,
+            *__import__("activities.campaign", fromlist=["_"]).CampaignActivities(audit_log.engine).activities(),  # campaign
+            notify.send_digests,  # daily notice digest (issue 4)
             # more activities: one line each
         ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from temporalio.client import (
     Client,
@@ -20,10 +20,23 @@ from temporalio.service import RPCStatusCode
 from cli.errors import UNAVAILABLE, CliError, UnknownCase
 from domain.errors import DomainError
 from domain.policy import Policy
-from domain.rectification import INITIAL_STATE, CaseState, Command, OpenCase, case_id_for, decide
-from workflows.rectification import CaseInput, CommandRequest, CommandResult, RectificationWorkflow
-from workflows.search_attributes import initial_search_attributes
+from domain.rectification import (
+    INITIAL_STATE,
+    CaseState,
+    Command,
+    OpenCase,
+    case_id_for,
+    decide,
+)
+from domain.workcal import WorkCalendar
 from worker import DEFAULT_ADDRESS, connect, task_queue
+from workflows.rectification import (
+    CaseInput,
+    CommandRequest,
+    CommandResult,
+    RectificationWorkflow,
+)
+from workflows.search_attributes import initial_search_attributes
 
 
 def address() -> str:
@@ -35,7 +48,7 @@ async def connect_or_fail(timeout: float = 5.0) -> Client:
         return await asyncio.wait_for(connect(), timeout)
     except (ValueError, FileNotFoundError) as error:  # TLS settings that cannot be used
         raise CliError(f"Temporal TLS settings: {error}") from None
-    except (asyncio.TimeoutError, RuntimeError, RPCError, OSError) as error:
+    except (TimeoutError, RuntimeError, RPCError, OSError) as error:
         raise CliError(
             f"cannot reach Temporal at {address()} ({type(error).__name__}): is `pdca up` running?", UNAVAILABLE
         ) from None
@@ -64,7 +77,7 @@ def _rpc_error(error: RPCError, case_id: str, timeout: float, request_id: str | 
 async def open_case(client: Client, command: OpenCase, policy: Policy, timeout: float) -> CaseState:
     # The workflow would refuse the same way, but failing here keeps a refused case out of Temporal.
     try:
-        decide(INITIAL_STATE, command, datetime.now(timezone.utc), policy)
+        decide(INITIAL_STATE, command, datetime.now(UTC), policy, WorkCalendar())
     except DomainError as error:
         raise CliError(error.message, code=error.code) from None
     case_id = case_id_for(command.org_code, command.year)

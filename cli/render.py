@@ -52,7 +52,7 @@ def command_done(event_types: Sequence[str], case_id: str, stage: str, version: 
 
 
 def case_detail(state: CaseState, lang: Lang) -> None:
-    L = lambda key: label(key, lang)  # noqa: E731
+    L = lambda key: label(key, lang)
     head = Table.grid(padding=(0, 2))
     head.add_row(L("word.case"), state.case_id)
     head.add_row(L("word.org"), state.org_name + paren(state.org_code, lang))
@@ -72,6 +72,8 @@ def case_detail(state: CaseState, lang: Lang) -> None:
         head.add_row(L("word.consolidation_until"), when(state.consolidation_until))
     if state.outcome:
         head.add_row(L("word.outcome"), enum_label("outcome", state.outcome, lang))
+    if state.case_paused:
+        head.add_row(L("word.case_paused"), state.pause_reason)
     console.print(head)
 
     problems = Table(title=L("word.problems"), title_justify="left")
@@ -87,17 +89,55 @@ def case_detail(state: CaseState, lang: Lang) -> None:
             measures.add_column(column)
         for m in state.measures:
             status = L("word.done") if m.done else (L("word.overdue") if m.overdue else L("word.open"))
+            if m.paused and not m.done:
+                status += paren(L("word.paused") + " " + when(m.paused_since) + (f" {m.pause_reason}" if m.pause_reason else ""), lang)
+            deadline = when(m.deadline)
+            if m.budget:
+                deadline += paren(human_duration(m.budget, lang), lang)
             measures.add_row(
                 m.id,
                 m.description,
                 ",".join(m.problems),
                 m.responsible,
-                when(m.deadline),
+                deadline,
                 status,
                 ",".join(human_duration(r, lang) for r in m.reminded) or "-",
                 ",".join(enum_label("rung", r, lang) for r in m.escalated) or "-",
             )
         console.print(measures)
+
+    changes = [(m.id, c) for m in state.measures for c in m.changes]
+    if changes:
+        table = Table(title=L("word.changes"), title_justify="left")
+        for column in (L("word.measure"), "", L("word.deadline"), L("word.working_days"), L("word.reason"), L("word.actor"), L("word.time")):
+            table.add_column(column)
+        for measure_id, c in changes:
+            table.add_row(
+                measure_id,
+                L(f"word.{c.kind}"),
+                f"{when(c.old_deadline)} → {when(c.new_deadline)}",
+                "-" if c.working_days is None else str(c.working_days),
+                c.reason,
+                c.by,
+                when(c.at),
+            )
+        console.print(table)
+
+    if state.proposals:
+        table = Table(title=L("word.proposals"), title_justify="left")
+        for column in ("ID", L("word.measure"), L("word.rung"), L("word.status"), L("word.decide_by"), L("word.decided_by"), L("word.details")):
+            table.add_column(column)
+        for p in state.proposals:
+            table.add_row(
+                p.proposal_id,
+                p.measure_id or "-",
+                enum_label("rung", p.rung, lang),
+                enum_label("proposal", p.status, lang),
+                when(p.decide_by),
+                p.decided_by or "-",
+                p.comment or p.reason,
+            )
+        console.print(table)
 
     if state.acceptances:
         rounds = Table(title=L("word.acceptances"), title_justify="left")
@@ -109,7 +149,7 @@ def case_detail(state: CaseState, lang: Lang) -> None:
 
 
 def case_list(rows: Sequence[CaseSummary], lang: Lang) -> None:
-    L = lambda key: label(key, lang)  # noqa: E731
+    L = lambda key: label(key, lang)
     table = Table()
     for column in (L("word.case"), L("word.org"), L("word.region"), L("word.year"), L("word.stage"), L("word.progress"), L("word.overdue"), L("word.next_due")):
         table.add_column(column)
@@ -134,7 +174,28 @@ def event_details(event: Event, lang: Lang) -> str:
         sep = "，" if lang == "zh" else ", "
         return f"{enum_label('verdict', data['verdict'], lang)} {data['score']:g}/{data['pass_score']:g}{sep}{label('word.unsatisfied', lang)} {data['unsatisfied_share']:.0%}"
     if event.type == "EscalationRaised":
-        return f"{data['measure_id']} {enum_label('rung', data['rung'], lang)} → {','.join(data['recipients'])}"
+        early = ("（提前）" if lang == "zh" else " (early)") if data.get("early") else ""
+        return f"{data['measure_id']} {enum_label('rung', data['rung'], lang)}{early} → {','.join(data['recipients'])}"
+    if event.type == "SanctionProposed":
+        return (
+            f"{data['proposal_id']} {data.get('measure_id') or '-'} {enum_label('rung', data['rung'], lang)}"
+            f" ≤ {when(datetime.fromisoformat(data['decide_by']))} → {','.join(data['recipients'])}"
+        )
+    if event.type == "SanctionDecided":
+        return f"{data['proposal_id']} {enum_label('rung', data['rung'], lang)}: {enum_label('proposal', data['decision'], lang)} {data.get('comment') or ''}".rstrip()
+    if event.type == "SanctionLapsed":
+        nxt = f" → {enum_label('rung', data['next_rung'], lang)}" if data.get("next_rung") else ""
+        return f"{data['proposal_id']} {enum_label('rung', data['rung'], lang)}{nxt}"
+    if event.type == "MeasuresPaused":
+        which = label("word.case_paused", lang) if data["whole_case"] else ",".join(data["measure_ids"])
+        return f"{which}: {data['reason']} ({data['requested_by']})"
+    if event.type == "MeasuresResumed":
+        return "; ".join(
+            f"{s['measure_id']} +{s['working_days']}wd → {when(datetime.fromisoformat(s['new_deadline']))}" for s in data["shifts"]
+        )
+    if event.type == "DeadlineExtended":
+        by = f" (+{data['by']})" if data.get("by") else ""
+        return f"{data['measure_id']} {when(datetime.fromisoformat(data['old_deadline']))} → {when(datetime.fromisoformat(data['new_deadline']))}{by} {data['reason']}"
     if event.type in {"ReminderSent", "MeasureOverdue"}:
         lead = f" -{human_duration(data['lead'], lang)}" if "lead" in data else ""
         return f"{data['measure_id']}{lead} → {','.join(data['recipients'])}"
@@ -158,11 +219,18 @@ def event_details(event: Event, lang: Lang) -> str:
 
 
 def history(rows: Sequence[AuditEvent], lang: Lang) -> None:
-    L = lambda key: label(key, lang)  # noqa: E731
+    L = lambda key: label(key, lang)
     table = Table()
     for column in (L("word.position"), "v", L("word.time"), L("word.event"), L("word.actor"), L("word.details")):
         table.add_column(column)
     for r in rows:
+        if not r.stream_id.startswith("rect-"):  # another kind of stream (campaign, project): its own reader
+            from domain.kinds import kind_of_stream
+
+            kind = kind_of_stream(r.stream_id)
+            other = kind.events.validate_json(r.payload)
+            table.add_row(str(r.position), str(r.version), when(other.at), label(f"event.{r.event_type}", lang), r.actor, kind.render(other, r.stream_id, "", lang))
+            continue
         event = EVENT_ADAPTER.validate_json(r.payload)
         table.add_row(str(r.position), str(r.version), when(event.at), label(f"event.{r.event_type}", lang), r.actor, event_details(event, lang))
     console.print(table)

@@ -55,6 +55,11 @@ class CaseSummary(SQLModel, table=True):
     version: int
     position: int
     policy_version: str | None = Field(default=None, max_length=64)
+    # Rectification timing (issue 4, migration 0006): nullable so existing rows need no default.
+    paused_measures: int | None = None
+    case_paused: bool | None = None
+    extensions: int | None = None
+    sanctions_pending: int | None = None
 
 
 class MeasureLedger(SQLModel, table=True):
@@ -73,6 +78,33 @@ class MeasureLedger(SQLModel, table=True):
     reminders: str  # comma-separated leads already sent
     escalations: str  # comma-separated rungs already fired
     completed_by: str | None = Field(default=None, max_length=128)
+    # Rectification timing (issue 4, migration 0006).
+    budget: str | None = Field(default=None, max_length=16)  # "20wd" when the deadline came from a budget
+    original_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused: bool | None = None
+    paused_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_working_days: int | None = None  # working days added by resumed pauses
+    extensions: int | None = None
+    proposals_pending: int | None = None
+
+
+class SanctionLedger(SQLModel, table=True):
+    """Sanction proposals (问责提议) and their decisions, one row per proposal."""
+
+    __tablename__ = "sanction_ledger"
+
+    case_id: str = Field(primary_key=True, max_length=128)
+    proposal_id: str = Field(primary_key=True, max_length=32)
+    measure_id: str | None = Field(default=None, max_length=64)
+    rung: str = Field(max_length=32)
+    source: str = Field(max_length=16)
+    status: str = Field(max_length=16, index=True)
+    reason: str | None = None
+    proposed_at: datetime = Field(sa_type=UTCDateTime)
+    decide_by: datetime = Field(sa_type=UTCDateTime)
+    decided_by: str | None = Field(default=None, max_length=128)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    comment: str | None = None
 
 
 class ProblemLedger(SQLModel, table=True):

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from sqlmodel import Session, delete
 
 from domain.rectification import EVENT_ADAPTER, KIND, CaseState, fold
-from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger
+from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger, SanctionLedger
 
-PROJECTION_TABLES = (CaseSummary, MeasureLedger, ProblemLedger)
+PROJECTION_TABLES = (CaseSummary, MeasureLedger, ProblemLedger, SanctionLedger)
 
 
 def state_from_rows(rows: Sequence[AuditEvent]) -> CaseState:
@@ -25,7 +25,7 @@ def project_rectification(session: Session, stream_id: str, rows: Sequence[Audit
         return
     state = state_from_rows(rows)
     last = rows[-1]
-    for table in (MeasureLedger, ProblemLedger):
+    for table in (MeasureLedger, ProblemLedger, SanctionLedger):
         session.exec(delete(table).where(table.case_id == stream_id))  # type: ignore[attr-defined]
     summary = session.get(CaseSummary, stream_id) or CaseSummary(case_id=stream_id)
     for key, value in summary_fields(state).items():
@@ -54,6 +54,30 @@ def project_rectification(session: Session, stream_id: str, rows: Sequence[Audit
                 reminders=",".join(m.reminded),
                 escalations=",".join(m.escalated),
                 completed_by=m.completed_by,
+                budget=m.budget,
+                original_deadline=m.original_deadline,
+                paused=m.paused and not m.done,
+                paused_since=m.paused_since,
+                paused_working_days=sum(c.working_days or 0 for c in m.changes if c.kind == "pause"),
+                extensions=sum(c.kind == "extension" for c in m.changes),
+                proposals_pending=sum(p.measure_id == m.id for p in state.pending_proposals()),
+            )
+        )
+    for p in state.proposals:
+        session.add(
+            SanctionLedger(
+                case_id=stream_id,
+                proposal_id=p.proposal_id,
+                measure_id=p.measure_id,
+                rung=p.rung.value,
+                source=p.source.value,
+                status=p.status.value,
+                reason=p.reason,
+                proposed_at=p.proposed_at,
+                decide_by=p.decide_by,
+                decided_by=p.decided_by,
+                decided_at=p.decided_at,
+                comment=p.comment,
             )
         )
 
@@ -81,6 +105,10 @@ def summary_fields(state: CaseState) -> dict[str, object]:
         "closed_at": state.closed_at,
         "version": state.version,
         "policy_version": state.policy_version,
+        "paused_measures": len(state.paused_measures()),
+        "case_paused": state.case_paused,
+        "extensions": sum(c.kind == "extension" for m in state.measures for c in m.changes),
+        "sanctions_pending": len(state.pending_proposals()),
     }
 
 
@@ -91,5 +119,7 @@ def reset_projections(session: Session) -> None:
 
 PROJECTORS = (
     project_rectification,
+    __import__("store.campaign_projection", fromlist=["_"]).project_campaign,  # campaigns (issue 3)
+    __import__("store.project_projection", fromlist=["_"]).project_projects,  # secretary projects (issue 3)
     # more projectors: one line each
 )

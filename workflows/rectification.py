@@ -6,6 +6,10 @@
 - The run loop sleeps until the domain's ``next_wakeup`` (or until a command changes the state),
   then feeds a ``Tick`` to the decider: reminders, overdue notices and escalations are events too.
 - Time comes from ``workflow.now()``; event ids from ``workflow.uuid4()`` (replay-safe).
+- Working-day calendar facts come from the ``load_calendar_facts`` activity (``fetch_calendar``) for
+  the years the case needs; they are kept in the workflow state and carried over continue-as-new.
+  Cases started before this existed (no ``calendar-timing-v1`` patch marker) keep their old timing:
+  no calendar fetch, notices exactly when due.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import Policy
     from domain.rectification import (
         EVENT_ADAPTER,
+        calendar_years,
         KIND,
         INITIAL_STATE,
         NOTICE_EVENTS,
@@ -39,12 +44,16 @@ with workflow.unsafe.imports_passed_through():
         evolve,
         next_wakeup,
     )
+    from domain.workcal import CalendarFacts, WorkCalendar
+    from workflows.calendar import fetch_calendar
     from workflows.search_attributes import case_search_attributes
 
 WORKFLOW_NAME = "RectificationCase"
 UPDATE_NAME = "command"
 # Remembered request ids: enough for a retried CLI command to be recognised across continue-as-new.
 MAX_REMEMBERED_REQUESTS = 500
+# Patch id guarding calendar-aware timing (calendar facts activity, working-time notices).
+TIMING_PATCH = "calendar-timing-v1"
 
 _APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -77,6 +86,7 @@ class CaseInput(BaseModel):
     open: OpenCase | None = None  # the first run opens the case
     state: CaseState | None = None  # carried over by continue-as-new
     processed: dict[str, CommandResult] = Field(default_factory=dict)
+    calendar: CalendarFacts | None = None  # calendar facts already fetched (carried over continue-as-new)
 
 
 class CaseOutcome(BaseModel):
@@ -95,6 +105,10 @@ class RectificationWorkflow:
         self.policy = input.policy
         self.processed: dict[str, CommandResult] = dict(input.processed)
         self.state: CaseState = input.state or INITIAL_STATE
+        self.calendar_facts: CalendarFacts = input.calendar or CalendarFacts()
+        self.calendar = WorkCalendar(self.calendar_facts)
+        # None until run() asks the patch; False: a case recorded before calendar-aware timing.
+        self.timed: bool | None = None
         self.lock = asyncio.Lock()
         self.changes = 0
         # Notices wait here for the delivery loop, outside the lock: a slow or failing channel
@@ -107,7 +121,7 @@ class RectificationWorkflow:
         if input.open is not None:
             # Decide the opening now so validators see an open case; run() makes it durable first.
             try:
-                self.opening = decide(INITIAL_STATE, input.open, workflow.now(), self.policy)
+                self.opening = decide(INITIAL_STATE, input.open, workflow.now(), self.policy, self.calendar)
             except DomainError as error:  # the CLI checks first; a raw client may not have
                 self.refused = error
             for event in self.opening:
@@ -117,11 +131,15 @@ class RectificationWorkflow:
     async def run(self, input: CaseInput) -> CaseOutcome:
         if self.refused is not None:
             raise ApplicationError(self.refused.message, type=self.refused.code, non_retryable=True)
+        self.timed = workflow.patched(TIMING_PATCH)
         delivery = asyncio.create_task(self._deliver_notices())
         if not self.persisted:
             async with self.lock:
                 await self._persist(self.opening, INITIAL_STATE, self.state)
                 self.persisted = True
+        if self.timed:
+            async with self.lock:
+                await self._ensure_calendar()
         self._publish_search_attributes()
         while self.state.stage != Stage.CLOSED:
             await self._sleep_until_due_or_changed()
@@ -136,6 +154,7 @@ class RectificationWorkflow:
                         policy=self.policy,
                         state=self.state,
                         processed=dict(list(self.processed.items())[-MAX_REMEMBERED_REQUESTS:]),
+                        calendar=self.calendar_facts if self.timed else None,
                     )
                 )
         await workflow.wait_condition(self._quiet)
@@ -153,7 +172,7 @@ class RectificationWorkflow:
 
     async def _sleep_until_due_or_changed(self) -> None:
         seen = self.changes
-        wake = next_wakeup(self.state, self.policy)
+        wake = next_wakeup(self.state, self._policy(), self.calendar)
         if wake is not None and wake <= workflow.now():
             return
         timeout = (wake - workflow.now()).total_seconds() if wake is not None else None
@@ -170,7 +189,7 @@ class RectificationWorkflow:
 
     @workflow.update(name=UPDATE_NAME)
     async def command(self, request: CommandRequest) -> CommandResult:
-        await workflow.wait_condition(lambda: self.persisted or self.refused is not None)
+        await workflow.wait_condition(lambda: (self.persisted and self.timed is not None) or self.refused is not None)
         async with self.lock:
             if request.request_id in self.processed:
                 return self.processed[request.request_id].model_copy(update={"duplicate": True})
@@ -198,7 +217,7 @@ class RectificationWorkflow:
             _count_rejection("invalid_command", "Tick")
             raise ApplicationError("Tick is issued by the workflow's own timers", type="invalid_command")
         try:
-            decide(self.state, request.command, workflow.now(), self.policy)
+            decide(self.state, request.command, workflow.now(), self._policy(), self.calendar)
         except DomainError as error:
             _count_rejection(error.code, request.command.type)
             raise ApplicationError(error.message, type=error.code, non_retryable=True) from error
@@ -211,10 +230,31 @@ class RectificationWorkflow:
     def current_policy(self) -> Policy:
         return self.policy
 
+    @workflow.query(name="calendar")
+    def current_calendar(self) -> CalendarFacts:
+        return self.calendar_facts
+
     # ------------------------------------------------------------------ internals
 
+    def _policy(self) -> Policy:
+        """The policy as the timers apply it: a case recorded before calendar-aware timing keeps
+        delivering notices exactly when due (its history must replay unchanged)."""
+        if self.timed is False:
+            return self.policy.model_copy(update={"notice_window": "any_time"})
+        return self.policy
+
+    async def _ensure_calendar(self) -> None:
+        """Fetch the calendar facts of any year the case now needs (recorded as an activity)."""
+        if not self.timed:
+            return
+        years = calendar_years(self.state, workflow.now())
+        if any(year not in self.calendar_facts.years for year in years):
+            self.calendar = await fetch_calendar(years, self.calendar_facts)
+            self.calendar_facts = self.calendar.facts
+
     async def _apply(self, command: Command) -> list[Event]:
-        events = decide(self.state, command, workflow.now(), self.policy)
+        await self._ensure_calendar()
+        events = decide(self.state, command, workflow.now(), self._policy(), self.calendar)
         if events:
             after = self.state
             for event in events:
@@ -223,6 +263,7 @@ class RectificationWorkflow:
             self.state = after
             self.changes += 1
             self._publish_search_attributes()
+            await self._ensure_calendar()
         return events
 
     async def _persist(self, events: list[Event], before: CaseState, after: CaseState) -> None:

@@ -30,6 +30,7 @@ CASE = "rect-V001-2026"
 
 POLICY = """
 version: e2e-1
+notice_window: any_time   # minutes, not working days: notices must not wait for office hours
 reminder_leads: [1d]
 escalation_ladder:
   - rung: reminder_talk

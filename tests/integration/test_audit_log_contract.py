@@ -23,6 +23,7 @@ from sqlmodel import Session, SQLModel, select
 
 from domain.actors import Actor, Role
 from domain.policy import Policy
+from domain.workcal import WorkCalendar
 from domain.rectification import (
     EVENT_ADAPTER,
     INITIAL_STATE,
@@ -642,7 +643,7 @@ def submit_plan() -> SubmitPlan:
 
 def record(log: AuditLog, state: CaseState, command: Command, at: datetime) -> CaseState:
     """Decide ``command`` and append its events to the case's stream, exactly as the workflow does."""
-    produced = decide(state, command, at, POLICY)
+    produced = decide(state, command, at, POLICY, WorkCalendar())
     new_state = state
     for e in produced:
         new_state = evolve(new_state, e)

@@ -1,6 +1,7 @@
 """Record the history of one representative rectification case for the replay tests.
 
     python -m tests.replay.record_history [output.json]
+    python -m tests.replay.record_history --timing [output.json]   (calendar-aware case, issue 4)
 
 Runs, on the time-skipping test server with a real worker and a throw-away SQLite audit log:
 open → plan returned once → resubmitted → approved → reminders, overdue, both escalation rungs →
@@ -91,7 +92,51 @@ async def drive(case: Case) -> None:
     assert not missing, f"the recorded case lacks {missing}"
 
 
-async def record(output: Path = DEFAULT_OUTPUT) -> Path:
+TIMING_OUTPUT = HISTORIES / "rectification_timing_case.json"
+
+
+async def drive_timing(case: Case) -> None:
+    """Calendar facts fetched, pause + resume, an extension, the ladder with one sanction approved,
+    one dismissed and one lapsing to the next rung; then completion, acceptance, close."""
+    from domain.rectification import DecideSanction, ExtendDeadline, PauseMeasures, ResumeMeasures, SanctionDecision
+    from domain.rungs import Rung
+
+    await case.start()
+    t0 = await case.now()
+    due = t0 + 20 * DAY
+    await case.cmd(plan(measure("M1", ["P1"], due, responsible="resp-a"), measure("M2", ["P2"], due, responsible="resp-b")))
+    await case.cmd(approve())
+    await case.advance(3 * DAY)
+    await case.cmd(PauseMeasures(actor=SUPERVISOR, reason="村“两委”换届", requested_by="ts-li"))
+    await case.advance(30 * DAY)
+    await case.cmd(ResumeMeasures(actor=COUNTY, note="换届完成"))
+    await case.cmd(ExtendDeadline(actor=SUPERVISOR, measure_id="M2", by="3wd", reason="工程延误", requested_by="resp-b"))
+    state = await case.state()
+    m1 = state.measure("M1")
+    assert m1 is not None
+    await case.advance_to(m1.deadline + 16 * DAY)  # past the admonishment rung (10wd) of both
+    await case.cmd(DecideSanction(actor=SUPERVISOR, measure_id="M1", rung=Rung.ADMONISHMENT_TALK, decision=SanctionDecision.APPROVED, comment="同意"))
+    m2 = state.measure("M2")
+    assert m2 is not None
+    await case.advance_to(m2.deadline + 16 * DAY)
+    await case.cmd(DecideSanction(actor=COUNTY, measure_id="M2", rung=Rung.ADMONISHMENT_TALK, decision=SanctionDecision.DISMISSED, comment="已说明"))
+    await case.advance(60 * DAY)  # personnel adjustment proposed, undecided, lapses
+    await case.cmd(complete("M1"))
+    await case.cmd(complete("M2", actor=FIRST_SEC))
+    await case.cmd(SubmitSelfCheck(actor=BRANCH, summary="自查完成"))
+    passed = await case.cmd(RecordAcceptance(actor=COUNTY, score=82, unsatisfied_share=0.1, comments="通过"))
+    assert passed.stage == Stage.CONSOLIDATING, passed
+    await case.advance(366 * DAY)
+    await case.cmd(RecordFollowUp(actor=COUNTY, relapsed=False, note="回头看无反弹"))
+    await case.cmd(CloseCase(actor=SUPERVISOR, outcome=Outcome.UPGRADED, note="销号"))
+    assert case.handle is not None
+    await case.handle.result()
+    expected = {"MeasuresPaused", "MeasuresResumed", "DeadlineExtended", "SanctionProposed", "SanctionDecided", "SanctionLapsed", "EscalationRaised"}
+    missing = expected - set(case.types())
+    assert not missing, f"the recorded case lacks {missing}"
+
+
+async def record(output: Path = DEFAULT_OUTPUT, timing: bool = False) -> Path:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=find_binary("temporal-test-server")
     )
@@ -101,8 +146,14 @@ async def record(output: Path = DEFAULT_OUTPUT) -> Path:
             audit_log = open_audit_log(f"sqlite:///{Path(tmp) / 'audit.db'}")
             queue = "record-history"
             async with build_worker(env.client, audit_log, queue, executor=executor):
-                case = Case(env, audit_log, queue, ORG_CODE)
-                await drive(case)
+                if timing:
+                    from tests.workflow.test_rectification_timing_workflow import LADDER_POLICY
+
+                    case = Case(env, audit_log, queue, "replay-timing", policy=LADDER_POLICY)
+                    await drive_timing(case)
+                else:
+                    case = Case(env, audit_log, queue, ORG_CODE)
+                    await drive(case)
                 assert case.handle is not None
                 history = await case.handle.fetch_history()
             assert audit_log.verify().ok
@@ -117,8 +168,11 @@ async def record(output: Path = DEFAULT_OUTPUT) -> Path:
 
 
 def main() -> None:
-    output = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUTPUT
-    asyncio.run(record(output))
+    args = sys.argv[1:]
+    timing = "--timing" in args
+    args = [a for a in args if a != "--timing"]
+    output = Path(args[0]) if args else (TIMING_OUTPUT if timing else DEFAULT_OUTPUT)
+    asyncio.run(record(output, timing=timing))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from domain.actors import SYSTEM_ACTOR, Actor, Role
-from domain.policy import Policy
+from domain.policy import EscalationStep, Policy, Recipient, Rung
 from domain.rectification import (
     INITIAL_STATE,
     ApprovePlan,
@@ -30,6 +30,7 @@ from domain.rectification import (
     decide,
     evolve,
 )
+from domain.workcal import WorkCalendar
 
 UTC = timezone.utc
 ORG = "V001"
@@ -39,6 +40,28 @@ T0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # 2026-01-05 10:00 Beijing
 
 def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+# Weekends-only arithmetic: the example-based tests that predate holidays use it. Tests about
+# holidays build a WorkCalendar from activities.calendar.facts_for_years.
+CALENDAR = WorkCalendar()
+
+
+def classic_policy(**overrides) -> Policy:
+    """The calendar-time policy the example-based timer tests were written for: reminders 7d and 1d
+    ahead, 提醒谈话 after 7d, 发函督办 after 21d, notices exactly when due."""
+    settings = dict(
+        notice_window="any_time",
+        reminder_leads=["7d", "1d"],
+        escalation_ladder=[
+            EscalationStep(rung=Rung.REMINDER_TALK, after="7d"),
+            EscalationStep(
+                rung=Rung.SUPERVISION_NOTICE, after="21d", notify=[Recipient.RESPONSIBLE, Recipient.LEADERS, Recipient.SUPERVISORS]
+            ),
+        ],
+    )
+    settings.update(overrides)
+    return Policy(**settings)
 
 
 # ---------------------------------------------------------------- actors
@@ -179,12 +202,13 @@ def tick() -> Tick:
 class Case:
     """A case under test: applies decide + evolve and keeps every event."""
 
-    policy: Policy = field(default_factory=Policy)
+    policy: Policy = field(default_factory=classic_policy)
     state: CaseState = field(default_factory=lambda: INITIAL_STATE)
     events: list[Event] = field(default_factory=list)
+    calendar: WorkCalendar = field(default_factory=lambda: CALENDAR)
 
     def run(self, command, now: datetime) -> list[Event]:
-        new = decide(self.state, command, now, self.policy)
+        new = decide(self.state, command, now, self.policy, self.calendar)
         for event in new:
             self.state = evolve(self.state, event)
         self.events.extend(new)
@@ -192,7 +216,7 @@ class Case:
 
     def attempt(self, command, now: datetime) -> list[Event]:
         """decide only: the events the command would produce, without applying them."""
-        return decide(self.state, command, now, self.policy)
+        return decide(self.state, command, now, self.policy, self.calendar)
 
     def tick(self, now: datetime) -> list[Event]:
         return self.run(Tick(), now)
@@ -201,22 +225,24 @@ class Case:
         return [e for e in self.events if e.type == name]
 
 
-def apply(state: CaseState, command, now: datetime, policy: Policy) -> tuple[CaseState, list[Event]]:
-    events = decide(state, command, now, policy)
+def apply(
+    state: CaseState, command, now: datetime, policy: Policy, calendar: WorkCalendar = CALENDAR
+) -> tuple[CaseState, list[Event]]:
+    events = decide(state, command, now, policy, calendar)
     for event in events:
         state = evolve(state, event)
     return state, events
 
 
-def opened(policy: Policy | None = None, now: datetime = T0) -> Case:
-    case = Case(policy=policy or Policy())
+def opened(policy: Policy | None = None, now: datetime = T0, calendar: WorkCalendar = CALENDAR) -> Case:
+    case = Case(policy=policy or classic_policy(), calendar=calendar)
     case.run(open_case(), now)
     return case
 
 
-def implementing(policy: Policy | None = None, now: datetime = T0, **plan_kwargs) -> Case:
+def implementing(policy: Policy | None = None, now: datetime = T0, calendar: WorkCalendar = CALENDAR, **plan_kwargs) -> Case:
     """An opened case whose default plan was submitted by bs-1 and approved by ts-1."""
-    case = opened(policy, now)
+    case = opened(policy, now, calendar)
     case.run(plan(**plan_kwargs), now + timedelta(days=1))
     case.run(approve(), now + timedelta(days=2))
     return case

@@ -65,8 +65,8 @@ def test_policy_durations_from_a_file() -> None:
             "deadline_time_of_day": "17:30",
         }
     )
-    assert policy.reminder_leads == [timedelta(days=7), timedelta(hours=12), timedelta(minutes=30)]
-    assert [s.after for s in policy.escalation_ladder] == [timedelta(days=3), timedelta(days=14)]
+    assert policy.reminder_leads == ["7d", "12h", "30m"]  # offsets (issue 4): "5wd" counts working days
+    assert [s.after for s in policy.escalation_ladder] == ["3d", "14d"]
     assert policy.escalation_ladder[0].notify == [Recipient.RESPONSIBLE, Recipient.LEADERS]
     assert policy.escalation_ladder[1].notify == [Recipient.SUPERVISORS]
     assert (policy.rework_period, policy.consolidation_period) == (timedelta(days=60), timedelta(days=180))
@@ -77,11 +77,15 @@ def test_defaults_are_the_documented_example() -> None:
     p = Policy()
     assert p.version == "default-2026.1"
     assert p.deadline_time_of_day == time(18, 0)
-    assert p.sorted_leads() == [timedelta(days=7), timedelta(days=1)]
-    assert [(s.rung, s.after) for s in p.escalation_ladder] == [
-        (Rung.REMINDER_TALK, timedelta(days=7)),
-        (Rung.SUPERVISION_NOTICE, timedelta(days=21)),
+    assert p.sorted_leads() == ["5wd", "1wd"]
+    assert [(s.rung, s.after, s.is_proposal) for s in p.escalation_ladder] == [
+        (Rung.REMINDER, "1wd", False),
+        (Rung.REMINDER_TALK, "5wd", False),
+        (Rung.SUPERVISION_NOTICE, "10wd", False),
+        (Rung.ADMONISHMENT_TALK, "20wd", True),
+        (Rung.PERSONNEL_ADJUSTMENT, "40wd", True),
     ]
+    assert p.notice_window == "working_time"
     assert (p.acceptance.pass_score, p.acceptance.max_unsatisfied_share) == (70.0, 0.5)
     assert (p.rework_period, p.consolidation_period) == (timedelta(days=90), timedelta(days=365))
     assert "weak_leadership" in p.problem_categories and "other" in p.problem_categories
@@ -89,7 +93,7 @@ def test_defaults_are_the_documented_example() -> None:
 
 def test_sorted_leads_are_longest_first_and_unique() -> None:
     p = Policy(reminder_leads=["1d", "7d", "24h", "3d"])
-    assert p.sorted_leads() == [timedelta(days=7), timedelta(days=3), timedelta(days=1)]
+    assert p.sorted_leads() == ["7d", "3d", "1d"]
 
 
 @pytest.mark.parametrize(
@@ -256,7 +260,7 @@ def test_every_default_category_has_both_labels() -> None:
     [
         ({"rework_period": "0d"}, "rework_period must be positive"),
         ({"consolidation_period": "-1 day"}, "consolidation_period must not be negative"),
-        ({"escalation_ladder": [{"rung": "reminder_talk", "after": "-1 day"}]}, "must not be negative"),
+        ({"escalation_ladder": [{"rung": "reminder_talk", "after": "-1 day"}]}, "is not an offset"),
     ],
 )
 def test_durations_that_would_make_no_sense_are_refused(data: dict, message: str) -> None:

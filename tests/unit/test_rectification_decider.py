@@ -44,6 +44,8 @@ from domain.rectification import (
 from domain.timeutil import SHANGHAI
 
 from .builders import (
+    CALENDAR,
+    classic_policy,
     ORG,
     REGION,
     T0,
@@ -81,7 +83,7 @@ JUNE_30_DUE = at(2026, 6, 30, 10, 0)  # 2026-06-30 18:00 Beijing
 
 
 def test_full_lifecycle_with_return_rework_relapse_and_close() -> None:
-    policy = Policy()
+    policy = classic_policy()
     case = Case(policy=policy)
     sup, leader = supervisor(), county_leader()
     ts, bs, fs = township_secretary(), branch_secretary(), first_secretary()
@@ -302,11 +304,11 @@ def test_full_lifecycle_with_return_rework_relapse_and_close() -> None:
 )
 def test_nothing_but_open_case_before_the_case_exists(command) -> None:
     with pytest.raises(NotAllowedInStage):
-        decide(INITIAL_STATE, command, T0, Policy())
+        decide(INITIAL_STATE, command, T0, classic_policy(), CALENDAR)
 
 
 def test_tick_before_opening_yields_nothing() -> None:
-    assert decide(INITIAL_STATE, tick(), T0, Policy()) == []
+    assert decide(INITIAL_STATE, tick(), T0, classic_policy(), CALENDAR) == []
 
 
 def test_case_cannot_be_opened_twice() -> None:
@@ -560,7 +562,7 @@ def test_unknown_problem_category_on_relapse() -> None:
 
 
 def test_policy_decides_which_categories_exist() -> None:
-    narrow = Policy(problem_categories={"only_this": {"zh": "唯一", "en": "only"}})
+    narrow = classic_policy(problem_categories={"only_this": {"zh": "唯一", "en": "only"}})
     with pytest.raises(InvalidCommand):
         Case(policy=narrow).attempt(open_case(categories=("weak_leadership",)), T0)
     [event] = Case(policy=narrow).attempt(open_case(categories=("only_this",)), T0)
@@ -672,7 +674,7 @@ def test_acceptance_verdicts(score: float, unsatisfied: float, verdict: Verdict)
 
 
 def test_acceptance_rules_and_version_come_from_the_policy() -> None:
-    strict = Policy(
+    strict = classic_policy(
         version="county-2027.2",
         acceptance=AcceptancePolicy(pass_score=85, max_unsatisfied_share=0.2),
         rework_period="30d",
@@ -703,7 +705,7 @@ def test_acceptance_rules_and_version_come_from_the_policy() -> None:
 
 
 def test_policy_version_is_recorded_on_case_opened_and_acceptance() -> None:
-    p1 = Policy(version="v-open")
+    p1 = classic_policy(version="v-open")
     case = opened(p1)
     assert case.events[0].policy_version == "v-open"
     case.run(plan(), T0 + DAY)
@@ -711,7 +713,7 @@ def test_policy_version_is_recorded_on_case_opened_and_acceptance() -> None:
     case.run(complete("M1"), T0 + 3 * DAY)
     case.run(complete("M2", first_secretary()), T0 + 3 * DAY)
     case.run(self_check(), T0 + 4 * DAY)
-    case.policy = Policy(version="v-accept")
+    case.policy = classic_policy(version="v-accept")
     [recorded, _] = case.run(acceptance(90), T0 + 5 * DAY)
     assert recorded.policy_version == "v-accept"
     assert case.state.policy_version == "v-accept"
@@ -727,10 +729,10 @@ def test_date_deadline_resolves_to_policy_time_of_day_beijing() -> None:
 
 
 def test_date_deadline_uses_a_configured_time_of_day() -> None:
-    p = Policy(deadline_time_of_day=time(23, 59))
+    p = classic_policy(deadline_time_of_day=time(23, 59))
     [event] = opened(p).attempt(plan(deadline=date(2026, 6, 30)), T0 + DAY)
     assert event.measures[0].deadline == at(2026, 6, 30, 15, 59)
-    p = Policy(deadline_time_of_day=time(6, 0))  # before 08:00 Beijing: the UTC date is the day before
+    p = classic_policy(deadline_time_of_day=time(6, 0))  # before 08:00 Beijing: the UTC date is the day before
     [event] = opened(p).attempt(plan(deadline=date(2026, 6, 30)), T0 + DAY)
     assert event.measures[0].deadline == at(2026, 6, 29, 22, 0)
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from domain.timeutil import parse_duration
 from domain.policy import EscalationStep, Policy, Recipient, Rung
 from domain.rectification import (
     ConsolidationEnded,
@@ -18,6 +19,8 @@ from domain.rectification import (
 )
 
 from .builders import (
+    CALENDAR,
+    classic_policy,
     T0,
     Case,
     acceptance,
@@ -94,10 +97,10 @@ def test_plan_approved_after_both_leads_passed_sends_a_single_reminder() -> None
     case.run(plan(deadline=at(2026, 1, 10, 0, 0)), T0 + timedelta(hours=1))
     approved_at = at(2026, 1, 9, 12, 0)  # 12 h before the deadline: 7d and 1d have both passed
     case.run(approve(), approved_at)
-    assert next_wakeup(case.state, case.policy) <= approved_at  # due now
+    assert next_wakeup(case.state, case.policy, CALENDAR) <= approved_at  # due now
     fired = case.tick(approved_at)
     assert notices(fired) == [("reminder", "M1", "1d", ("7d", "1d")), ("reminder", "M2", "1d", ("7d", "1d"))]
-    assert next_wakeup(case.state, case.policy) == at(2026, 1, 10, 0, 0)
+    assert next_wakeup(case.state, case.policy, CALENDAR) == at(2026, 1, 10, 0, 0)
     assert case.tick(at(2026, 1, 9, 23, 59)) == []
     assert notices(case.tick(at(2026, 1, 10, 0, 0))) == [("overdue", "M1"), ("overdue", "M2")]
     assert len(case.of_type("ReminderSent")) == 2
@@ -114,7 +117,7 @@ def test_plan_approved_after_only_the_longer_lead_passed() -> None:
 
 
 def test_custom_reminder_leads_each_fire_once() -> None:
-    policy = Policy(reminder_leads=["1h", "3d", "12h"])  # order in the file does not matter
+    policy = classic_policy(reminder_leads=["1h", "3d", "12h"])  # order in the file does not matter
     case = implementing(policy)
     fired = []
     for moment in [DUE - timedelta(days=3), DUE - timedelta(hours=12), DUE - timedelta(hours=1)]:
@@ -155,7 +158,7 @@ def test_overdue_fires_once_at_the_deadline() -> None:
 
 
 def test_escalation_ladder_rungs_fire_once_each() -> None:
-    policy = Policy(supervisors=["sup-1", "sup-2"])
+    policy = classic_policy(supervisors=["sup-1", "sup-2"])
     case = implementing(policy)
     case.tick(DUE)
     assert case.tick(DUE + 7 * DAY - SECOND) == []
@@ -175,7 +178,7 @@ def test_escalation_ladder_rungs_fire_once_each() -> None:
     assert second[1].recipients == ["fs-1", "cl-1", "sup-1", "sup-2"]
     assert case.tick(DUE + 400 * DAY) == []
     assert case.state.measure("M1").escalated == [Rung.REMINDER_TALK, Rung.SUPERVISION_NOTICE]
-    assert next_wakeup(case.state, case.policy) is None
+    assert next_wakeup(case.state, case.policy, CALENDAR) is None
 
 
 def test_a_late_tick_raises_overdue_and_every_due_rung_together() -> None:
@@ -197,18 +200,19 @@ def test_a_longer_configured_ladder() -> None:
         EscalationStep(rung=Rung.REMINDER, after="0d"),
         EscalationStep(rung=Rung.REMINDER_TALK, after="3d"),
         EscalationStep(rung=Rung.SUPERVISION_NOTICE, after="14d", notify=[Recipient.SUPERVISORS]),
-        EscalationStep(rung=Rung.ADMONISHMENT_TALK, after="30d", notify=[Recipient.LEADERS]),
-        EscalationStep(rung=Rung.PERSONNEL_ADJUSTMENT, after="60d", notify=[Recipient.SUPERVISORS]),
+        # Plain rungs here (no proposals): tests/unit/test_rectification_ladder.py covers sanctions.
+        EscalationStep(rung=Rung.ADMONISHMENT_TALK, after="30d", notify=[Recipient.LEADERS], proposal=False),
+        EscalationStep(rung=Rung.PERSONNEL_ADJUSTMENT, after="60d", notify=[Recipient.SUPERVISORS], proposal=False),
     ]
-    policy = Policy(escalation_ladder=ladder, supervisors=["sup-1"], reminder_leads=[])
+    policy = classic_policy(escalation_ladder=ladder, supervisors=["sup-1"], reminder_leads=[])
     case = implementing(policy)
     case.run(complete("M2", first_secretary()), T0 + 10 * DAY)
-    assert next_wakeup(case.state, policy) == DUE
+    assert next_wakeup(case.state, policy, CALENDAR) == DUE
     assert notices(case.tick(DUE)) == [("overdue", "M1"), ("escalation", "M1", "reminder", "0d")]
     seen = []
     for step in ladder[1:]:
-        assert case.tick(DUE + step.after - SECOND) == []
-        [event] = case.tick(DUE + step.after)
+        assert case.tick(DUE + parse_duration(step.after) - SECOND) == []
+        [event] = case.tick(DUE + parse_duration(step.after))
         seen.append((event.rung, event.overdue_for, event.recipients))
     assert seen == [
         (Rung.REMINDER_TALK, "3d", ["bs-1", "cl-1"]),
@@ -237,7 +241,7 @@ def test_rework_restarts_the_timers_on_the_new_deadline() -> None:
     assert rework.deadline == new_due
     m1 = case.state.measure("M1")
     assert (m1.reminded, m1.overdue, m1.escalated, m1.deadline) == ([], False, [], new_due)
-    assert next_wakeup(case.state, case.policy) == new_due - 7 * DAY
+    assert next_wakeup(case.state, case.policy, CALENDAR) == new_due - 7 * DAY
     assert [e.lead for e in case.tick(new_due - 7 * DAY)] == ["7d", "7d"]
     assert [e.type for e in case.tick(new_due)] == ["MeasureOverdue", "MeasureOverdue"]
 
@@ -249,46 +253,46 @@ def test_ticks_outside_implementation_and_consolidation_say_nothing() -> None:
     case = Case()
     assert case.tick(T0) == []
     case.run(open_case(), T0)
-    assert case.attempt(tick(), T0 + 400 * DAY) == [] and next_wakeup(case.state, case.policy) is None
+    assert case.attempt(tick(), T0 + 400 * DAY) == [] and next_wakeup(case.state, case.policy, CALENDAR) is None
     case.run(plan(), T0 + DAY)
-    assert case.tick(T0 + 2000 * DAY) == [] and next_wakeup(case.state, case.policy) is None
+    assert case.tick(T0 + 2000 * DAY) == [] and next_wakeup(case.state, case.policy, CALENDAR) is None
     chk = checking()
-    assert chk.tick(DUE + 400 * DAY) == [] and next_wakeup(chk.state, chk.policy) is None
+    assert chk.tick(DUE + 400 * DAY) == [] and next_wakeup(chk.state, chk.policy, CALENDAR) is None
 
 
 def test_consolidation_ends_once_at_consolidation_until() -> None:
-    policy = Policy(supervisors=["sup-1"])
+    policy = classic_policy(supervisors=["sup-1"])
     case = consolidating(policy)
     until = case.state.consolidation_until
     assert until == T0 + 40 * DAY + timedelta(days=365)
-    assert next_wakeup(case.state, policy) == until
+    assert next_wakeup(case.state, policy, CALENDAR) == until
     assert case.tick(until - SECOND) == []
     [ended] = case.tick(until)
     assert isinstance(ended, ConsolidationEnded) and ended.recipients == ["cl-1", "sup-1"]
     assert case.state.consolidation_ended and case.state.stage == Stage.CONSOLIDATING
     assert case.tick(until) == [] and case.tick(until + 100 * DAY) == []
-    assert next_wakeup(case.state, policy) is None
+    assert next_wakeup(case.state, policy, CALENDAR) is None
     case.run(follow_up(), until + DAY)
     case.run(close(), until + 2 * DAY)
-    assert case.tick(until + 3 * DAY) == [] and next_wakeup(case.state, policy) is None
+    assert case.tick(until + 3 * DAY) == [] and next_wakeup(case.state, policy, CALENDAR) is None
 
 
 def test_next_wakeup_follows_the_case() -> None:
     case = opened()
-    assert next_wakeup(case.state, case.policy) is None
+    assert next_wakeup(case.state, case.policy, CALENDAR) is None
     case.run(plan(), T0 + DAY)
-    assert next_wakeup(case.state, case.policy) is None
+    assert next_wakeup(case.state, case.policy, CALENDAR) is None
     case.run(approve(), T0 + 2 * DAY)
-    assert next_wakeup(case.state, case.policy) == DUE - 7 * DAY
+    assert next_wakeup(case.state, case.policy, CALENDAR) == DUE - 7 * DAY
     case.tick(DUE - 7 * DAY)
-    assert next_wakeup(case.state, case.policy) == DUE - DAY
+    assert next_wakeup(case.state, case.policy, CALENDAR) == DUE - DAY
     case.tick(DUE - DAY)
-    assert next_wakeup(case.state, case.policy) == DUE
+    assert next_wakeup(case.state, case.policy, CALENDAR) == DUE
     case.tick(DUE)
-    assert next_wakeup(case.state, case.policy) == DUE + 7 * DAY
+    assert next_wakeup(case.state, case.policy, CALENDAR) == DUE + 7 * DAY
     case.run(complete("M1"), DUE + DAY)
     case.run(complete("M2", first_secretary()), DUE + DAY)
-    assert next_wakeup(case.state, case.policy) is None
+    assert next_wakeup(case.state, case.policy, CALENDAR) is None
 
 
 # --------------------------------------------------------------------------- a year and more, simulated
@@ -306,7 +310,7 @@ class Clock:
     def advance(self, until: datetime) -> None:
         case = self.case
         while True:
-            wake = next_wakeup(case.state, case.policy)
+            wake = next_wakeup(case.state, case.policy, CALENDAR)
             if wake is None or wake > until:
                 break
             if wake > self.now:
@@ -332,7 +336,7 @@ class Clock:
 
 
 def test_simulated_year_of_timers() -> None:
-    policy = Policy(supervisors=["sup-1"])
+    policy = classic_policy(supervisors=["sup-1"])
     case = Case(policy=policy)
     clock = Clock(case, T0)
     bs, fs, sup, leader = branch_secretary(), first_secretary(), supervisor(), county_leader()
@@ -403,7 +407,7 @@ def test_simulated_year_of_timers() -> None:
 )
 def test_simulated_year_wakeups_are_exact_for_various_policies(leads, ladder_days) -> None:
     rungs = list(Rung)
-    policy = Policy(
+    policy = classic_policy(
         reminder_leads=leads,
         escalation_ladder=[EscalationStep(rung=rungs[i], after=timedelta(days=d)) for i, d in enumerate(ladder_days)],
         consolidation_period="200d",
@@ -450,7 +454,7 @@ def test_simulated_year_wakeups_are_exact_for_various_policies(leads, ladder_day
 
 
 def test_distinct_sub_minute_leads_each_fire() -> None:
-    policy = Policy(reminder_leads=[timedelta(seconds=90), timedelta(seconds=60)])
+    policy = classic_policy(reminder_leads=[timedelta(seconds=90), timedelta(seconds=60)])
     case = implementing(policy)
     first = case.tick(DUE - timedelta(seconds=90))
     assert len(first) == 2

@@ -22,7 +22,7 @@ from temporalio.converter import default as default_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actors import Actor, Role
-from domain.policy import Policy
+from domain.policy import EscalationStep, Policy, Recipient, Rung
 from domain.rectification import (
     ApprovePlan,
     Basis,
@@ -55,7 +55,20 @@ BRANCH = Actor(id="bs-wang", name="王书记", roles=[Role.BRANCH_SECRETARY])
 FIRST_SEC = Actor(id="fs-chen", name="陈第一书记", roles=[Role.FIRST_SECRETARY])
 COUNTY = Actor(id="cl-zhao", name="赵县领导", roles=[Role.COUNTY_LEADER])
 LEADERS = ["cl-zhao", "ts-li"]
-POLICY = Policy(supervisors=["sup-zhang", "sup-sun"])
+# Calendar-time policy (notices exactly when due) for the tests written before working-day timing;
+# TIMED_POLICY is the calendar-aware default ladder.
+POLICY = Policy(
+    supervisors=["sup-zhang", "sup-sun"],
+    notice_window="any_time",
+    reminder_leads=["7d", "1d"],
+    escalation_ladder=[
+        EscalationStep(rung=Rung.REMINDER_TALK, after="7d"),
+        EscalationStep(
+            rung=Rung.SUPERVISION_NOTICE, after="21d", notify=[Recipient.RESPONSIBLE, Recipient.LEADERS, Recipient.SUPERVISORS]
+        ),
+    ],
+)
+TIMED_POLICY = Policy(version="timed-1", supervisors=["sup-zhang", "sup-sun"], superiors={"*": ["ts-li"]})
 
 # Virtual-time assertions: an event due at T must carry ``at`` within this of T.
 TOLERANCE = timedelta(minutes=1)
