@@ -3,8 +3,9 @@
 
     python3 dev.py up     create .venv, install the project, start the embedded stack (`pdca up`)
     python3 dev.py test   create .venv, install the project with its dev extra, run the tests
+    python3 dev.py demo   create .venv, install the project, run a whole campaign year (`pdca demo`)
 
-Extra arguments go to `pdca up` or to pytest. Installs are redone only when pyproject.toml changes.
+Extra arguments go to `pdca up`, pytest or `pdca demo`. Installs are redone only when pyproject.toml changes.
 """
 
 from __future__ import annotations
@@ -40,13 +41,13 @@ def ensure_installed(extra: str | None) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"up", "test"}:
+    if not argv or argv[0] not in {"up", "test", "demo"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
-    if command == "up":
+    if command in {"up", "demo"}:
         ensure_installed(None)
-        os.execv(str(BIN / "pdca"), [str(BIN / "pdca"), "up", *rest])
+        os.execv(str(BIN / "pdca"), [str(BIN / "pdca"), command, *rest])
     ensure_installed("dev")
     return subprocess.run([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT).returncode
 

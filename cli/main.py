@@ -40,13 +40,18 @@ from domain.rectification import (
     ApprovePlan,
     CloseCase,
     CompleteMeasure,
+    DecideSanction,
+    ExtendDeadline,
     OpenCase,
     Outcome,
+    PauseMeasures,
     ProblemInput,
     RecordAcceptance,
     RecordFollowUp,
     ReportProgress,
+    ResumeMeasures,
     ReturnPlan,
+    SanctionDecision,
     Stage,
     SubmitPlan,
     SubmitSelfCheck,
@@ -76,10 +81,23 @@ policy_app = typer.Typer(help="政策 the policy file: show the effective policy
 app.add_typer(plan_app, name="plan")
 app.add_typer(audit_app, name="audit")
 app.add_typer(policy_app, name="policy")
+sanction_app = typer.Typer(
+    help="问责提议 sanction proposals of the escalation ladder: approve or dismiss (supervisor / county leader).",
+    no_args_is_help=True,
+)
+app.add_typer(sanction_app, name="sanction")
 
 
 def _register_subcommands() -> None:
-    from cli import calendar_cmd, campaign_cmd, notify_cmd, org_cmd, project_cmd, report_cmd, schedule_cmd
+    from cli import (
+        calendar_cmd,
+        campaign_cmd,
+        notify_cmd,
+        org_cmd,
+        project_cmd,
+        report_cmd,
+        schedule_cmd,
+    )
 
     for name, module in (
         ("org", org_cmd),
@@ -150,7 +168,8 @@ def open_case(
     lang: LangOpt = Lang.zh,
 ) -> None:
     """立案 Open a rectification case for a designated organization (one per organization and year)."""
-    from cli.cases import connect_or_fail, open_case as start
+    from cli.cases import connect_or_fail
+    from cli.cases import open_case as start
 
     def action() -> None:
         actor = resolve_actor(actor_id, actors)
@@ -336,6 +355,116 @@ def close(
     _send(case_id, lambda actor: CloseCase(actor=actor, outcome=outcome, note=note), actor_id, actors, request_id, timeout, lang)
 
 
+# ----------------------------------------------------------------------------- timing: pause, extension, sanctions
+
+MeasureOpt = Annotated[list[str] | None, typer.Option("--measure", "-m", help="Measure id (repeatable); none: the whole case.")]
+
+
+@app.command("pause")
+def pause(
+    case_id: CaseArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why, e.g. 村“两委”换届.")],
+    requested_by: Annotated[str, typer.Option("--requested-by", help="Who asked for the pause (not the approver).")],
+    measures: MeasureOpt = None,
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    request_id: RequestOpt = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """暂停计时 Pause the clock of the whole case or of chosen measures (换届 etc.).
+
+    The one running the command approves it (policy deadline_approvers: supervisor, county leader by
+    default). While paused: no reminders, overdue notices or escalations. On resume every deadline
+    moves by the working days paused.
+    """
+    _send(
+        case_id,
+        lambda actor: PauseMeasures(actor=actor, measure_ids=measures or [], reason=reason, requested_by=requested_by),
+        actor_id, actors, request_id, timeout, lang,
+    )
+
+
+@app.command("resume")
+def resume(
+    case_id: CaseArg,
+    measures: Annotated[list[str] | None, typer.Option("--measure", "-m", help="Measure id (repeatable); none: every paused measure.")] = None,
+    note: Annotated[str, typer.Option("--note", help="Note on the resumption.")] = "",
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    request_id: RequestOpt = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """恢复计时 Resume paused measures; each deadline moves by the working days it was paused."""
+    _send(case_id, lambda actor: ResumeMeasures(actor=actor, measure_ids=measures or [], note=note), actor_id, actors, request_id, timeout, lang)
+
+
+@app.command("extend")
+def extend(
+    case_id: CaseArg,
+    measure: Annotated[str, typer.Option("--measure", "-m", help="Measure id, e.g. M1.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the deadline moves.")],
+    to: Annotated[str | None, typer.Option("--to", help="New deadline: a date (due at 18:00 Beijing) or a timestamp with offset.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Extra time instead: 10wd (working days), 14d, 12h.")] = None,
+    requested_by: Annotated[str | None, typer.Option("--requested-by", help="Who asked for it (not the approver).")] = None,
+    actor_id: ActorOpt = None,
+    actors: ActorsOpt = None,
+    request_id: RequestOpt = None,
+    timeout: TimeoutOpt = 30,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """延期 Extend a measure's deadline (audited; reminders re-arm, rungs already fired stay fired)."""
+
+    def build(actor: Any) -> ExtendDeadline:
+        return _model(ExtendDeadline, actor=actor, measure_id=measure, to=to, by=by, reason=reason, requested_by=requested_by)
+
+    _send(case_id, build, actor_id, actors, request_id, timeout, lang)
+
+
+def _model(cls: type[T], **fields: Any) -> T:
+    """Build a command from options, turning a validation error into one clear line (exit 1)."""
+    from pydantic import ValidationError
+
+    try:
+        return cls.model_validate(fields)  # type: ignore[attr-defined,no-any-return]
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CliError(f"{where + ': ' if where else ''}{first['msg']}") from None
+
+
+def _decide_sanction(decision: SanctionDecision):  # type: ignore[no-untyped-def]
+    def command(
+        case_id: CaseArg,
+        measure: Annotated[str | None, typer.Option("--measure", "-m", help="Measure id of the proposal.")] = None,
+        rung: Annotated[str | None, typer.Option("--rung", help="admonishment_talk, personnel_adjustment, ….")] = None,
+        proposal: Annotated[str | None, typer.Option("--proposal", help="Proposal id (e.g. S1) instead of --measure/--rung.")] = None,
+        comment: Annotated[str, typer.Option("--comment", help="Decision comment.")] = "",
+        actor_id: ActorOpt = None,
+        actors: ActorsOpt = None,
+        request_id: RequestOpt = None,
+        timeout: TimeoutOpt = 30,
+        lang: LangOpt = Lang.zh,
+    ) -> None:
+        def build(actor: Any) -> DecideSanction:
+            if proposal is None and (rung is None):
+                raise CliError("name the proposal: --proposal ID, or --rung (and --measure)")
+            return _model(
+                DecideSanction, actor=actor, proposal_id=proposal, measure_id=measure, rung=rung, decision=decision, comment=comment
+            )
+
+        _send(case_id, build, actor_id, actors, request_id, timeout, lang)
+
+    return command
+
+
+sanction_app.command("approve", help="同意 Approve a pending sanction proposal (not by the measure's responsible person).")(
+    _decide_sanction(SanctionDecision.APPROVED)
+)
+sanction_app.command("dismiss", help="不予处理 Dismiss a pending sanction proposal.")(_decide_sanction(SanctionDecision.DISMISSED))
+
+
 # ----------------------------------------------------------------------------- reading
 
 
@@ -512,6 +641,25 @@ def up(
     from cli.up import run_stack
 
     run(lambda: run_stack(port=port, ui_port=None if no_ui else ui_port, metrics_port=metrics_port, sdk_metrics_port=sdk_metrics_port, data_dir=data_dir))
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Where the demo's audit database and reports go.")] = Path("pdca-demo"),
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary, not the timeline.")] = False,
+    lang: LangOpt = Lang.zh,
+) -> None:
+    """演示 A whole campaign year in under a minute on Temporal's time-skipping server: designation,
+    cases, secretary projects, reminders, escalations, acceptance, bulletin, year-end summary.
+
+    Needs nothing running (it starts its own server, worker and SQLite audit database under --out).
+    """
+    from cli.demo import print_result, run_demo
+
+    def action() -> None:
+        print_result(run_async(run_demo(out.resolve(), lang.value, echo=not quiet)), lang.value)
+
+    run_then_exit(action, lang)
 
 
 @app.command("worker")

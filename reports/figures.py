@@ -15,7 +15,9 @@ Definitions (cases of one year and region, as the caller selected them):
   Without measure rows: the sum of the cases' ``overdue_measures``.
 - ``overdue_cases``: cases with at least one such measure (without measure rows: cases whose
   ``overdue`` flag is set).
-- ``escalations``: escalation rungs fired, summed over the cases (``CaseSummary.escalations``);
+- ``escalations``: escalation rungs fired (including the sanction rungs' proposals), summed over the
+  cases; reports fold the events, so rungs fired before a rework still count (``CaseSummary.escalations``
+  holds the current cycle's only);
   ``escalations_by_rung`` counts each rung from the measure rows' ``escalations`` column.
 - ``sanction_proposals``: sanction proposals raised (诫勉谈话 admonishment talk, 组织调整 personnel
   adjustment, …: proposals a person approves or dismisses), summed over the cases' ``sanction_proposals``;

@@ -117,6 +117,9 @@ def fold_case(case_id: str, rows: Sequence[AuditEvent], as_of: datetime) -> tupl
 
     state = INITIAL_STATE
     completed: dict[str, tuple[datetime, Any]] = {}
+    # Rungs fired per measure over the whole case: a rework re-plans the measures and clears their
+    # state, but what fired before it happened and is counted.
+    fired: dict[str, list[str]] = {}
     last_at = None
     for row in rows:
         event = EVENT_ADAPTER.validate_json(row.payload)
@@ -124,6 +127,10 @@ def fold_case(case_id: str, rows: Sequence[AuditEvent], as_of: datetime) -> tupl
             break  # streams are in version order and a case's clock only moves forward
         state = evolve(state, event)
         last_at = event.at
+        rung = getattr(event, "rung", None)
+        measure_id = getattr(event, "measure_id", None)
+        if event.type in ("EscalationRaised", "SanctionProposed") and rung is not None and measure_id:
+            fired.setdefault(measure_id, []).append(str(getattr(rung, "value", rung)))
         for m in state.measures:
             if m.done and m.id not in completed:
                 completed[m.id] = (event.at, m.completed_by)
@@ -143,7 +150,7 @@ def fold_case(case_id: str, rows: Sequence[AuditEvent], as_of: datetime) -> tupl
         measures_total=int(fields["measures_total"]),  # type: ignore[arg-type]
         measures_done=int(fields["measures_done"]),  # type: ignore[arg-type]
         overdue_measures=int(fields["overdue_measures"]),  # type: ignore[arg-type]
-        escalations=int(fields["escalations"]),  # type: ignore[arg-type]
+        escalations=sum(len(rungs) for rungs in fired.values()),
         sanction_proposals=len(getattr(state, "proposals", [])),
         sanctions_pending=len(state.pending_proposals()) if hasattr(state, "pending_proposals") else 0,
         overdue=bool(fields["overdue"]),
@@ -168,7 +175,7 @@ def fold_case(case_id: str, rows: Sequence[AuditEvent], as_of: datetime) -> tupl
             overdue=m.overdue and not m.done,
             progress_reports=m.progress_reports,
             reminders=",".join(m.reminded),
-            escalations=",".join(str(r) for r in m.escalated),
+            escalations=",".join(dict.fromkeys(fired.get(m.id, []))),
         )
         for m in state.measures
         if str(state.plan_status) == "approved"
