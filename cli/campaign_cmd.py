@@ -360,13 +360,26 @@ def projects(
             console.print(f"{year}年度{region or '全县'}暂无书记项目" if zh else f"no secretary projects for {year}{' in ' + region if region else ''}")
             return
         table = Table(title=f"{year}年度书记项目（{len(rows)}个）" if zh else f"Secretary projects {year} ({len(rows)})")
-        columns = [c for c in ("project_id", "org_name", "region", "level", "stage", "rating", "overdue_milestones") if c in rows[0]]
+        from domain.labels import enum_label, label
+
+        lang_code = "zh" if zh else "en"
+        headers = {
+            "project_id": ("项目", "project"), "org_name": ("党组织", "organization"), "region": ("乡镇", "region"),
+            "level": ("类别", "level"), "stage": ("阶段", "stage"), "rating": ("评价", "rating"),
+            "overdue_milestones": ("逾期节点", "overdue milestones"),
+        }
+        coded = {"level": "level", "stage": "pstage", "rating": "rating"}  # values shown with their labels
+        columns = [c for c in headers if c in rows[0]]
         for c in columns:
-            table.add_column(c)
+            table.add_column(headers[c][0 if zh else 1])
         for r in rows:
-            table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
+            table.add_row(*(
+                "" if r.get(c) is None else enum_label(coded[c], r[c], lang_code) if c in coded else str(r[c])
+                for c in columns
+            ))
         console.print(table)
-        ratings = "，".join(f"{k} {v}" for k, v in figures.ratings.items()) if zh else ", ".join(f"{k} {v}" for k, v in figures.ratings.items())
+        sep = "，" if zh else ", "
+        ratings = sep.join(f"{label('rating.' + k, lang_code)} {v}" for k, v in figures.ratings.items())
         console.print(f"评价：{ratings}；逾期节点 {figures.overdue_milestones}；典型推广 {figures.models_promoted}" if zh
                       else f"ratings: {ratings}; overdue milestones {figures.overdue_milestones}; promoted {figures.models_promoted}")
 

@@ -41,7 +41,7 @@ class AssessmentRow(SQLModel, table=True):
     org_code: str = Field(
         sa_column=Column(String(64), ForeignKey("organization.code", ondelete="CASCADE"), primary_key=True)
     )
-    year: int = Field(primary_key=True)
+    year: int = Field(primary_key=True, index=True)  # ix_assessment_year: designation reads a year
     score: float | None = None
     rank: int | None = None
     star: int | None = None

@@ -5,11 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-import store.campaign_models  # noqa: F401
-import store.directory_models  # noqa: F401
-import store.notify_models  # noqa: F401
-import store.project_models  # noqa: F401
+import store.migrations.env_models  # noqa: F401  (registers every table on SQLModel.metadata)
 
 config = context.config
 connection = config.attributes["connection"]

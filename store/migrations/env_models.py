@@ -1,0 +1,8 @@
+"""Imports every module that declares tables, so SQLModel.metadata holds the whole schema
+(used by the migration environment and by the schema tests)."""
+
+import store.campaign_models  # noqa: F401
+import store.directory_models  # noqa: F401
+import store.models  # noqa: F401
+import store.notify_models  # noqa: F401
+import store.project_models  # noqa: F401
