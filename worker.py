@@ -34,6 +34,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.audit import AuditActivities
 from activities.cadence import CadenceActivities
+from activities.campaign import CampaignActivities
 from activities.calendar import CalendarActivities, default_override_path
 from activities.notify import Channel, NotifyActivities
 from observability.logging import configure_logging
@@ -43,6 +44,9 @@ from store.eventlog import AuditLog
 from store.projections import PROJECTORS
 from workflows.audit_verification import AuditVerificationWorkflow
 from workflows.cadence import CadenceWorkflow
+from workflows.campaign import CampaignWorkflow
+from workflows.digest import NotificationDigestWorkflow
+from workflows.project import SecretaryProjectWorkflow
 from workflows.rectification import RectificationWorkflow
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -51,9 +55,9 @@ WORKFLOWS: Sequence[type] = (
     RectificationWorkflow,
     AuditVerificationWorkflow,
     CadenceWorkflow,
-    __import__("workflows.campaign", fromlist=["_"]).CampaignWorkflow,  # annual campaign (issue 3)
-    __import__("workflows.project", fromlist=["_"]).SecretaryProjectWorkflow,  # secretary projects (issue 3)
-    __import__("workflows.digest", fromlist=["_"]).NotificationDigestWorkflow,  # daily notice digest (issue 4)
+    CampaignWorkflow,
+    SecretaryProjectWorkflow,
+    NotificationDigestWorkflow,
     # more workflows: one line each
 )
 # Modules the workflow sandbox shares instead of re-importing on every run (they are pure or
@@ -158,8 +162,8 @@ def build_worker(
             notify.send_notice,
             calendar.load_calendar_facts,
             CadenceActivities(audit_log.engine, reports_dir(), notify.channel).run_cadence,
-            *__import__("activities.campaign", fromlist=["_"]).CampaignActivities(audit_log.engine).activities(),  # campaign
-            notify.send_digests,  # daily notice digest (issue 4)
+            *CampaignActivities(audit_log.engine).activities(),
+            notify.send_digests,
             # more activities: one line each
         ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
