@@ -188,6 +188,9 @@ class Designee(BaseModel):
     secretary: str | None = None
     leader: str | None = None
     memory: list[MemoryFinding] = Field(default_factory=list)
+    # This organization's records of previous years as the designation read them: the case's memory
+    # rules (domain.rectification) are evaluated over them again at opening and at acceptance.
+    history: list[HistoryRecord] = Field(default_factory=list, exclude=True)
 
     @property
     def by_ranking(self) -> bool:
@@ -224,6 +227,8 @@ class Designee(BaseModel):
             basis=Basis(kind=kind, detail=detail, rank=self.rank),
             problems=problems,
             leaders=leaders,
+            secretary=self.secretary,
+            history=[r for r in self.history if r.org_code == self.org_code],
         )
 
 
@@ -417,6 +422,7 @@ def designate(
                 secretary=org.secretary,
                 leader=org.leader,
                 memory=evaluate_memory(org.code, records, year, Moment.DESIGNATION, memory, person=org.secretary),
+                history=records,
             )
         )
     designees.sort(key=lambda d: (list(OrgDomain).index(d.domain), d.bottom_position or 10**9, d.org_code))

@@ -34,12 +34,14 @@ from typing import Annotated, Literal, Union
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from domain.actors import SYSTEM_ACTOR, Actor, Role
+from domain.directory import AcceptanceResult, HistoryRecord
 from domain.errors import (
     InvalidCommand,
     NotAllowedInStage,
     PermissionDenied,
     SeparationOfDuties,
 )
+from domain.memory import MemoryFinding, Moment, evaluate_memory
 from domain.policy import EscalationStep, Policy, Recipient, Rung
 from domain.timeutil import SHANGHAI, deadline_instant, local
 from domain.workcal import Offset, WorkCalendar, offset_length
@@ -156,6 +158,11 @@ class OpenCase(_Command):
     basis: Basis
     problems: list[ProblemInput] = Field(min_length=1)
     leaders: list[str] = Field(min_length=1)
+    # Memory across years: this organization's records of previous years as the designation read
+    # them (possibly none), and its current secretary (same_secretary rules). None (a case opened by
+    # hand, or before memory proposals existed): the memory rules are not applied to the case.
+    secretary: str | None = None
+    history: list[HistoryRecord] | None = None
 
 
 class SubmitPlan(_Command):
@@ -314,6 +321,8 @@ class CaseOpened(_Event):
     basis: Basis
     problems: list[Problem]
     leaders: list[str]
+    secretary: str | None = None
+    history: list[HistoryRecord] | None = None
 
 
 class Measure(BaseModel):
@@ -501,6 +510,8 @@ class SanctionProposed(_Event):
     rung: Rung
     source: ProposalSource = ProposalSource.LADDER
     reason: str = ""  # e.g. "逾期20wd" or the memory rule that matched
+    rule: str | None = None  # the memory rule (source memory): each fires once per case
+    years: list[int] = Field(default_factory=list)  # the years that made the memory rule fire
     overdue_for: str | None = None
     early: bool = False
     decide_by: AwareDatetime
@@ -614,6 +625,8 @@ class SanctionProposal(BaseModel):
     rung: Rung
     source: ProposalSource = ProposalSource.LADDER
     reason: str = ""
+    rule: str | None = None
+    years: list[int] = Field(default_factory=list)
     proposed_at: AwareDatetime
     decide_by: AwareDatetime
     status: ProposalStatus = ProposalStatus.PENDING
@@ -667,6 +680,8 @@ class CaseState(BaseModel):
     case_paused: bool = False  # the whole case is paused (every open measure)
     pause_reason: str = ""
     proposals: list[SanctionProposal] = Field(default_factory=list)
+    secretary: str | None = None
+    history: list[HistoryRecord] | None = None  # previous years (memory rules); None: rules off
 
     def measure(self, measure_id: str) -> MeasureState | None:
         return next((m for m in self.measures if m.id == measure_id), None)
@@ -782,20 +797,79 @@ def decide(state: CaseState, command: Command, now: datetime, policy: Policy, ca
 def _open(state: CaseState, c: OpenCase, base: dict, policy: Policy, calendar: WorkCalendar) -> list[Event]:
     _check_categories(c.problems, policy)
     problems = [Problem(id=f"P{i}", **p.model_dump()) for i, p in enumerate(c.problems, start=1)]
-    return [
-        CaseOpened(
-            **base,
-            policy_version=policy.version,
-            case_id=case_id_for(c.org_code, c.year),
-            org_code=c.org_code,
-            org_name=c.org_name,
-            region=c.region,
-            year=c.year,
-            basis=c.basis,
-            problems=problems,
-            leaders=list(dict.fromkeys(c.leaders)),
+    history = None if c.history is None else [r for r in c.history if r.org_code == c.org_code]
+    opened = CaseOpened(
+        **base,
+        policy_version=policy.version,
+        case_id=case_id_for(c.org_code, c.year),
+        org_code=c.org_code,
+        org_name=c.org_name,
+        region=c.region,
+        year=c.year,
+        basis=c.basis,
+        problems=problems,
+        leaders=list(dict.fromkeys(c.leaders)),
+        secretary=c.secretary,
+        history=history,
+    )
+    if history is None:
+        return [opened]
+    findings = evaluate_memory(c.org_code, history, c.year, Moment.DESIGNATION, policy.memory, person=c.secretary)
+    return [opened, *_memory_proposals(evolve(state, opened), findings, base, policy, calendar)]
+
+
+def _memory_proposals(
+    state: CaseState, findings: list[MemoryFinding], base: dict, policy: Policy, calendar: WorkCalendar
+) -> list[Event]:
+    """One case-level SanctionProposed per memory finding whose rule has not yet proposed in this case."""
+    now: datetime = base["at"]
+    fired = {p.rule for p in state.proposals if p.source == ProposalSource.MEMORY}
+    events: list[Event] = []
+    for finding in findings:
+        if finding.rule.value in fired:
+            continue
+        fired.add(finding.rule.value)
+        step = next((s for s in policy.escalation_ladder if s.rung == finding.rung), None)
+        decide_by = _decide_by(now, step.decide_within if step else EscalationStep.model_fields["decide_within"].default, policy, calendar)
+        events.append(
+            SanctionProposed(
+                **base,
+                policy_version=policy.version,
+                proposal_id=f"S{len(state.proposals) + len(events) + 1}",
+                measure_id=None,
+                rung=finding.rung,
+                source=ProposalSource.MEMORY,
+                reason=finding.zh,
+                rule=finding.rule.value,
+                years=finding.years,
+                decide_by=decide_by,
+                recipients=_recipients(state, None, [Recipient.LEADERS, Recipient.SUPERVISORS], policy),
+                calendar=_source(calendar, now, decide_by),
+            )
         )
-    ]
+    return events
+
+
+def _acceptance_memory(state: CaseState, verdict: Verdict, base: dict, policy: Policy, calendar: WorkCalendar) -> list[Event]:
+    """Memory rules at acceptance: the history plus this case's earlier failed rounds (in the case's
+    year) plus the verdict just recorded."""
+    if state.history is None:
+        return []
+    earlier_failed = sum(1 for a in state.acceptances if a.verdict != Verdict.PASSED)
+    records = [r for r in state.history if r.year != state.year]
+    this_year = next((r for r in state.history if r.year == state.year), None)
+    if this_year is not None or earlier_failed:
+        record = this_year or HistoryRecord(org_code=state.org_code, year=state.year, person=state.secretary)
+        records.append(
+            record.model_copy(
+                update={"designated": True, "failed_acceptances": max(record.failed_acceptances, earlier_failed)}
+            )
+        )
+    current = AcceptanceResult.PASSED if verdict == Verdict.PASSED else AcceptanceResult.FAILED
+    findings = evaluate_memory(
+        state.org_code, records, state.year, Moment.ACCEPTANCE, policy.memory, current_acceptance=current, person=state.secretary
+    )
+    return _memory_proposals(state, findings, base, policy, calendar)
 
 
 def _check_categories(problems: list[ProblemInput], policy: Policy) -> None:
@@ -920,6 +994,7 @@ def _accept(state: CaseState, c: RecordAcceptance, base: dict, policy: Policy, c
             comments=c.comments,
         )
     ]
+    events.extend(_acceptance_memory(state, verdict, base, policy, calendar))
     if verdict == Verdict.PASSED:
         events.append(ConsolidationStarted(**base, policy_version=policy.version, until=at + policy.consolidation_period))
     else:
@@ -985,6 +1060,11 @@ def deliverable(moment: datetime, policy: Policy, calendar: WorkCalendar) -> dat
     if policy.notice_window == "any_time":
         return moment
     return calendar.next_working_moment(moment, policy.working_hours).astimezone(moment.tzinfo)
+
+
+def _decide_by(now: datetime, within: str, policy: Policy, calendar: WorkCalendar) -> datetime:
+    """When a sanction proposal made at ``now`` must be decided: ``within`` later, at a working moment."""
+    return deliverable(calendar.shift(now, within), policy, calendar)
 
 
 def reminder_moment(m: Measure, lead: str, policy: Policy, calendar: WorkCalendar) -> datetime:
@@ -1072,7 +1152,7 @@ def _fire_rung(
 ) -> Event:
     source = _source(calendar, m.deadline, now)
     if step.is_proposal:
-        decide_by = deliverable(calendar.shift(now, step.decide_within), policy, calendar)
+        decide_by = _decide_by(now, step.decide_within, policy, calendar)
         return SanctionProposed(
             **base,
             policy_version=policy.version,
@@ -1368,6 +1448,8 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             s.problems = list(event.problems)
             s.leaders = list(event.leaders)
             s.opened_at = event.at
+            s.secretary = event.secretary
+            s.history = None if event.history is None else list(event.history)
         case PlanSubmitted():
             s.stage = Stage.PLANNING
             s.plan_status = PlanStatus.SUBMITTED
@@ -1499,6 +1581,8 @@ def evolve(state: CaseState, event: Event) -> CaseState:
                     rung=event.rung,
                     source=event.source,
                     reason=event.reason,
+                    rule=event.rule,
+                    years=list(event.years),
                     proposed_at=event.at,
                     decide_by=event.decide_by,
                 )
