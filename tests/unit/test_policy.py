@@ -270,3 +270,16 @@ def test_durations_that_would_make_no_sense_are_refused(data: dict, message: str
 
 def test_a_zero_consolidation_period_is_allowed() -> None:
     assert Policy.model_validate({"consolidation_period": "0d"}).consolidation_period == timedelta(0)
+
+
+def test_the_complete_example_policy_loads_and_the_readme_shows_it_verbatim() -> None:
+    from pathlib import Path
+
+    from cli.files import load_model
+
+    root = Path(__file__).resolve().parents[2]
+    example = root / "examples" / "policy.yaml"
+    policy = load_model(Policy, example)
+    assert policy.version == "county-2026.1" and policy.cadence.monthly_digest.day == 5
+    assert policy.designation.shares["village"] == 0.1 and policy.projects.urge_count == 3
+    assert "```yaml\n" + example.read_text(encoding="utf-8") + "```" in (root / "README.md").read_text(encoding="utf-8")
