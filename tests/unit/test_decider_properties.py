@@ -354,7 +354,7 @@ def check_state(state: CaseState, events: list, policy: Policy, now: datetime) -
 
 @settings(
     max_examples=100,
-    deadline=timedelta(seconds=5),
+    deadline=None,  # no timing in tests: a loaded CI machine made a slow example fail once (DeadlineExceeded)
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
