@@ -404,22 +404,14 @@ def close_year(
     organization's outcome back to the directory history that next year's designation reads.
     """
     from cli.campaign_ops import send
-    from cli.cases import connect_or_fail
+    from cli.cases import send_command
     from cli.render import console, print_json
-    from cli.settings import resolve_actor
     from domain.campaign import CloseYear
 
     campaign_id = _campaign_id(region, year)
 
     def action() -> None:
-        actor = resolve_actor(actor_id, actors)
-        rid = request_id or _uuid.uuid4().hex
-
-        async def go() -> _Any:
-            client = await connect_or_fail(min(timeout, 10))
-            return await send(client, campaign_id, CloseYear(actor=actor, note=note), rid, timeout)
-
-        result = _run_async(go())
+        result = send_command(send, campaign_id, lambda actor: CloseYear(actor=actor, note=note), actor_id, actors, request_id, timeout)
         if as_json:
             print_json(result.model_dump(mode="json"))
         elif lang == _Lang.zh:

@@ -24,9 +24,10 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
+from cli.cases import _no_worker, send_update
 from cli.errors import UNAVAILABLE, CliError
 from domain.actors import Actor
 from domain.campaign import (
@@ -51,11 +52,6 @@ from workflows.campaign import (
     CampaignWorkflow,
 )
 from workflows.search_attributes import CASE_KIND, REGION, STAGE
-
-
-def _no_worker(campaign_id: str, timeout: float, request_id: str | None = None) -> CliError:
-    retry = f"; retry with --request-id {request_id} (it is applied at most once)" if request_id else ""
-    return CliError(f"no worker answered for {campaign_id} within {timeout:g}s: is the worker running (`pdca up`)?{retry}", UNAVAILABLE)
 
 
 def _rpc_error(error: RPCError, campaign_id: str, timeout: float, request_id: str | None = None) -> CliError:
@@ -112,24 +108,9 @@ async def ensure_campaign(
 
 
 async def send(client: Client, campaign_id: str, command: ApproveDesignation | CloseYear, request_id: str, timeout: float) -> CampaignResult:
-    handle = client.get_workflow_handle(campaign_id)
-    try:
-        result: CampaignResult = await handle.execute_update(
-            CampaignWorkflow.command,
-            CampaignRequest(request_id=request_id, command=command),
-            id=request_id,
-            rpc_timeout=timedelta(seconds=timeout),
-        )
-        return result
-    except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        if isinstance(cause, ApplicationError):
-            raise CliError(cause.message, code=cause.type) from None
-        raise CliError(f"command refused: {cause}") from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise _no_worker(campaign_id, timeout, request_id) from None
-    except RPCError as error:
-        raise _rpc_error(error, campaign_id, timeout, request_id) from None
+    request = CampaignRequest(request_id=request_id, command=command)
+    result: CampaignResult = await send_update(client, campaign_id, CampaignWorkflow.command, request, request_id, timeout, _rpc_error)
+    return result
 
 
 async def approve(

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
 
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from temporalio.client import (
     Client,
     RPCError,
@@ -17,7 +22,10 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
+from cli.common import audit_log, run_async
 from cli.errors import UNAVAILABLE, CliError, UnknownCase
+from cli.settings import resolve_actor
+from domain.actors import Actor
 from domain.errors import DomainError
 from domain.policy import Policy
 from domain.rectification import (
@@ -29,6 +37,7 @@ from domain.rectification import (
     decide,
 )
 from domain.workcal import WorkCalendar
+from store.models import AuditEvent
 from worker import DEFAULT_ADDRESS, connect, task_queue
 from workflows.rectification import (
     CaseInput,
@@ -37,6 +46,8 @@ from workflows.rectification import (
     RectificationWorkflow,
 )
 from workflows.search_attributes import initial_search_attributes
+
+T = TypeVar("T")
 
 
 def address() -> str:
@@ -121,24 +132,92 @@ async def _wait_until_open(handle: WorkflowHandle, case_id: str, timeout: float)
         await asyncio.sleep(0.2)
 
 
-async def send(client: Client, case_id: str, command: Command, request_id: str, timeout: float) -> CommandResult:
-    handle = client.get_workflow_handle(case_id)
+RpcErrorMapper = Callable[[RPCError, str, float, str | None], CliError]
+
+
+async def send_update(
+    client: Client,
+    workflow_id: str,
+    update: Any,
+    request: Any,
+    request_id: str,
+    timeout: float,
+    rpc_error: RpcErrorMapper = _rpc_error,
+) -> Any:
+    """Send one command Update (``request``) to a workflow, the request id as the Update id so a retry
+    is applied at most once. Errors become one-line CliErrors: a refusal carries its ApplicationError
+    type as the code; no answer in time says to start the worker and retry with the same request id;
+    other RPC errors go through ``rpc_error`` (the case wording by default)."""
+    handle = client.get_workflow_handle(workflow_id)
     try:
-        result: CommandResult = await handle.execute_update(
-            RectificationWorkflow.command,
-            CommandRequest(request_id=request_id, command=command),
-            id=request_id,
-            rpc_timeout=timedelta(seconds=timeout),
-        )
-        return result
+        return await handle.execute_update(update, request, id=request_id, rpc_timeout=timedelta(seconds=timeout))
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError):
             raise CliError(cause.message, code=cause.type) from None
         raise CliError(f"command refused: {cause}") from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise _no_worker(case_id, timeout, request_id) from None
+        raise _no_worker(workflow_id, timeout, request_id) from None
     except RPCError as error:
         # An update to a completed workflow answers NOT_FOUND, like an unknown id: the CLI asks the
         # audit log which it is (cli.main._explain_unknown).
-        raise _rpc_error(error, case_id, timeout, request_id) from None
+        raise rpc_error(error, workflow_id, timeout, request_id) from None
+
+
+async def send(client: Client, case_id: str, command: Command, request_id: str, timeout: float) -> CommandResult:
+    result: CommandResult = await send_update(
+        client, case_id, RectificationWorkflow.command, CommandRequest(request_id=request_id, command=command), request_id, timeout
+    )
+    return result
+
+
+# ----------------------------------------------------------------------------- what the command modules share
+
+
+def send_command(
+    send: Callable[[Client, str, Any, str, float], Awaitable[T]],
+    target_id: str,
+    build: Callable[[Actor], Any],
+    actor_id: str | None,
+    actors: Path | None,
+    request_id: str | None,
+    timeout: float,
+) -> T:
+    """The body of every command that changes a workflow (cli/main.py, cli/project_cmd.py, ...): resolve
+    the acting person, build the command, connect (bounded) and ``send`` it under ``request_id`` (a fresh
+    one when none is given)."""
+    actor = resolve_actor(actor_id, actors)
+    command = build(actor)
+    rid = request_id or uuid.uuid4().hex
+
+    async def go() -> T:
+        client = await connect_or_fail(min(timeout, 10))
+        return await send(client, target_id, command, rid, timeout)
+
+    return run_async(go())
+
+
+def explain_unknown(
+    unknown: UnknownCase,
+    what: str,
+    fold: Callable[[list[AuditEvent]], Any],
+    closed: Callable[[Any], str | None],
+    missing: CliError,
+) -> CliError:
+    """Temporal does not know the id; the audit log may (the dev server keeps closed workflows 24 h; or
+    the CLI points at another cluster or namespace). Say which: ``missing`` when the log has no such
+    stream either, ``closed(state)`` when the folded state is final, else that Temporal lost track."""
+    try:
+        rows = audit_log(None).read_stream(unknown.case_id)
+    except (OperationalError, ProgrammingError):
+        return missing
+    if not rows:
+        return missing
+    state = fold(rows)
+    message = closed(state)
+    if message is not None:
+        return CliError(message)
+    return CliError(
+        f"{what} {unknown.case_id} is in the audit log (stage {state.stage.value}) but Temporal at {address()} "
+        "does not know it: check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE"
+    )

@@ -5,14 +5,12 @@ Exit codes: 0 done; 1 refused (input, rules, permissions); 2 usage; 3 Temporal o
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col, select
 
 from cli import render
@@ -26,7 +24,6 @@ from cli.common import (
     LangOpt,
     RequestOpt,
     TimeoutOpt,
-    audit_log,
     reading,
     run,
     run_async,
@@ -118,19 +115,11 @@ _register_subcommands()
 
 
 def _send(case_id: str, build: Callable[[Any], Any], actor_id: str | None, actors: Path | None, request_id: str | None, timeout: float, lang: Lang) -> None:
-    from cli.cases import connect_or_fail, send
+    from cli.cases import send, send_command
 
     def action() -> None:
-        actor = resolve_actor(actor_id, actors)
-        command = build(actor)
-        rid = request_id or uuid.uuid4().hex
-
-        async def go() -> Any:
-            client = await connect_or_fail(min(timeout, 10))
-            return await send(client, case_id, command, rid, timeout)
-
         try:
-            result = run_async(go())
+            result = send_command(send, case_id, build, actor_id, actors, request_id, timeout)
         except UnknownCase as unknown:
             raise _explain_unknown(unknown) from None
         render.command_done(result.events, case_id, result.stage, result.version, result.duplicate, lang.value)
@@ -139,23 +128,13 @@ def _send(case_id: str, build: Callable[[Any], Any], actor_id: str | None, actor
 
 
 def _explain_unknown(unknown: UnknownCase) -> CliError:
-    """Temporal does not know the case; the audit log may (the dev server keeps closed workflows
-    24 h; or the CLI points at another cluster or namespace). Say which."""
-    try:
-        rows = audit_log(None).read_stream(unknown.case_id)
-    except (OperationalError, ProgrammingError):
-        return unknown
-    if not rows:
-        return unknown
-    state = state_from_rows(rows)
-    if state.stage == Stage.CLOSED:
-        return CliError(f"case {unknown.case_id} is closed (已销号): it accepts no more commands")
-    from cli.cases import address
+    """Temporal does not know the case; the audit log may: say which (see cli.cases.explain_unknown)."""
+    from cli.cases import explain_unknown
 
-    return CliError(
-        f"case {unknown.case_id} is in the audit log (stage {state.stage.value}) but Temporal at {address()} "
-        "does not know it: check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE"
-    )
+    def closed(state: Any) -> str | None:
+        return f"case {unknown.case_id} is closed (已销号): it accepts no more commands" if state.stage == Stage.CLOSED else None
+
+    return explain_unknown(unknown, "case", state_from_rows, closed, unknown)
 
 
 @app.command("open")

@@ -8,7 +8,6 @@ record) → promoted as a model (典型推广) or closed; a poor result raises a
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import Annotated, Any
 import typer
 from pydantic import ConfigDict, Field
 from rich.table import Table
-from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col, select
 
 from cli.common import (
@@ -29,7 +27,6 @@ from cli.common import (
     LangOpt,
     RequestOpt,
     TimeoutOpt,
-    audit_log,
     reading,
     run,
     run_async,
@@ -127,40 +124,23 @@ def _when(value: datetime | None) -> str:
 
 
 def _explain_unknown(unknown: UnknownCase) -> CliError:
-    try:
-        rows = audit_log(None).read_stream(unknown.case_id)
-    except (OperationalError, ProgrammingError):
-        return CliError(f"unknown project {unknown.case_id}")
-    if not rows:
-        return CliError(f"unknown project {unknown.case_id}")
-    state = _fold(rows)
-    if state.stage in TERMINAL:
-        return CliError(f"project {unknown.case_id} is {state.stage.value}: it accepts no more commands")
-    from cli.cases import address
+    from cli.cases import explain_unknown
 
-    return CliError(
-        f"project {unknown.case_id} is in the audit log (stage {state.stage.value}) but Temporal at {address()} "
-        "does not know it: check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE"
-    )
+    def closed(state: ProjectState) -> str | None:
+        return f"project {unknown.case_id} is {state.stage.value}: it accepts no more commands" if state.stage in TERMINAL else None
+
+    return explain_unknown(unknown, "project", _fold, closed, CliError(f"unknown project {unknown.case_id}"))
 
 
 def _send(project_id: str, build: Callable[[Any], Any], actor_id: str | None, actors: Path | None, request_id: str | None, timeout: float, lang: Lang) -> None:
-    from cli.cases import connect_or_fail
+    from cli.cases import send_command
     from cli.projects import send
 
     def action() -> None:
         if not project_id.startswith(PREFIX):
             raise CliError(f"{project_id} is not a project id (they start with {PREFIX}, e.g. proj-secretary-V001-2027)")
-        actor = resolve_actor(actor_id, actors)
-        command = build(actor)
-        rid = request_id or uuid.uuid4().hex
-
-        async def go() -> Any:
-            client = await connect_or_fail(min(timeout, 10))
-            return await send(client, project_id, command, rid, timeout)
-
         try:
-            result = run_async(go())
+            result = send_command(send, project_id, build, actor_id, actors, request_id, timeout)
         except UnknownCase as unknown:
             raise _explain_unknown(unknown) from None
         except CliError as error:

@@ -9,18 +9,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from temporalio.client import (
-    Client,
-    RPCError,
-    WorkflowHandle,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
+from temporalio.client import Client, RPCError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
-from cli.cases import _no_worker, _rpc_error
+from cli.cases import _rpc_error, send_update
 from cli.errors import UNAVAILABLE, CliError
 from domain.errors import DomainError
 from domain.policy import Policy
@@ -90,21 +84,6 @@ async def _wait_until_applied(handle: WorkflowHandle, project_id: str, timeout: 
 
 
 async def send(client: Client, project_id: str, command: Command, request_id: str, timeout: float) -> ProjectCommandResult:
-    handle = client.get_workflow_handle(project_id)
-    try:
-        result: ProjectCommandResult = await handle.execute_update(
-            SecretaryProjectWorkflow.command,
-            ProjectCommandRequest(request_id=request_id, command=command),
-            id=request_id,
-            rpc_timeout=timedelta(seconds=timeout),
-        )
-        return result
-    except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        if isinstance(cause, ApplicationError):
-            raise CliError(cause.message, code=cause.type) from None
-        raise CliError(f"command refused: {cause}") from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise _no_worker(project_id, timeout, request_id) from None
-    except RPCError as error:
-        raise _rpc_error(error, project_id, timeout, request_id) from None
+    request = ProjectCommandRequest(request_id=request_id, command=command)
+    result: ProjectCommandResult = await send_update(client, project_id, SecretaryProjectWorkflow.command, request, request_id, timeout)
+    return result

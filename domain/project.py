@@ -1073,6 +1073,8 @@ def _tick(state: ProjectState, c: Tick, base: dict, policy: Policy, calendar: Wo
     rules = policy.projects
     events: list[Event] = []
     supervisors = list(policy.supervisors)
+    if not (policy.notice_window == "any_time" or calendar.may_notify(now, policy.working_hours)):
+        return events  # a Tick catching up at night or on a holiday waits for the next working moment
     for moment, kind, subject in _notice_moments(state, policy, calendar):
         if moment > now:
             continue
@@ -1169,9 +1171,20 @@ _DECIDERS = {
 # --------------------------------------------------------------------------- timers
 
 
-def next_wakeup(state: ProjectState, policy: Policy, calendar: WorkCalendar) -> datetime | None:
-    """The earliest moment at which ``Tick`` could produce an event, or None if no timer is needed."""
-    moments = [moment for moment, _, _ in _notice_moments(state, policy, calendar)]
+def next_wakeup(state: ProjectState, policy: Policy, calendar: WorkCalendar, now: datetime | None = None) -> datetime | None:
+    """The earliest moment at which ``Tick`` could produce an event, or None if no timer is needed.
+
+    With ``now``, a notice that fell due while nobody ticked is due at the next working moment from
+    ``now`` (``Tick`` sends nothing outside working time), and a milestone reminder that could then only
+    go out after its deadline is dropped — as ``Tick`` decides, so a workflow never wakes to nothing."""
+    moments = []
+    for moment, kind, subject in _notice_moments(state, policy, calendar):
+        if now is not None and moment <= now:
+            working = policy.notice_window == "any_time" or calendar.may_notify(now, policy.working_hours)
+            moment = now if working else _deliver(now, policy, calendar)
+            if kind == "milestone_reminder" and isinstance(subject, MilestoneState) and moment >= subject.deadline:
+                continue
+        moments.append(moment)
     return min(moments) if moments else None
 
 

@@ -1062,6 +1062,12 @@ def deliverable(moment: datetime, policy: Policy, calendar: WorkCalendar) -> dat
     return calendar.next_working_moment(moment, policy.working_hours).astimezone(moment.tzinfo)
 
 
+def _working(now: datetime, policy: Policy, calendar: WorkCalendar) -> bool:
+    """May a notice go out now? A Tick that catches up at night or on a holiday waits for the next
+    working moment instead of sending what fell due meanwhile (``next_wakeup(..., now)`` says when)."""
+    return policy.notice_window == "any_time" or calendar.may_notify(now, policy.working_hours)
+
+
 def _decide_by(now: datetime, within: str, policy: Policy, calendar: WorkCalendar) -> datetime:
     """When a sanction proposal made at ``now`` must be decided: ``within`` later, at a working moment."""
     return deliverable(calendar.shift(now, within), policy, calendar)
@@ -1087,6 +1093,8 @@ def _pending_leads(m: MeasureState, policy: Policy) -> list[str]:
 def _tick(state: CaseState, c: Tick, base: dict, policy: Policy, calendar: WorkCalendar) -> list[Event]:
     now: datetime = base["at"]
     events: list[Event] = []
+    if state.stage == Stage.CLOSED:
+        return events  # a closed case's clock has stopped (its workflow has ended)
     proposals = len(state.proposals)
     for p in state.pending_proposals():
         lapsed = _lapse(state, p, now, policy, calendar, base, proposals)
@@ -1117,7 +1125,7 @@ def _lapse(
     m = state.measure(p.measure_id) if p.measure_id else None
     if m is not None and m.paused and not m.done:
         return []  # a paused measure's proposal waits; resuming moves its deadline
-    if now < p.decide_by:
+    if now < p.decide_by or not _working(now, policy, calendar):
         return []
     step = policy.step_after(p.rung)
     live = m is not None and not m.done and state.stage == Stage.IMPLEMENTING
@@ -1191,6 +1199,8 @@ def _measure_notices(
     fired_early: set[tuple[str | None, Rung]],
 ) -> list[Event]:
     events: list[Event] = []
+    if not _working(now, policy, calendar):
+        return events
     if not m.overdue and now < m.deadline:
         pending = _pending_leads(m, policy)
         due = [lead for lead in pending if now >= reminder_moment(m, lead, policy, calendar)]
@@ -1393,13 +1403,25 @@ _DECIDERS = {
 # --------------------------------------------------------------------------- timers
 
 
-def next_wakeup(state: CaseState, policy: Policy, calendar: WorkCalendar) -> datetime | None:
-    """The earliest moment at which ``Tick`` could produce an event, or None if no timer is needed."""
+def next_wakeup(state: CaseState, policy: Policy, calendar: WorkCalendar, now: datetime | None = None) -> datetime | None:
+    """The earliest moment at which ``Tick`` could produce an event, or None if no timer is needed.
+
+    With ``now``, a notice that fell due while nobody ticked (a command at night, a worker that was down)
+    is due at the next working moment from ``now``, and a reminder that could then only go out after its
+    deadline is dropped — exactly as ``Tick`` decides, so a workflow never wakes to find nothing due."""
+
+    def at(moment: datetime) -> datetime:
+        if now is None or moment > now:
+            return moment
+        return now if _working(now, policy, calendar) else deliverable(now, policy, calendar)
+
     moments: list[datetime] = []
+    if state.stage == Stage.CLOSED:
+        return None
     for p in state.pending_proposals():
         m = state.measure(p.measure_id) if p.measure_id else None
         if m is None or m.done or not m.paused:
-            moments.append(p.decide_by)
+            moments.append(at(p.decide_by))
     if state.stage == Stage.IMPLEMENTING:
         for m in state.open_measures():
             if m.paused:
@@ -1407,12 +1429,12 @@ def next_wakeup(state: CaseState, policy: Policy, calendar: WorkCalendar) -> dat
             overdue_at = overdue_moment(m, policy, calendar)
             if not m.overdue:
                 for lead in _pending_leads(m, policy):
-                    when = reminder_moment(m, lead, policy, calendar)
+                    when = at(reminder_moment(m, lead, policy, calendar))
                     if when < m.deadline:  # a reminder that could only go out after the deadline never does
                         moments.append(when)
-                moments.append(overdue_at)
+                moments.append(at(overdue_at))
             moments.extend(
-                max(rung_moment(m, s, policy, calendar), overdue_at) for s in policy.escalation_ladder if s.rung not in m.escalated
+                at(max(rung_moment(m, s, policy, calendar), overdue_at)) for s in policy.escalation_ladder if s.rung not in m.escalated
             )
     if state.stage == Stage.CONSOLIDATING and not state.consolidation_ended and state.consolidation_until:
         moments.append(state.consolidation_until)

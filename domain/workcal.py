@@ -151,6 +151,11 @@ class WorkCalendar:
         local = require_aware(moment).astimezone(SHANGHAI)
         return self.is_workday(local.date()) and hours.start <= local.time() <= hours.end
 
+    def may_notify(self, now: datetime, hours: WorkingHours, grace: timedelta = timedelta(minutes=5)) -> bool:
+        """Is ``now`` working time — or was it ``grace`` ago? A timer fires a little after its moment:
+        a notice due at 18:00 on the dot, handled at 18:00:00.3, still goes out that evening."""
+        return self.is_working_time(now, hours) or self.is_working_time(now - grace, hours)
+
     def next_working_moment(self, moment: datetime, hours: WorkingHours) -> datetime:
         """``moment`` when it is inside working hours on a workday, else the next opening (UTC)."""
         moment = require_aware(moment)

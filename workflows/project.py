@@ -166,7 +166,7 @@ class SecretaryProjectWorkflow:
 
     async def _sleep_until_due_or_changed(self) -> None:
         seen = self.changes
-        wake = next_wakeup(self.state, self.policy, self.calendar)
+        wake = next_wakeup(self.state, self.policy, self.calendar, workflow.now())
         if wake is not None and wake <= workflow.now():
             return
         timeout = (wake - workflow.now()).total_seconds() if wake is not None else None
@@ -240,7 +240,7 @@ class SecretaryProjectWorkflow:
 
     @workflow.query(name="next_wakeup")
     def next_wakeup_at(self) -> datetime | None:
-        return next_wakeup(self.state, self.policy, self.calendar)
+        return next_wakeup(self.state, self.policy, self.calendar, workflow.now())
 
     # ------------------------------------------------------------------ internals
 

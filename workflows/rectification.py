@@ -172,7 +172,7 @@ class RectificationWorkflow:
 
     async def _sleep_until_due_or_changed(self) -> None:
         seen = self.changes
-        wake = next_wakeup(self.state, self._policy(), self.calendar)
+        wake = next_wakeup(self.state, self._policy(), self.calendar, workflow.now())
         if wake is not None and wake <= workflow.now():
             return
         timeout = (wake - workflow.now()).total_seconds() if wake is not None else None

@@ -336,7 +336,7 @@ def check_state(state: CaseState, events: list, policy: Policy, now: datetime) -
     assert CaseState.model_validate_json(state.model_dump_json()) == state
 
     # the clock: a Tick now says something exactly when next_wakeup is due, and repeating it says nothing
-    wake = next_wakeup(state, policy, CALENDAR)
+    wake = next_wakeup(state, policy, CALENDAR, now)
     due_now = decide(state, Tick(), now, policy, CALENDAR)
     if wake is None or wake > now:
         assert due_now == [], (wake, now, due_now)

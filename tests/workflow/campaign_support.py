@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -22,7 +22,9 @@ from store.eventlog import AuditLog
 from workflows.campaign import CampaignInput, CampaignRequest, CampaignResult, CampaignView, CampaignWorkflow
 from workflows.rectification import RectificationWorkflow
 
-YEAR = 2026
+# Next year, always ahead of the session's virtual clock on any day these tests run (a fixed year
+# would put the campaign's year end in the past one day).
+YEAR = date.today().year + 1
 SUPERVISOR = Actor(id="sup-zhang", name="张督导", roles=[Role.SUPERVISOR])
 TOWNSHIPS = ["城关镇", "青山乡", "河西街道", "白水镇"]
 POLICY = Policy(supervisors=["sup-zhang"])

@@ -156,7 +156,7 @@ async def test_refused_approval_leaves_no_trace(time_env, audit_log, worker_queu
             await camp.send(ApproveDesignation(actor=clerk, designees=designees("RZ", 1, region="城关镇")))
         assert denied.value.cause.type == "permission_denied"  # type: ignore[union-attr]
         assert camp.stream_types() == ["CampaignOpened"]
-        assert camp.campaign_id == "camp-城关镇-2026"
+        assert camp.campaign_id == f"camp-城关镇-{camp.year}"
         view = await camp.view()
         assert view.stage == CampaignStage.OPEN and view.designated == 0
     finally:
