@@ -58,7 +58,6 @@ WORKFLOWS: Sequence[type] = (
     CampaignWorkflow,
     SecretaryProjectWorkflow,
     NotificationDigestWorkflow,
-    # more workflows: one line each
 )
 # Modules the workflow sandbox shares instead of re-importing on every run (they are pure or
 # only used from activities); re-importing pydantic/sqlmodel/structlog costs seconds per run.
@@ -164,7 +163,6 @@ def build_worker(
             CadenceActivities(audit_log.engine, reports_dir(), notify.channel).run_cadence,
             *CampaignActivities(audit_log.engine).activities(),
             notify.send_digests,
-            # more activities: one line each
         ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
         workflow_runner=SandboxedWorkflowRunner(

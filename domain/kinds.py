@@ -29,7 +29,7 @@ def _rectification() -> Kind:
     return Kind("rectification", "rect-", rectification.EVENT_ADAPTER, rectification.NOTICE_EVENTS, messages.render_notice)
 
 
-# more kinds: one factory line each (kept lazy so importing this module stays cheap)
+# one factory per kind (kept lazy so importing this module stays cheap)
 _FACTORIES: list[Callable[[], Kind]] = [
     _rectification,
     lambda: __import__("domain.campaign", fromlist=["_"]).kind(),  # campaigns, camp- (issue 3)

@@ -55,7 +55,7 @@ from domain.errors import (
     PermissionDenied,
     SeparationOfDuties,
 )
-from domain.rungs import Rung
+from domain.rungs import ProposalStatus, Rung, SanctionDecision
 from domain.timeutil import SHANGHAI, deadline_instant, local
 from domain.workcal import Offset, WorkCalendar
 
@@ -102,16 +102,6 @@ class Rating(StrEnum):
 _RATING_ORDER = {Rating.GOOD: 2, Rating.MEDIUM: 1, Rating.POOR: 0}
 
 
-class SanctionDecision(StrEnum):
-    APPROVED = "approved"  # 同意
-    DISMISSED = "dismissed"  # 不予处理
-
-
-class ProposalStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    DISMISSED = "dismissed"
-    LAPSED = "lapsed"
 
 
 def project_id_for(level: Level | str, org_code: str, year: int) -> str:

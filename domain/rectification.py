@@ -43,6 +43,7 @@ from domain.errors import (
 )
 from domain.memory import MemoryFinding, Moment, evaluate_memory
 from domain.policy import EscalationStep, Policy, Recipient, Rung
+from domain.rungs import ProposalStatus, SanctionDecision  # noqa: F401  (re-exported: commands and state name them)
 from domain.timeutil import SHANGHAI, deadline_instant, local
 from domain.workcal import Offset, WorkCalendar, offset_length
 
@@ -257,10 +258,6 @@ class ExtendDeadline(_Command):
             raise ValueError("give either to (a new date or timestamp) or by (extra time, e.g. 10wd)")
         return self
 
-
-class SanctionDecision(StrEnum):
-    APPROVED = "approved"  # 同意
-    DISMISSED = "dismissed"  # 不予处理
 
 
 class DecideSanction(_Command):
@@ -493,12 +490,6 @@ class ProposalSource(StrEnum):
     LADDER = "ladder"  # a sanction rung of the escalation ladder
     MEMORY = "memory"  # a cross-year memory rule (case level)
 
-
-class ProposalStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    DISMISSED = "dismissed"
-    LAPSED = "lapsed"
 
 
 class SanctionProposed(_Event):

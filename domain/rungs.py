@@ -1,4 +1,5 @@
-"""The escalation ladder's rungs (问责阶梯), in their own module so every policy section can name them."""
+"""The escalation ladder's rungs (问责阶梯) and what a person decides about a sanction proposal, in their
+own module so every policy section and every kind of case (rectification, project) names them the same way."""
 
 from __future__ import annotations
 
@@ -13,3 +14,17 @@ class Rung(StrEnum):
     SUPERVISION_NOTICE = "supervision_notice"  # 发函督办/通报
     ADMONISHMENT_TALK = "admonishment_talk"  # 诫勉谈话
     PERSONNEL_ADJUSTMENT = "personnel_adjustment"  # 组织调整
+
+
+class SanctionDecision(StrEnum):
+    """A person's decision on a sanction proposal."""
+
+    APPROVED = "approved"  # 同意
+    DISMISSED = "dismissed"  # 不予处理
+
+
+class ProposalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DISMISSED = "dismissed"
+    LAPSED = "lapsed"  # undecided by its deadline

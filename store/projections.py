@@ -121,5 +121,4 @@ PROJECTORS = (
     project_rectification,
     __import__("store.campaign_projection", fromlist=["_"]).project_campaign,  # campaigns (issue 3)
     __import__("store.project_projection", fromlist=["_"]).project_projects,  # secretary projects (issue 3)
-    # more projectors: one line each
 )
