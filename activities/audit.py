@@ -141,8 +141,8 @@ class AuditActivities:
             # Any kind of stream (rectification, project, campaign): read the common fields only.
             event = json.loads(record.payload)
             decided_at = decided_at or datetime.fromisoformat(event["at"])
-            if record.event_type == "EscalationRaised":
-                ESCALATIONS.labels(event["rung"]).inc()
+            if record.event_type == "EscalationRaised" or (record.event_type == "SanctionProposed" and event.get("source") == "ladder"):
+                ESCALATIONS.labels(event["rung"]).inc()  # the sanction rungs of the ladder are proposals
             elif record.event_type == "AcceptanceRecorded":
                 ACCEPTANCE_VERDICTS.labels(event["verdict"]).inc()
         if decided_at is not None:
