@@ -30,14 +30,13 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
-    from activities.audit import AppendRequest, AuditActivities, EventRecord
+    from activities.audit import AppendRequest
     from activities.campaign import CampaignActivities, CheckRequest, WriteBackRequest
     from domain.campaign import (
         EVENT_ADAPTER,
         INITIAL_STATE,
         KIND,
         PEOPLE_COMMANDS,
-        ApproveDesignation,
         CampaignFigures,
         CampaignSettings,
         CampaignStage,
@@ -63,17 +62,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.rectification import OpenCase, case_id_for
     from workflows.search_attributes import CASE_KIND, REGION, STAGE, initial_search_attributes
 
+from workflows import audited
 from workflows.rectification import CaseInput, RectificationWorkflow
 
 WORKFLOW_NAME = "AnnualCampaign"
 UPDATE_NAME = "command"
 MAX_REMEMBERED_REQUESTS = 500
 
-_APPEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["ConcurrencyError", "IdempotencyConflict"],
-)
 _READ_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
 class CampaignRequest(BaseModel):
@@ -387,21 +382,10 @@ class CampaignWorkflow:
         return events
 
     async def _persist(self, events: list[Event], before: CampaignState) -> None:
-        records = [
-            EventRecord(
-                event_id=str(workflow.uuid4()),
-                event_type=event.type,
-                actor=event.actor,
-                policy_version=event.policy_version,
-                payload=EVENT_ADAPTER.dump_json(event).decode(),
-            )
-            for event in events
-        ]
-        await workflow.execute_activity_method(
-            AuditActivities.append_events,
+        records = audited.event_records(events, EVENT_ADAPTER)
+        await audited.append(
             AppendRequest(case_id=self.campaign_id, expected_version=before.version, events=records, stage=self.state.stage.value),
-            start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=_APPEND_RETRY,
+            timeout=timedelta(seconds=60),
         )
 
     def _publish(self) -> None:

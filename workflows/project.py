@@ -16,22 +16,19 @@ Same shape as the rectification workflow:
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
     from activities.audit import (
         AppendRequest,
-        AuditActivities,
         EventRecord,
-        StageChange,
     )
-    from activities.notify import Notice, NotifyActivities
+    from activities.notify import Notice
     from domain.errors import DomainError
     from domain.policy import Policy
     from domain.project import (
@@ -54,18 +51,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.calendar import fetch_calendar
     from workflows.search_attributes import project_search_attributes
 
+from workflows import audited
+
 WORKFLOW_NAME = "SecretaryProject"
 UPDATE_NAME = "command"
 MAX_REMEMBERED_REQUESTS = 500
 
-_APPEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["ConcurrencyError", "IdempotencyConflict"],
-)
-_NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5)
-
-_UNSET = object()
 
 
 class ProjectCommandRequest(BaseModel):
@@ -257,28 +248,16 @@ class SecretaryProjectWorkflow:
         return events
 
     async def _persist(self, events: list[Event], before: ProjectState, after: ProjectState) -> None:
-        records = [
-            EventRecord(
-                event_id=str(workflow.uuid4()),
-                event_type=event.type,
-                actor=event.actor,
-                policy_version=event.policy_version,
-                payload=EVENT_ADAPTER.dump_json(event).decode(),
-            )
-            for event in events
-        ]
-        await workflow.execute_activity_method(
-            AuditActivities.append_events,
+        records = audited.event_records(events, EVENT_ADAPTER)
+        await audited.append(
             AppendRequest(
                 case_id=self.project_id,
                 expected_version=before.version,
                 events=records,
                 org_code=after.org_code,
                 stage=after.stage.value,
-                stage_change=_stage_change(before, after),
-            ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=_APPEND_RETRY,
+                stage_change=audited.stage_change(KIND, before, after),
+            )
         )
         self.outbox.extend(record for record in records if record.event_type in NOTICE_EVENTS)
 
@@ -292,24 +271,7 @@ class SecretaryProjectWorkflow:
         notice = Notice(
             event_id=record.event_id, case_id=self.project_id, org_name=self.state.org_name, payload=record.payload, kind=KIND
         )
-        try:
-            await workflow.execute_activity_method(
-                NotifyActivities.send_notice,
-                notice,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=_NOTICE_RETRY,
-            )
-        except ActivityError:
-            workflow.logger.warning("notice delivery failed", extra={"project_id": self.project_id, "event_type": record.event_type})
+        await audited.notify(notice, {"project_id": self.project_id, "event_type": record.event_type})
 
     def _publish_search_attributes(self) -> None:
-        changed = [u for u in project_search_attributes(self.state) if self.published.get(u.key.name, _UNSET) != u.value]
-        if changed:
-            workflow.upsert_search_attributes(changed)
-            self.published.update({u.key.name: u.value for u in changed})
-
-
-def _stage_change(before: ProjectState, after: ProjectState) -> StageChange | None:
-    if before.stage == after.stage or before.stage_since is None or after.stage_since is None:
-        return None
-    return StageChange(kind=KIND, left=before.stage.value, seconds=(after.stage_since - before.stage_since).total_seconds())
+        audited.publish_changed(self.published, project_search_attributes(self.state))

@@ -15,17 +15,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
-    from activities.audit import AppendRequest, AuditActivities, EventRecord, StageChange
-    from activities.notify import Notice, NotifyActivities
+    from activities.audit import AppendRequest, EventRecord
+    from activities.notify import Notice
     from domain.errors import DomainError
     from domain.policy import Policy
     from domain.rectification import (
@@ -48,22 +46,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.calendar import fetch_calendar
     from workflows.search_attributes import case_search_attributes
 
+from workflows import audited
+
 WORKFLOW_NAME = "RectificationCase"
 UPDATE_NAME = "command"
 # Remembered request ids: enough for a retried CLI command to be recognised across continue-as-new.
 MAX_REMEMBERED_REQUESTS = 500
 # Patch id guarding calendar-aware timing (calendar facts activity, working-time notices).
 TIMING_PATCH = "calendar-timing-v1"
-
-_APPEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["ConcurrencyError", "IdempotencyConflict"],
-)
-_NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5)
-
-
-_UNSET = object()
 
 
 class CommandRequest(BaseModel):
@@ -267,28 +257,16 @@ class RectificationWorkflow:
         return events
 
     async def _persist(self, events: list[Event], before: CaseState, after: CaseState) -> None:
-        records = [
-            EventRecord(
-                event_id=str(workflow.uuid4()),
-                event_type=event.type,
-                actor=event.actor,
-                policy_version=event.policy_version,
-                payload=EVENT_ADAPTER.dump_json(event).decode(),
-            )
-            for event in events
-        ]
-        await workflow.execute_activity_method(
-            AuditActivities.append_events,
+        records = audited.event_records(events, EVENT_ADAPTER)
+        await audited.append(
             AppendRequest(
                 case_id=self.case_id,
                 expected_version=before.version,
                 events=records,
                 org_code=after.org_code,
                 stage=after.stage.value,
-                stage_change=_stage_change(before, after),
-            ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=_APPEND_RETRY,
+                stage_change=audited.stage_change(KIND, before, after),
+            )
         )
         self.outbox.extend(record for record in records if record.event_type in NOTICE_EVENTS)
 
@@ -300,39 +278,10 @@ class RectificationWorkflow:
 
     async def _notify(self, record: EventRecord) -> None:
         notice = Notice(event_id=record.event_id, case_id=self.case_id, org_name=self.state.org_name, payload=record.payload)
-        try:
-            await workflow.execute_activity_method(
-                NotifyActivities.send_notice,
-                notice,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=_NOTICE_RETRY,
-            )
-        except ActivityError:
-            # A failing channel never blocks or fails a case; the event itself is already audited.
-            workflow.logger.warning("notice delivery failed", extra={"case_id": self.case_id, "event_type": record.event_type})
+        await audited.notify(notice, {"case_id": self.case_id, "event_type": record.event_type})
 
     def _publish_search_attributes(self) -> None:
-        """Upsert only the attributes whose value changed: each upsert is a history event."""
-        changed = [u for u in case_search_attributes(self.state) if self.published.get(u.key.name, _UNSET) != u.value]
-        if changed:
-            workflow.upsert_search_attributes(changed)
-            self.published.update({u.key.name: u.value for u in changed})
+        audited.publish_changed(self.published, case_search_attributes(self.state))
 
 
-def _stage_change(before: CaseState, after: CaseState) -> StageChange | None:
-    if before.stage == after.stage or before.stage_since is None or after.stage_since is None:
-        return None
-    seconds = (after.stage_since - before.stage_since).total_seconds()
-    return StageChange(kind=KIND, left=before.stage.value, seconds=seconds)
-
-
-def _count_rejection(reason: str, command: str) -> None:
-    """Count a refused command on the SDK's workflow metric meter (served on the SDK metrics port,
-    where the exporter adds the _total suffix: pdca_commands_rejected_total).
-
-    Not prometheus-client: this is workflow code. The SDK's meter records only on first execution
-    (never during replay), and validators run live once per request, so nothing is double counted.
-    """
-    workflow.metric_meter().create_counter(
-        "pdca_commands_rejected", "Commands refused by the rules, by reason and command"
-    ).add(1, {"reason": reason, "command": command})
+_count_rejection = audited.count_rejection
