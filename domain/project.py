@@ -56,7 +56,7 @@ from domain.errors import (
     SeparationOfDuties,
 )
 from domain.rungs import ProposalStatus, Rung, SanctionDecision
-from domain.timeutil import SHANGHAI, deadline_instant, local
+from domain.timeutil import SHANGHAI, deadline_instant, local, reject_naive_deadline
 from domain.workcal import Offset, WorkCalendar
 
 if TYPE_CHECKING:  # domain.policy imports this module (ProjectPolicy): no runtime import back
@@ -165,15 +165,7 @@ class _Input(BaseModel):
 DeadlineInput = Annotated[AwareDatetime | date, Field(union_mode="left_to_right")]
 
 
-def _reject_naive(value: object) -> object:
-    if isinstance(value, str) and len(value.strip()) > 10:
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return value
-    if isinstance(value, datetime) and value.tzinfo is None:
-        raise ValueError("a deadline with a time must carry a UTC offset, e.g. +08:00")
-    return value
+_reject_naive = reject_naive_deadline
 
 
 class MilestoneInput(_Input):

@@ -44,7 +44,7 @@ from domain.errors import (
 from domain.memory import MemoryFinding, Moment, evaluate_memory
 from domain.policy import EscalationStep, Policy, Recipient, Rung
 from domain.rungs import ProposalStatus, SanctionDecision  # noqa: F401  (re-exported: commands and state name them)
-from domain.timeutil import SHANGHAI, deadline_instant, local
+from domain.timeutil import SHANGHAI, deadline_instant, local, reject_naive_deadline
 from domain.workcal import Offset, WorkCalendar, offset_length
 
 KIND = "rectification"
@@ -133,14 +133,7 @@ class MeasureInput(_Input):
     @field_validator("deadline", mode="before")
     @classmethod
     def _reject_naive(cls, value: object) -> object:
-        if isinstance(value, str) and len(value.strip()) > 10:
-            try:
-                value = datetime.fromisoformat(value.strip())
-            except ValueError:
-                return value  # pydantic reports the format error
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise ValueError("a deadline with a time must carry a UTC offset, e.g. +08:00")
-        return value
+        return reject_naive_deadline(value)
 
 
 # --------------------------------------------------------------------------- commands

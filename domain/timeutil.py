@@ -37,6 +37,19 @@ def require_aware(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+def reject_naive_deadline(value: object) -> object:
+    """A deadline typed with a time must carry its offset; a timestamp string is tried before a date
+    (pydantic would otherwise read a midnight timestamp as a bare date). For ``mode="before"`` validators."""
+    if isinstance(value, str) and len(value.strip()) > 10:
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return value  # pydantic reports the format error
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("a deadline with a time must carry a UTC offset, e.g. +08:00")
+    return value
+
+
 def deadline_instant(value: date | datetime, end_of_day: time) -> datetime:
     """A date deadline falls due at ``end_of_day`` Beijing time on that date; a datetime as given."""
     if isinstance(value, datetime):
