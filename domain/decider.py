@@ -8,6 +8,7 @@ A kind is one ``Decider`` value:
     is_terminal(state) -> bool                   the stream accepts no more commands
     next_wakeup(state, ctx) -> datetime | None   when the clock next matters (``Tick``)
     calendar_years(state, now) -> list[int]      the years of calendar facts its timers count on
+    internal_commands                            commands only the workflow issues (``Tick``, …)
 
 ``Context`` carries what a decision may depend on besides the state and the command: the time
 (``now``, never the clock), the policy, the working-day calendar. Generic code — the audited workflow
@@ -100,6 +101,8 @@ class Decider(Generic[S, C, E]):
     is_terminal: Callable[[S], bool]
     next_wakeup: Callable[[S, Context], datetime | None]
     calendar_years: Callable[[S, datetime], list[int]]
+    # Commands only the workflow itself issues (its timers, its own bookkeeping): refused from people.
+    internal_commands: frozenset[str] = frozenset({"Tick"})
 
     def fold(self, events: Iterable[E], state: S | None = None) -> S:
         current = self.initial if state is None else state

@@ -35,20 +35,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from datetime import date
+from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    field_validator,
-)
+from pydantic import BaseModel, Field
 
+from domain.actors import Actor
 from domain.directory import (
     Assessment,
     HistoryRecord,
@@ -56,99 +49,32 @@ from domain.directory import (
     Organization,
     OrgClass,
     OrgDomain,
-    parse_domain,
     zh_name,
 )
-from domain.memory import MemoryFinding, MemoryPolicy, Moment, evaluate_memory
-from domain.timeutil import format_duration, parse_duration
+from domain.memory import MemoryFinding, evaluate_memory
+from domain.policy.designation import Days, DesignationPolicy, ReasonCode
+from domain.policy.memory import MemoryPolicy, Moment
+from domain.rectification import Basis, BasisKind, OpenCase, ProblemInput
 
-if TYPE_CHECKING:  # domain.rectification imports domain.policy, which imports this module
-    from domain.actors import Actor
-    from domain.rectification import OpenCase
-
-Days = Annotated[
-    timedelta,
-    BeforeValidator(parse_duration),
-    PlainSerializer(format_duration, return_type=str, when_used="json"),
+# The quotas and criteria are a policy section (domain.policy.designation); re-exported for their old path.
+__all__ = [
+    "Days",
+    "DesignationList",
+    "DesignationPolicy",
+    "Designee",
+    "DomainQuota",
+    "OrgFindings",
+    "Reason",
+    "ReasonCode",
+    "ReasonKind",
+    "designate",
+    "ranking_key",
 ]
 
 
 class ReasonKind(StrEnum):
     RANKING = "ranking"  # 综合考评倒排
     DIRECT = "direct"  # 直接认定情形
-
-
-class ReasonCode(StrEnum):
-    RANKING = "ranking"
-    STAR_BELOW = "star_below"
-    SECRETARY_VACANT = "secretary_vacant"
-    FLAGGED = "flagged"
-    THIRD_CLASS = "third_class"
-
-
-class DesignationPolicy(BaseModel):
-    """Policy section: quotas per domain, rounding, direct criteria (every number a local setting)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    # Campaign year Y ranks the assessment of year Y - offset (0: the year's own assessment).
-    assessment_year_offset: int = Field(default=0, ge=0, le=1)
-    # Bottom share per domain (倒排比例); other domains use default_share.
-    shares: dict[OrgDomain, float] = Field(
-        default_factory=lambda: {OrgDomain.VILLAGE: 0.10, OrgDomain.COMMUNITY: 0.05}
-    )
-    default_share: float = Field(default=0.05, ge=0, le=1)
-    rounding: Literal["ceil", "floor", "half_up"] = "ceil"
-    # A domain with fewer ranked organizations than this gets no ranking quota.
-    min_pool: int = Field(default=10, ge=1)
-    quota_scope: Literal["county", "region"] = "county"
-    ranked_levels: list[Level] = Field(default_factory=lambda: list(Level))
-    direct_consumes_quota: bool = False
-    # Direct criteria; null switches one off.
-    star_below: int | None = Field(default=3, ge=2, le=5)
-    secretary_vacant_for: Days | None = timedelta(days=180)
-    flagged: bool = True
-    flag_codes: list[str] | None = None  # None: any flag counts
-    third_class: bool = False
-    # Problem category (policy.problem_categories key) each reason opens the case with.
-    categories: dict[ReasonCode, str] = Field(
-        default_factory=lambda: {
-            ReasonCode.RANKING: "weak_leadership",
-            ReasonCode.STAR_BELOW: "weak_leadership",
-            ReasonCode.SECRETARY_VACANT: "secretary_unfit",
-            ReasonCode.FLAGGED: "governance",
-            ReasonCode.THIRD_CLASS: "weak_leadership",
-        }
-    )
-
-    @field_validator("shares", mode="before")
-    @classmethod
-    def _shares(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {parse_domain(k): v for k, v in value.items()}
-        return value
-
-    @field_validator("shares")
-    @classmethod
-    def _share_range(cls, value: dict[OrgDomain, float]) -> dict[OrgDomain, float]:
-        for domain, share in value.items():
-            if not 0 <= share <= 1:
-                raise ValueError(f"shares.{domain.value} must be between 0 and 1, not {share}")
-        return value
-
-    def share_for(self, domain: OrgDomain) -> float:
-        return self.shares.get(domain, self.default_share)
-
-    def quota(self, pool: int, domain: OrgDomain) -> int:
-        """The documented rounding rule, in exact decimal arithmetic."""
-        if pool < self.min_pool:
-            return 0
-        exact = Decimal(pool) * Decimal(str(self.share_for(domain)))
-        mode = {"ceil": ROUND_CEILING, "floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP}[self.rounding]
-        return min(pool, int(exact.quantize(Decimal(1), rounding=mode)))
-
-    def category_for(self, code: ReasonCode) -> str:
-        return self.categories.get(code, "other")
 
 
 class Reason(BaseModel):
@@ -202,8 +128,6 @@ class Designee(BaseModel):
 
     def open_case(self, year: int, actor: Actor, leaders_default: Sequence[str]) -> OpenCase:
         """The OpenCase command for this designee's rectification case."""
-        from domain.rectification import Basis, BasisKind, OpenCase, ProblemInput
-
         ranking = [r for r in self.reasons if r.kind == ReasonKind.RANKING]
         direct = [r for r in self.reasons if r.kind == ReasonKind.DIRECT]
         kind = BasisKind.RANKING if ranking and not direct else BasisKind.DIRECT
@@ -372,7 +296,10 @@ def designate(
                 kind=ReasonKind.RANKING,
                 code=ReasonCode.RANKING,
                 zh=f"{assessed_year}年度综合考评{zh_name(domain)}类倒排第{position}名（共{size}个，得分{a.score:g}{rank_text}）",
-                en=f"{assessed_year} assessment, {domain.value.replace('_', ' ')}: bottom {position} of {size} (score {a.score:g}{rank_en})",
+                en=(
+                    f"{assessed_year} assessment, {domain.value.replace('_', ' ')}: "
+                    f"bottom {position} of {size} (score {a.score:g}{rank_en})"
+                ),
                 category=policy.category_for(ReasonCode.RANKING),
             )
         share = policy.share_for(domain)
@@ -403,8 +330,8 @@ def designate(
             if findings:
                 other.append(OrgFindings(org_code=org.code, org_name=org.name, region=org.region, findings=findings))
             continue
-        a = assessed.get(org.code)
-        position = positions.get(org.code)
+        found = assessed.get(org.code)
+        place = positions.get(org.code)
         designees.append(
             Designee(
                 org_code=org.code,
@@ -413,12 +340,12 @@ def designate(
                 domain=org.domain,
                 level=org.level,
                 reasons=reasons,
-                score=a.score if a else None,
-                rank=a.rank if a else None,
-                bottom_position=position[0] if position else None,
-                pool=position[1] if position else None,
-                star=a.star if a else None,
-                org_class=a.org_class if a else None,
+                score=found.score if found else None,
+                rank=found.rank if found else None,
+                bottom_position=place[0] if place else None,
+                pool=place[1] if place else None,
+                star=found.star if found else None,
+                org_class=found.org_class if found else None,
                 secretary=org.secretary,
                 leader=org.leader,
                 memory=evaluate_memory(org.code, records, year, Moment.DESIGNATION, memory, person=org.secretary),

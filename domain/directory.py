@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -96,7 +97,10 @@ _ALIASES: dict[str, StrEnum] = {
 }
 
 
-def _parse(enum: type[StrEnum], value: object) -> StrEnum:
+E = TypeVar("E", bound=StrEnum)
+
+
+def _parse(enum: type[E], value: object) -> E:
     if isinstance(value, enum):
         return value
     text = str(value).strip()
@@ -111,19 +115,19 @@ def _parse(enum: type[StrEnum], value: object) -> StrEnum:
 
 
 def parse_level(value: object) -> Level:
-    return _parse(Level, value)  # type: ignore[return-value]
+    return _parse(Level, value)
 
 
 def parse_domain(value: object) -> OrgDomain:
-    return _parse(OrgDomain, value)  # type: ignore[return-value]
+    return _parse(OrgDomain, value)
 
 
 def parse_class(value: object) -> OrgClass:
-    return _parse(OrgClass, value)  # type: ignore[return-value]
+    return _parse(OrgClass, value)
 
 
 def parse_acceptance(value: object) -> AcceptanceResult:
-    return _parse(AcceptanceResult, value)  # type: ignore[return-value]
+    return _parse(AcceptanceResult, value)
 
 
 def zh_name(value: StrEnum | None) -> str:

@@ -1,60 +1,29 @@
-"""The kinds of audited streams, by stream-id prefix: how to read their events and word their notices.
+"""The kinds of audited streams, as Decider values (domain/decider.py), by name and stream-id prefix.
 
 One registry, so activities (audit metrics, notices), projections and the CLI handle every kind the
-same way. Pure: adapters and renderers only.
+same way. The words each kind's events say to people are i18n's (``i18n.render_notice``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from pydantic import TypeAdapter
+from domain import campaign, project, rectification
+from domain.decider import Decider
+
+# rectification cases (rect-), annual campaigns (camp-), secretary projects (proj-)
+DECIDERS: tuple[Decider[Any, Any, Any], ...] = (rectification.DECIDER, campaign.DECIDER, project.DECIDER)
 
 
-@dataclass(frozen=True)
-class Kind:
-    name: str  # "rectification", "project", "campaign"
-    prefix: str  # stream ids start with this, e.g. "rect-"
-    events: TypeAdapter[Any]
-    notice_events: frozenset[str]
-    # render(event, stream_id, org_name, lang) -> text a person reads
-    render: Callable[..., str]
+def decider_named(name: str) -> Decider[Any, Any, Any]:
+    for decider in DECIDERS:
+        if decider.name == name:
+            return decider
+    raise ValueError(f"unknown stream kind {name!r}; known: {', '.join(d.name for d in DECIDERS)}")
 
 
-def _rectification() -> Kind:
-    from domain import messages, rectification
-
-    return Kind("rectification", "rect-", rectification.EVENT_ADAPTER, rectification.NOTICE_EVENTS, messages.render_notice)
-
-
-# one factory per kind (kept lazy so importing this module stays cheap)
-_FACTORIES: list[Callable[[], Kind]] = [
-    _rectification,
-    lambda: __import__("domain.campaign", fromlist=["_"]).kind(),  # campaigns, camp- (issue 3)
-    lambda: __import__("domain.project_messages", fromlist=["_"]).kind(),  # secretary projects, proj- (issue 3)
-]
-
-_KINDS: dict[str, Kind] | None = None
-
-
-def kinds() -> dict[str, Kind]:
-    global _KINDS
-    if _KINDS is None:
-        _KINDS = {kind.name: kind for kind in (factory() for factory in _FACTORIES)}
-    return _KINDS
-
-
-def kind_named(name: str) -> Kind:
-    try:
-        return kinds()[name]
-    except KeyError:
-        raise ValueError(f"unknown stream kind {name!r}; known: {', '.join(kinds())}") from None
-
-
-def kind_of_stream(stream_id: str) -> Kind:
-    for kind in kinds().values():
-        if stream_id.startswith(kind.prefix):
-            return kind
+def decider_of_stream(stream_id: str) -> Decider[Any, Any, Any]:
+    for decider in DECIDERS:
+        if decider.owns(stream_id):
+            return decider
     raise ValueError(f"no stream kind has the prefix of {stream_id!r}")

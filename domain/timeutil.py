@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -34,7 +34,7 @@ def format_duration(value: timedelta) -> str:
 def require_aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("datetime must carry a UTC offset")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def reject_naive_deadline(value: object) -> object:
@@ -54,7 +54,7 @@ def deadline_instant(value: date | datetime, end_of_day: time) -> datetime:
     """A date deadline falls due at ``end_of_day`` Beijing time on that date; a datetime as given."""
     if isinstance(value, datetime):
         return require_aware(value)
-    return datetime.combine(value, end_of_day, tzinfo=SHANGHAI).astimezone(timezone.utc)
+    return datetime.combine(value, end_of_day, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 def local(value: datetime) -> datetime:

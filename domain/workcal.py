@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -180,9 +180,8 @@ class WorkCalendar:
 
 
 def _at(day: date, clock: time) -> datetime:
-    from datetime import timezone
 
-    return datetime.combine(day, clock, tzinfo=SHANGHAI).astimezone(timezone.utc)
+    return datetime.combine(day, clock, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 # ------------------------------------------------------------------ offsets

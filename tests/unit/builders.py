@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from domain.actors import SYSTEM_ACTOR, Actor, Role
+from domain.decider import Context
 from domain.policy import EscalationStep, Policy, Recipient, Rung
 from domain.rectification import (
     INITIAL_STATE,
@@ -32,7 +33,7 @@ from domain.rectification import (
 )
 from domain.workcal import WorkCalendar
 
-UTC = timezone.utc
+UTC = UTC
 ORG = "V001"
 REGION = "青山镇"
 T0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # 2026-01-05 10:00 Beijing
@@ -206,9 +207,15 @@ class Case:
     state: CaseState = field(default_factory=lambda: INITIAL_STATE)
     events: list[Event] = field(default_factory=list)
     calendar: WorkCalendar = field(default_factory=lambda: CALENDAR)
+    now: datetime = T0  # the time of the latest command or tick
+
+    def ctx(self, now: datetime | None = None) -> Context:
+        """The decision context at ``now`` (default: the latest command's time)."""
+        return Context(now=self.now if now is None else now, policy=self.policy, calendar=self.calendar)
 
     def run(self, command, now: datetime) -> list[Event]:
-        new = decide(self.state, command, now, self.policy, self.calendar)
+        new = decide(self.state, command, self.ctx(now))
+        self.now = now
         for event in new:
             self.state = evolve(self.state, event)
         self.events.extend(new)
@@ -216,7 +223,7 @@ class Case:
 
     def attempt(self, command, now: datetime) -> list[Event]:
         """decide only: the events the command would produce, without applying them."""
-        return decide(self.state, command, now, self.policy, self.calendar)
+        return decide(self.state, command, self.ctx(now))
 
     def tick(self, now: datetime) -> list[Event]:
         return self.run(Tick(), now)
@@ -228,7 +235,7 @@ class Case:
 def apply(
     state: CaseState, command, now: datetime, policy: Policy, calendar: WorkCalendar = CALENDAR
 ) -> tuple[CaseState, list[Event]]:
-    events = decide(state, command, now, policy, calendar)
+    events = decide(state, command, Context(now, policy, calendar))
     for event in events:
         state = evolve(state, event)
     return state, events

@@ -3,13 +3,13 @@ when figures change, the year closes once; pure and fast."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.actors import SYSTEM_ACTOR, Actor, Role
+from domain.actors import Actor, Role
 from domain.campaign import (
     INITIAL_STATE,
     ApproveDesignation,
@@ -30,13 +30,15 @@ from domain.campaign import (
     region_token,
     year_end_at,
 )
+from domain.decider import Context
 from domain.errors import InvalidCommand, NotAllowedInStage, PermissionDenied
 from domain.policy import Policy
 from domain.rectification import Basis, BasisKind, OpenCase, ProblemInput, case_id_for
 from domain.timeutil import SHANGHAI
 
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 POLICY = Policy()
+CTX = Context(now=NOW, policy=POLICY)
 SUP = Actor(id="sup", roles=[Role.SUPERVISOR])
 TOWN_SUP = Actor(id="sup-town", roles=[Role.SUPERVISOR], scope=["城关镇"])
 
@@ -50,7 +52,7 @@ def opening(code: str, region: str = "城关镇", year: int = 2026, category: st
 
 
 def apply(state, command, now=NOW):  # type: ignore[no-untyped-def]
-    for event in decide(state, command, now, POLICY):
+    for event in decide(state, command, Context(now=now, policy=POLICY)):
         state = evolve(state, event)
     return state
 
@@ -68,12 +70,12 @@ def test_region_tokens() -> None:
 def test_approval_amends_and_never_duplicates() -> None:
     state = apply(opened(), ApproveDesignation(actor=SUP, designees=[opening("V1"), opening("V2")]))
     assert state.stage == CampaignStage.RUNNING and list(state.cases) == ["rect-V1-2026", "rect-V2-2026"]
-    events = decide(state, ApproveDesignation(actor=SUP, designees=[opening("V2"), opening("V3")]), NOW, POLICY)
+    events = decide(state, ApproveDesignation(actor=SUP, designees=[opening("V2"), opening("V3")]), CTX)
     assert [e.type for e in events] == ["DesignationApproved"]
     assert [o.org_code for o in events[0].designees] == ["V3"] and events[0].skipped == ["V2"]
     state = evolve(state, events[0])
     assert len(state.cases) == 3 and len(state.pending) == 3 and state.approvals == 2
-    assert decide(state, ApproveDesignation(actor=SUP, designees=[opening("V1")]), NOW, POLICY) == []
+    assert decide(state, ApproveDesignation(actor=SUP, designees=[opening("V1")]), CTX) == []
 
 
 @pytest.mark.parametrize(
@@ -87,19 +89,19 @@ def test_approval_amends_and_never_duplicates() -> None:
 )
 def test_bad_approvals_are_refused(designees, error) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(error):
-        decide(opened(), ApproveDesignation(actor=SUP, designees=designees), NOW, POLICY)
+        decide(opened(), ApproveDesignation(actor=SUP, designees=designees), CTX)
 
 
 def test_permissions() -> None:
     clerk = Actor(id="ts", roles=[Role.TOWNSHIP_SECRETARY])
     with pytest.raises(PermissionDenied):
-        decide(opened(), ApproveDesignation(actor=clerk, designees=[opening("V1")]), NOW, POLICY)
+        decide(opened(), ApproveDesignation(actor=clerk, designees=[opening("V1")]), CTX)
     with pytest.raises(PermissionDenied):  # a township supervisor cannot run the county-wide campaign
-        decide(INITIAL_STATE, OpenCampaign(actor=TOWN_SUP, region=None, year=2026), NOW, POLICY)
-    assert decide(INITIAL_STATE, OpenCampaign(actor=TOWN_SUP, region="城关镇", year=2026), NOW, POLICY)
+        decide(INITIAL_STATE, OpenCampaign(actor=TOWN_SUP, region=None, year=2026), CTX)
+    assert decide(INITIAL_STATE, OpenCampaign(actor=TOWN_SUP, region="城关镇", year=2026), CTX)
     with pytest.raises(PermissionDenied):  # only the workflow records starts
         running = apply(opened(), ApproveDesignation(actor=SUP, designees=[opening("V1")]))
-        decide(running, RecordStarts(actor=SUP, started=["rect-V1-2026"]), NOW, POLICY)
+        decide(running, RecordStarts(actor=SUP, started=["rect-V1-2026"]), CTX)
 
 
 def test_starts_are_recorded_once() -> None:
@@ -107,28 +109,28 @@ def test_starts_are_recorded_once() -> None:
     state = apply(state, RecordStarts(started=["rect-V1-2026"], existing=["rect-V2-2026"]))
     assert state.pending == [] and state.count(StartStatus.STARTED) == 1 and state.count(StartStatus.EXISTING) == 1
     with pytest.raises(InvalidCommand):
-        decide(state, RecordStarts(started=["rect-V1-2026"]), NOW, POLICY)
+        decide(state, RecordStarts(started=["rect-V1-2026"]), CTX)
 
 
 def test_check_only_when_changed_and_close_once() -> None:
     state = apply(opened(), ApproveDesignation(actor=SUP, designees=[opening("V1")]))
     with pytest.raises(NotAllowedInStage):  # still starting
-        decide(state, CloseYear(actor=SUP), NOW, POLICY)
+        decide(state, CloseYear(actor=SUP), CTX)
     state = apply(state, RecordStarts(started=["rect-V1-2026"]))
     f = CampaignFigures(as_of=NOW, cases=1, by_stage={"designated": 1})
     state = apply(state, RecordCheck(figures=f))
     assert state.checks == 1
-    assert decide(state, RecordCheck(figures=f.model_copy(update={"as_of": NOW + timedelta(days=30)})), NOW, POLICY) == []
+    assert decide(state, RecordCheck(figures=f.model_copy(update={"as_of": NOW + timedelta(days=30)})), CTX) == []
     final = f.model_copy(update={"closed": 1, "on_time_rate": 0.5, "carried_over_cases": ["rect-V1-2026"]})
     state = apply(state, CloseYear(actor=SUP, figures=final))
     assert state.stage == CampaignStage.CLOSED and state.summary is not None
     assert state.summary.on_time_rate == 0.5 and state.summary.carried_over == ["rect-V1-2026"] and state.summary.started == 1
     with pytest.raises(NotAllowedInStage):
-        decide(state, ApproveDesignation(actor=SUP, designees=[opening("V9")]), NOW, POLICY)
+        decide(state, ApproveDesignation(actor=SUP, designees=[opening("V9")]), CTX)
     with pytest.raises(NotAllowedInStage):
-        decide(state, CloseYear(actor=SUP), NOW, POLICY)
+        decide(state, CloseYear(actor=SUP), CTX)
     state = apply(state, RecordOutcomes(organizations=1))
-    assert state.outcomes_recorded and decide(state, RecordOutcomes(organizations=1), NOW, POLICY) == []
+    assert state.outcomes_recorded and decide(state, RecordOutcomes(organizations=1), CTX) == []
 
 
 def test_clock() -> None:
@@ -152,13 +154,13 @@ def test_any_approvals_and_batches_start_each_case_once(rounds: list[list[int]],
     state = opened()
     events = []
     for numbers in rounds:
-        for event in decide(state, ApproveDesignation(actor=SUP, designees=[opening(f"V{n}") for n in numbers]), NOW, POLICY):
+        for event in decide(state, ApproveDesignation(actor=SUP, designees=[opening(f"V{n}") for n in numbers]), CTX):
             events.append(event)
             state = evolve(state, event)
         while state.pending:
             ids = [case_id_for(o.org_code, o.year) for o in state.pending[:batch]]
             half = len(ids) // 2
-            for event in decide(state, RecordStarts(started=ids[half:], existing=ids[:half]), NOW, POLICY):
+            for event in decide(state, RecordStarts(started=ids[half:], existing=ids[:half]), CTX):
                 events.append(event)
                 state = evolve(state, event)
     approved = {f"rect-V{n}-2026" for numbers in rounds for n in numbers}

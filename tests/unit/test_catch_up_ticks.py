@@ -8,7 +8,7 @@ deadline, yet next_wakeup kept answering that past moment."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 from domain import project, rectification
 from domain.policy import Policy
@@ -23,7 +23,7 @@ TIMED = Policy(supervisors=["sup-1"])  # the defaults: notices in working time, 
 
 
 def bj(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 def test_a_reminder_that_can_no_longer_go_out_before_the_deadline_is_not_a_wake_up() -> None:
@@ -32,7 +32,7 @@ def test_a_reminder_that_can_no_longer_go_out_before_the_deadline_is_not_a_wake_
     case.run(approve(), bj(2027, 4, 23, 20, 34))  # Friday evening
     now = bj(2027, 4, 23, 20, 34)
     assert case.attempt(rectification.Tick(), now) == []  # nothing at night
-    wake = rectification.next_wakeup(case.state, TIMED, CAL, now)
+    wake = rectification.next_wakeup(case.state, case.ctx(now))
     assert wake == bj(2027, 4, 26, 9, 0)  # Monday morning: the overdue notice, no late reminder
     fired = case.attempt(rectification.Tick(), wake)
     assert [e.type for e in fired] == ["MeasureOverdue"]
@@ -44,22 +44,22 @@ def test_a_night_catch_up_waits_for_the_morning_and_then_sends_once() -> None:
     case.run(approve(), bj(2027, 3, 2, 11, 0))
     night = bj(2027, 3, 26, 22, 0)  # the 5wd reminder fell due on 24 March; the worker was down
     assert case.attempt(rectification.Tick(), night) == []
-    morning = rectification.next_wakeup(case.state, TIMED, CAL, night)
+    morning = rectification.next_wakeup(case.state, case.ctx(night))
     assert morning == bj(2027, 3, 29, 9, 0) and CAL.is_working_time(morning, HOURS)
     assert [e.type for e in case.tick(morning)] == ["ReminderSent"]
-    assert rectification.next_wakeup(case.state, TIMED, CAL, morning) > morning
+    assert rectification.next_wakeup(case.state, case.ctx(morning)) > morning
 
 
 def test_projects_wait_for_working_time_too() -> None:
     p = pd.approved()  # milestone M1 due 2027-03-31 18:00 (Wednesday); its 5wd reminder on 24 March
     night = bj(2027, 3, 26, 22, 0)  # nobody ticked since: a Friday night
     assert p.tick(night) == []
-    morning = project.next_wakeup(p.state, p.policy, pd.CAL, night)
+    morning = project.next_wakeup(p.state, p.ctx(night))
     assert morning == bj(2027, 3, 29, 9, 0)
     assert [e.type for e in p.tick(morning)] == ["MilestoneReminderSent"]
     late = bj(2027, 3, 31, 23, 0)  # past the deadline at night: no late reminder, the overdue waits
     q = pd.approved()
     assert q.tick(late) == []
-    wake = project.next_wakeup(q.state, q.policy, pd.CAL, late)
+    wake = project.next_wakeup(q.state, q.ctx(late))
     assert wake == bj(2027, 4, 1, 9, 0)
     assert "MilestoneReminderSent" not in [e.type for e in q.tick(wake)]

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from domain.actors import SYSTEM_ACTOR, Actor, Role
+from domain.decider import Context
 from domain.errors import DomainError, NotAllowedInStage
 from domain.policy import EscalationStep, Policy, Recipient, Rung
 from domain.rectification import (
@@ -25,16 +26,16 @@ from domain.rectification import (
     ExtendDeadline,
     MeasureInput,
     OpenCase,
-    PauseMeasures,
-    ResumeMeasures,
-    SanctionDecision,
     Outcome,
+    PauseMeasures,
     PlanStatus,
     ProblemInput,
     RecordAcceptance,
     RecordFollowUp,
     ReportProgress,
+    ResumeMeasures,
     ReturnPlan,
+    SanctionDecision,
     Stage,
     SubmitPlan,
     SubmitSelfCheck,
@@ -45,7 +46,7 @@ from domain.rectification import (
     next_wakeup,
 )
 
-from .builders import CALENDAR, classic_policy, ORG, REGION, T0, actor
+from .builders import CALENDAR, ORG, REGION, T0, actor, classic_policy
 
 SECOND = timedelta(seconds=1)
 
@@ -336,8 +337,8 @@ def check_state(state: CaseState, events: list, policy: Policy, now: datetime) -
     assert CaseState.model_validate_json(state.model_dump_json()) == state
 
     # the clock: a Tick now says something exactly when next_wakeup is due, and repeating it says nothing
-    wake = next_wakeup(state, policy, CALENDAR, now)
-    due_now = decide(state, Tick(), now, policy, CALENDAR)
+    wake = next_wakeup(state, Context(now, policy, CALENDAR))
+    due_now = decide(state, Tick(), Context(now, policy, CALENDAR))
     if wake is None or wake > now:
         assert due_now == [], (wake, now, due_now)
     else:
@@ -345,11 +346,11 @@ def check_state(state: CaseState, events: list, policy: Policy, now: datetime) -
         after = state
         for e in due_now:
             after = evolve(after, e)
-        assert decide(after, Tick(), now, policy, CALENDAR) == []
+        assert decide(after, Tick(), Context(now, policy, CALENDAR)) == []
     if wake is not None and wake > now:
-        assert decide(state, Tick(), wake, policy, CALENDAR) != []
+        assert decide(state, Tick(), Context(wake, policy, CALENDAR)) != []
         if wake - SECOND >= now:
-            assert decide(state, Tick(), wake - SECOND, policy, CALENDAR) == []
+            assert decide(state, Tick(), Context(wake - SECOND, policy, CALENDAR)) == []
 
 
 @settings(
@@ -370,7 +371,7 @@ def test_random_command_sequences_keep_the_invariants(policy: Policy, steps: lis
         command = draw_command(c, state, now)
         was_closed = state.stage == Stage.CLOSED
         try:
-            new = decide(state, command, now, policy, CALENDAR)
+            new = decide(state, command, Context(now, policy, CALENDAR))
         except DomainError as error:
             event(f"refused: {error.code}")
             if was_closed and command.type != "Tick":  # a human's Tick is refused for its actor instead
@@ -389,7 +390,7 @@ def test_random_command_sequences_keep_the_invariants(policy: Policy, steps: lis
             state = evolve(state, e)
             events.append(e)
         if command.type == "Tick":
-            assert decide(state, Tick(), now, policy, CALENDAR) == []  # timers are idempotent
+            assert decide(state, Tick(), Context(now, policy, CALENDAR)) == []  # timers are idempotent
         if new:
             assert fold(events) == state
         check_state(state, events, policy, now)

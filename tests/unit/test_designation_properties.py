@@ -265,7 +265,9 @@ def test_open_case_from_a_designee() -> None:
 
 
 def test_policy_file_spellings() -> None:
-    policy = Policy.model_validate({"designation": {"shares": {"农村": 0.08, "community": 0.05}, "secretary_vacant_for": "90d", "star_below": None}})
+    policy = Policy.model_validate(
+        {"designation": {"shares": {"农村": 0.08, "community": 0.05}, "secretary_vacant_for": "90d", "star_below": None}}
+    )
     assert policy.designation.shares[OrgDomain.VILLAGE] == 0.08
     assert policy.designation.secretary_vacant_for == timedelta(days=90)
     dumped = Policy.model_validate_json(policy.model_dump_json())

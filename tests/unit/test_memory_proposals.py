@@ -157,7 +157,9 @@ def test_a_passed_acceptance_proposes_nothing_new() -> None:
 
 def test_a_memory_proposal_is_decided_by_id_and_only_once() -> None:
     case = opened_with([record(2025, designated=True)])
-    decided = case.run(DecideSanction(actor=county_leader(), proposal_id="S1", decision=SanctionDecision.APPROVED, comment="同意"), T0 + timedelta(days=1))
+    decided = case.run(
+        DecideSanction(actor=county_leader(), proposal_id="S1", decision=SanctionDecision.APPROVED, comment="同意"), T0 + timedelta(days=1)
+    )
     assert [e.type for e in decided] == ["SanctionDecided"]
     assert decided[0].measure_id is None  # type: ignore[union-attr]
     assert "cl-1" in decided[0].recipients  # type: ignore[union-attr]
@@ -198,7 +200,16 @@ def test_ladder_proposals_number_after_memory_proposals() -> None:
 
 
 def test_designee_open_case_carries_the_history_and_secretary() -> None:
-    org = Organization(code=ORG, name="青山村党支部", region="青山镇", domain=OrgDomain.VILLAGE, level=Level.BRANCH, secretary=SECRETARY, leader="cl-1", flags=["纪委"])
+    org = Organization(
+        code=ORG,
+        name="青山村党支部",
+        region="青山镇",
+        domain=OrgDomain.VILLAGE,
+        level=Level.BRANCH,
+        secretary=SECRETARY,
+        leader="cl-1",
+        flags=["纪委"],
+    )
     assessments = [Assessment(org_code=ORG, year=2025, score=40, star=2)]
     history = [record(2025, designated=True), HistoryRecord(org_code="V999", year=2025, designated=True)]
     policy = Policy(notice_window="any_time")

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from domain.actors import SYSTEM_ACTOR, Actor, Role
+from domain.decider import Context
 from domain.errors import (
     InvalidCommand,
     NotAllowedInStage,
@@ -95,7 +96,9 @@ def application(**changes) -> ApplicationInput:  # type: ignore[no-untyped-def]
 
 
 def apply_cmd(actor_: Actor = OWNER, **changes) -> ApplyProject:  # type: ignore[no-untyped-def]
-    fields = dict(actor=actor_, level=Level.SECRETARY, org_code=ORG, org_name="东村党支部", region=REGION, year=YEAR, application=application())
+    fields = dict(
+        actor=actor_, level=Level.SECRETARY, org_code=ORG, org_name="东村党支部", region=REGION, year=YEAR, application=application()
+    )
     fields.update(changes)
     return ApplyProject(**fields)
 
@@ -107,9 +110,14 @@ class P:
         self.policy = policy
         self.state: ProjectState = INITIAL_STATE
         self.events: list = []
+        self.now = T0  # the time of the latest command or tick
+
+    def ctx(self, now: datetime | None = None) -> Context:
+        return Context(now=(self.now if now is None else now).astimezone(UTC), policy=self.policy, calendar=CAL)
 
     def do(self, command, now: datetime = T0) -> list:  # type: ignore[no-untyped-def]
-        events = decide(self.state, command, now.astimezone(UTC), self.policy, CAL)
+        events = decide(self.state, command, self.ctx(now))
+        self.now = now
         for event in events:
             self.state = evolve(self.state, event)
         self.events += events
@@ -161,7 +169,10 @@ def test_apply_opens_a_project_owned_by_the_secretary() -> None:
         (
             lambda: apply_cmd(
                 application=application(
-                    milestones=[MilestoneInput(id="M1", description="x", deadline=date(2027, 3, 1)), MilestoneInput(id="M1", description="y", deadline=date(2027, 4, 1))]
+                    milestones=[
+                        MilestoneInput(id="M1", description="x", deadline=date(2027, 3, 1)),
+                        MilestoneInput(id="M1", description="y", deadline=date(2027, 4, 1)),
+                    ]
                 )
             ),
             InvalidCommand,  # duplicate milestone ids
@@ -232,7 +243,7 @@ def test_revision_limit_then_approve_or_reject() -> None:
         p.do(ReturnApplication(actor=REVIEWER, comments="第四次"))
     [rejected] = p.do(RejectApplication(actor=REVIEWER, comments="选题不聚焦，不予立项"))
     assert rejected.round == 4 and p.state.stage == Stage.REJECTED
-    assert next_wakeup(p.state, POLICY, CAL) is None
+    assert next_wakeup(p.state, p.ctx()) is None
     with pytest.raises(NotAllowedInStage):
         p.do(ReviseApplication(actor=OWNER, application=application()))
 
@@ -284,7 +295,7 @@ def run_clock(p: P, until: datetime) -> list:
     """Tick at every wake-up the decider asks for, up to ``until``; each wake-up must produce events."""
     fired: list = []
     while True:
-        wake = next_wakeup(p.state, p.policy, CAL)
+        wake = next_wakeup(p.state, p.ctx())
         if wake is None or wake > until:
             return fired
         events = p.tick(wake)
@@ -455,10 +466,10 @@ def test_the_owner_cannot_decide_a_sanction_and_an_undecided_proposal_lapses() -
     p.do(EvaluateProject(actor=EVALUATOR, rating=Rating.POOR, satisfaction=0.7), bj(2027, 11, 2, 10, 0))
     with pytest.raises(SeparationOfDuties):
         p.do(DecideSanction(actor=OWNER, decision=SanctionDecision.DISMISSED), bj(2027, 11, 2, 11, 0))
-    assert next_wakeup(p.state, policy, CAL) == bj(2027, 11, 16, 10, 0)
+    assert next_wakeup(p.state, p.ctx()) == bj(2027, 11, 16, 10, 0)
     [lapsed] = p.tick(bj(2027, 11, 16, 10, 0))
     assert lapsed.type == "SanctionLapsed" and p.state.proposals[0].status == ProposalStatus.LAPSED
-    assert next_wakeup(p.state, policy, CAL) is None
+    assert next_wakeup(p.state, p.ctx()) is None
     p.do(CloseProject(actor=SUP), bj(2027, 11, 17, 10, 0))
 
 
@@ -506,5 +517,5 @@ def test_every_wakeup_fires_and_the_whole_year_is_bounded() -> None:
     }
     for e in fired:
         assert CAL.is_working_time(e.at, POLICY.working_hours), e
-    assert next_wakeup(p.state, POLICY, CAL) is None
+    assert next_wakeup(p.state, p.ctx()) is None
     assert timedelta(0) <= fired[-1].at - fired[0].at

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from domain.actors import Role
+from domain.decider import Context
 from domain.errors import (
     DomainError,
     InvalidCommand,
@@ -14,7 +15,7 @@ from domain.errors import (
     PermissionDenied,
     SeparationOfDuties,
 )
-from domain.policy import AcceptancePolicy, Policy
+from domain.policy import AcceptancePolicy
 from domain.rectification import (
     COMMAND_ADAPTER,
     EVENT_ADAPTER,
@@ -45,7 +46,6 @@ from domain.timeutil import SHANGHAI
 
 from .builders import (
     CALENDAR,
-    classic_policy,
     ORG,
     REGION,
     T0,
@@ -56,6 +56,7 @@ from .builders import (
     at,
     branch_secretary,
     checking,
+    classic_policy,
     close,
     complete,
     consolidating,
@@ -304,11 +305,11 @@ def test_full_lifecycle_with_return_rework_relapse_and_close() -> None:
 )
 def test_nothing_but_open_case_before_the_case_exists(command) -> None:
     with pytest.raises(NotAllowedInStage):
-        decide(INITIAL_STATE, command, T0, classic_policy(), CALENDAR)
+        decide(INITIAL_STATE, command, Context(T0, classic_policy(), CALENDAR))
 
 
 def test_tick_before_opening_yields_nothing() -> None:
-    assert decide(INITIAL_STATE, tick(), T0, classic_policy(), CALENDAR) == []
+    assert decide(INITIAL_STATE, tick(), Context(T0, classic_policy(), CALENDAR)) == []
 
 
 def test_case_cannot_be_opened_twice() -> None:

@@ -7,8 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from domain.timeutil import parse_duration
-from domain.policy import EscalationStep, Policy, Recipient, Rung
+from domain.policy import EscalationStep, Recipient, Rung
 from domain.rectification import (
     ConsolidationEnded,
     EscalationRaised,
@@ -17,10 +16,9 @@ from domain.rectification import (
     Stage,
     next_wakeup,
 )
+from domain.timeutil import parse_duration
 
 from .builders import (
-    CALENDAR,
-    classic_policy,
     T0,
     Case,
     acceptance,
@@ -28,6 +26,7 @@ from .builders import (
     at,
     branch_secretary,
     checking,
+    classic_policy,
     close,
     complete,
     consolidating,
@@ -97,10 +96,10 @@ def test_plan_approved_after_both_leads_passed_sends_a_single_reminder() -> None
     case.run(plan(deadline=at(2026, 1, 10, 0, 0)), T0 + timedelta(hours=1))
     approved_at = at(2026, 1, 9, 12, 0)  # 12 h before the deadline: 7d and 1d have both passed
     case.run(approve(), approved_at)
-    assert next_wakeup(case.state, case.policy, CALENDAR) <= approved_at  # due now
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) <= approved_at  # due now
     fired = case.tick(approved_at)
     assert notices(fired) == [("reminder", "M1", "1d", ("7d", "1d")), ("reminder", "M2", "1d", ("7d", "1d"))]
-    assert next_wakeup(case.state, case.policy, CALENDAR) == at(2026, 1, 10, 0, 0)
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) == at(2026, 1, 10, 0, 0)
     assert case.tick(at(2026, 1, 9, 23, 59)) == []
     assert notices(case.tick(at(2026, 1, 10, 0, 0))) == [("overdue", "M1"), ("overdue", "M2")]
     assert len(case.of_type("ReminderSent")) == 2
@@ -178,7 +177,7 @@ def test_escalation_ladder_rungs_fire_once_each() -> None:
     assert second[1].recipients == ["fs-1", "cl-1", "sup-1", "sup-2"]
     assert case.tick(DUE + 400 * DAY) == []
     assert case.state.measure("M1").escalated == [Rung.REMINDER_TALK, Rung.SUPERVISION_NOTICE]
-    assert next_wakeup(case.state, case.policy, CALENDAR) is None
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) is None
 
 
 def test_a_late_tick_raises_overdue_and_every_due_rung_together() -> None:
@@ -207,7 +206,7 @@ def test_a_longer_configured_ladder() -> None:
     policy = classic_policy(escalation_ladder=ladder, supervisors=["sup-1"], reminder_leads=[])
     case = implementing(policy)
     case.run(complete("M2", first_secretary()), T0 + 10 * DAY)
-    assert next_wakeup(case.state, policy, CALENDAR) == DUE
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) == DUE
     assert notices(case.tick(DUE)) == [("overdue", "M1"), ("escalation", "M1", "reminder", "0d")]
     seen = []
     for step in ladder[1:]:
@@ -241,7 +240,7 @@ def test_rework_restarts_the_timers_on_the_new_deadline() -> None:
     assert rework.deadline == new_due
     m1 = case.state.measure("M1")
     assert (m1.reminded, m1.overdue, m1.escalated, m1.deadline) == ([], False, [], new_due)
-    assert next_wakeup(case.state, case.policy, CALENDAR) == new_due - 7 * DAY
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) == new_due - 7 * DAY
     assert [e.lead for e in case.tick(new_due - 7 * DAY)] == ["7d", "7d"]
     assert [e.type for e in case.tick(new_due)] == ["MeasureOverdue", "MeasureOverdue"]
 
@@ -253,11 +252,11 @@ def test_ticks_outside_implementation_and_consolidation_say_nothing() -> None:
     case = Case()
     assert case.tick(T0) == []
     case.run(open_case(), T0)
-    assert case.attempt(tick(), T0 + 400 * DAY) == [] and next_wakeup(case.state, case.policy, CALENDAR) is None
+    assert case.attempt(tick(), T0 + 400 * DAY) == [] and next_wakeup(case.state, case.ctx(), catch_up=False) is None
     case.run(plan(), T0 + DAY)
-    assert case.tick(T0 + 2000 * DAY) == [] and next_wakeup(case.state, case.policy, CALENDAR) is None
+    assert case.tick(T0 + 2000 * DAY) == [] and next_wakeup(case.state, case.ctx(), catch_up=False) is None
     chk = checking()
-    assert chk.tick(DUE + 400 * DAY) == [] and next_wakeup(chk.state, chk.policy, CALENDAR) is None
+    assert chk.tick(DUE + 400 * DAY) == [] and next_wakeup(chk.state, chk.ctx(), catch_up=False) is None
 
 
 def test_consolidation_ends_once_at_consolidation_until() -> None:
@@ -265,34 +264,34 @@ def test_consolidation_ends_once_at_consolidation_until() -> None:
     case = consolidating(policy)
     until = case.state.consolidation_until
     assert until == T0 + 40 * DAY + timedelta(days=365)
-    assert next_wakeup(case.state, policy, CALENDAR) == until
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) == until
     assert case.tick(until - SECOND) == []
     [ended] = case.tick(until)
     assert isinstance(ended, ConsolidationEnded) and ended.recipients == ["cl-1", "sup-1"]
     assert case.state.consolidation_ended and case.state.stage == Stage.CONSOLIDATING
     assert case.tick(until) == [] and case.tick(until + 100 * DAY) == []
-    assert next_wakeup(case.state, policy, CALENDAR) is None
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) is None
     case.run(follow_up(), until + DAY)
     case.run(close(), until + 2 * DAY)
-    assert case.tick(until + 3 * DAY) == [] and next_wakeup(case.state, policy, CALENDAR) is None
+    assert case.tick(until + 3 * DAY) == [] and next_wakeup(case.state, case.ctx(), catch_up=False) is None
 
 
 def test_next_wakeup_follows_the_case() -> None:
     case = opened()
-    assert next_wakeup(case.state, case.policy, CALENDAR) is None
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) is None
     case.run(plan(), T0 + DAY)
-    assert next_wakeup(case.state, case.policy, CALENDAR) is None
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) is None
     case.run(approve(), T0 + 2 * DAY)
-    assert next_wakeup(case.state, case.policy, CALENDAR) == DUE - 7 * DAY
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) == DUE - 7 * DAY
     case.tick(DUE - 7 * DAY)
-    assert next_wakeup(case.state, case.policy, CALENDAR) == DUE - DAY
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) == DUE - DAY
     case.tick(DUE - DAY)
-    assert next_wakeup(case.state, case.policy, CALENDAR) == DUE
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) == DUE
     case.tick(DUE)
-    assert next_wakeup(case.state, case.policy, CALENDAR) == DUE + 7 * DAY
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) == DUE + 7 * DAY
     case.run(complete("M1"), DUE + DAY)
     case.run(complete("M2", first_secretary()), DUE + DAY)
-    assert next_wakeup(case.state, case.policy, CALENDAR) is None
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) is None
 
 
 # --------------------------------------------------------------------------- a year and more, simulated
@@ -310,7 +309,7 @@ class Clock:
     def advance(self, until: datetime) -> None:
         case = self.case
         while True:
-            wake = next_wakeup(case.state, case.policy, CALENDAR)
+            wake = next_wakeup(case.state, case.ctx(), catch_up=False)
             if wake is None or wake > until:
                 break
             if wake > self.now:

@@ -58,7 +58,10 @@ def bj(*args: int) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def case_due(deadline: date | datetime, opened_at: datetime = bj(2026, 8, 3, 10), policy: Policy = POLICY) -> Case:
+OPENED_AT = bj(2026, 8, 3, 10)
+
+
+def case_due(deadline: date | datetime, opened_at: datetime = OPENED_AT, policy: Policy = POLICY) -> Case:
     """An implementing case: M1 (bs-1) and M2 (fs-1) both due at ``deadline``."""
     return implementing(policy, opened_at, CAL, deadline=deadline)
 
@@ -68,7 +71,7 @@ def run_until(case: Case, end: datetime, start: datetime | None = None) -> list:
     already past) until ``end``."""
     fired = []
     cursor = start or case.events[-1].at
-    while (wake := next_wakeup(case.state, case.policy, case.calendar)) is not None and max(wake, cursor) <= end:
+    while (wake := next_wakeup(case.state, case.ctx(), catch_up=False)) is not None and max(wake, cursor) <= end:
         cursor = max(wake, cursor)
         new = case.tick(cursor)
         assert new, f"woke at {cursor} for nothing"
@@ -125,7 +128,10 @@ def test_overdue_and_rungs_wait_for_working_time_and_record_the_calendar() -> No
     assert [e.at for e in overdue] == [bj(2026, 9, 30, 18)]
     rungs = [e for e in fired if isinstance(e, EscalationRaised) and e.measure_id == "M1"]
     # 1wd after 30 Sep is Thu 8 Oct (1–7 off); 5wd: 8, 9, 10 (调休), 12, 13 → 13 Oct.
-    assert [(e.rung.value, local(e.at).date()) for e in rungs[:2]] == [("reminder", date(2026, 10, 8)), ("reminder_talk", date(2026, 10, 13))]
+    assert [(e.rung.value, local(e.at).date()) for e in rungs[:2]] == [
+        ("reminder", date(2026, 10, 8)),
+        ("reminder_talk", date(2026, 10, 13)),
+    ]
     assert all(CAL.is_working_time(e.at, HOURS) for e in fired)
     assert all("2026:chinese_calendar" in (e.calendar or "") for e in overdue + rungs)
 
@@ -164,7 +170,7 @@ def test_a_pause_across_national_day_moves_every_due_date_by_the_paused_working_
     assert isinstance(paused, MeasuresPaused) and paused.whole_case and paused.measure_ids == ["M1", "M2"]
     assert case.state.case_paused
     # Paused: nothing fires, however long it lasts.
-    assert next_wakeup(case.state, POLICY, CAL) is None
+    assert next_wakeup(case.state, case.ctx(), catch_up=False) is None
     assert case.tick(bj(2026, 12, 31, 10)) == []
 
     [resumed] = case.run(ResumeMeasures(actor=sup, note="换届完成"), bj(2026, 10, 15, 10))
@@ -174,7 +180,9 @@ def test_a_pause_across_national_day_moves_every_due_date_by_the_paused_working_
     assert {s.working_days for s in resumed.shifts} == {paused_days}
     after = case.state.measure("M1")
     assert after is not None and not after.paused
-    moved = lambda old, new: CAL.working_days_between(local(old).date(), local(new).date())
+    def moved(old: datetime, new: datetime) -> int:
+        return CAL.working_days_between(local(old).date(), local(new).date())
+
     assert moved(before.deadline, after.deadline) == paused_days
     assert moved(overdue, overdue_moment(after, POLICY, CAL)) == paused_days
     for lead, old in leads.items():

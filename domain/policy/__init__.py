@@ -2,6 +2,10 @@
 
 The defaults below are one county's example; a policy file overrides any of them and its
 ``version`` is recorded on every event the policy shaped. docs/policy.md explains every key.
+
+A leaf: the policy imports no feature module (rectification, project, designation, memory, cadence);
+its sections live beside it (``domain.policy.projects``, ``.memory``, ``.designation``, ``.cadence``)
+and the features import them from here.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from domain.actors import Role
-from domain.cadence import CadencePolicy
-from domain.designation import DesignationPolicy
-from domain.memory import MemoryPolicy
-from domain.project import ProjectPolicy
-from domain.rungs import Rung  # noqa: F401  (re-exported: policy files name rungs)
+from domain.policy.cadence import CadencePolicy
+from domain.policy.designation import DesignationPolicy
+from domain.policy.memory import MemoryPolicy
+from domain.policy.projects import ProjectPolicy
+from domain.rungs import Rung as Rung  # re-exported: policy files name rungs
 from domain.timeutil import format_duration, parse_duration
 from domain.workcal import Offset, WorkingHours, offset_length
 

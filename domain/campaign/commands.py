@@ -1,0 +1,66 @@
+"""What people (a supervisor) and the campaign workflow ask of a campaign."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from domain.actors import SYSTEM_ACTOR, Actor
+from domain.campaign.figures import CampaignFigures
+from domain.decider import Command as _Command
+from domain.rectification import OpenCase
+
+
+class OpenCampaign(_Command):
+    type: Literal["OpenCampaign"] = "OpenCampaign"
+    region: str | None = None
+    year: int = Field(ge=2000, le=2100)
+
+
+class ApproveDesignation(_Command):
+    """The designation list, approved by a supervisor: one opening command per designated organization."""
+
+    type: Literal["ApproveDesignation"] = "ApproveDesignation"
+    designees: list[OpenCase] = Field(min_length=1)
+    note: str = ""
+
+
+class RecordStarts(_Command):
+    """Issued by the workflow after a batch of child starts: which approved cases now run."""
+
+    type: Literal["RecordStarts"] = "RecordStarts"
+    actor: Actor = SYSTEM_ACTOR
+    started: list[str] = Field(default_factory=list)
+    existing: list[str] = Field(default_factory=list)
+
+
+class RecordCheck(_Command):
+    type: Literal["RecordCheck"] = "RecordCheck"
+    actor: Actor = SYSTEM_ACTOR
+    figures: CampaignFigures
+
+
+class CloseYear(_Command):
+    """Act: close the year. People send it without figures; the workflow adds the final figures."""
+
+    type: Literal["CloseYear"] = "CloseYear"
+    note: str = ""
+    figures: CampaignFigures | None = None
+
+
+class RecordOutcomes(_Command):
+    """Issued by the workflow once the outcomes were written back to the organizations' history."""
+
+    type: Literal["RecordOutcomes"] = "RecordOutcomes"
+    actor: Actor = SYSTEM_ACTOR
+    organizations: int = Field(ge=0)
+
+
+Command = Annotated[
+    OpenCampaign | ApproveDesignation | RecordStarts | RecordCheck | CloseYear | RecordOutcomes,
+    Field(discriminator="type"),
+]
+# Commands only the workflow itself issues (the opening is in its input; starts, checks and outcomes
+# are its own bookkeeping): people send ApproveDesignation and CloseYear through the `command` Update.
+INTERNAL_COMMANDS = frozenset({"OpenCampaign", "RecordStarts", "RecordCheck", "RecordOutcomes"})

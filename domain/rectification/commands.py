@@ -1,0 +1,204 @@
+"""What people ask of a rectification case: the inputs they type and the commands that carry them.
+
+Every command refuses unknown keys (``decider.Input``) and names its actor (``decider.Command``); the
+clock is the shared ``Tick`` and a sanction decision the shared ``DecideSanction`` (domain.proposals).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
+
+from domain.decider import Command as _Command
+from domain.decider import Input, Tick
+from domain.directory import HistoryRecord
+from domain.proposals import DecideSanction
+from domain.timeutil import reject_naive_deadline
+from domain.workcal import Offset
+
+
+class BasisKind(StrEnum):
+    RANKING = "ranking"  # 综合考评倒排
+    DIRECT = "direct"  # 直接认定情形
+
+
+class Outcome(StrEnum):
+    UPGRADED = "upgraded"  # 晋位升级
+    STABLE = "stable"  # 巩固达标
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+class Basis(Input):
+    kind: BasisKind
+    detail: str = Field(min_length=1)  # e.g. "2025年度综合考评倒排第3名" or a direct criterion
+    rank: int | None = Field(default=None, ge=1)
+
+
+class ProblemInput(Input):
+    category: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+
+
+class Problem(ProblemInput):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    cycle: int = 1  # the PDCA cycle in which it was found; each cycle's plan must address its own
+
+
+class MeasureInput(Input):
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = Field(min_length=1)
+    problems: list[str] = Field(min_length=1)
+    responsible: str = Field(min_length=1)
+    # A timestamp is tried first: pydantic would otherwise read a midnight timestamp as a bare date.
+    deadline: Annotated[AwareDatetime | date | None, Field(union_mode="left_to_right")] = None
+    # Or a budget counted from the day the plan is submitted: "20wd" (working days) or "30d".
+    budget: Offset | None = None
+
+    @model_validator(mode="after")
+    def _one_deadline(self) -> MeasureInput:
+        if (self.deadline is None) == (self.budget is None):
+            raise ValueError("give either deadline (a date or timestamp) or budget (e.g. 20wd), not both")
+        return self
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _reject_naive(cls, value: object) -> object:
+        return reject_naive_deadline(value)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+class OpenCase(_Command):
+    type: Literal["OpenCase"] = "OpenCase"
+    org_code: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    org_name: str = Field(min_length=1)
+    region: str = Field(min_length=1)
+    year: int = Field(ge=2000, le=2100)
+    basis: Basis
+    problems: list[ProblemInput] = Field(min_length=1)
+    leaders: list[str] = Field(min_length=1)
+    # Memory across years: this organization's records of previous years as the designation read
+    # them (possibly none), and its current secretary (same_secretary rules). None (a case opened by
+    # hand, or before memory proposals existed): the memory rules are not applied to the case.
+    secretary: str | None = None
+    history: list[HistoryRecord] | None = None
+
+
+class SubmitPlan(_Command):
+    type: Literal["SubmitPlan"] = "SubmitPlan"
+    measures: list[MeasureInput] = Field(min_length=1)
+    summary: str = ""
+
+
+class ReturnPlan(_Command):
+    type: Literal["ReturnPlan"] = "ReturnPlan"
+    comments: str = Field(min_length=1)
+
+
+class ApprovePlan(_Command):
+    type: Literal["ApprovePlan"] = "ApprovePlan"
+    comments: str = ""
+
+
+class ReportProgress(_Command):
+    type: Literal["ReportProgress"] = "ReportProgress"
+    measure_id: str
+    note: str = Field(min_length=1)
+    evidence: list[str] = Field(default_factory=list)
+
+
+class CompleteMeasure(_Command):
+    type: Literal["CompleteMeasure"] = "CompleteMeasure"
+    measure_id: str
+    note: str = Field(min_length=1)
+    evidence: list[str] = Field(min_length=1)
+
+
+class SubmitSelfCheck(_Command):
+    type: Literal["SubmitSelfCheck"] = "SubmitSelfCheck"
+    summary: str = Field(min_length=1)
+
+
+class RecordAcceptance(_Command):
+    type: Literal["RecordAcceptance"] = "RecordAcceptance"
+    score: float = Field(ge=0, le=100)
+    unsatisfied_share: float = Field(ge=0, le=1)
+    comments: str = ""
+
+
+class RecordFollowUp(_Command):
+    """回头看: a follow-up review during consolidation; a relapse re-opens the PDCA cycle."""
+
+    type: Literal["RecordFollowUp"] = "RecordFollowUp"
+    relapsed: bool
+    note: str = Field(min_length=1)
+    new_problems: list[ProblemInput] = Field(default_factory=list)
+
+
+class CloseCase(_Command):
+    type: Literal["CloseCase"] = "CloseCase"
+    outcome: Outcome
+    note: str = ""
+
+
+class PauseMeasures(_Command):
+    """暂停计时 (换届 etc.): stop the clock of chosen measures, or of every open measure (the whole case).
+
+    ``actor`` approves (a ``deadline_approvers`` role); ``requested_by`` is who asked, never the approver."""
+
+    type: Literal["PauseMeasures"] = "PauseMeasures"
+    measure_ids: list[str] = Field(default_factory=list)  # empty: the whole case
+    reason: str = Field(min_length=1)
+    requested_by: str = Field(min_length=1)
+
+
+class ResumeMeasures(_Command):
+    """恢复计时: paused measures resume; each deadline moves by the working days it was paused."""
+
+    type: Literal["ResumeMeasures"] = "ResumeMeasures"
+    measure_ids: list[str] = Field(default_factory=list)  # empty: every paused measure
+    note: str = ""
+
+
+class ExtendDeadline(_Command):
+    """延期: a later deadline for one measure, as a new date/timestamp or as extra time ("10wd")."""
+
+    type: Literal["ExtendDeadline"] = "ExtendDeadline"
+    measure_id: str
+    to: Annotated[AwareDatetime | date | None, Field(union_mode="left_to_right")] = None
+    by: Offset | None = None
+    reason: str = Field(min_length=1)
+    requested_by: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ExtendDeadline:
+        if (self.to is None) == (self.by is None):
+            raise ValueError("give either to (a new date or timestamp) or by (extra time, e.g. 10wd)")
+        return self
+
+
+Command = Annotated[
+    OpenCase
+    | SubmitPlan
+    | ReturnPlan
+    | ApprovePlan
+    | ReportProgress
+    | CompleteMeasure
+    | SubmitSelfCheck
+    | RecordAcceptance
+    | RecordFollowUp
+    | CloseCase
+    | PauseMeasures
+    | ResumeMeasures
+    | ExtendDeadline
+    | DecideSanction
+    | Tick,
+    Field(discriminator="type"),
+]

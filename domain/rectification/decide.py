@@ -1,0 +1,292 @@
+"""The case's decider: ``decide(state, command, ctx)`` returns the events a command produces now, or
+raises a DomainError saying why not. Plan (open, plan, review), Do (progress, completion), Check
+(self-check, acceptance), Act (follow-up, close) and sanction decisions are here; the clock and
+the deadline moves are in ``timing``, the cross-year memory proposals in ``memory``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from domain.decider import Command as _Command
+from domain.decider import Context
+from domain.errors import InvalidCommand, NotAllowedInStage, SeparationOfDuties
+from domain.policy import Recipient
+from domain.proposals import DecideSanction, choose_proposal
+from domain.rectification.commands import (
+    ApprovePlan,
+    CloseCase,
+    Command,
+    CompleteMeasure,
+    OpenCase,
+    Problem,
+    RecordAcceptance,
+    RecordFollowUp,
+    ReportProgress,
+    ReturnPlan,
+    SubmitPlan,
+    SubmitSelfCheck,
+)
+from domain.rectification.events import (
+    AcceptanceRecorded,
+    CaseClosed,
+    CaseOpened,
+    ConsolidationStarted,
+    Event,
+    FollowUpReviewed,
+    Measure,
+    MeasureCompleted,
+    PlanApproved,
+    PlanReturned,
+    PlanSubmitted,
+    ProgressReported,
+    RelapseRecorded,
+    ReworkOrdered,
+    SanctionDecided,
+    SelfCheckSubmitted,
+    Verdict,
+)
+from domain.rectification.evolve import evolve
+from domain.rectification.memory import at_acceptance, at_opening
+from domain.rectification.permissions import authorize, require_stage
+from domain.rectification.rules import calendar_source, check_categories, open_measure, recipients
+from domain.rectification.state import CaseState, PlanStatus, case_id_for
+from domain.rectification.timing import extend, pause, resume, tick
+from domain.rungs import SanctionDecision
+from domain.timeutil import SHANGHAI, deadline_instant, local
+
+
+def decide(state: CaseState, command: Command, ctx: Context) -> list[Event]:
+    """The events that ``command`` produces now (``ctx.now``), or a DomainError saying why not."""
+    require_stage(state, command.type)
+    authorize(state, command, ctx.policy)
+    return _HANDLERS[command.type](state, command, ctx)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def open_case(state: CaseState, c: OpenCase, ctx: Context) -> list[Event]:
+    check_categories(c.problems, ctx.policy)
+    problems = [Problem(id=f"P{i}", **p.model_dump()) for i, p in enumerate(c.problems, start=1)]
+    history = None if c.history is None else [r for r in c.history if r.org_code == c.org_code]
+    opened = CaseOpened(
+        **ctx.stamp(c),
+        policy_version=ctx.policy.version,
+        case_id=case_id_for(c.org_code, c.year),
+        org_code=c.org_code,
+        org_name=c.org_name,
+        region=c.region,
+        year=c.year,
+        basis=c.basis,
+        problems=problems,
+        leaders=list(dict.fromkeys(c.leaders)),
+        secretary=c.secretary,
+        history=history,
+    )
+    if history is None:
+        return [opened]
+    return [opened, *at_opening(evolve(state, opened), history, c, ctx)]
+
+
+def submit_plan(state: CaseState, c: SubmitPlan, ctx: Context) -> list[Event]:
+    if state.plan_status == PlanStatus.SUBMITTED:
+        raise NotAllowedInStage("a plan is already awaiting review; wait for approval or return")
+    ids = [m.id for m in c.measures]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise InvalidCommand(f"duplicate measure ids: {', '.join(duplicates)}")
+    now, policy = ctx.now, ctx.policy
+    known_problems = {p.id for p in state.problems}
+    this_cycle = {p.id for p in state.problems if p.cycle == state.cycle}
+    addressed: set[str] = set()
+    uses_calendar = False
+    measures = []
+    for m in c.measures:
+        unknown = [p for p in m.problems if p not in known_problems]
+        if unknown:
+            raise InvalidCommand(f"measure {m.id} addresses unknown problems: {', '.join(unknown)}")
+        addressed.update(m.problems)
+        if m.budget is not None:
+            # A budget counts from the submission day, due at the policy's time of day.
+            start = datetime.combine(local(now).date(), policy.deadline_time_of_day, tzinfo=SHANGHAI)
+            deadline = ctx.calendar.shift(start, m.budget).astimezone(now.tzinfo)
+            uses_calendar = True
+        else:
+            assert m.deadline is not None
+            deadline = deadline_instant(m.deadline, policy.deadline_time_of_day)
+        if deadline <= now:
+            raise InvalidCommand(f"measure {m.id} deadline {deadline.isoformat()} is not in the future")
+        measures.append(
+            Measure(
+                id=m.id, description=m.description, problems=m.problems, responsible=m.responsible, deadline=deadline, budget=m.budget
+            )
+        )
+    missing = sorted(this_cycle - addressed, key=_problem_order)
+    if missing:
+        raise InvalidCommand(f"the plan leaves problems without a measure: {', '.join(missing)}")
+    source = calendar_source(ctx.calendar, now, *(m.deadline for m in measures)) if uses_calendar else None
+    return [
+        PlanSubmitted(
+            **ctx.stamp(c), policy_version=policy.version, round=state.plan_round + 1, measures=measures, summary=c.summary, calendar=source
+        )
+    ]
+
+
+def _problem_order(problem_id: str) -> int:
+    return int(problem_id[1:]) if problem_id[1:].isdigit() else 0
+
+
+def _require_plan_awaiting_review(state: CaseState, c: _Command) -> None:
+    if state.plan_status != PlanStatus.SUBMITTED:
+        raise NotAllowedInStage("no plan is awaiting review")
+    if c.actor.id == state.plan_submitted_by:
+        raise SeparationOfDuties(f"{c.actor.id} submitted this plan and cannot review it")
+
+
+def return_plan(state: CaseState, c: ReturnPlan, ctx: Context) -> list[Event]:
+    _require_plan_awaiting_review(state, c)
+    return [PlanReturned(**ctx.stamp(c), round=state.plan_round, comments=c.comments)]
+
+
+def approve_plan(state: CaseState, c: ApprovePlan, ctx: Context) -> list[Event]:
+    _require_plan_awaiting_review(state, c)
+    return [PlanApproved(**ctx.stamp(c), round=state.plan_round, comments=c.comments)]
+
+
+# --------------------------------------------------------------------------- do
+
+
+def report_progress(state: CaseState, c: ReportProgress, ctx: Context) -> list[Event]:
+    open_measure(state, c.measure_id)
+    return [ProgressReported(**ctx.stamp(c), measure_id=c.measure_id, note=c.note, evidence=c.evidence)]
+
+
+def complete_measure(state: CaseState, c: CompleteMeasure, ctx: Context) -> list[Event]:
+    open_measure(state, c.measure_id)
+    return [MeasureCompleted(**ctx.stamp(c), measure_id=c.measure_id, note=c.note, evidence=c.evidence)]
+
+
+# --------------------------------------------------------------------------- check
+
+
+def self_check(state: CaseState, c: SubmitSelfCheck, ctx: Context) -> list[Event]:
+    pending = [m.id for m in state.open_measures()]
+    if pending:
+        raise NotAllowedInStage(f"measures not yet completed: {', '.join(pending)}")
+    return [SelfCheckSubmitted(**ctx.stamp(c), summary=c.summary)]
+
+
+def accept(state: CaseState, c: RecordAcceptance, ctx: Context) -> list[Event]:
+    if c.actor.id in state.reporters:
+        raise SeparationOfDuties(f"{c.actor.id} reported this cycle's completion and cannot accept it")
+    policy = ctx.policy
+    rules = policy.acceptance
+    if c.unsatisfied_share > rules.max_unsatisfied_share:
+        verdict = Verdict.FAILED_SATISFACTION
+    elif c.score < rules.pass_score:
+        verdict = Verdict.FAILED_SCORE
+    else:
+        verdict = Verdict.PASSED
+    events: list[Event] = [
+        AcceptanceRecorded(
+            **ctx.stamp(c),
+            policy_version=policy.version,
+            round=len(state.acceptances) + 1,
+            score=c.score,
+            unsatisfied_share=c.unsatisfied_share,
+            verdict=verdict,
+            pass_score=rules.pass_score,
+            max_unsatisfied_share=rules.max_unsatisfied_share,
+            comments=c.comments,
+        )
+    ]
+    events.extend(at_acceptance(state, verdict, c, ctx))
+    if verdict == Verdict.PASSED:
+        events.append(ConsolidationStarted(**ctx.stamp(c), policy_version=policy.version, until=ctx.now + policy.consolidation_period))
+    else:
+        events.append(
+            ReworkOrdered(
+                **ctx.stamp(c),
+                policy_version=policy.version,
+                rework_round=state.rework_round + 1,
+                deadline=ctx.now + policy.rework_period,
+            )
+        )
+    return events
+
+
+# --------------------------------------------------------------------------- act
+
+
+def follow_up(state: CaseState, c: RecordFollowUp, ctx: Context) -> list[Event]:
+    if c.new_problems and not c.relapsed:
+        raise InvalidCommand("new problems can only be recorded with a relapse")
+    if c.relapsed and not c.new_problems:
+        raise InvalidCommand("a relapse must name at least one problem found")
+    events: list[Event] = [FollowUpReviewed(**ctx.stamp(c), relapsed=c.relapsed, note=c.note)]
+    if c.relapsed:
+        check_categories(c.new_problems, ctx.policy)
+        start = len(state.problems) + 1
+        problems = [
+            Problem(id=f"P{start + i}", cycle=state.cycle + 1, **p.model_dump()) for i, p in enumerate(c.new_problems)
+        ]
+        events.append(RelapseRecorded(**ctx.stamp(c), cycle=state.cycle + 1, new_problems=problems))
+    return events
+
+
+def close_case(state: CaseState, c: CloseCase, ctx: Context) -> list[Event]:
+    assert state.consolidation_until is not None
+    if ctx.now < state.consolidation_until:
+        until = state.consolidation_until.isoformat()
+        raise NotAllowedInStage(f"the consolidation period runs until {until}; a case closes after it")
+    if state.follow_ups == 0:
+        raise NotAllowedInStage("a follow-up review (回头看) is required before closing")
+    return [CaseClosed(**ctx.stamp(c), outcome=c.outcome, note=c.note)]
+
+
+# --------------------------------------------------------------------------- sanctions
+
+
+def decide_sanction(state: CaseState, c: DecideSanction, ctx: Context) -> list[Event]:
+    proposal = choose_proposal(state.proposals, c.proposal_id, c.rung, c.measure_id)
+    m = state.measure(proposal.measure_id) if proposal.measure_id else None
+    if m is not None and m.responsible == c.actor.id:
+        raise SeparationOfDuties(f"{c.actor.id} is responsible for measure {m.id} and cannot decide its sanction")
+    policy = ctx.policy
+    targets = [Recipient.LEADERS, Recipient.SUPERVISORS]
+    if c.decision == SanctionDecision.APPROVED:
+        step = next((s for s in policy.escalation_ladder if s.rung == proposal.rung), None)
+        targets = (step.notify if step else [Recipient.RESPONSIBLE]) + targets
+    return [
+        SanctionDecided(
+            **ctx.stamp(c),
+            policy_version=policy.version,
+            proposal_id=proposal.proposal_id,
+            measure_id=proposal.measure_id,
+            rung=proposal.rung,
+            decision=c.decision,
+            comment=c.comment,
+            recipients=recipients(state, m, targets, policy),
+        )
+    ]
+
+
+_HANDLERS: dict[str, Callable[[CaseState, Any, Context], list[Event]]] = {
+    "OpenCase": open_case,
+    "SubmitPlan": submit_plan,
+    "ReturnPlan": return_plan,
+    "ApprovePlan": approve_plan,
+    "ReportProgress": report_progress,
+    "CompleteMeasure": complete_measure,
+    "SubmitSelfCheck": self_check,
+    "RecordAcceptance": accept,
+    "RecordFollowUp": follow_up,
+    "CloseCase": close_case,
+    "PauseMeasures": pause,
+    "ResumeMeasures": resume,
+    "ExtendDeadline": extend,
+    "DecideSanction": decide_sanction,
+    "Tick": tick,
+}

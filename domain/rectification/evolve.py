@@ -1,0 +1,257 @@
+"""How each event changes a case: ``evolve(state, event)`` is total and never refuses (events are facts);
+an event naming a measure or proposal the state lacks means a corrupt log (ValueError)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from domain.proposals import record_decision, record_lapse
+from domain.rectification.events import (
+    AcceptanceRecorded,
+    CaseClosed,
+    CaseOpened,
+    ConsolidationEnded,
+    ConsolidationStarted,
+    DeadlineExtended,
+    EscalationRaised,
+    Event,
+    FollowUpReviewed,
+    MeasureCompleted,
+    MeasureOverdue,
+    MeasuresPaused,
+    MeasuresResumed,
+    PlanApproved,
+    PlanReturned,
+    PlanSubmitted,
+    ProgressReported,
+    RelapseRecorded,
+    ReminderSent,
+    ReworkOrdered,
+    SanctionDecided,
+    SanctionLapsed,
+    SanctionProposed,
+    SelfCheckSubmitted,
+)
+from domain.rectification.state import (
+    INITIAL_STATE,
+    AcceptanceRound,
+    CaseState,
+    DeadlineChange,
+    MeasureState,
+    PlanStatus,
+    SanctionProposal,
+    Stage,
+)
+
+
+def evolve(state: CaseState, event: Event) -> CaseState:
+    """Fold one event into the state. Never refuses: events are facts."""
+    s = state.model_copy(deep=True)
+    s.version += 1
+    if event.policy_version:
+        s.policy_version = event.policy_version
+    match event:
+        case CaseOpened() | PlanSubmitted() | PlanReturned() | PlanApproved() | RelapseRecorded() | CaseClosed():
+            _plan(s, event)
+        case ProgressReported() | MeasureCompleted() | SelfCheckSubmitted():
+            _do(s, event)
+        case AcceptanceRecorded() | ReworkOrdered() | ConsolidationStarted() | ConsolidationEnded() | FollowUpReviewed():
+            _check(s, event)
+        case ReminderSent() | MeasureOverdue() | EscalationRaised() | MeasuresPaused() | MeasuresResumed() | DeadlineExtended():
+            _clock(s, event)
+        case SanctionProposed():
+            if event.measure_id is not None:
+                _measure(s, event.measure_id).escalated.append(event.rung)
+            s.proposals.append(
+                SanctionProposal(
+                    proposal_id=event.proposal_id,
+                    measure_id=event.measure_id,
+                    rung=event.rung,
+                    source=event.source,
+                    reason=event.reason,
+                    rule=event.rule,
+                    years=list(event.years),
+                    proposed_at=event.at,
+                    decide_by=event.decide_by,
+                )
+            )
+        case SanctionDecided():
+            record_decision(s.proposals, event)
+        case SanctionLapsed():
+            record_lapse(s.proposals, event.proposal_id, event.at)
+    if s.stage != state.stage:
+        s.stage_since = event.at
+    return s
+
+
+def _plan(s: CaseState, event: Event) -> None:
+    """Opening, the plan's review rounds, a relapse that re-opens the cycle, closing."""
+    match event:
+        case CaseOpened():
+            s.case_id = event.case_id
+            s.stage = Stage.DESIGNATED
+            s.org_code, s.org_name, s.region, s.year = event.org_code, event.org_name, event.region, event.year
+            s.basis = event.basis
+            s.problems = list(event.problems)
+            s.leaders = list(event.leaders)
+            s.opened_at = event.at
+            s.secretary = event.secretary
+            s.history = None if event.history is None else list(event.history)
+        case PlanSubmitted():
+            s.stage = Stage.PLANNING
+            s.plan_status = PlanStatus.SUBMITTED
+            s.plan_round = event.round
+            s.plan_submitted_by = event.actor
+            s.measures = [MeasureState(**m.model_dump(), original_deadline=m.deadline) for m in event.measures]
+        case PlanReturned():
+            s.plan_status = PlanStatus.RETURNED
+            s.plan_returns += 1
+            s.plan_comments = event.comments
+        case PlanApproved():
+            s.stage = Stage.IMPLEMENTING
+            s.plan_status = PlanStatus.APPROVED
+            s.plan_comments = event.comments
+        case RelapseRecorded():
+            s.stage = Stage.DESIGNATED
+            s.cycle = event.cycle
+            s.problems = s.problems + list(event.new_problems)
+            s.plan_status, s.plan_round, s.plan_returns = PlanStatus.NONE, 0, 0
+            s.plan_submitted_by, s.plan_comments, s.self_check_by = None, "", None
+            s.measures, s.rework_round, s.reporters = [], 0, []
+            s.consolidation_until, s.consolidation_ended, s.follow_ups = None, False, 0
+        case CaseClosed():
+            s.stage = Stage.CLOSED
+            s.outcome = event.outcome
+            s.closed_at = event.at
+
+
+def _do(s: CaseState, event: Event) -> None:
+    """Progress, completion, the self-check that hands the cycle to acceptance."""
+    match event:
+        case ProgressReported():
+            _measure(s, event.measure_id).progress_reports += 1
+        case MeasureCompleted():
+            m = _measure(s, event.measure_id)
+            m.done, m.completed_by = True, event.actor
+            m.paused_since, m.pause_reason = None, ""
+            s.case_paused = s.case_paused and bool(s.paused_measures())
+            s.reporters = list(dict.fromkeys(s.reporters + [event.actor]))
+        case SelfCheckSubmitted():
+            s.stage = Stage.CHECKING
+            s.self_check_by = event.actor
+            s.reporters = list(dict.fromkeys(s.reporters + [event.actor]))
+
+
+def _check(s: CaseState, event: Event) -> None:
+    """Acceptance rounds, rework, consolidation and its follow-up reviews."""
+    match event:
+        case AcceptanceRecorded():
+            s.acceptances.append(
+                AcceptanceRound(
+                    cycle=s.cycle,
+                    round=event.round,
+                    score=event.score,
+                    unsatisfied_share=event.unsatisfied_share,
+                    verdict=event.verdict,
+                    by=event.actor,
+                    at=event.at,
+                )
+            )
+        case ReworkOrdered():
+            s.stage = Stage.IMPLEMENTING
+            s.rework_round = event.rework_round
+            s.self_check_by = None
+            s.measures = [
+                MeasureState(
+                    id=m.id,
+                    description=m.description,
+                    problems=m.problems,
+                    responsible=m.responsible,
+                    deadline=event.deadline,
+                    original_deadline=event.deadline,
+                )
+                for m in s.measures
+            ]
+            s.case_paused, s.pause_reason = False, ""
+        case ConsolidationStarted():
+            s.stage = Stage.CONSOLIDATING
+            s.consolidation_until = event.until
+            s.consolidation_ended = False
+        case ConsolidationEnded():
+            s.consolidation_ended = True
+        case FollowUpReviewed():
+            s.follow_ups += 1
+
+
+def _clock(s: CaseState, event: Event) -> None:
+    """What the timers fired, and the deadline moves (pause, resume, extension)."""
+    match event:
+        case ReminderSent():
+            m = _measure(s, event.measure_id)
+            m.reminded = list(dict.fromkeys(m.reminded + event.covers))
+        case MeasureOverdue():
+            _measure(s, event.measure_id).overdue = True
+        case EscalationRaised():
+            _measure(s, event.measure_id).escalated.append(event.rung)
+        case MeasuresPaused():
+            for measure_id in event.measure_ids:
+                m = _measure(s, measure_id)
+                m.paused_since, m.pause_reason = event.at, event.reason
+            if event.whole_case:
+                s.case_paused, s.pause_reason = True, event.reason
+        case MeasuresResumed():
+            for shift in event.shifts:
+                m = _measure(s, shift.measure_id)
+                _move_deadline(m, shift.new_deadline, event.at)
+                m.changes.append(
+                    DeadlineChange(
+                        kind="pause",
+                        old_deadline=shift.old_deadline,
+                        new_deadline=shift.new_deadline,
+                        working_days=shift.working_days,
+                        reason=m.pause_reason,
+                        by=event.actor,
+                        at=event.at,
+                    )
+                )
+                m.paused_since, m.pause_reason = None, ""
+            for p in s.proposals:
+                if p.proposal_id in event.decide_by:
+                    p.decide_by = event.decide_by[p.proposal_id]
+            if not s.paused_measures():
+                s.case_paused, s.pause_reason = False, ""
+        case DeadlineExtended():
+            m = _measure(s, event.measure_id)
+            _move_deadline(m, event.new_deadline, event.at)
+            m.changes.append(
+                DeadlineChange(
+                    kind="extension",
+                    old_deadline=event.old_deadline,
+                    new_deadline=event.new_deadline,
+                    reason=event.reason,
+                    by=event.actor,
+                    at=event.at,
+                )
+            )
+
+
+def _move_deadline(m: MeasureState, deadline: datetime, at: datetime) -> None:
+    """A new deadline: reminders re-arm for it; rungs already fired stay fired."""
+    m.deadline = deadline
+    m.reminded = []
+    if deadline > at:
+        m.overdue = False
+
+
+def _measure(state: CaseState, measure_id: str) -> MeasureState:
+    measure = state.measure(measure_id)
+    if measure is None:  # an event names a measure the state lacks: the log is corrupt
+        raise ValueError(f"event refers to unknown measure {measure_id}")
+    return measure
+
+
+def fold(events: Iterable[Event], state: CaseState = INITIAL_STATE) -> CaseState:
+    for event in events:
+        state = evolve(state, event)
+    return state
