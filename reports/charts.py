@@ -10,12 +10,17 @@ tables give the key), so no chart ever shows tofu boxes; the caller says so in t
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from reports.figures import STAGE_ORDER, CaseFigures
+from settings import get_settings
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CJK_FAMILIES = (
     "Noto Sans CJK SC", "Noto Sans CJK", "Noto Serif CJK SC", "Source Han Sans SC", "Source Han Sans CN",
@@ -26,10 +31,6 @@ _PROBE = "党组织整顿乡镇"
 STAGE_COLORS = {
     "new": "#bdbdbd", "designated": "#9e9e9e", "planning": "#ffb74d", "implementing": "#e57373",
     "checking": "#64b5f6", "consolidating": "#81c784", "closed": "#2e7d32",
-}
-STAGE_EN = {
-    "new": "not opened", "designated": "designated", "planning": "plan review", "implementing": "implementing",
-    "checking": "checking", "consolidating": "consolidating", "closed": "closed",
 }
 
 
@@ -62,7 +63,8 @@ def find_cjk_font() -> str | None:
     """The family name of an installed font that can draw Chinese, or None."""
     from matplotlib import font_manager
 
-    custom = os.environ.get("PDCA_REPORT_FONT")
+    font = get_settings().report_font
+    custom = str(font) if font else None
     if custom and Path(custom).is_file() and _has_glyphs(custom):
         font_manager.fontManager.addfont(custom)
         return font_manager.FontProperties(fname=custom).get_name()
@@ -94,12 +96,12 @@ def _label_regions(regions: Sequence[str], chinese: bool) -> tuple[list[str], di
     if chinese or all(r.isascii() for r in regions):
         return list(regions), {}
     labels = [f"T{i}" for i in range(1, len(regions) + 1)]
-    return labels, dict(zip(labels, regions))
+    return labels, dict(zip(labels, regions, strict=True))
 
 
 def render_charts(figures: CaseFigures, out_dir: Path, stem: str, lang: str = "zh") -> ChartSet:
     """Write ``{stem}-stages.png``, ``{stem}-townships.png`` and ``{stem}-on-time.png`` into ``out_dir``."""
-    from domain.labels import enum_label, label
+    from i18n import enum_label, label
 
     plt = _pyplot()
     font = find_cjk_font()
@@ -108,7 +110,7 @@ def render_charts(figures: CaseFigures, out_dir: Path, stem: str, lang: str = "z
     rc = {"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"] if font else ["DejaVu Sans"], "axes.unicode_minus": False}
 
     def stage_name(stage: str) -> str:
-        return enum_label("stage", stage, "zh") if chinese else STAGE_EN.get(stage, stage)
+        return enum_label("stage", stage, "zh" if chinese else "en")
 
     def text(key: str) -> str:
         return label(key, "zh" if chinese else "en")
@@ -138,7 +140,7 @@ def render_charts(figures: CaseFigures, out_dir: Path, stem: str, lang: str = "z
         for s in stages:
             values = [figures.by_region[r].get(s, 0) for r in regions]
             ax.bar(region_labels, values, bottom=bottom, label=stage_name(s), color=STAGE_COLORS.get(s, "#90a4ae"))
-            bottom = [b + v for b, v in zip(bottom, values)]
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         ax.set_title(text("report.chart.townships"))
         ax.set_ylabel(text("report.chart.cases"))
         if stages:
@@ -152,13 +154,13 @@ def render_charts(figures: CaseFigures, out_dir: Path, stem: str, lang: str = "z
         # 3. on-time rate, overall and by township
         rated = [(r, v) for r, v in figures.on_time_by_region.items() if v.due]
         names = [text("report.chart.overall")] + [region_labels[regions.index(r)] if r in regions else r for r, _ in rated]
-        values = [figures.on_time_rate] + [v.rate for _, v in rated]
+        rates = [figures.on_time_rate] + [v.rate for _, v in rated]
         fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(names) + 2), 4), dpi=110)
         if figures.on_time_rate is None:
             ax.text(0.5, 0.5, text("report.chart.no_deadlines"), ha="center", va="center", transform=ax.transAxes)
             ax.set_ylim(0, 100)
         else:
-            percents = [100 * (v or 0) for v in values]
+            percents = [100 * (v or 0) for v in rates]
             bars = ax.bar(names, percents, color=["#1565c0"] + ["#64b5f6"] * len(rated))
             ax.bar_label(bars, labels=[f"{p:.0f}%" for p in percents])
             ax.set_ylim(0, 110)
@@ -169,7 +171,7 @@ def render_charts(figures: CaseFigures, out_dir: Path, stem: str, lang: str = "z
     return charts
 
 
-def _save(plt, fig, path: Path) -> Path:  # type: ignore[no-untyped-def]
+def _save(plt: ModuleType, fig: Figure, path: Path) -> Path:
     fig.savefig(path, format="png")
     plt.close(fig)
     return path

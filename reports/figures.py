@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, overload
 
 from pydantic import BaseModel, Field
 
@@ -65,6 +65,12 @@ def _get(row: Any, name: str, default: Any = None) -> Any:
     return getattr(row, name, default)
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
+@overload
+def _aware(value: datetime | None) -> datetime | None: ...
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -193,7 +199,7 @@ def case_figures(
     objects with those attributes) for ``org_upgrades``. ``year``/``region`` only label the result
     (and pick the year of ``org_upgrades``); select the rows before calling.
     """
-    as_of = _aware(as_of)  # type: ignore[assignment]
+    as_of = _aware(as_of)
     figures = CaseFigures(as_of=as_of, year=year, region=region, total=len(cases))
     by_stage: Counter[str] = Counter()
     by_region: dict[str, Counter[str]] = defaultdict(Counter)
@@ -379,7 +385,7 @@ def project_figures(
     revision_rounds, milestones_* are sums; models_promoted counts rows whose outcome or stage is
     ``promoted`` (典型推广).
     """
-    as_of = _aware(as_of)  # type: ignore[assignment]
+    as_of = _aware(as_of)
     figures = ProjectFigures(as_of=as_of, year=year, region=region, total=len(projects))
     levels: Counter[str] = Counter()
     stages: Counter[str] = Counter()

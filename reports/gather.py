@@ -6,7 +6,7 @@ each measure gets the time it was completed (``completed_at``), which the projec
 The time that counts is the event's own ``at`` (the workflow's clock), not ``recorded_at``.
 
 Secretary projects come from the ``project_summary`` projection and directory assessments from the
-directory tables when those exist (older databases: none, and the report says so).
+directory's ``assessment`` table, read through ``store.queries`` like every other table.
 """
 
 from __future__ import annotations
@@ -16,14 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import MetaData, Table, inspect
-from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
 
-from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger
-
-_CHUNK = 500
+from store import queries
+from store.models import AuditEvent
 
 
 class CaseRow(BaseModel):
@@ -81,31 +77,6 @@ class ReportData(BaseModel):
     assessments: list[tuple[str, int, int | None, Any]] | None = None
 
 
-def case_ids(engine: Engine, year: int | None = None, region: str | None = None) -> list[str]:
-    statement = select(CaseSummary.case_id).order_by(col(CaseSummary.case_id))
-    if year is not None:
-        statement = statement.where(CaseSummary.year == year)
-    if region:
-        statement = statement.where(CaseSummary.region == region)
-    with Session(engine) as session:
-        return list(session.exec(statement).all())
-
-
-def _events_by_stream(engine: Engine, ids: Sequence[str]) -> dict[str, list[AuditEvent]]:
-    streams: dict[str, list[AuditEvent]] = {i: [] for i in ids}
-    with Session(engine) as session:
-        for start in range(0, len(ids), _CHUNK):
-            chunk = list(ids[start : start + _CHUNK])
-            query = (
-                select(AuditEvent)
-                .where(col(AuditEvent.stream_id).in_(chunk))
-                .order_by(col(AuditEvent.stream_id), col(AuditEvent.version))
-            )
-            for row in session.exec(query).all():
-                streams[row.stream_id].append(row)
-    return streams
-
-
 def fold_case(case_id: str, rows: Sequence[AuditEvent], as_of: datetime) -> tuple[CaseRow, list[MeasureRow]] | None:
     """Fold a rectification stream's events with ``at <= as_of``; None when the case did not exist yet.
 
@@ -147,15 +118,15 @@ def fold_case(case_id: str, rows: Sequence[AuditEvent], as_of: datetime) -> tupl
         year=state.year,
         stage=str(fields["stage"]),
         cycle=state.cycle,
-        measures_total=int(fields["measures_total"]),  # type: ignore[arg-type]
-        measures_done=int(fields["measures_done"]),  # type: ignore[arg-type]
-        overdue_measures=int(fields["overdue_measures"]),  # type: ignore[arg-type]
+        measures_total=int(fields["measures_total"]),
+        measures_done=int(fields["measures_done"]),
+        overdue_measures=int(fields["overdue_measures"]),
         escalations=sum(len(rungs) for rungs in fired.values()),
         sanction_proposals=len(getattr(state, "proposals", [])),
         sanctions_pending=len(state.pending_proposals()) if hasattr(state, "pending_proposals") else 0,
         overdue=bool(fields["overdue"]),
-        next_due=fields["next_due"],  # type: ignore[arg-type]
-        outcome=fields["outcome"],  # type: ignore[arg-type]
+        next_due=fields["next_due"],
+        outcome=fields["outcome"],
         opened_at=state.opened_at,
         closed_at=state.closed_at,
         last_event_at=last_at,
@@ -186,8 +157,8 @@ def fold_case(case_id: str, rows: Sequence[AuditEvent], as_of: datetime) -> tupl
 def gather(engine: Engine, year: int, as_of: datetime, region: str | None = None) -> ReportData:
     """Everything a bulletin or summary of ``year`` (and ``region``) needs, as of ``as_of``."""
     data = ReportData(year=year, region=region, as_of=as_of)
-    ids = case_ids(engine, year, region)
-    for case_id, rows in _events_by_stream(engine, ids).items():
+    ids = queries.case_ids(engine, year=year, region=region)
+    for case_id, rows in queries.read_streams(engine, ids).items():
         folded = fold_case(case_id, rows, as_of)
         if folded is None:
             continue
@@ -208,54 +179,15 @@ PROJECT_COLUMNS = (
 )
 
 
-def _reflect(engine: Engine, name: str) -> Table | None:
-    if not inspect(engine).has_table(name):
-        return None
-    return Table(name, MetaData(), autoload_with=engine)
-
-
 def read_projects(engine: Engine, year: int | None = None, region: str | None = None) -> tuple[bool, list[dict[str, Any]]]:
-    """Rows of ``project_summary`` (secretary projects) as dicts; (False, []) when the table is absent."""
-    table = _reflect(engine, "project_summary")
-    if table is None:
-        return False, []
-    statement = sa_select(table)
-    if year is not None and "year" in table.c:
-        statement = statement.where(table.c.year == year)
-    if region and "region" in table.c:
-        statement = statement.where(table.c.region == region)
-    if "project_id" in table.c:
-        statement = statement.order_by(table.c.project_id)
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(statement)]
-    for row in rows:
-        for key, value in row.items():
-            if isinstance(value, str) and key.endswith("_at") and value[:4].isdigit():
-                from store.db import parse_utc
-
-                try:
-                    row[key] = parse_utc(value)
-                except ValueError:
-                    pass
-    return True, rows
+    """Rows of ``project_summary`` (secretary projects) as dicts, by project id; the flag: the projection
+    was read (always, since the table comes with the migrations)."""
+    return True, [row.model_dump() for row in queries.project_summaries(engine, year=year, region=region)]
 
 
 def read_assessments(engine: Engine) -> list[tuple[str, int, int | None, Any]] | None:
-    """Directory assessments (org_code, year, star, org_class), or None without a directory."""
-    try:
-        from store import directory_models
-    except ImportError:  # pragma: no cover - the module always exists in this tree
-        return None
-    model = getattr(directory_models, "AssessmentRow", None) or getattr(directory_models, "Assessment", None)
-    table = getattr(model, "__table__", None)
-    if table is None or not inspect(engine).has_table(table.name):
-        return None
-    needed = ("org_code", "year", "star", "org_class")
-    if not all(name in table.c for name in needed):
-        return None
-    with engine.connect() as conn:
-        rows = conn.execute(sa_select(*(table.c[n] for n in needed))).all()
-    return [(r[0], int(r[1]), None if r[2] is None else int(r[2]), r[3]) for r in rows]
+    """Directory assessments (org_code, year, star, org_class), every organization and year."""
+    return list(queries.assessments(engine))
 
 
 # ----------------------------------------------------------------------------- ledgers
@@ -269,17 +201,9 @@ _MEASURE_COLUMNS = (
 )
 
 
-def _ledger(engine: Engine, table: Any, columns: Sequence[str], key: str, year: int | None, region: str | None) -> list[dict[str, Any]]:
-    """Named columns only, so a database with extra (newer) columns reads the same."""
-    statement = (
-        select(table.case_id, *(getattr(CaseSummary, c) for c in _CASE_COLUMNS), *(getattr(table, c) for c in columns))
-        .join(CaseSummary, col(CaseSummary.case_id) == col(table.case_id))
-        .order_by(col(table.case_id), col(getattr(table, key)))
-    )
-    statement = _filter(statement, year, region)
-    names = ("case_id", *_CASE_COLUMNS, *columns)
-    with Session(engine) as session:
-        return [dict(zip(names, row)) for row in session.exec(statement).all()]
+def _ledger_row(row: Any, case: Any, columns: Sequence[str]) -> dict[str, Any]:
+    """The case id, the case's named columns, then the row's named columns."""
+    return {"case_id": row.case_id, **{c: getattr(case, c) for c in _CASE_COLUMNS}, **{c: getattr(row, c) for c in columns}}
 
 
 def problem_ledger(engine: Engine, year: int | None = None, region: str | None = None) -> list[dict[str, Any]]:
@@ -287,7 +211,7 @@ def problem_ledger(engine: Engine, year: int | None = None, region: str | None =
     from domain.policy import Policy
 
     names = Policy().problem_categories  # the default taxonomy's names; unknown codes stay codes
-    rows = _ledger(engine, ProblemLedger, _PROBLEM_COLUMNS, "problem_id", year, region)
+    rows = [_ledger_row(p, case, _PROBLEM_COLUMNS) for p, case in queries.problems_with_cases(engine, year=year, region=region)]
     for row in rows:
         known = names.get(row["category"])
         row["category_name"] = known.zh if known else row["category"]
@@ -296,20 +220,9 @@ def problem_ledger(engine: Engine, year: int | None = None, region: str | None =
 
 def measure_ledger(engine: Engine, year: int | None = None, region: str | None = None) -> list[dict[str, Any]]:
     """整改措施台账: one row per measure of every case's current plan (the ``measure_ledger`` projection)."""
-    return _ledger(engine, MeasureLedger, _MEASURE_COLUMNS, "measure_id", year, region)
+    return [_ledger_row(m, case, _MEASURE_COLUMNS) for m, case in queries.measures_with_cases(engine, year=year, region=region)]
 
 
 def project_ledger(engine: Engine, year: int | None = None, region: str | None = None) -> list[dict[str, Any]]:
-    available, rows = read_projects(engine, year, region)
-    if not available:
-        return []
-    columns = [c for c in PROJECT_COLUMNS if rows and c in rows[0]] or list(PROJECT_COLUMNS)
-    return [{c: row.get(c) for c in columns} for row in rows]
-
-
-def _filter(statement: Any, year: int | None, region: str | None) -> Any:
-    if year is not None:
-        statement = statement.where(CaseSummary.year == year)
-    if region:
-        statement = statement.where(CaseSummary.region == region)
-    return statement
+    """书记项目台账: the named columns of each ``project_summary`` row, by project id."""
+    return [{c: getattr(row, c) for c in PROJECT_COLUMNS} for row in queries.project_summaries(engine, year=year, region=region)]

@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from domain.labels import label
 from domain.timeutil import SHANGHAI
+from i18n import label
 
 LedgerName = Literal["problems", "measures", "projects"]
 Format = Literal["csv", "xlsx"]
@@ -51,7 +51,7 @@ def headers(columns: Sequence[str], lang: str) -> list[str]:
 
 
 def _known() -> set[str]:
-    from domain.labels import all_keys
+    from i18n import all_keys
 
     return set(all_keys())
 
@@ -106,6 +106,7 @@ def write_xlsx(path: Path, ledger: str, rows: Sequence[dict[str, Any]], lang: st
     columns = columns_for(ledger, rows)
     book = Workbook()
     sheet = book.active
+    assert sheet is not None  # a new workbook has one sheet, and it is the active one
     sheet.title = SHEET_TITLES[ledger][0 if lang == "zh" else 1]
     head = headers(columns, lang)
     sheet.append(head)

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from domain.labels import enum_label, label
 from domain.timeutil import SHANGHAI
+from i18n import enum_label, label
 from reports.figures import (
     RATINGS,
     SANCTION_RUNGS,
@@ -127,15 +127,32 @@ def build_document(
     notes: list[str],
     region_key: dict[str, str],
 ) -> list[Block]:
-    L = lambda key: label(key, lang)
+    def L(key: str) -> str:
+        return label(key, lang)
+
     colon = "：" if lang == "zh" else ": "
-    blocks: list[Block] = [Heading(1, L(f"report.{kind}.title").format(year=data.year) + (f"（{data.region}）" if data.region and lang == "zh" else (f" — {data.region}" if data.region else "")))]
+    blocks: list[Block] = [
+        Heading(
+            1,
+            L(f"report.{kind}.title").format(year=data.year)
+            + (f"（{data.region}）" if data.region and lang == "zh" else (f" — {data.region}" if data.region else "")),
+        )
+    ]
     blocks.append(
         Para(
-            f"{L('report.as_of')}{colon}{show_time(figures.as_of)}（北京时间）" if lang == "zh" else f"{L('report.as_of')}{colon}{show_time(figures.as_of)} (Beijing time)"
+            f"{L('report.as_of')}{colon}{show_time(figures.as_of)}（北京时间）"
+            if lang == "zh"
+            else f"{L('report.as_of')}{colon}{show_time(figures.as_of)} (Beijing time)"
         )
     )
-    blocks.append(Para(f"{L('report.scope')}{colon}{data.region or L('report.scope.all')}；{L('report.generated')}{colon}{show_time(generated_at)}" if lang == "zh" else f"{L('report.scope')}{colon}{data.region or L('report.scope.all')}; {L('report.generated')}{colon}{show_time(generated_at)}"))
+    blocks.append(
+        Para(
+            f"{L('report.scope')}{colon}{data.region or L('report.scope.all')}；{L('report.generated')}{colon}{show_time(generated_at)}"
+            if lang == "zh"
+            else f"{L('report.scope')}{colon}{data.region or L('report.scope.all')}; "
+            f"{L('report.generated')}{colon}{show_time(generated_at)}"
+        )
+    )
 
     # 1. headline figures
     blocks.append(Heading(2, L("report.section.headline")))
@@ -144,7 +161,15 @@ def build_document(
         [L("report.fig.closed"), str(figures.closed)],
         [L("report.fig.measures"), f"{figures.measures_done}/{figures.measures_total}"],
         [L("report.fig.measures_due"), str(figures.measures_due)],
-        [L("report.fig.on_time_rate"), percent(figures.on_time_rate, lang) + (f"（{figures.measures_on_time}/{figures.measures_due}）" if figures.measures_due and lang == "zh" else (f" ({figures.measures_on_time}/{figures.measures_due})" if figures.measures_due else ""))],
+        [
+            L("report.fig.on_time_rate"),
+            percent(figures.on_time_rate, lang)
+            + (
+                f"（{figures.measures_on_time}/{figures.measures_due}）"
+                if figures.measures_due and lang == "zh"
+                else (f" ({figures.measures_on_time}/{figures.measures_due})" if figures.measures_due else "")
+            ),
+        ],
         [L("report.fig.overdue_cases"), str(figures.overdue_cases)],
         [L("report.fig.overdue_measures"), str(figures.overdue_measures)],
         [L("report.fig.escalations"), str(figures.escalations)],
@@ -180,8 +205,12 @@ def build_document(
     on_time_rows = [
         [region or "-", str(r.due), str(r.on_time), percent(r.rate, lang)] for region, r in figures.on_time_by_region.items()
     ]
-    on_time_rows.append([L("report.word.total"), str(figures.measures_due), str(figures.measures_on_time), percent(figures.on_time_rate, lang)])
-    blocks.append(TableBlock([L("word.region"), L("report.fig.measures_due"), L("report.word.on_time"), L("report.fig.on_time_rate")], on_time_rows))
+    on_time_rows.append(
+        [L("report.word.total"), str(figures.measures_due), str(figures.measures_on_time), percent(figures.on_time_rate, lang)]
+    )
+    blocks.append(
+        TableBlock([L("word.region"), L("report.fig.measures_due"), L("report.word.on_time"), L("report.fig.on_time_rate")], on_time_rows)
+    )
     blocks.append(Image(L("report.chart.on_time"), charts["on_time"]))
 
     # 5. overdue organizations, named
@@ -189,9 +218,23 @@ def build_document(
     if figures.overdue_orgs:
         blocks.append(
             TableBlock(
-                [L("word.org"), L("word.region"), L("word.case"), L("report.fig.overdue_measures"), L("report.word.earliest"), L("report.word.escalated")],
                 [
-                    [o.org_name or o.org_code, o.region, o.case_id, str(o.overdue_measures), show_time(o.earliest_deadline), _join([enum_label("rung", r, lang) for r in o.escalations], lang) or "-"]
+                    L("word.org"),
+                    L("word.region"),
+                    L("word.case"),
+                    L("report.fig.overdue_measures"),
+                    L("report.word.earliest"),
+                    L("report.word.escalated"),
+                ],
+                [
+                    [
+                        o.org_name or o.org_code,
+                        o.region,
+                        o.case_id,
+                        str(o.overdue_measures),
+                        show_time(o.earliest_deadline),
+                        _join([enum_label("rung", r, lang) for r in o.escalations], lang) or "-",
+                    ]
                     for o in figures.overdue_orgs
                 ],
             )
@@ -235,9 +278,37 @@ def build_document(
             )
         )
         if projects.promoted_projects:
-            blocks.append(Para(L("report.proj.promoted") + colon + _join([f"{p['org_name'] or p['org_code']}（{p['project_id']}）" if lang == "zh" else f"{p['org_name'] or p['org_code']} ({p['project_id']})" for p in projects.promoted_projects], lang)))
+            blocks.append(
+                Para(
+                    L("report.proj.promoted")
+                    + colon
+                    + _join(
+                        [
+                            f"{p['org_name'] or p['org_code']}（{p['project_id']}）"
+                            if lang == "zh"
+                            else f"{p['org_name'] or p['org_code']} ({p['project_id']})"
+                            for p in projects.promoted_projects
+                        ],
+                        lang,
+                    )
+                )
+            )
         if projects.poor_projects:
-            blocks.append(Para(L("report.proj.poor") + colon + _join([f"{p['org_name'] or p['org_code']}（{p['project_id']}）" if lang == "zh" else f"{p['org_name'] or p['org_code']} ({p['project_id']})" for p in projects.poor_projects], lang)))
+            blocks.append(
+                Para(
+                    L("report.proj.poor")
+                    + colon
+                    + _join(
+                        [
+                            f"{p['org_name'] or p['org_code']}（{p['project_id']}）"
+                            if lang == "zh"
+                            else f"{p['org_name'] or p['org_code']} ({p['project_id']})"
+                            for p in projects.poor_projects
+                        ],
+                        lang,
+                    )
+                )
+            )
     else:
         blocks.append(Para(L("report.proj.none")))
 
@@ -248,7 +319,10 @@ def build_document(
             blocks.append(
                 TableBlock(
                     [L("word.org"), L("word.region"), L("word.case"), L("word.stage")],
-                    [[c.org_name or c.org_code, c.region, c.case_id, enum_label("stage", c.stage, lang)] for c in figures.carried_over_cases],
+                    [
+                        [c.org_name or c.org_code, c.region, c.case_id, enum_label("stage", c.stage, lang)]
+                        for c in figures.carried_over_cases
+                    ],
                 )
             )
         else:
@@ -374,7 +448,11 @@ def write_report(
     if lang == "zh" and not chart_set.chinese:
         notes.append(label("report.note.no_cjk", lang))
         if warn:
-            print("warning: no CJK font found (fc-list :lang=zh is empty): charts are labelled in English; install fonts-noto-cjk or fonts-wqy-microhei for Chinese labels", file=sys.stderr)
+            print(
+                "warning: no CJK font found (fc-list :lang=zh is empty): charts are labelled in English; "
+                "install fonts-noto-cjk or fonts-wqy-microhei for Chinese labels",
+                file=sys.stderr,
+            )
     if not data.projects_available:
         notes.append(label("report.note.no_projects", lang))
     if kind == "summary" and data.assessments is None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace as Row
 
 import pytest
 from pydantic import ValidationError
 
-from domain.cadence import CadenceEntry, CadencePolicy, monthly_digest, render_digest, render_review, review_list
+from domain.cadence import CadenceEntry, CadencePolicy, monthly_digest, review_list
+from i18n.cadence import render_digest, render_review
 
-AS_OF = datetime(2026, 11, 5, 1, 0, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 11, 5, 1, 0, tzinfo=UTC)
 
 
 def case(cid: str, region: str, stage: str = "implementing", done: int = 0, total: int = 2, overdue: int = 0) -> Row:
@@ -23,7 +24,12 @@ def measure(cid: str, mid: str, days: float, done: bool = False, overdue: bool =
 
 
 def test_digest_names_overdue_and_upcoming_measures_of_open_cases_only() -> None:
-    cases = [case("rect-B-2026", "乙镇"), case("rect-A-2026", "甲镇"), case("rect-C-2026", "甲镇", stage="closed"), case("rect-D-2026", "甲镇")]
+    cases = [
+        case("rect-B-2026", "乙镇"),
+        case("rect-A-2026", "甲镇"),
+        case("rect-C-2026", "甲镇", stage="closed"),
+        case("rect-D-2026", "甲镇"),
+    ]
     measures = [
         measure("rect-A-2026", "M1", -1, overdue=True),
         measure("rect-A-2026", "M2", 40),  # beyond the look-ahead

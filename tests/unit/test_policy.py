@@ -10,10 +10,10 @@ import pytest
 from pydantic import ValidationError
 
 from domain.actors import Role
-from domain.labels import all_keys, enum_label, label
 from domain.policy import AcceptancePolicy, EscalationStep, Policy, Recipient, Rung
 from domain.rectification import EVENT_ADAPTER, BasisKind, Event, Outcome, PlanStatus, Stage, Verdict
 from domain.timeutil import format_duration, parse_duration
+from i18n import all_keys, enum_label, label
 
 # --------------------------------------------------------------------------- durations
 
@@ -275,7 +275,7 @@ def test_a_zero_consolidation_period_is_allowed() -> None:
 def test_the_complete_example_policy_loads_and_the_readme_shows_it_verbatim() -> None:
     from pathlib import Path
 
-    from cli.files import load_model
+    from settings.files import load_model
 
     root = Path(__file__).resolve().parents[2]
     example = root / "examples" / "policy.yaml"

@@ -21,7 +21,11 @@ def _figures():
     cases = [SimpleNamespace(case_id=f"rect-V{i}-2026", region=r, stage=s, year=2026) for i, (r, s) in enumerate(
         [("城关镇", "implementing"), ("城关镇", "closed"), ("青山镇", "planning"), ("Eastville", "checking")]
     )]
-    measures = [SimpleNamespace(case_id="rect-V0-2026", measure_id="M1", deadline=AS_OF - timedelta(days=1), done=True, completed_at=AS_OF - timedelta(days=2))]
+    measures = [
+        SimpleNamespace(
+            case_id="rect-V0-2026", measure_id="M1", deadline=AS_OF - timedelta(days=1), done=True, completed_at=AS_OF - timedelta(days=2)
+        )
+    ]
     return case_figures(cases, AS_OF, measures)
 
 
@@ -60,6 +64,9 @@ def test_with_a_cjk_font_the_charts_are_in_chinese(tmp_path: Path) -> None:
 
 
 def test_cli_start_up_does_not_import_matplotlib_or_openpyxl() -> None:
-    code = "import sys, cli.main; bad = [m for m in ('matplotlib', 'openpyxl', 'reports.charts') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+    code = (
+        "import sys, cli.main; bad = [m for m in ('matplotlib', 'openpyxl', 'reports.charts') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

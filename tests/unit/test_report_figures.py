@@ -28,8 +28,12 @@ def case(case_id: str, region: str = "城关镇", stage: str = "implementing", y
     return SimpleNamespace(**fields)
 
 
-def measure(case_id: str, measure_id: str, deadline: datetime, done: bool = False, completed_at: datetime | None = None, escalations: str = "") -> SimpleNamespace:
-    return SimpleNamespace(case_id=case_id, measure_id=measure_id, deadline=deadline, done=done, completed_at=completed_at, escalations=escalations)
+def measure(
+    case_id: str, measure_id: str, deadline: datetime, done: bool = False, completed_at: datetime | None = None, escalations: str = ""
+) -> SimpleNamespace:
+    return SimpleNamespace(
+        case_id=case_id, measure_id=measure_id, deadline=deadline, done=done, completed_at=completed_at, escalations=escalations
+    )
 
 
 def test_no_cases_gives_zeros_and_no_on_time_rate() -> None:
@@ -171,9 +175,41 @@ def test_organization_upgrades_from_assessments() -> None:
 
 def test_project_figures() -> None:
     rows = [
-        SimpleNamespace(project_id="P1", level="secretary", org_code="V1", org_name="东村", region="城关镇", stage="evaluated", rating="good", outcome="promoted", overdue_milestones=0, urges_sent=1, milestones_total=4, milestones_done=4, revision_rounds=2, quarterly_reports=4),
-        {"project_id": "P2", "level": "committee", "region": "城关镇", "stage": "implementing", "rating": None, "overdue_milestones": 2, "urges_sent": 3},
-        SimpleNamespace(project_id="P3", level="secretary", org_code="V3", org_name="西村", region="青山镇", stage="evaluated", rating="poor", outcome="closed"),
+        SimpleNamespace(
+            project_id="P1",
+            level="secretary",
+            org_code="V1",
+            org_name="东村",
+            region="城关镇",
+            stage="evaluated",
+            rating="good",
+            outcome="promoted",
+            overdue_milestones=0,
+            urges_sent=1,
+            milestones_total=4,
+            milestones_done=4,
+            revision_rounds=2,
+            quarterly_reports=4,
+        ),
+        {
+            "project_id": "P2",
+            "level": "committee",
+            "region": "城关镇",
+            "stage": "implementing",
+            "rating": None,
+            "overdue_milestones": 2,
+            "urges_sent": 3,
+        },
+        SimpleNamespace(
+            project_id="P3",
+            level="secretary",
+            org_code="V3",
+            org_name="西村",
+            region="青山镇",
+            stage="evaluated",
+            rating="poor",
+            outcome="closed",
+        ),
     ]
     figures = project_figures(rows, AS_OF)
     assert figures.total == 3 and figures.by_level == {"committee": 1, "secretary": 2}
