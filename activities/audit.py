@@ -1,26 +1,26 @@
-"""Activity: append a case's events to the audit log, exactly once."""
+"""Activities of the audit log: append a stream's events exactly once; verify the hash chain."""
 
 from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
-from datetime import datetime, timezone
 
 import structlog
-from pydantic import BaseModel
+from pydantic import AliasChoices, BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from observability.metrics import (
     ACCEPTANCE_VERDICTS,
     AUDIT_APPEND_SECONDS,
+    AUDIT_APPENDS_DEDUPLICATED,
     AUDIT_CHAIN_OK,
     AUDIT_CHAIN_VERIFIED_EVENTS,
+    AUDIT_EVENTS_APPENDED,
     AUDIT_LAST_VERIFICATION,
     AUDIT_VERIFICATIONS,
-    AUDIT_APPENDS_DEDUPLICATED,
-    AUDIT_EVENTS_APPENDED,
     COMMAND_APPLY_SECONDS,
     ESCALATIONS,
     STAGE_DURATION_SECONDS,
@@ -47,7 +47,8 @@ class StageChange(BaseModel):
 
 
 class AppendRequest(BaseModel):
-    case_id: str
+    # The stream (case, project or campaign); ``case_id`` is how workers before the rename sent it.
+    stream_id: str = Field(validation_alias=AliasChoices("stream_id", "case_id"))
     expected_version: int
     events: list[EventRecord]
     # For logs and metrics only (the events are the record): codes, never personal names.
@@ -82,7 +83,7 @@ class AuditActivities:
         """Walk the whole chain; record the result as metrics and, when intact, export the head digest
         to a file so the chain can be anchored outside the database."""
         report = self.audit_log.verify()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         AUDIT_VERIFICATIONS.labels("ok" if report.ok else "broken").inc()
         AUDIT_CHAIN_OK.set(1 if report.ok else 0)
         AUDIT_CHAIN_VERIFIED_EVENTS.set(report.checked)
@@ -91,7 +92,12 @@ class AuditActivities:
         if report.ok and self.digest_dir is not None:
             self.digest_dir.mkdir(parents=True, exist_ok=True)
             path = self.digest_dir / f"audit-digest-{now:%Y%m%dT%H%M%SZ}.json"
-            record = {"verified_at": now.isoformat(), "head_position": report.head_position, "head_hash": report.head_hash, "checked": report.checked}
+            record = {
+                "verified_at": now.isoformat(),
+                "head_position": report.head_position,
+                "head_hash": report.head_hash,
+                "checked": report.checked,
+            }
             path.write_text(json.dumps(record) + "\n", encoding="utf-8")
             digest_file = str(path)
         if report.ok:
@@ -104,7 +110,7 @@ class AuditActivities:
     def append_events(self, request: AppendRequest) -> AppendAck:
         with structlog.contextvars.bound_contextvars(
             workflow_id=activity.info().workflow_id,
-            case_id=request.case_id,
+            stream_id=request.stream_id,
             org_code=request.org_code,
             stage=request.stage,
             actor=request.events[0].actor if request.events else None,
@@ -115,7 +121,7 @@ class AuditActivities:
         started = time.perf_counter()
         batch = [NewEvent(e.event_id, e.event_type, e.actor, e.payload, e.policy_version) for e in request.events]
         try:
-            result = self.audit_log.append(request.case_id, request.expected_version, batch)
+            result = self.audit_log.append(request.stream_id, request.expected_version, batch)
         except (ConcurrencyError, IdempotencyConflict) as error:
             log.error("audit_append_refused", error=str(error))
             raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
@@ -147,7 +153,7 @@ class AuditActivities:
                 ACCEPTANCE_VERDICTS.labels(event["verdict"]).inc()
         if decided_at is not None:
             kind = "timer" if request.events[0].actor == "system" else "command"
-            COMMAND_APPLY_SECONDS.labels(kind).observe(max(0.0, (datetime.now(timezone.utc) - decided_at).total_seconds()))
+            COMMAND_APPLY_SECONDS.labels(kind).observe(max(0.0, (datetime.now(UTC) - decided_at).total_seconds()))
         if request.stage_change:
             change = request.stage_change
             STAGE_DURATION_SECONDS.labels(change.kind, change.left).observe(change.seconds)

@@ -1,21 +1,26 @@
 """Activity: one run of a supervision cadence (月督导、季观摩、半年通报) — read the ledgers, write the
-report file, tell the supervisors. The choosing and wording are domain/cadence.py's."""
+report file, tell the supervisors. The choosing is domain/cadence.py's, the wording i18n/cadence.py's."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 from temporalio import activity
 
-from domain.cadence import TITLES, CadenceKind, monthly_digest, render_digest, render_review, review_list
+from domain.cadence import CadenceKind, monthly_digest, review_list
 from domain.policy import Policy
 from domain.timeutil import SHANGHAI, local
-from store.models import CaseSummary, MeasureLedger
+from i18n.cadence import TITLES, render_digest, render_review
+from store.queries import case_ledgers
+
+if TYPE_CHECKING:
+    from activities.notify import Channel
+    from reports.render import Kind
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +40,7 @@ class CadenceResult(BaseModel):
 
 
 class CadenceActivities:
-    def __init__(self, engine: Engine, out_dir: Path, channel=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, engine: Engine, out_dir: Path, channel: Channel | None = None) -> None:
         self.engine = engine
         self.out_dir = out_dir
         self.channel = channel
@@ -45,9 +50,7 @@ class CadenceActivities:
         stamp = local(request.as_of).strftime("%Y%m%d")
         folder = self.out_dir / f"{request.kind.value}-{stamp}"
         folder.mkdir(parents=True, exist_ok=True)
-        with Session(self.engine) as session:
-            cases = list(session.exec(select(CaseSummary)))
-            measures = list(session.exec(select(MeasureLedger)))
+        cases, measures = case_ledgers(self.engine)
         files: list[Path] = []
         if request.kind == CadenceKind.MONTHLY_DIGEST:
             lines = monthly_digest(cases, measures, request.as_of, request.policy.cadence.look_ahead_days)
@@ -67,7 +70,11 @@ class CadenceActivities:
         for recipient in recipients:
             if self.channel is not None:
                 self.channel.send(
-                    recipient, message, key=f"{request.run_id}:{recipient}", case_id=request.kind.value, event_type=f"Cadence.{request.kind.value}"
+                    recipient,
+                    message,
+                    key=f"{request.run_id}:{recipient}",
+                    case_id=request.kind.value,
+                    event_type=f"Cadence.{request.kind.value}",
                 )
         log.info("cadence_run", kind=request.kind.value, items=items, files=[str(f) for f in files], recipients=len(recipients))
         return CadenceResult(kind=request.kind, files=[str(f) for f in files], items=items, recipients=recipients)
@@ -84,6 +91,7 @@ def _bulletin(engine: Engine, folder: Path, as_of: datetime) -> tuple[list[Path]
     from reports.render import report_from_database  # matplotlib: only when a bulletin is due
 
     day = local(as_of)
+    kind: Kind
     year, kind = (day.year, "bulletin") if day.month >= 7 else (day.year - 1, "summary")
     end = datetime(year, 7, 1, tzinfo=SHANGHAI) if kind == "bulletin" else datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
     files: list[Path] = []

@@ -28,7 +28,6 @@ activity then fails (and is retried) rather than plan deadlines on a calendar no
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -40,6 +39,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.workcal import CalendarFacts, FactSource, YearFacts, weekends_only
+from settings import get_settings
 
 log = structlog.get_logger(__name__)
 
@@ -59,10 +59,7 @@ def default_override_path() -> Path | None:
     The path is returned even when the file does not exist yet: it is read on every activity call, so
     a file added or corrected later is picked up without restarting the worker.
     """
-    explicit = os.environ.get("PDCA_CALENDAR")
-    if explicit:
-        return Path(explicit)
-    return Path(os.environ.get("PDCA_HOME") or Path.home() / ".pdca") / "calendar.yaml"
+    return get_settings().calendar_file
 
 
 # ------------------------------------------------------------------ the package
@@ -306,7 +303,9 @@ class _Parser:
             return
         if not holiday and any(d.weekday() < 5 for d in days):
             bad_day = next(d for d in days if d.weekday() < 5)
-            self.bad(node, where, f"{bad_day} is a {WEEKDAY_NAMES[bad_day.weekday()]}: a make-up workday (调休) must be a Saturday or Sunday")
+            self.bad(
+                node, where, f"{bad_day} is a {WEEKDAY_NAMES[bad_day.weekday()]}: a make-up workday (调休) must be a Saturday or Sunday"
+            )
             return
         line = _line(node)
         for day in days:

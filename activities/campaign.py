@@ -1,29 +1,29 @@
 """Activities of the annual campaign: read the figures of its cases (Check), write outcomes back (Act).
 
-All I/O is here; the rules are in domain/campaign.py and the figure definitions in reports/figures.py.
+All I/O is here; the rules are in domain/campaign/ and the figure definitions in reports/figures.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import structlog
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
 from temporalio import activity
 
 from domain.campaign import CampaignFigures, ProjectCounts
 from domain.rectification import CaseState, Verdict
 from reports.figures import case_figures, project_figures
-from store.campaign_models import CampaignCaseRow
-from store.models import CaseSummary, MeasureLedger
+from store.db import format_utc
+from store.directory import Directory
+from store.project_models import ProjectSummary
+from store.projections import state_from_rows
+from store.queries import assessments, campaign_cases, campaign_rows, project_summaries, read_stream
 
 log = structlog.get_logger(__name__)
-_CHUNK = 500  # ids per IN (...) query
 
 
 class CheckRequest(BaseModel):
@@ -43,84 +43,28 @@ class WriteBackResult(BaseModel):
     outcomes: dict[str, int]  # acceptance value → organizations
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
-def campaign_case_ids(session: Session, campaign_id: str) -> list[str]:
-    query = select(CampaignCaseRow.case_id).where(CampaignCaseRow.campaign_id == campaign_id).order_by(col(CampaignCaseRow.case_id))
-    return list(session.exec(query).all())
-
-
-def campaign_rows(engine: Engine, campaign_id: str) -> tuple[list[CaseSummary], list[MeasureLedger]]:
-    """The case summaries and current measures of the campaign's approved cases that exist."""
-    with Session(engine) as session:
-        ids = campaign_case_ids(session, campaign_id)
-        cases: list[CaseSummary] = []
-        measures: list[MeasureLedger] = []
-        for chunk in _chunks(ids):
-            cases += session.exec(select(CaseSummary).where(col(CaseSummary.case_id).in_(chunk))).all()
-            measures += session.exec(select(MeasureLedger).where(col(MeasureLedger.case_id).in_(chunk))).all()
-        # The current plan only: measures of earlier PDCA cycles are history, not this year's deadlines.
-        cycles = {c.case_id: c.cycle for c in cases}
-        measures = [m for m in measures if m.cycle == cycles.get(m.case_id, m.cycle)]
-        return cases, measures
-
-
-def project_rows(engine: Engine, region: str | None, year: int) -> list[dict[str, Any]] | None:
-    """Secretary-project summary rows of this region and year, when that projection exists."""
-    if not inspect(engine).has_table("project_summary"):
-        return None
-    columns = {c["name"] for c in inspect(engine).get_columns("project_summary")}
-    where, params = [], {}
-    if "year" in columns:
-        where.append("year = :year")
-        params["year"] = year
-    if region is not None and "region" in columns:
-        where.append("region = :region")
-        params["region"] = region
-    sql = "SELECT * FROM project_summary" + (" WHERE " + " AND ".join(where) if where else "")
-    with engine.connect() as connection:
-        return [dict(row._mapping) for row in connection.execute(text(sql), params)]
-
-
-def assessments_for(engine: Engine, org_codes: Sequence[str], year: int) -> list[tuple[str, int, int | None, Any]] | None:
-    """(org_code, year, star, class) for this year and the one before, from the directory when present."""
-    if not org_codes or not inspect(engine).has_table("assessment"):
-        return None
-    columns = {c["name"] for c in inspect(engine).get_columns("assessment")}
-    star = "star" if "star" in columns else "NULL"
-    klass = next((c for c in ("org_class", "class_", "grade") if c in columns), "NULL")
-    if not {"org_code", "year"} <= columns:
-        return None
-    found = []
-    with engine.connect() as connection:
-        for chunk in _chunks(list(org_codes)):
-            params = {f"o{i}": code for i, code in enumerate(chunk)}
-            sql = (
-                f"SELECT org_code, year, {star}, {klass} FROM assessment "
-                f"WHERE year IN (:y0, :y1) AND org_code IN ({', '.join(':' + k for k in params)})"
-            )
-            found += [tuple(r) for r in connection.execute(text(sql), {**params, "y0": year - 1, "y1": year})]
-    return found  # type: ignore[return-value]
+def project_rows(engine: Engine, region: str | None, year: int) -> list[dict[str, Any]]:
+    """Secretary-project summary rows of this region and year as dicts in column order, times as stored
+    (`pdca campaign projects`)."""
+    rows = [
+        {name: getattr(row, name) for name in ProjectSummary.model_fields} for row in project_summaries(engine, year=year, region=region)
+    ]
+    return [{name: format_utc(v) if isinstance(v, datetime) else v for name, v in row.items()} for row in rows]
 
 
 def figures_for(engine: Engine, campaign_id: str, region: str | None, year: int, as_of: datetime) -> CampaignFigures:
     cases, measures = campaign_rows(engine, campaign_id)
-    assessments = assessments_for(engine, [c.org_code for c in cases], year)
-    f = case_figures(cases, as_of, measures, assessments, year=year, region=region)
-    projects = project_rows(engine, region, year)
-    counts = None
-    if projects is not None:
-        p = project_figures(projects, as_of, year=year, region=region)
-        counts = ProjectCounts(
-            total=p.total,
-            by_stage=p.by_stage,
-            ratings={k: v for k, v in p.ratings.items() if v},
-            overdue_milestones=p.overdue_milestones,
-            models_promoted=p.models_promoted,
-        )
+    # This year's and last year's assessments: org_upgrades compares the two.
+    found = assessments(engine, years=[year - 1, year], org_codes=[c.org_code for c in cases])
+    f = case_figures(cases, as_of, measures, found, year=year, region=region)
+    p = project_figures(project_summaries(engine, year=year, region=region), as_of, year=year, region=region)
+    counts = ProjectCounts(
+        total=p.total,
+        by_stage=p.by_stage,
+        ratings={k: v for k, v in p.ratings.items() if v},
+        overdue_milestones=p.overdue_milestones,
+        models_promoted=p.models_promoted,
+    )
     return CampaignFigures(
         as_of=as_of,
         cases=f.total,
@@ -170,20 +114,16 @@ class CampaignActivities:
     def record_campaign_outcomes(self, request: WriteBackRequest) -> WriteBackResult:
         """Write each designated organization's year into its history (idempotent: a retry rewrites
         the same values), for next year's designation and memory rules."""
-        from store.directory import Directory
-        from store.eventlog import AuditLog
-        from store.projections import state_from_rows
-
-        with Session(self.engine) as session:
-            rows = session.exec(select(CampaignCaseRow).where(CampaignCaseRow.campaign_id == request.campaign_id)).all()
+        rows = campaign_cases(self.engine, request.campaign_id)
         directory = Directory(self.engine)
-        audit = AuditLog(self.engine)
         outcomes: dict[str, int] = {}
         for row in rows:
-            stream = audit.read_stream(row.case_id)
+            stream = read_stream(self.engine, row.case_id)
             acceptance, failed = acceptance_of(state_from_rows(stream) if stream else None)
             try:
-                directory.record_outcome(row.org_code, request.year, designated=True, acceptance=acceptance, failed_rounds=failed if acceptance else None)
+                directory.record_outcome(
+                    row.org_code, request.year, designated=True, acceptance=acceptance, failed_rounds=failed if acceptance else None
+                )
             except KeyError:
                 acceptance = "not_in_directory"  # an organization approved without a directory entry
             key = acceptance or "not_accepted"
@@ -191,6 +131,6 @@ class CampaignActivities:
         log.info("campaign_outcomes_recorded", campaign_id=request.campaign_id, organizations=len(rows), outcomes=outcomes)
         return WriteBackResult(organizations=len(rows), outcomes=outcomes)
 
-    def activities(self) -> list:  # type: ignore[type-arg]
+    def activities(self) -> list[Callable[..., Any]]:
         """The activity methods to register on a worker."""
         return [self.campaign_figures, self.record_campaign_outcomes]

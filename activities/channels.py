@@ -2,13 +2,15 @@
 
 Every channel has the ``Channel`` shape of activities/notify.py: ``name`` and
 ``send(recipient, message, *, key, case_id, event_type)``. Built-in channels look up the recipient's
-contacts (email, mobile) in the actor directory they were built with. Only the standard library
-talks to the outside (urllib, smtplib), always with a timeout.
+contacts (email, mobile) in the actor directory they were built with. HTTP goes through httpx (a
+``httpx.Client`` per request with the channel's timeout, no redirects, no retries: Temporal's activity
+retries are the only retries), email through smtplib, always with a timeout.
 
 The configuration is a YAML file (``PDCA_CHANNELS``, else ``$PDCA_HOME/channels.yaml``; no file → the
-log channel only). Secrets (robot URLs with their access token, signing secrets, SMTP passwords,
-webhook tokens) are named by environment variable (``*_env``) and read when a message is sent, so a
-missing one is a visible delivery failure, never a worker that will not start.
+log channel only; see settings/). Secrets (robot URLs with their access token, signing secrets, SMTP
+passwords, webhook tokens) are named by environment variable (``*_env``) and read when a message is
+sent (``settings.secret``), so a missing one is a visible delivery failure, never a worker that will
+not start.
 
 Errors: ``RecipientError`` concerns one recipient (no email address, address refused): the other
 recipients on that channel are still tried. Any other exception means the channel itself failed
@@ -19,16 +21,14 @@ attempt instead of hammering a dead endpoint.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
-import os
 import smtplib
 import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -36,10 +36,15 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import httpx
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.actors import Actor
+from settings import get_settings, secret
+from settings.directory import ActorDirectory, actors_path
+from settings.errors import InputError
+from settings.files import line_of, load_model, read_yaml, validate
 
 log = structlog.get_logger(__name__)
 
@@ -165,20 +170,15 @@ class ChannelsConfig(BaseModel):
 
 def channels_path() -> Path:
     """PDCA_CHANNELS, else $PDCA_HOME/channels.yaml (which may not exist: log only)."""
-    explicit = os.environ.get("PDCA_CHANNELS")
-    if explicit:
-        return Path(explicit)
-    home = Path(os.environ.get("PDCA_HOME") or Path.home() / ".pdca").expanduser()
-    return home / "channels.yaml"
+    return get_settings().channels_file
 
 
 def load_channels_config(path: Path | None = None) -> tuple[ChannelsConfig, Path | None]:
-    """The channels file, validated with line numbers (raises cli.errors.CliError). An explicit
+    """The channels file, validated with line numbers (raises settings.errors.InputError). An explicit
     PDCA_CHANNELS that does not exist is an error; a missing default file means log only."""
-    from cli.files import load_model
-
-    explicit = path is not None or bool(os.environ.get("PDCA_CHANNELS"))
-    path = path or channels_path()
+    settings = get_settings()
+    explicit = path is not None or settings.channels is not None
+    path = path or settings.channels_file
     if not path.exists() and not explicit:
         return ChannelsConfig(), None
     return load_model(ChannelsConfig, path), path
@@ -189,10 +189,6 @@ def load_directory(path: Path | None = None, config: ChannelsConfig | None = Non
 
     With ``config``, every channel an actor names must exist: reported with the file's line (raised
     when ``strict``; else logged, and those deliveries fail visibly as "not configured")."""
-    from cli.errors import CliError
-    from cli.files import line_of, read_yaml, validate
-    from cli.settings import ActorDirectory, actors_path
-
     path = path or actors_path(None)
     if not path.exists():
         return {}
@@ -206,13 +202,14 @@ def load_directory(path: Path | None = None, config: ChannelsConfig | None = Non
                     line = line_of(node, ("actors", index, "channels"))
                     problem = f"{path}:{line}: actors.{index}.channels: unknown channel {name!r} (known: {', '.join(known)})"
                     if strict:
-                        raise CliError(problem)
+                        raise InputError(problem)
                     log.warning("notify_config_problem", problem=problem)
     return {actor.id: actor for actor in directory.actors}
 
 
 def env_value(variable: str, what: str) -> str:
-    value = os.environ.get(variable)
+    """A secret named by a ``*_env`` key, read now (at send time)."""
+    value = secret(variable)
     if not value:
         raise ChannelError(f"environment variable {variable} ({what}) is not set")
     return value
@@ -256,25 +253,48 @@ def _no_contacts(_: str) -> Actor | None:
     return None
 
 
+MAX_ANSWER = 65536  # bytes of an answer read: robots answer a few dozen
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The system's trusted roots (and SSL_CERT_FILE / SSL_CERT_DIR), as urllib used: an internal CA
+    installed on the host keeps working. Built once: loading the roots costs milliseconds."""
+    return ssl.create_default_context()
+
+
 def post_json(url: str, body: dict[str, Any], timeout: float, headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
-    """POST ``body`` as UTF-8 JSON. Connection problems and HTTP errors raise ChannelError."""
+    """POST ``body`` as UTF-8 JSON; the status and (at most 64 KiB of) the answer.
+
+    Connection problems, timeouts and any answer other than 2xx (a redirect included: a POST is not
+    followed elsewhere) raise ChannelError. One attempt: Temporal retries the activity."""
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(
-        url,
-        data=data,
-        method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT, **(headers or {})},
-    )
+    sent_headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT, **(headers or {})}
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read(65536)
-    except urllib.error.HTTPError as error:
-        detail = error.read(300).decode("utf-8", errors="replace").strip()
-        raise ChannelError(f"HTTP {error.code} {error.reason}{': ' + detail if detail else ''}") from None
-    except urllib.error.URLError as error:
-        raise ChannelError(f"cannot reach {_safe(url)}: {error.reason}") from None
-    except (TimeoutError, OSError) as error:
-        raise ChannelError(f"cannot reach {_safe(url)}: {error}") from None
+        with httpx.Client(timeout=timeout, verify=_tls(), follow_redirects=False) as client:
+            with client.stream("POST", url, content=data, headers=sent_headers) as response:
+                raw = _read_at_most(response, MAX_ANSWER)
+    except httpx.TimeoutException:
+        raise ChannelError(f"cannot reach {_safe(url)}: timed out") from None
+    except httpx.TransportError as error:  # refused, unreachable, TLS, protocol
+        raise ChannelError(f"cannot reach {_safe(url)}: {str(error) or type(error).__name__}") from None
+    except httpx.InvalidURL:
+        raise ChannelError(f"invalid URL {_safe(url)}") from None
+    if not response.is_success:
+        detail = raw[:300].decode("utf-8", errors="replace").strip()
+        raise ChannelError(f"HTTP {response.status_code} {response.reason_phrase}{': ' + detail if detail else ''}")
+    return response.status_code, raw
+
+
+def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
 
 
 def _safe(url: str) -> str:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Protocol
 
 import structlog
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 from sqlalchemy.engine import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -35,8 +35,9 @@ from activities.channels import (  # noqa: F401  (LogChannel re-exported: the de
     load_directory,
 )
 from domain.actors import Actor
-from domain.kinds import kind_named
+from domain.kinds import decider_named
 from domain.timeutil import local
+from i18n import render_notice
 from observability.metrics import NOTICES
 from store.notify_models import DeliveryLedger, DeliveryStatus
 
@@ -47,10 +48,11 @@ DIGEST_EVENT_TYPE = "NoticeDigest"
 
 class Notice(BaseModel):
     event_id: str  # idempotency key: a retried delivery names the same event
-    case_id: str
+    # The stream the event belongs to; ``case_id`` is how workers before the rename sent it.
+    stream_id: str = Field(validation_alias=AliasChoices("stream_id", "case_id"))
     org_name: str
     payload: str  # the event's stored JSON
-    kind: str = "rectification"  # the stream kind (domain/kinds.py) that reads the payload and words it
+    kind: str = "rectification"  # the stream kind (a Decider's name, domain/kinds.py): reads the payload; i18n words it
 
 
 class Channel(Protocol):
@@ -123,11 +125,17 @@ class Notifier:
 
     @classmethod
     def from_files(cls, ledger: DeliveryLedger | None = None) -> Notifier:
-        """From PDCA_CHANNELS / $PDCA_HOME/channels.yaml and the actor directory (raises CliError
-        with the file and line when either is invalid)."""
+        """From PDCA_CHANNELS / $PDCA_HOME/channels.yaml and the actor directory (raises
+        settings.errors.InputError with the file and line when either is invalid)."""
         config, path = load_channels_config()
         directory = load_directory(config=config, strict=False)  # a typo must not stop the worker
-        log.info("notify_config", file=str(path) if path else None, channels=config.names(), default=config.default_channels, actors=len(directory))
+        log.info(
+            "notify_config",
+            file=str(path) if path else None,
+            channels=config.names(),
+            default=config.default_channels,
+            actors=len(directory),
+        )
         return cls.from_config(config, directory, ledger)
 
     def routes(self, recipient: str) -> tuple[list[str], bool]:
@@ -151,7 +159,15 @@ class Notifier:
                     report.already += 1
                     log.info("notice_already_delivered", status=row.status, **ctx)
                     continue
-                record = {"event_id": event_id, "recipient": recipient, "channel": name, "event_type": event_type, "kind": kind, "case_id": case_id, "message": message}
+                record = {
+                    "event_id": event_id,
+                    "recipient": recipient,
+                    "channel": name,
+                    "event_type": event_type,
+                    "kind": kind,
+                    "case_id": case_id,
+                    "message": message,
+                }
                 if digest:
                     self._record(record, DeliveryStatus.QUEUED_FOR_DIGEST, attempted=False)
                     NOTICES.labels(event_type, name, "queued").inc()
@@ -186,14 +202,16 @@ class Notifier:
 
     def _record(self, record: dict[str, str], status: DeliveryStatus, error: str | None = None, attempted: bool = True) -> None:
         if self.ledger is not None:
-            self.ledger.record(**record, status=status, error=error, attempted=attempted)  # type: ignore[arg-type]
+            self.ledger.record(**record, status=status, error=error, attempted=attempted)
 
     def send(self, recipient: str, message: str, *, key: str, case_id: str, event_type: str) -> None:
         """The Channel protocol, for other activities (cadence reports): route, record, raise on failure."""
         event_id = key[: -len(recipient) - 1] if key.endswith(f":{recipient}") else key
         if len(event_id) > 64:
             event_id = "h:" + hashlib.sha256(event_id.encode()).hexdigest()[:62]
-        report = self.deliver(event_id=event_id, event_type=event_type[:64], kind="report", case_id=case_id, recipients=[recipient], message=message)
+        report = self.deliver(
+            event_id=event_id, event_type=event_type[:64], kind="report", case_id=case_id, recipients=[recipient], message=message
+        )
         if report.failures:
             raise RuntimeError(report.summary())
 
@@ -225,7 +243,15 @@ class Notifier:
                 continue
             self.ledger.assign([(r.event_id, r.recipient, r.channel) for r in rows], digest_id)
             message = render_digest(day, [r.message for r in rows], lang)
-            record = {"event_id": digest_id, "recipient": recipient, "channel": name, "event_type": DIGEST_EVENT_TYPE, "kind": "digest", "case_id": "", "message": message}
+            record = {
+                "event_id": digest_id,
+                "recipient": recipient,
+                "channel": name,
+                "event_type": DIGEST_EVENT_TYPE,
+                "kind": "digest",
+                "case_id": "",
+                "message": message,
+            }
             channel = self.channels.get(name)
             try:
                 if channel is None:
@@ -235,7 +261,11 @@ class Notifier:
                 error = describe(failure)
                 self._record(record, DeliveryStatus.FAILED, error=error, attempted=channel is not None)
                 NOTICES.labels(DIGEST_EVENT_TYPE, name, "failed").inc()
-                result.failures.append(Failure(recipient=recipient, channel=name, error=error, permanent=isinstance(failure, RecipientError) and failure.permanent))
+                result.failures.append(
+                    Failure(
+                        recipient=recipient, channel=name, error=error, permanent=isinstance(failure, RecipientError) and failure.permanent
+                    )
+                )
                 log.warning("digest_failed", error=error, items=len(rows), **ctx)
                 continue
             self._record(record, DeliveryStatus.SENT)
@@ -279,18 +309,25 @@ class NotifyActivities:
 
     @activity.defn(name="send_notice")
     def send_notice(self, notice: Notice) -> int:
-        kind = kind_named(notice.kind)
+        kind = decider_named(notice.kind)
         event = kind.events.validate_json(notice.payload)
         recipients = list(getattr(event, "recipients", []) or [])
-        message = kind.render(event, notice.case_id, notice.org_name)
+        message = render_notice(kind.name, event, notice.stream_id, notice.org_name)
         event_type = getattr(event, "type", type(event).__name__)
         report = self.notifier.deliver(
-            event_id=notice.event_id, event_type=event_type, kind=kind.name, case_id=notice.case_id, recipients=recipients, message=message
+            event_id=notice.event_id,
+            event_type=event_type,
+            kind=kind.name,
+            case_id=notice.stream_id,
+            recipients=recipients,
+            message=message,
         )
         if report.failures:
             # Temporal retries the activity with the workflow's backoff; sent keys are skipped then.
             permanent = all(f.permanent for f in report.failures)
-            raise ApplicationError(report.summary(), type="NoticeUndeliverable" if permanent else "NoticeDeliveryFailed", non_retryable=permanent)
+            raise ApplicationError(
+                report.summary(), type="NoticeUndeliverable" if permanent else "NoticeDeliveryFailed", non_retryable=permanent
+            )
         return len(recipients)
 
     @activity.defn(name="send_digests")
@@ -298,7 +335,8 @@ class NotifyActivities:
         result = self.notifier.send_digests(request.as_of, request.lang)
         if result.failures and not all(f.permanent for f in result.failures):
             raise ApplicationError(
-                f"{len(result.failures)} digests failed: " + "; ".join(f"{f.recipient} via {f.channel}: {f.error}" for f in result.failures[:5]),
+                f"{len(result.failures)} digests failed: "
+                + "; ".join(f"{f.recipient} via {f.channel}: {f.error}" for f in result.failures[:5]),
                 type="DigestDeliveryFailed",
             )
         return result

@@ -18,7 +18,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -64,12 +64,17 @@ async def main(updates: int) -> None:
                 )
                 case_id = f"rect-{opening.org_code}-2026"
                 ours = await env.client.start_workflow(
-                    RectificationWorkflow.run, CaseInput(case_id=case_id, policy=Policy(), open=opening),
-                    id=case_id, task_queue=queue, search_attributes=initial_search_attributes(opening.org_code, opening.region),
+                    RectificationWorkflow.run,
+                    CaseInput(case_id=case_id, policy=Policy(), open=opening),
+                    id=case_id,
+                    task_queue=queue,
+                    search_attributes=initial_search_attributes("rectification", "designated", opening.org_code, opening.region),
                 )
-                deadline = datetime.now(timezone.utc) + timedelta(days=300)
+                deadline = datetime.now(UTC) + timedelta(days=300)
                 measure = MeasureInput(id="M1", description="d", problems=["P1"], responsible="sec", deadline=deadline)
-                await ours.execute_update(RectificationWorkflow.command, CommandRequest(request_id="p", command=SubmitPlan(actor=sec, measures=[measure])))
+                await ours.execute_update(
+                    RectificationWorkflow.command, CommandRequest(request_id="p", command=SubmitPlan(actor=sec, measures=[measure]))
+                )
                 await ours.execute_update(RectificationWorkflow.command, CommandRequest(request_id="a", command=ApprovePlan(actor=town)))
                 await bare.execute_update(BareWorkflow.note, "warm-up")
 

@@ -1,30 +1,378 @@
-"""What every audited workflow (case, project, campaign) does the same way: mint event records, append
-them through the audit activity, deliver notices, publish changed search attributes, count refusals.
+"""One audited decider workflow: the skeleton every kind (case, project, campaign) runs on.
 
-Workflow code (deterministic): ids from ``workflow.uuid4()``, I/O only through activities. Moving these
-here changed no workflow's sequence of Temporal commands (the recorded histories still replay).
+A kind's workflow is a subclass that names its ``Decider`` (domain/decider.py) and its payload models
+and adds only what is its own (its run loop's extra steps, its result and continue-as-new input).
+The base does what every kind does the same way:
+
+- Commands arrive as the ``command`` Update. The validator runs the decider, so a command the rules
+  refuse is rejected before anything enters history (and counted: pdca_commands_rejected). The handler
+  decides again under a lock, appends the events through the audit activity and acknowledges only
+  then. Request ids (chosen by the client) are remembered across continue-as-new: a retried command is
+  applied once.
+- The opening command (in the workflow input) is decided in ``__init__`` so handlers that run before
+  ``run()`` see an opened stream; ``run()`` makes it durable first.
+- Notices (events the kind marks as notices) wait in an outbox that a separate loop delivers, outside
+  the lock: a slow or failing channel never holds up commands or timers.
+- Timers: the loop sleeps until the decider's ``next_wakeup`` (or until a command changed the state)
+  and then decides a ``Tick``.
+- Working-day calendar facts come from an activity for the years the decider needs, kept in state and
+  carried over continue-as-new.
+- Search attributes are upserted when their value changed; continue-as-new when the server suggests it
+  and every handler has finished.
+
+Workflow code (deterministic): time from ``workflow.now()``, ids from ``workflow.uuid4()``, I/O only
+through activities. The Update handler and the queries are typed ``Any`` at the Temporal boundary
+because one definition serves every kind: the payload is validated here with the kind's own models
+(``request_model``), and clients read results with the kind's models (service/).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import timedelta
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, ClassVar, Generic, ParamSpec, Protocol, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel, ValidationError
+
     from activities.audit import AppendRequest, AuditActivities, EventRecord, StageChange
     from activities.notify import Notice, NotifyActivities
+    from domain.decider import Context, Decider, Tick
+    from domain.errors import DomainError
+    from domain.policy import Policy
+    from domain.workcal import CalendarFacts, WorkCalendar
+    from workflows.calendar import fetch_calendar
+    from workflows.search_attributes import stream_search_attributes
 
+UPDATE_NAME = "command"
+# Remembered request ids: enough for a retried CLI command to be recognised across continue-as-new.
+MAX_REMEMBERED_REQUESTS = 500
+APPEND_TIMEOUT = timedelta(seconds=60)
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=["ConcurrencyError", "IdempotencyConflict"],
 )
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5)
+
+
+class StreamState(Protocol):
+    """What the skeleton reads of every kind's state (a pydantic model)."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def stage(self) -> Enum: ...
+
+
+S = TypeVar("S", bound=StreamState)
+
+
+class CommandResult(BaseModel):
+    """What the ``command`` Update answers; each kind's result adds its stream id field (and more)."""
+
+    request_id: str
+    version: int
+    events: list[str]  # event types appended (none: the command changed nothing)
+    duplicate: bool = False  # a retry: the first result is returned
+
+
+R = TypeVar("R", bound=CommandResult)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def named_update(name: str) -> Callable[[Callable[P, Awaitable[T]]], workflow.UpdateMethodMultiParam[P, T]]:
+    """``@workflow.update(name=...)`` for an ``async def`` handler, typed as the SDK types a bare
+    ``@workflow.update``: a client's ``execute_update`` then returns the handler's result, not a coroutine."""
+    # the SDK's keyword overload types the handler's coroutine as its result: retyped here, nothing else changes
+    return workflow.update(name=name)  # type: ignore[return-value]
+
+
+class AuditedWorkflow(Generic[S, R]):
+    """The skeleton; a subclass sets the class attributes and calls ``_setup`` from its ``__init__``."""
+
+    decider: ClassVar[Decider[Any, Any, Any]]
+    request_model: ClassVar[type[BaseModel]]  # {request_id, command}: the kind's CommandRequest
+    result_model: type[R]  # set on each kind's class, like the two above (a ClassVar cannot name R)
+
+    # ------------------------------------------------------------------ set-up
+
+    def _setup(
+        self,
+        stream_id: str,
+        policy: Policy,
+        opening: Any | None,
+        state: S | None,
+        processed: dict[str, R],
+        calendar: CalendarFacts | None,
+    ) -> None:
+        """Everything handlers touch is set here: they may run before ``run()`` starts."""
+        self.stream_id = stream_id
+        self.policy = policy
+        self.state: S = state if state is not None else self.decider.initial
+        self.processed: dict[str, R] = dict(processed)
+        self.calendar = WorkCalendar(calendar)
+        self.lock = asyncio.Lock()
+        self.changes = 0
+        self.outbox: list[EventRecord] = []
+        self.published: dict[str, object] = {}  # search attribute values last upserted
+        self.started = False  # run() has begun (and asked its patch questions)
+        self.persisted = opening is None
+        self.opening: list[Any] = []
+        self.refused: DomainError | None = None
+        if opening is not None:
+            # Decide the opening now so validators see an opened stream; run() makes it durable first.
+            try:
+                self.opening = self.decider.decide(self.decider.initial, opening, self._context())
+            except DomainError as error:  # a raw client may start a stream the rules refuse
+                self.refused = error
+            for event in self.opening:
+                self.state = self.decider.evolve(self.state, event)
+
+    # ------------------------------------------------------------------ what a kind may change
+
+    def _start(self) -> None:
+        """At the top of ``run()``: ask patch questions (a kind whose behaviour changed over time)."""
+
+    def _calendar_on(self) -> bool:
+        """Whether this stream counts working days (fetches calendar facts)."""
+        return True
+
+    def _calendar_each_decision(self) -> bool:
+        """Refresh the calendar before every decision and after every change (not only for people's
+        commands): the years a decision counts on may move with the clock and with new deadlines."""
+        return True
+
+    def _decision_policy(self) -> Policy:
+        """The policy as decisions apply it."""
+        return self.policy
+
+    async def _prepare(self, command: Any) -> Any:
+        """A person's command, completed by the workflow before it is decided (e.g. figures read by an activity)."""
+        return command
+
+    def _result_fields(self) -> dict[str, Any]:
+        """The kind's own fields of a command result (its stream id under its own name, …)."""
+        raise NotImplementedError
+
+    def _search_attributes(self) -> list[SearchAttributeUpdate]:
+        return stream_search_attributes(self.decider.name, self.state)
+
+    def _stage_change(self, before: S, after: S) -> StageChange | None:
+        return stage_change(self.decider.name, before, after)
+
+    # ------------------------------------------------------------------ the run loop's shared parts
+
+    def _context(self) -> Context:
+        return Context(now=workflow.now(), policy=self._decision_policy(), calendar=self.calendar)
+
+    async def _begin(self) -> None:
+        """Refuse a refused opening, start delivering notices, make the opening durable, fetch the
+        calendar, publish search attributes."""
+        if self.refused is not None:
+            raise ApplicationError(self.refused.message, type=self.refused.code, non_retryable=True)
+        self._start()
+        self.started = True
+        self.delivery = asyncio.create_task(self._deliver_notices())
+        if not self.persisted:
+            async with self.lock:
+                await self._persist(self.opening, self.decider.initial, self.state)
+                self.persisted = True
+        if self._calendar_on():
+            async with self.lock:
+                await self._ensure_calendar()
+        self._publish()
+
+    async def _run_to_end(self) -> None:
+        """The whole life of a timer-driven stream: begin, tick until terminal, finish."""
+        await self._begin()
+        await self._run_timers()
+        await self._finish()
+
+    async def _run_timers(self) -> None:
+        """Until the stream is terminal: sleep until the next timer (or a change), then decide a Tick."""
+        while not self.decider.is_terminal(self.state):
+            await self._sleep_until_due_or_changed()
+            async with self.lock:
+                await self._apply(Tick())
+            if self._suggested():
+                await self._continue_as_new()
+
+    async def _finish(self) -> None:
+        await workflow.wait_condition(self._quiet)
+        self.delivery.cancel()
+
+    def _quiet(self) -> bool:
+        """Nothing in flight: safe to continue-as-new or to complete."""
+        return workflow.all_handlers_finished() and not self.outbox
+
+    def _suggested(self) -> bool:
+        return workflow.info().is_continue_as_new_suggested()
+
+    def _next_run_input(self) -> BaseModel:
+        raise NotImplementedError
+
+    def _remembered(self) -> dict[str, R]:
+        return dict(list(self.processed.items())[-MAX_REMEMBERED_REQUESTS:])
+
+    async def _continue_as_new(self) -> None:
+        await workflow.wait_condition(self._quiet)
+        self.delivery.cancel()
+        workflow.continue_as_new(self._next_run_input())
+
+    def _wakeup(self) -> datetime | None:
+        return self.decider.next_wakeup(self.state, self._context())
+
+    async def _sleep_until_due_or_changed(self) -> None:
+        seen = self.changes
+        wake = self._wakeup()
+        if wake is not None and wake <= workflow.now():
+            return
+        timeout = (wake - workflow.now()).total_seconds() if wake is not None else None
+        try:
+            await workflow.wait_condition(
+                lambda: self.changes != seen or self._suggested(), timeout=timeout, timeout_summary="next timer"
+            )
+        except TimeoutError:
+            pass
+
+    # ------------------------------------------------------------------ commands
+
+    @named_update(UPDATE_NAME)
+    async def command(self, request: Any) -> Any:
+        parsed = self._parse(request)
+        await workflow.wait_condition(lambda: (self.started and self.persisted) or self.refused is not None)
+        async with self.lock:
+            if parsed.request_id in self.processed:
+                return self.processed[parsed.request_id].model_copy(update={"duplicate": True})
+            await self._ensure_calendar()
+            try:
+                events = await self._apply(await self._prepare(parsed.command))
+            except DomainError as error:
+                # The state moved between validation and handling: fail this update, not the workflow.
+                count_rejection(error.code, parsed.command.type)
+                raise ApplicationError(error.message, type=error.code, non_retryable=True) from error
+            result = self.result_model(
+                request_id=parsed.request_id, version=self.state.version, events=[e.type for e in events], **self._result_fields()
+            )
+            self.processed[parsed.request_id] = result
+            return result
+
+    @command.validator
+    def _validate(self, request: Any) -> None:
+        parsed = self._parse(request)
+        if parsed.request_id in self.processed:
+            return  # a retry: the handler answers with the first result
+        kind = parsed.command.type
+        if kind in self.decider.internal_commands:
+            count_rejection("invalid_command", kind)
+            raise ApplicationError(f"{kind} is issued by the workflow itself", type="invalid_command")
+        try:
+            self.decider.decide(self.state, parsed.command, self._context())
+        except DomainError as error:
+            count_rejection(error.code, kind)
+            raise ApplicationError(error.message, type=error.code, non_retryable=True) from error
+
+    def _parse(self, request: Any) -> Any:
+        """The Update's payload as the kind's request model (refused with a clear message if malformed)."""
+        if isinstance(request, self.request_model):
+            return request
+        try:
+            return self.request_model.model_validate(request)
+        except ValidationError as error:
+            raise ApplicationError(f"malformed command: {error}", type="invalid_command", non_retryable=True) from None
+
+    @workflow.query(name="state")
+    def current_state(self) -> Any:
+        return self.state
+
+    @workflow.query(name="policy")
+    def current_policy(self) -> Any:
+        return self.policy
+
+    @workflow.query(name="calendar")
+    def current_calendar(self) -> Any:
+        """The working-day facts the timers count on (fetched through the calendar activity)."""
+        return self.calendar.facts
+
+    @workflow.query(name="next_wakeup")
+    def next_wakeup_at(self) -> Any:
+        return self._wakeup()
+
+    # ------------------------------------------------------------------ deciding, appending, telling
+
+    async def _apply(self, command: Any) -> list[Any]:
+        """Decide ``command`` now; if it produced events, append them, then take the new state."""
+        each = self._calendar_each_decision()
+        if each:
+            await self._ensure_calendar()
+        events = self.decider.decide(self.state, command, self._context())
+        if events:
+            after = self.state
+            for event in events:
+                after = self.decider.evolve(after, event)
+            await self._persist(events, self.state, after)
+            self.state = after
+            self.changes += 1
+            self._publish()
+            if each:
+                await self._ensure_calendar()
+        return events
+
+    async def _ensure_calendar(self) -> None:
+        """Fetch the calendar facts of any year the stream now needs (recorded as an activity)."""
+        if not self._calendar_on():
+            return
+        years = self.decider.calendar_years(self.state, workflow.now())
+        if any(year not in self.calendar.facts.years for year in years):
+            self.calendar = await fetch_calendar(years, self.calendar.facts)
+
+    async def _persist(self, events: Sequence[Any], before: S, after: S) -> None:
+        records = event_records(events, self.decider.events)
+        await workflow.execute_activity_method(
+            AuditActivities.append_events,
+            AppendRequest(
+                stream_id=self.stream_id,
+                expected_version=before.version,
+                events=records,
+                org_code=getattr(after, "org_code", ""),
+                stage=after.stage.value,
+                stage_change=self._stage_change(before, after),
+            ),
+            start_to_close_timeout=APPEND_TIMEOUT,
+            retry_policy=APPEND_RETRY,
+        )
+        self.outbox.extend(record for record in records if record.event_type in self.decider.notice_events)
+
+    async def _deliver_notices(self) -> None:
+        while True:
+            await workflow.wait_condition(lambda: bool(self.outbox))
+            record = self.outbox[0]
+            notice = Notice(
+                event_id=record.event_id,
+                stream_id=self.stream_id,
+                org_name=getattr(self.state, "org_name", ""),
+                payload=record.payload,
+                kind=self.decider.name,
+            )
+            try:
+                await workflow.execute_activity_method(
+                    NotifyActivities.send_notice, notice, start_to_close_timeout=timedelta(seconds=30), retry_policy=NOTICE_RETRY
+                )
+            except ActivityError:  # a failing channel never fails the workflow: the event is audited
+                workflow.logger.warning("notice delivery failed", extra={"stream_id": self.stream_id, "event_type": record.event_type})
+            self.outbox.pop(0)  # only now: _quiet() must see a notice in flight as pending
+
+    def _publish(self) -> None:
+        publish_changed(self.published, self._search_attributes())
 
 
 def event_records(events: Sequence[Any], adapter: Any) -> list[EventRecord]:
@@ -39,22 +387,6 @@ def event_records(events: Sequence[Any], adapter: Any) -> list[EventRecord]:
         )
         for event in events
     ]
-
-
-async def append(request: AppendRequest, timeout: timedelta = timedelta(seconds=30)) -> None:
-    await workflow.execute_activity_method(
-        AuditActivities.append_events, request, start_to_close_timeout=timeout, retry_policy=APPEND_RETRY
-    )
-
-
-async def notify(notice: Notice, log_fields: dict[str, str]) -> None:
-    """Deliver one notice; a failing channel never blocks or fails the workflow (the event is audited)."""
-    try:
-        await workflow.execute_activity_method(
-            NotifyActivities.send_notice, notice, start_to_close_timeout=timedelta(seconds=30), retry_policy=NOTICE_RETRY
-        )
-    except ActivityError:
-        workflow.logger.warning("notice delivery failed", extra=log_fields)
 
 
 def stage_change(kind: str, before: Any, after: Any) -> StageChange | None:

@@ -4,7 +4,7 @@
   approving again amends: only organizations not approved before are added.
 - Do: each approved case is started as a child ``RectificationCase`` workflow (id = case id,
   ``ParentClosePolicy.ABANDON``, same task queue), in batches of ``start_batch_size`` with a
-  ``batch_pause`` between batches. A child whose id already exists (opened by hand with `pdca open`,
+  ``batch_pause`` between batches. A child whose id already exists (opened by hand with `pdca case open`,
   started by an earlier run, …) raises WorkflowAlreadyStartedError and is counted as *existing*: never
   started twice. Each batch is recorded as a ``CasesStarted`` event.
 - Check: on the 1st of every month (and on the ``refresh`` Update, and after the last batch) an activity
@@ -22,70 +22,62 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
-    from activities.audit import AppendRequest
+    from activities.audit import StageChange
     from activities.campaign import CampaignActivities, CheckRequest, WriteBackRequest
+    from domain.actors import SYSTEM_ACTOR
     from domain.campaign import (
-        EVENT_ADAPTER,
-        INITIAL_STATE,
-        KIND,
-        PEOPLE_COMMANDS,
+        DECIDER,
         CampaignFigures,
         CampaignSettings,
         CampaignStage,
         CampaignState,
         CloseYear,
         Command,
-        Event,
         OpenCampaign,
         RecordCheck,
         RecordOutcomes,
         RecordStarts,
         StartStatus,
         YearEndSummary,
-        decide,
-        evolve,
         next_batch,
         next_check_at,
         year_end_at,
     )
-    from domain.actors import SYSTEM_ACTOR
-    from domain.errors import DomainError
     from domain.policy import Policy
+    from domain.rectification import DECIDER as RECTIFICATION
     from domain.rectification import OpenCase, case_id_for
     from workflows.search_attributes import CASE_KIND, REGION, STAGE, initial_search_attributes
 
-from workflows import audited
+from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult, named_update
 from workflows.rectification import CaseInput, RectificationWorkflow
 
+__all__ = ["UPDATE_NAME", "WORKFLOW_NAME", "CampaignInput", "CampaignRequest", "CampaignResult", "CampaignView", "CampaignWorkflow"]
+
 WORKFLOW_NAME = "AnnualCampaign"
-UPDATE_NAME = "command"
-MAX_REMEMBERED_REQUESTS = 500
 
 _READ_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+
 
 class CampaignRequest(BaseModel):
     request_id: str = Field(min_length=1)
     command: Command
 
 
-class CampaignResult(BaseModel):
-    request_id: str
+class CampaignResult(CommandResult):
     campaign_id: str
-    version: int
     stage: CampaignStage
-    events: list[str]
     designated: int
     started: int
     pending: int
-    duplicate: bool = False
 
 
 class CampaignInput(BaseModel):
@@ -123,41 +115,23 @@ class CampaignView(BaseModel):
 
 
 @workflow.defn(name=WORKFLOW_NAME)
-class CampaignWorkflow:
+class CampaignWorkflow(AuditedWorkflow[CampaignState, CampaignResult]):
+    decider = DECIDER
+    request_model = CampaignRequest
+    result_model = CampaignResult
+
     @workflow.init
     def __init__(self, input: CampaignInput) -> None:
-        self.campaign_id = input.campaign_id
-        self.policy = input.policy
         self.settings = input.settings
-        self.state: CampaignState = input.state or INITIAL_STATE
-        self.processed: dict[str, CampaignResult] = dict(input.processed)
         self.next_check = input.next_check
         self.runs = input.runs
-        self.lock = asyncio.Lock()
-        self.changes = 0
         self.refresh_wanted = False
         self.started_this_run = 0
-        self.published_stage: str | None = None
-        self.persisted = input.open is None
-        self.opening: list[Event] = []
-        self.refused: DomainError | None = None
-        if input.open is not None:
-            try:
-                self.opening = decide(INITIAL_STATE, input.open, workflow.now(), self.policy)
-            except DomainError as error:
-                self.refused = error
-            for event in self.opening:
-                self.state = evolve(self.state, event)
+        self._setup(input.campaign_id, input.policy, input.open, input.state, input.processed, None)
 
     @workflow.run
     async def run(self, input: CampaignInput) -> CampaignView:
-        if self.refused is not None:
-            raise ApplicationError(self.refused.message, type=self.refused.code, non_retryable=True)
-        if not self.persisted:
-            async with self.lock:
-                await self._persist(self.opening, INITIAL_STATE)
-                self.persisted = True
-        self._publish()
+        await self._begin()
         if self.next_check is None:
             self.next_check = next_check_at(workflow.now(), self.settings)
         year_end = year_end_at(self.state.year, self.settings)
@@ -183,8 +157,9 @@ class CampaignWorkflow:
             now = workflow.now()
             if self.settings.auto_close and now >= year_end:
                 async with self.lock:
-                    if self.state.stage != CampaignStage.CLOSED:
-                        await self._close(CloseYear(actor=SYSTEM_ACTOR, note="年度截止 year end"))
+                    # checked again under the lock: a CloseYear command may have closed it meanwhile
+                    if self.state.stage != CampaignStage.CLOSED:  # type: ignore[comparison-overlap]
+                        await self._apply(await self._prepare(CloseYear(actor=SYSTEM_ACTOR, note="年度截止 year end")))
                 continue
             if self.refresh_wanted or now >= self.next_check:
                 async with self.lock:
@@ -193,11 +168,8 @@ class CampaignWorkflow:
                     self.next_check = next_check_at(now, self.settings)
                 continue
             await self._sleep_until(min(self.next_check, year_end) if self.settings.auto_close else self.next_check)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._finish()
         return self.view()
-
-    def _suggested(self) -> bool:
-        return workflow.info().is_continue_as_new_suggested()
 
     async def _sleep_until(self, wake: datetime) -> None:
         seen = self.changes
@@ -210,22 +182,49 @@ class CampaignWorkflow:
                 timeout=timeout,
                 timeout_summary="next monthly check / year end",
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
-    async def _continue_as_new(self) -> None:
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(
-            CampaignInput(
-                campaign_id=self.campaign_id,
-                policy=self.policy,
-                settings=self.settings,
-                state=self.state,
-                processed=dict(list(self.processed.items())[-MAX_REMEMBERED_REQUESTS:]),
-                next_check=self.next_check,
-                runs=self.runs + 1,
-            )
+    # ------------------------------------------------------------------ what the skeleton asks of a campaign
+
+    def _calendar_on(self) -> bool:
+        return False  # a campaign counts months and the year end, not working days
+
+    async def _prepare(self, command: Any) -> Any:
+        """Closing the year (by a person or at the year end) records the final figures with it."""
+        if isinstance(command, CloseYear):
+            return command.model_copy(update={"figures": await self._figures()})
+        return command
+
+    def _result_fields(self) -> dict[str, Any]:
+        s = self.state
+        return {
+            "campaign_id": self.stream_id,
+            "stage": s.stage,
+            "designated": len(s.cases),
+            "started": s.started,
+            "pending": len(s.pending),
+        }
+
+    def _next_run_input(self) -> CampaignInput:
+        return CampaignInput(
+            campaign_id=self.stream_id,
+            policy=self.policy,
+            settings=self.settings,
+            state=self.state,
+            processed=self._remembered(),
+            next_check=self.next_check,
+            runs=self.runs + 1,
         )
+
+    def _search_attributes(self) -> list[SearchAttributeUpdate]:
+        updates = [CASE_KIND.value_set(DECIDER.name), STAGE.value_set(self.state.stage.value)]
+        if self.state.region:
+            updates.append(REGION.value_set(self.state.region))
+        return updates
+
+    def _stage_change(self, before: CampaignState, after: CampaignState) -> StageChange | None:
+        return None  # the stage-duration metric is about cases and projects
 
     # ------------------------------------------------------------------ Do
 
@@ -249,7 +248,7 @@ class CampaignWorkflow:
                 task_queue=workflow.info().task_queue,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=initial_search_attributes(open_case.org_code, open_case.region),
+                search_attributes=initial_search_attributes(RECTIFICATION.name, "designated", open_case.org_code, open_case.region),
                 static_summary=f"{open_case.org_name} {open_case.year}",
             )
         except WorkflowAlreadyStartedError:
@@ -261,72 +260,29 @@ class CampaignWorkflow:
     async def _figures(self) -> CampaignFigures:
         return await workflow.execute_activity_method(
             CampaignActivities.campaign_figures,
-            CheckRequest(campaign_id=self.campaign_id, region=self.state.region, year=self.state.year, as_of=workflow.now()),
+            CheckRequest(campaign_id=self.stream_id, region=self.state.region, year=self.state.year, as_of=workflow.now()),
             start_to_close_timeout=timedelta(minutes=2),
             retry_policy=_READ_RETRY,
         )
 
-    async def _check(self) -> CampaignFigures | None:
+    async def _check(self) -> None:
         self.refresh_wanted = False
         if self.state.stage not in (CampaignStage.OPEN, CampaignStage.RUNNING):
-            return self.state.last_check
-        figures = await self._figures()
-        await self._apply(RecordCheck(figures=figures))
-        return self.state.last_check
-
-    async def _close(self, command: CloseYear) -> list[Event]:
-        figures = await self._figures()
-        return await self._apply(command.model_copy(update={"figures": figures}))
+            return
+        await self._apply(RecordCheck(figures=await self._figures()))
 
     async def _write_back(self) -> None:
         result = await workflow.execute_activity_method(
             CampaignActivities.record_campaign_outcomes,
-            WriteBackRequest(campaign_id=self.campaign_id, year=self.state.year),
+            WriteBackRequest(campaign_id=self.stream_id, year=self.state.year),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=_READ_RETRY,
         )
         await self._apply(RecordOutcomes(organizations=result.organizations))
 
-    # ------------------------------------------------------------------ Updates and queries
+    # ------------------------------------------------------------------ Updates and queries of its own
 
-    @workflow.update(name=UPDATE_NAME)
-    async def command(self, request: CampaignRequest) -> CampaignResult:
-        await workflow.wait_condition(lambda: self.persisted or self.refused is not None)
-        async with self.lock:
-            if request.request_id in self.processed:
-                return self.processed[request.request_id].model_copy(update={"duplicate": True})
-            try:
-                if isinstance(request.command, CloseYear):
-                    events = await self._close(request.command)
-                else:
-                    events = await self._apply(request.command)
-            except DomainError as error:
-                raise ApplicationError(error.message, type=error.code, non_retryable=True) from error
-            result = CampaignResult(
-                request_id=request.request_id,
-                campaign_id=self.campaign_id,
-                version=self.state.version,
-                stage=self.state.stage,
-                events=[e.type for e in events],
-                designated=len(self.state.cases),
-                started=self.state.started,
-                pending=len(self.state.pending),
-            )
-            self.processed[request.request_id] = result
-            return result
-
-    @command.validator
-    def _validate(self, request: CampaignRequest) -> None:
-        if request.request_id in self.processed:
-            return
-        if request.command.type not in PEOPLE_COMMANDS:
-            raise ApplicationError(f"{request.command.type} is issued by the campaign workflow itself", type="invalid_command")
-        try:
-            decide(self.state, request.command, workflow.now(), self.policy)
-        except DomainError as error:
-            raise ApplicationError(error.message, type=error.code, non_retryable=True) from error
-
-    @workflow.update(name="refresh")
+    @named_update("refresh")
     async def refresh(self) -> CampaignView:
         """Check now: recompute the figures (a CheckRecorded event when they changed)."""
         await workflow.wait_condition(lambda: self.persisted)
@@ -346,7 +302,7 @@ class CampaignWorkflow:
     def view(self) -> CampaignView:
         s = self.state
         return CampaignView(
-            campaign_id=self.campaign_id,
+            campaign_id=self.stream_id,
             region=s.region,
             year=s.year,
             stage=s.stage,
@@ -365,35 +321,3 @@ class CampaignWorkflow:
             run=self.runs,
             started_this_run=self.started_this_run,
         )
-
-    # ------------------------------------------------------------------ internals
-
-    async def _apply(self, command: Command) -> list[Event]:
-        events = decide(self.state, command, workflow.now(), self.policy)
-        if events:
-            before = self.state
-            after = before
-            for event in events:
-                after = evolve(after, event)
-            await self._persist(events, before)
-            self.state = after
-            self.changes += 1
-            self._publish()
-        return events
-
-    async def _persist(self, events: list[Event], before: CampaignState) -> None:
-        records = audited.event_records(events, EVENT_ADAPTER)
-        await audited.append(
-            AppendRequest(case_id=self.campaign_id, expected_version=before.version, events=records, stage=self.state.stage.value),
-            timeout=timedelta(seconds=60),
-        )
-
-    def _publish(self) -> None:
-        stage = self.state.stage.value
-        if self.published_stage != stage:
-            updates = [CASE_KIND.value_set(KIND), STAGE.value_set(stage)]
-            if self.state.region:
-                updates.append(REGION.value_set(self.state.region))
-            workflow.upsert_search_attributes(updates)
-            self.published_stage = stage
-

@@ -5,13 +5,15 @@ No personal names here: search attribute values are not encrypted.
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey, SearchAttributePair, SearchAttributeUpdate, TypedSearchAttributes
+from typing import TYPE_CHECKING, Any, cast
 
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.common import SearchAttributeKey, SearchAttributePair, SearchAttributeUpdate, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.rectification import KIND, CaseState
+if TYPE_CHECKING:
+    from temporalio.api.enums.v1 import IndexedValueType
 
 CASE_KIND = SearchAttributeKey.for_keyword("PdcaCaseKind")
 STAGE = SearchAttributeKey.for_keyword("PdcaStage")
@@ -39,20 +41,23 @@ async def register(client: Client, namespace: str = "default") -> None:
     AddSearchAttributes but not ListSearchAttributes.
     """
     for key in ALL_KEYS:
+        # the SDK's enum has the API enum's values
+        value_type = cast("IndexedValueType.ValueType", key.indexed_value_type)
         try:
             await client.operator_service.add_search_attributes(
-                AddSearchAttributesRequest(search_attributes={key.name: key.indexed_value_type}, namespace=namespace)
+                AddSearchAttributesRequest(search_attributes={key.name: value_type}, namespace=namespace)
             )
         except RPCError as error:
             if error.status != RPCStatusCode.ALREADY_EXISTS:
                 raise
 
 
-def initial_search_attributes(org_code: str, region: str) -> TypedSearchAttributes:
+def initial_search_attributes(kind: str, stage: str, org_code: str, region: str) -> TypedSearchAttributes:
+    """What a stream is searchable by from its start, before its workflow publishes its state."""
     return TypedSearchAttributes(
         [
-            SearchAttributePair(CASE_KIND, KIND),
-            SearchAttributePair(STAGE, "designated"),
+            SearchAttributePair(CASE_KIND, kind),
+            SearchAttributePair(STAGE, stage),
             SearchAttributePair(ORG_CODE, org_code),
             SearchAttributePair(REGION, region),
             SearchAttributePair(OVERDUE, False),
@@ -60,38 +65,11 @@ def initial_search_attributes(org_code: str, region: str) -> TypedSearchAttribut
     )
 
 
-def case_search_attributes(state: CaseState) -> list[SearchAttributeUpdate]:
+def stream_search_attributes(kind: str, state: Any) -> list[SearchAttributeUpdate]:
+    """For a case or a project state: kind, stage, org, region, overdue, next due."""
     next_due = state.next_deadline()
     return [
-        CASE_KIND.value_set(KIND),
-        STAGE.value_set(state.stage.value),
-        ORG_CODE.value_set(state.org_code),
-        REGION.value_set(state.region),
-        OVERDUE.value_set(state.overdue),
-        NEXT_DUE.value_set(next_due) if next_due else NEXT_DUE.value_unset(),
-    ]
-
-
-# --- secretary projects (issue 3)
-
-
-def initial_project_search_attributes(org_code: str, region: str) -> TypedSearchAttributes:
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(CASE_KIND, "project"),
-            SearchAttributePair(STAGE, "reviewing"),
-            SearchAttributePair(ORG_CODE, org_code),
-            SearchAttributePair(REGION, region),
-            SearchAttributePair(OVERDUE, False),
-        ]
-    )
-
-
-def project_search_attributes(state) -> list[SearchAttributeUpdate]:  # type: ignore[no-untyped-def]
-    """For a ``domain.project.ProjectState``: kind "project", stage, org, region, overdue, next due."""
-    next_due = state.next_deadline()
-    return [
-        CASE_KIND.value_set("project"),
+        CASE_KIND.value_set(kind),
         STAGE.value_set(state.stage.value),
         ORG_CODE.value_set(state.org_code),
         REGION.value_set(state.region),

@@ -17,6 +17,9 @@ from store.migrate import upgrade
 from store.notify_models import DeliveryLedger
 from tests.notify.servers import HttpRecorder, MailBox, start_http, start_smtp
 
+# Temporal fixtures of tests/workflow (time-skipping and dev servers), for the workflow tests here.
+from tests.workflow.conftest import dev_env, time_env  # noqa: F401
+
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing
 
 
@@ -69,6 +72,3 @@ def activities_from(tmp_path: Path, channels: dict, actors: list[dict], engine: 
 def actor(actor_id: str, **contact) -> dict:  # type: ignore[no-untyped-def]
     return {"id": actor_id, "name": contact.pop("name", actor_id), "roles": ["branch_secretary"], **contact}
 
-
-# Temporal fixtures of tests/workflow (time-skipping and dev servers), for the workflow tests here.
-from tests.workflow.conftest import dev_env, time_env  # noqa: F401

@@ -48,7 +48,12 @@ def start_http() -> tuple[HttpRecorder, ThreadingHTTPServer]:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             recorder.posts.append(
-                Post(parts.path, dict(urllib.parse.parse_qsl(parts.query)), {k.lower(): v for k, v in self.headers.items()}, json.loads(raw.decode("utf-8")))
+                Post(
+                    parts.path,
+                    dict(urllib.parse.parse_qsl(parts.query)),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    json.loads(raw.decode("utf-8")),
+                )
             )
             status, body = recorder.responses.get(parts.path, (200, {"errcode": 0, "errmsg": "ok"}))
             data = json.dumps(body).encode()

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import dingtalk_sign
-from domain.labels import label
+from i18n import label
 from observability.metrics import NOTICES
 from store.notify_models import NoticeDelivery
 from tests.notify.conftest import activities_from, actor, overdue, reminder
@@ -33,7 +33,17 @@ def counter(event_type: str, channel: str, result: str) -> float:
 
 def test_webhook_posts_one_json_object_per_recipient(tmp_path: Path, http, engine, monkeypatch) -> None:
     monkeypatch.setenv("OA_TOKEN", "Bearer t0k3n")
-    channels = {"channels": {"oa": {"type": "webhook", "url": http.url("/hook"), "headers": {"X-Source": "county"}, "headers_env": {"Authorization": "OA_TOKEN"}}}, "default_channels": ["oa"]}
+    channels = {
+        "channels": {
+            "oa": {
+                "type": "webhook",
+                "url": http.url("/hook"),
+                "headers": {"X-Source": "county"},
+                "headers_env": {"Authorization": "OA_TOKEN"},
+            }
+        },
+        "default_channels": ["oa"],
+    }
     acts = activities_from(tmp_path, channels, [actor("chen.branch", name="陈书记")], engine)
     notice = reminder(["chen.branch", "resp-unknown"])
     before = counter("ReminderSent", "oa", "sent")
@@ -60,7 +70,10 @@ def test_webhook_posts_one_json_object_per_recipient(tmp_path: Path, http, engin
 def test_dingtalk_markdown_signed_and_mentions_by_mobile(tmp_path: Path, http, engine, monkeypatch) -> None:
     monkeypatch.setenv("DT_URL", http.url("/robot/send") + "?access_token=abc123")
     monkeypatch.setenv("DT_SECRET", SECRET)
-    channels = {"channels": {"group": {"type": "dingtalk", "url_env": "DT_URL", "secret_env": "DT_SECRET", "keyword": "整改"}}, "default_channels": ["group"]}
+    channels = {
+        "channels": {"group": {"type": "dingtalk", "url_env": "DT_URL", "secret_env": "DT_SECRET", "keyword": "整改"}},
+        "default_channels": ["group"],
+    }
     acts = activities_from(tmp_path, channels, [actor("chen.branch", name="陈书记", mobile="13800000001")], engine)
     acts.send_notice(overdue(["chen.branch"]))
     [post] = http.posts
@@ -125,7 +138,17 @@ def test_smtp_email_with_login_utf8_subject_and_body(tmp_path: Path, smtp, engin
     monkeypatch.setenv("SMTP_USER", "pdca")
     monkeypatch.setenv("SMTP_PASSWORD", "s3cret")
     channels = {
-        "channels": {"mail": {"type": "smtp", "host": "127.0.0.1", "port": port, "username_env": "SMTP_USER", "password_env": "SMTP_PASSWORD", "sender": "pdca@zzb.example.gov.cn", "sender_name": "县委组织部"}},
+        "channels": {
+            "mail": {
+                "type": "smtp",
+                "host": "127.0.0.1",
+                "port": port,
+                "username_env": "SMTP_USER",
+                "password_env": "SMTP_PASSWORD",
+                "sender": "pdca@zzb.example.gov.cn",
+                "sender_name": "县委组织部",
+            }
+        },
         "default_channels": ["mail"],
     }
     acts = activities_from(tmp_path, channels, [actor("li.county", name="李县长", email="li@example.gov.cn")], engine)
@@ -185,7 +208,10 @@ def test_a_down_channel_is_recorded_others_delivered_and_only_failed_keys_retrie
 
 def test_a_recipient_without_address_does_not_stop_the_others(tmp_path: Path, smtp, engine) -> None:
     box, port = smtp
-    channels = {"channels": {"mail": {"type": "smtp", "host": "127.0.0.1", "port": port, "sender": "pdca@example.gov.cn"}}, "default_channels": ["mail"]}
+    channels = {
+        "channels": {"mail": {"type": "smtp", "host": "127.0.0.1", "port": port, "sender": "pdca@example.gov.cn"}},
+        "default_channels": ["mail"],
+    }
     people = [actor("a"), actor("b", email="b@example.gov.cn"), actor("c", email="nobody@example.gov.cn")]
     acts = activities_from(tmp_path, channels, people, engine)
     with pytest.raises(ApplicationError) as failure:

@@ -90,7 +90,16 @@ def test_a_digest_sent_before_a_crash_is_not_sent_again(tmp_path: Path, http, en
     ledger = DeliveryLedger(engine)
     [row] = ledger.queued()
     ledger.assign([(row.event_id, row.recipient, row.channel)], "digest:2026-11-23")
-    ledger.record(event_id="digest:2026-11-23", recipient="wang.sup", channel="oa", event_type="NoticeDigest", kind="digest", case_id="", status=DeliveryStatus.SENT, message="…")
+    ledger.record(
+        event_id="digest:2026-11-23",
+        recipient="wang.sup",
+        channel="oa",
+        event_type="NoticeDigest",
+        kind="digest",
+        case_id="",
+        status=DeliveryStatus.SENT,
+        message="…",
+    )
     result = acts.send_digests(DigestRequest(as_of=EVENING))
     assert result.digests_sent == 0 and http.posts == []
     assert statuses(engine) == {"digested": 1, "sent": 1}

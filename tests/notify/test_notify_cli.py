@@ -85,7 +85,10 @@ def test_send_a_test_message(setup) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_bad_channels_file_is_refused_with_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "channels.yaml"
-    bad.write_text("channels:\n  oa:\n    type: webhook\n    url: http://x\n    urll_env: X\n  dt:\n    type: dingtalk\n    url: https://oapi.dingtalk.com/robot/send?access_token=leak\n", encoding="utf-8")
+    bad.write_text(
+        "channels:\n  oa:\n    type: webhook\n    url: http://x\n    urll_env: X\n  dt:\n    type: dingtalk\n    url: https://oapi.dingtalk.com/robot/send?access_token=leak\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["notify", "test", "oa", "--channels", str(bad)])
     assert result.exit_code == 1
     assert f"{bad}:3: channels.oa.webhook.urll_env: Extra inputs are not permitted" in result.output or f"{bad}:5" in result.output

@@ -23,12 +23,23 @@ def check_schema(engine) -> None:  # type: ignore[no-untyped-def]
     assert "notice_delivery" in inspector.get_table_names()
     assert {c["name"] for c in inspector.get_columns("notice_delivery")} == COLUMNS
     assert inspector.get_pk_constraint("notice_delivery")["constrained_columns"] == ["event_id", "recipient", "channel"]
-    assert {i["name"] for i in inspector.get_indexes("notice_delivery")} >= {"ix_notice_delivery_channel_status", "ix_notice_delivery_status_recipient"}
+    assert {i["name"] for i in inspector.get_indexes("notice_delivery")} >= {
+        "ix_notice_delivery_channel_status",
+        "ix_notice_delivery_status_recipient",
+    }
 
 
 def exercise(engine) -> None:  # type: ignore[no-untyped-def]
     ledger = DeliveryLedger(engine)
-    key = {"event_id": "e1", "recipient": "chen.branch", "channel": "oa", "event_type": "ReminderSent", "kind": "rectification", "case_id": "rect-V001-2026", "message": "【到期提醒】…"}
+    key = {
+        "event_id": "e1",
+        "recipient": "chen.branch",
+        "channel": "oa",
+        "event_type": "ReminderSent",
+        "kind": "rectification",
+        "case_id": "rect-V001-2026",
+        "message": "【到期提醒】…",
+    }
     ledger.record(**key, status=DeliveryStatus.FAILED, error="HTTP 500")
     ledger.record(**key, status=DeliveryStatus.SENT)
     after = ledger.record(**key, status=DeliveryStatus.FAILED, error="late duplicate")  # never un-sends

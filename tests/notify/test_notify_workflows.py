@@ -33,7 +33,10 @@ def configure(tmp_path: Path, monkeypatch, channels: dict, actors: list[dict]) -
 
 
 async def test_a_down_webhook_neither_blocks_nor_fails_a_case(time_env, tmp_path: Path, monkeypatch) -> None:
-    channels = {"channels": {"down": {"type": "webhook", "url": f"http://127.0.0.1:{closed_port()}/hook", "timeout_seconds": 2}}, "default_channels": ["log", "down"]}
+    channels = {
+        "channels": {"down": {"type": "webhook", "url": f"http://127.0.0.1:{closed_port()}/hook", "timeout_seconds": 2}},
+        "default_channels": ["log", "down"],
+    }
     configure(tmp_path, monkeypatch, channels, [actor("resp-a")])
     log = open_audit_log(f"sqlite:///{tmp_path / 'audit.db'}")
     queue = f"notify-{uuid.uuid4().hex[:8]}"
@@ -116,7 +119,7 @@ async def test_recorded_digest_history_replays() -> None:
 
 
 async def test_digest_schedule_is_created_once_daily_in_beijing_time(dev_env) -> None:
-    from cli.schedules import ensure_digest_schedule
+    from service.schedules import ensure_digest_schedule
 
     queue = f"sched-{uuid.uuid4().hex[:8]}"
     assert await ensure_digest_schedule(dev_env.client, queue) is True

@@ -115,11 +115,15 @@ async def drive_timing(case: Case) -> None:
     m1 = state.measure("M1")
     assert m1 is not None
     await case.advance_to(m1.deadline + 16 * DAY)  # past the admonishment rung (10wd) of both
-    await case.cmd(DecideSanction(actor=SUPERVISOR, measure_id="M1", rung=Rung.ADMONISHMENT_TALK, decision=SanctionDecision.APPROVED, comment="同意"))
+    await case.cmd(
+        DecideSanction(actor=SUPERVISOR, measure_id="M1", rung=Rung.ADMONISHMENT_TALK, decision=SanctionDecision.APPROVED, comment="同意")
+    )
     m2 = state.measure("M2")
     assert m2 is not None
     await case.advance_to(m2.deadline + 16 * DAY)
-    await case.cmd(DecideSanction(actor=COUNTY, measure_id="M2", rung=Rung.ADMONISHMENT_TALK, decision=SanctionDecision.DISMISSED, comment="已说明"))
+    await case.cmd(
+        DecideSanction(actor=COUNTY, measure_id="M2", rung=Rung.ADMONISHMENT_TALK, decision=SanctionDecision.DISMISSED, comment="已说明")
+    )
     await case.advance(60 * DAY)  # personnel adjustment proposed, undecided, lapses
     await case.cmd(complete("M1"))
     await case.cmd(complete("M2", actor=FIRST_SEC))
@@ -131,7 +135,15 @@ async def drive_timing(case: Case) -> None:
     await case.cmd(CloseCase(actor=SUPERVISOR, outcome=Outcome.UPGRADED, note="销号"))
     assert case.handle is not None
     await case.handle.result()
-    expected = {"MeasuresPaused", "MeasuresResumed", "DeadlineExtended", "SanctionProposed", "SanctionDecided", "SanctionLapsed", "EscalationRaised"}
+    expected = {
+        "MeasuresPaused",
+        "MeasuresResumed",
+        "DeadlineExtended",
+        "SanctionProposed",
+        "SanctionDecided",
+        "SanctionLapsed",
+        "EscalationRaised",
+    }
     missing = expected - set(case.types())
     assert not missing, f"the recorded case lacks {missing}"
 

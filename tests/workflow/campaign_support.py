@@ -20,7 +20,6 @@ from domain.policy import Policy
 from domain.rectification import Basis, BasisKind, CaseState, OpenCase, ProblemInput, case_id_for
 from store.eventlog import AuditLog
 from workflows.campaign import CampaignInput, CampaignRequest, CampaignResult, CampaignView, CampaignWorkflow
-from workflows.rectification import RectificationWorkflow
 
 # Next year, always ahead of the session's virtual clock on any day these tests run (a fixed year
 # would put the campaign's year end in the past one day).
@@ -92,7 +91,7 @@ class Campaign:
         self.requests += 1
         rid = request_id or f"{self.campaign_id}-req-{self.requests}"
         return await self.latest.execute_update(
-            CampaignWorkflow.command, CampaignRequest(request_id=rid, command=command), id=update_id or rid
+            CampaignWorkflow.command, CampaignRequest(request_id=rid, command=command), id=update_id or rid, result_type=CampaignResult
         )
 
     async def approve(self, opens: list[OpenCase], request_id: str | None = None, update_id: str | None = None) -> CampaignResult:
@@ -135,7 +134,7 @@ async def children_stages(client: Client, case_ids: list[str], concurrency: int 
 
     async def one(case_id: str) -> str:
         async with semaphore:
-            state: CaseState = await client.get_workflow_handle(case_id).query(RectificationWorkflow.current_state)
+            state: CaseState = await client.get_workflow_handle(case_id).query("state", result_type=CaseState)
             return state.stage.value
 
     return Counter(await asyncio.gather(*(one(cid) for cid in case_ids)))

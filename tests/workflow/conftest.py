@@ -12,8 +12,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.binaries import find_binary
-from workflows.search_attributes import ALL_KEYS, register
 from worker import build_worker, open_audit_log
+from workflows.search_attributes import ALL_KEYS, register
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -36,7 +36,7 @@ from domain.project import (
     project_id_for,
 )
 from domain.timeutil import SHANGHAI
-from domain.workcal import WorkCalendar
+from domain.workcal import CalendarFacts, WorkCalendar
 from store.eventlog import AuditLog
 from store.models import AuditEvent
 from workflows.project import (
@@ -46,7 +46,7 @@ from workflows.project import (
     ProjectOutcome,
     SecretaryProjectWorkflow,
 )
-from workflows.search_attributes import initial_project_search_attributes
+from workflows.search_attributes import initial_search_attributes
 
 # The test server's clock starts at the wall clock and is shared by every test of the session: each
 # project takes the year after the server's current year (``Project.year``), so dates lie ahead.
@@ -122,7 +122,7 @@ class Project:
             ProjectInput(project_id=self.project_id, policy=self.policy, apply=apply_command(self.org_code, self.year)),
             id=self.project_id,
             task_queue=self.queue,
-            search_attributes=initial_project_search_attributes(self.org_code, REGION),
+            search_attributes=initial_search_attributes("project", "reviewing", self.org_code, REGION),
         )
         await self.wait_for(lambda: len(self.stream()) == 1, "ProjectApplied appended")
         await self.settle()
@@ -133,15 +133,16 @@ class Project:
         return await self.handle.execute_update(
             SecretaryProjectWorkflow.command,
             ProjectCommandRequest(request_id=request_id or f"{self.project_id}-req-{self.requests}", command=command),
+            result_type=ProjectCommandResult,
         )
 
     async def calendar(self) -> WorkCalendar:
         assert self.handle is not None
-        return WorkCalendar(await self.handle.query(SecretaryProjectWorkflow.calendar_facts))
+        return WorkCalendar(await self.handle.query("calendar", result_type=CalendarFacts))
 
     async def state(self) -> ProjectState:
         assert self.handle is not None
-        return await self.handle.query(SecretaryProjectWorkflow.current_state)
+        return await self.handle.query("state", result_type=ProjectState)
 
     async def now(self) -> datetime:
         return await self.env.get_current_time()

@@ -9,9 +9,10 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -138,7 +139,7 @@ class Case:
             CaseInput(case_id=self.case_id, policy=self.policy, open=open_cmd or open_command(self.org_code)),
             id=self.case_id,
             task_queue=self.queue,
-            search_attributes=initial_search_attributes(self.org_code, REGION),
+            search_attributes=initial_search_attributes("rectification", "designated", self.org_code, REGION),
         )
         await self.wait_for(lambda: len(self.stream()) == 1, "CaseOpened appended")
         return self.handle
@@ -153,11 +154,12 @@ class Case:
             RectificationWorkflow.command,
             CommandRequest(request_id=request_id or self.next_request_id(), command=command),
             id=update_id,
+            result_type=CommandResult,
         )
 
     async def state(self) -> CaseState:
         assert self.handle is not None
-        return await self.handle.query(RectificationWorkflow.current_state)
+        return await self.handle.query("state", result_type=CaseState)
 
     async def now(self) -> datetime:
         return await self.env.get_current_time()

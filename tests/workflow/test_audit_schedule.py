@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from temporalio.client import ScheduleCalendarSpec
 from temporalio.testing import WorkflowEnvironment
 
-from cli.schedules import TIME_ZONE, ensure_audit_verification
+from service.schedules import TIME_ZONE, ensure_audit_verification
 from store.eventlog import NewEvent
 from store.triggers import drop_append_only_triggers
 from worker import build_worker, open_audit_log
@@ -38,13 +38,13 @@ async def run_once(env: WorkflowEnvironment) -> dict:
     raise AssertionError("the schedule did not start a run")
 
 
-async def test_daily_verification_records_metrics_and_exports_a_digest(
-    dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch
-) -> None:
+async def test_daily_verification_records_metrics_and_exports_a_digest(dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch) -> None:
     digests = tmp_path / "digests"
     monkeypatch.setenv("PDCA_DIGEST_DIR", str(digests))
     audit_log = open_audit_log(f"sqlite:///{tmp_path / 'audit.db'}")
-    audit_log.append("s1", 0, [NewEvent(uuid.uuid4().hex, "Noted", "tester", '{"n":1}'), NewEvent(uuid.uuid4().hex, "Noted", "tester", '{"n":2}')])
+    audit_log.append(
+        "s1", 0, [NewEvent(uuid.uuid4().hex, "Noted", "tester", '{"n":1}'), NewEvent(uuid.uuid4().hex, "Noted", "tester", '{"n":2}')]
+    )
     queue = f"verify-{uuid.uuid4().hex[:8]}"
     with ThreadPoolExecutor(max_workers=2) as executor:
         async with build_worker(dev_env.client, audit_log, queue, executor=executor):

@@ -5,41 +5,88 @@ from __future__ import annotations
 import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session
 from temporalio.client import ScheduleActionStartWorkflow
 from temporalio.testing import WorkflowEnvironment
 
-from cli.cadence import ensure_cadence, schedule_id
-from cli.schedules import TIME_ZONE
 from domain.cadence import CadenceEntry, CadenceKind
 from domain.policy import Policy
 from domain.timeutil import SHANGHAI
+from service.schedules import TIME_ZONE, ensure_cadence, schedule_id
 from store.models import CaseSummary, MeasureLedger
 from worker import build_worker, open_audit_log
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def _seed(engine) -> None:  # type: ignore[no-untyped-def]
     """Projection rows as the audit log's projector writes them (the activity only reads these)."""
-    common = dict(kind="rectification", year=2026, cycle=1, plan_status="approved", plan_round=1, plan_returns=0,
-                  escalations=0, last_event_at=NOW, version=5, position=5)
+    common = dict(
+        kind="rectification",
+        year=2026,
+        cycle=1,
+        plan_status="approved",
+        plan_round=1,
+        plan_returns=0,
+        escalations=0,
+        last_event_at=NOW,
+        version=5,
+        position=5,
+    )
     with Session(engine) as session:
-        session.add(CaseSummary(case_id="rect-V001-2026", org_code="V001", org_name="城关镇东村党支部", region="城关镇",
-                                stage="implementing", measures_total=2, measures_done=0, overdue_measures=1, overdue=True, **common))
-        session.add(CaseSummary(case_id="rect-V002-2026", org_code="V002", org_name="河口镇西村党支部", region="河口镇",
-                                stage="implementing", measures_total=2, measures_done=2, overdue_measures=0, overdue=False, **common))
+        session.add(
+            CaseSummary(
+                case_id="rect-V001-2026",
+                org_code="V001",
+                org_name="城关镇东村党支部",
+                region="城关镇",
+                stage="implementing",
+                measures_total=2,
+                measures_done=0,
+                overdue_measures=1,
+                overdue=True,
+                **common,
+            )
+        )
+        session.add(
+            CaseSummary(
+                case_id="rect-V002-2026",
+                org_code="V002",
+                org_name="河口镇西村党支部",
+                region="河口镇",
+                stage="implementing",
+                measures_total=2,
+                measures_done=2,
+                overdue_measures=0,
+                overdue=False,
+                **common,
+            )
+        )
         for case_id, mid, deadline, done, overdue in (
             ("rect-V001-2026", "M1", NOW - timedelta(days=3), False, True),
             ("rect-V001-2026", "M2", NOW + timedelta(days=10), False, False),
             ("rect-V002-2026", "M1", NOW - timedelta(days=20), True, False),
             ("rect-V002-2026", "M2", NOW + timedelta(days=90), True, False),
         ):
-            session.add(MeasureLedger(case_id=case_id, measure_id=mid, cycle=1, description="d", problems="P1", responsible="chen",
-                                      deadline=deadline, done=done, overdue=overdue, progress_reports=0, reminders="", escalations=""))
+            session.add(
+                MeasureLedger(
+                    case_id=case_id,
+                    measure_id=mid,
+                    cycle=1,
+                    description="d",
+                    problems="P1",
+                    responsible="chen",
+                    deadline=deadline,
+                    done=done,
+                    overdue=overdue,
+                    progress_reports=0,
+                    reminders="",
+                    escalations="",
+                )
+            )
         session.commit()
 
 
@@ -83,7 +130,11 @@ async def test_cadence_schedules_are_idempotent_keep_pauses_and_follow_the_polic
         assert {t.astimezone(SHANGHAI).month for t in review.info.next_action_times[:4]} == {1, 4, 7, 10}
 
         await monthly.pause(note="换届期间暂停")
-        changed = policy.model_copy(update={"cadence": policy.cadence.model_copy(update={"monthly_digest": CadenceEntry(months=list(range(1, 13)), day=8, hour=10)})})
+        changed = policy.model_copy(
+            update={
+                "cadence": policy.cadence.model_copy(update={"monthly_digest": CadenceEntry(months=list(range(1, 13)), day=8, hour=10)})
+            }
+        )
         outcome = await ensure_cadence(dev_env.client, queue, changed)
         assert outcome[schedule_id(CadenceKind.MONTHLY_DIGEST)] == "updated"
         # The policy travels in every schedule's action: all three now carry the new one.
@@ -95,7 +146,9 @@ async def test_cadence_schedules_are_idempotent_keep_pauses_and_follow_the_polic
         action = description.schedule.action
         assert isinstance(action, ScheduleActionStartWorkflow) and action.task_queue == queue
 
-        disabled = changed.model_copy(update={"cadence": changed.cadence.model_copy(update={"quarterly_review": CadenceEntry(enabled=False, months=[1], day=1)})})
+        disabled = changed.model_copy(
+            update={"cadence": changed.cadence.model_copy(update={"quarterly_review": CadenceEntry(enabled=False, months=[1], day=1)})}
+        )
         assert (await ensure_cadence(dev_env.client, queue, disabled))[schedule_id(CadenceKind.QUARTERLY_REVIEW)] == "deleted"
         assert (await ensure_cadence(dev_env.client, queue, disabled))[schedule_id(CadenceKind.QUARTERLY_REVIEW)] == "absent"
     finally:

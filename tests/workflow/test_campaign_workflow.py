@@ -16,7 +16,6 @@ from temporalio.client import WorkflowUpdateFailedError
 from domain.campaign import CampaignStage
 from domain.rectification import SubmitPlan
 from tests.workflow.campaign_support import (
-    SUPERVISOR,
     Campaign,
     case_ids,
     child_status,
@@ -47,7 +46,7 @@ async def test_campaign_starts_each_case_once_and_checks_figures(time_env, audit
     opens = designees("CX", N)
     ids = case_ids(opens)
     try:
-        # A case opened by hand (`pdca open`) before the campaign starts its cases.
+        # A case opened by hand (`pdca case open`) before the campaign starts its cases.
         by_hand = opens[7]
         await client.start_workflow(
             RectificationWorkflow.run,

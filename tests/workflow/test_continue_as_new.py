@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.rectification import ReportProgress
+from domain.policy import Policy
+from domain.rectification import CaseState, ReportProgress
 from store.projections import state_from_rows
 from tests.workflow.scenario import BRANCH, POLICY, approve, measure, open_command, plan, unique_org
 from worker import build_worker, open_audit_log
-from workflows.rectification import CaseInput, CommandRequest, RectificationWorkflow
+from workflows.rectification import CaseInput, CommandRequest, CommandResult, RectificationWorkflow
 from workflows.search_attributes import initial_search_attributes
+
 
 async def test_a_long_case_continues_as_new_and_keeps_its_state(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
     audit_log = open_audit_log(f"sqlite:///{tmp_path / 'audit.db'}")
@@ -32,17 +34,17 @@ async def test_a_long_case_continues_as_new_and_keeps_its_state(dev_env: Workflo
                 CaseInput(case_id=case_id, policy=POLICY, open=opening),
                 id=case_id,
                 task_queue=queue,
-                search_attributes=initial_search_attributes(opening.org_code, opening.region),
+                search_attributes=initial_search_attributes("rectification", "designated", opening.org_code, opening.region),
             )
             first_run = (await handle.describe()).run_id
 
             async def send(request_id: str, command: object) -> object:
                 latest = dev_env.client.get_workflow_handle(case_id)
                 return await latest.execute_update(
-                    RectificationWorkflow.command, CommandRequest(request_id=request_id, command=command)
+                    RectificationWorkflow.command, CommandRequest(request_id=request_id, command=command), result_type=CommandResult
                 )
 
-            deadline = datetime.now(timezone.utc) + timedelta(days=60)
+            deadline = datetime.now(UTC) + timedelta(days=60)
             await send("plan", plan(measure("M1", ["P1", "P2"], deadline)))
             await send("approve", approve())
             runs = {first_run}
@@ -58,11 +60,11 @@ async def test_a_long_case_continues_as_new_and_keeps_its_state(dev_env: Workflo
             assert again.duplicate is True
 
             latest = dev_env.client.get_workflow_handle(case_id)
-            state = await latest.query(RectificationWorkflow.current_state)
+            state = await latest.query("state", result_type=CaseState)
             stream = audit_log.read_stream(case_id)
             assert state.version == len(stream) == stream[-1].version
             assert state == state_from_rows(stream)
             assert state.measures[0].progress_reports == sum(1 for r in stream if r.event_type == "ProgressReported")
-            assert (await latest.query(RectificationWorkflow.current_policy)) == POLICY
+            assert (await latest.query("policy", result_type=Policy)) == POLICY
             assert audit_log.verify().ok
             await latest.terminate("test done")

@@ -51,7 +51,7 @@ async def test_full_lifecycle_revisions_missed_report_urges_poor_evaluation_sanc
         expected.append(cal.next_working_moment(cal.shift(expected[-1], "5wd"), hours))
     q1 = project.events("ReportReminderSent", quarter=1) + project.events("ReportUrged", quarter=1)
     assert [e["type"] for e in q1] == ["ReportReminderSent", "ReportUrged", "ReportUrged", "ReportUrged"]
-    for event, when in zip(q1, expected):
+    for event, when in zip(q1, expected, strict=True):
         assert_at(event, when)
     assert [e["urge"] for e in q1[1:]] == [1, 2, 3]
     # Q2 and Q3 were reported on time: no notices for them.
@@ -64,9 +64,9 @@ async def test_full_lifecycle_revisions_missed_report_urges_poor_evaluation_sanc
     assert_at(project.events("EvaluationDue")[0], cal.next_working_moment(bj(YEAR, 12, 20, 18, 0), hours))
     for event in project.stream():
         if event.actor == "system":
-            assert cal.is_working_time(datetime.fromisoformat(json.loads(event.payload)["at"]) - timedelta(seconds=1), hours) or cal.is_working_time(
-                datetime.fromisoformat(json.loads(event.payload)["at"]), hours
-            ), event.event_type
+            assert cal.is_working_time(
+                datetime.fromisoformat(json.loads(event.payload)["at"]) - timedelta(seconds=1), hours
+            ) or cal.is_working_time(datetime.fromisoformat(json.loads(event.payload)["at"]), hours), event.event_type
 
     duty = project.events("DutyReviewRecorded")[0]
     assert duty["secretary"] == OWNER.id and duty["rating"] == "poor" and duty["reports_missing"] == 1

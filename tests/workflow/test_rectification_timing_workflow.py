@@ -18,7 +18,7 @@ from domain.rectification import (
     SanctionDecision,
 )
 from domain.timeutil import local
-from domain.workcal import WorkCalendar, WorkingHours
+from domain.workcal import CalendarFacts, WorkCalendar, WorkingHours
 from tests.workflow.scenario import (
     BRANCH,
     COUNTY,
@@ -29,7 +29,6 @@ from tests.workflow.scenario import (
     measure,
     plan,
 )
-from workflows.rectification import RectificationWorkflow
 
 DAY = timedelta(days=1)
 
@@ -59,7 +58,7 @@ async def test_full_ladder_with_approved_dismissed_and_lapsed_sanctions(cases) -
     await case.cmd(plan(measure("M1", ["P1"], due, "resp-a"), measure("M2", ["P2"], due, "resp-b")))
     await case.cmd(approve())
     await case.settle()
-    facts = await case.handle.query(RectificationWorkflow.current_calendar)
+    facts = await case.handle.query("calendar", result_type=CalendarFacts)
     assert facts.years, "calendar facts fetched through the activity and kept in the workflow"
     cal = WorkCalendar(facts)
     hours = LADDER_POLICY.working_hours
@@ -78,7 +77,9 @@ async def test_full_ladder_with_approved_dismissed_and_lapsed_sanctions(cases) -
     pid = proposals["M1"]["proposal_id"]
     await case.cmd(DecideSanction(actor=SUPERVISOR, proposal_id=pid, decision=SanctionDecision.APPROVED, comment="同意诫勉"))
     await case.cmd(
-        DecideSanction(actor=COUNTY, measure_id="M2", rung=Rung.ADMONISHMENT_TALK, decision=SanctionDecision.DISMISSED, comment="已说明原因")
+        DecideSanction(
+            actor=COUNTY, measure_id="M2", rung=Rung.ADMONISHMENT_TALK, decision=SanctionDecision.DISMISSED, comment="已说明原因"
+        )
     )
     decided = {e["measure_id"]: e["decision"] for e in case.events("SanctionDecided")}
     assert decided == {"M1": "approved", "M2": "dismissed"}
@@ -93,7 +94,9 @@ async def test_full_ladder_with_approved_dismissed_and_lapsed_sanctions(cases) -
             e["rung"] for e in case.events("SanctionProposed", measure_id=mid)
         ]
         assert fired == ["reminder", "reminder_talk", "supervision_notice", "admonishment_talk", "personnel_adjustment"]
-    timed = [e for t in ("ReminderSent", "MeasureOverdue", "EscalationRaised", "SanctionProposed", "SanctionLapsed") for e in case.events(t)]
+    timed = [
+        e for t in ("ReminderSent", "MeasureOverdue", "EscalationRaised", "SanctionProposed", "SanctionLapsed") for e in case.events(t)
+    ]
     assert all(cal.is_working_time(datetime.fromisoformat(e["at"]), hours) for e in timed)
     assert all(e.get("calendar") for e in timed)
     state = await case.state()
@@ -134,7 +137,7 @@ async def test_pause_resume_and_extension_move_the_timers(cases) -> None:
     resumed = await case.cmd(ResumeMeasures(actor=COUNTY, note="换届完成"))
     assert resumed.events == ["MeasuresResumed"]
     [event] = case.events("MeasuresResumed")
-    facts = await case.handle.query(RectificationWorkflow.current_calendar)
+    facts = await case.handle.query("calendar", result_type=CalendarFacts)
     cal = WorkCalendar(facts)
     for shift in event["shifts"]:
         old, new = datetime.fromisoformat(shift["old_deadline"]), datetime.fromisoformat(shift["new_deadline"])

@@ -391,7 +391,7 @@ async def test_failing_channel_neither_fails_nor_blocks_the_case(time_env, audit
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with build_worker(time_env.client, audit_log, queue, channel=channel, executor=executor):
             case: Case = cases(queue=queue)
-            handle = await case.start()
+            await case.start()
             t0 = await case.now()
             deadline = t0 + 20 * DAY
             await case.cmd(plan(measure("M1", ["P1", "P2"], deadline)))

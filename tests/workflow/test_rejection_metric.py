@@ -44,12 +44,20 @@ async def test_refused_commands_are_counted_by_reason(time_env, audit_log) -> No
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with build_worker(client, audit_log, queue, executor=executor):
             handle = await client.start_workflow(
-                RectificationWorkflow.run, CaseInput(case_id=case_id, policy=POLICY, open=opening), id=case_id,
-                task_queue=queue, search_attributes=initial_search_attributes(opening.org_code, opening.region),
+                RectificationWorkflow.run,
+                CaseInput(case_id=case_id, policy=POLICY, open=opening),
+                id=case_id,
+                task_queue=queue,
+                search_attributes=initial_search_attributes("rectification", "designated", opening.org_code, opening.region),
             )
             now = await time_env.get_current_time()
-            await handle.execute_update(RectificationWorkflow.command, CommandRequest(request_id="p", command=plan(measure("M1", ["P1", "P2"], now.replace(year=now.year + 1)))))
-            for i, command in enumerate([ApprovePlan(actor=BRANCH), ApprovePlan(actor=BRANCH), ReportProgress(actor=BRANCH, measure_id="M1", note="x")]):
+            await handle.execute_update(
+                RectificationWorkflow.command,
+                CommandRequest(request_id="p", command=plan(measure("M1", ["P1", "P2"], now.replace(year=now.year + 1)))),
+            )
+            for i, command in enumerate(
+                [ApprovePlan(actor=BRANCH), ApprovePlan(actor=BRANCH), ReportProgress(actor=BRANCH, measure_id="M1", note="x")]
+            ):
                 with pytest.raises(WorkflowUpdateFailedError):
                     await handle.execute_update(RectificationWorkflow.command, CommandRequest(request_id=f"bad-{i}", command=command))
             await handle.execute_update(RectificationWorkflow.command, CommandRequest(request_id="a", command=approve()))
