@@ -8,14 +8,15 @@ SDK keeps quiet during replay. Log lines carry ids, not personal names.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 import structlog
 
+from settings import get_settings
+
 
 def configure_logging(fmt: str | None = None) -> None:
-    fmt = fmt or os.environ.get("PDCA_LOG_FORMAT") or ("console" if sys.stderr.isatty() else "json")
+    fmt = fmt or get_settings().log_format or ("console" if sys.stderr.isatty() else "json")
     renderer = (
         structlog.processors.JSONRenderer(ensure_ascii=False) if fmt == "json" else structlog.dev.ConsoleRenderer()
     )

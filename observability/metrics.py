@@ -4,7 +4,7 @@ Two kinds:
 - counters and histograms recorded by activities as things happen (an activity's result is recorded in
   history, so replay never runs it again: nothing is double counted);
 - gauges computed from the projections at scrape time (``ProjectionCollector``), so they are right even
-  after a worker restart and agree with `pdca list`.
+  after a worker restart and agree with `pdca case list`.
 
 No label carries a personal name: labels are codes (kind, stage, region, event type, rung, verdict,
 channel, result). The Temporal SDK's own metrics are served on a second port (see ``sdk_runtime``).
@@ -18,9 +18,7 @@ from typing import Any
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 # Buckets from seconds to a year: stage durations run from minutes (walkthrough) to months.
 _DAY = 86400.0
@@ -91,24 +89,20 @@ class ProjectionCollector(Collector):
         return iter(())  # gauges are computed per scrape; nothing to describe up front
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from store.models import CaseSummary  # the store is only needed at scrape time
+        from store.queries import projection_gauges  # the store is only needed at scrape time
 
-        open_cases = GaugeMetricFamily("pdca_open_cases", "Cases not yet closed, by kind, stage and region", labels=["kind", "stage", "region"])
-        overdue_cases = GaugeMetricFamily("pdca_overdue_cases", "Open cases with at least one overdue measure, by kind and region", labels=["kind", "region"])
-        overdue_measures = GaugeMetricFamily("pdca_overdue_measures", "Measures past their deadline and not completed, by kind and region", labels=["kind", "region"])
+        open_cases = GaugeMetricFamily(
+            "pdca_open_cases", "Cases not yet closed, by kind, stage and region", labels=["kind", "stage", "region"]
+        )
+        overdue_cases = GaugeMetricFamily(
+            "pdca_overdue_cases", "Open cases with at least one overdue measure, by kind and region", labels=["kind", "region"]
+        )
+        overdue_measures = GaugeMetricFamily(
+            "pdca_overdue_measures", "Measures past their deadline and not completed, by kind and region", labels=["kind", "region"]
+        )
         up = GaugeMetricFamily("pdca_projection_scrape_success", "1 if the projections could be read at this scrape")
         try:
-            with Session(self.engine) as session:
-                by_stage = session.exec(
-                    select(CaseSummary.kind, CaseSummary.stage, CaseSummary.region, func.count())
-                    .where(CaseSummary.stage != "closed")
-                    .group_by(CaseSummary.kind, CaseSummary.stage, CaseSummary.region)
-                ).all()
-                overdue = session.exec(
-                    select(CaseSummary.kind, CaseSummary.region, func.count(), func.sum(CaseSummary.overdue_measures))
-                    .where(CaseSummary.stage != "closed", CaseSummary.overdue == True)  # noqa: E712
-                    .group_by(CaseSummary.kind, CaseSummary.region)
-                ).all()
+            by_stage, overdue = projection_gauges(self.engine)
         except Exception:  # a scrape must never raise: report the failure as a metric instead
             up.add_metric([], 0)
             yield up
@@ -117,7 +111,7 @@ class ProjectionCollector(Collector):
             open_cases.add_metric([kind, stage, region], count)
         for kind, region, cases, measures in overdue:
             overdue_cases.add_metric([kind, region], cases)
-            overdue_measures.add_metric([kind, region], measures or 0)
+            overdue_measures.add_metric([kind, region], measures)
         up.add_metric([], 1)
         yield from (open_cases, overdue_cases, overdue_measures, up)
 

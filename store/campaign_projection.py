@@ -1,4 +1,4 @@
-"""Projector for campaign streams (``camp-``): folds the stream with ``domain.campaign.evolve`` and keeps
+"""Projector for campaign streams (``camp-``): folds the stream with ``domain.campaign.DECIDER`` and keeps
 ``campaign_summary`` and ``campaign_case`` in step, inside the append transaction.
 
 ``campaign_case`` rows are merged (inserted or updated when they differ), never rewritten wholesale:
@@ -9,22 +9,20 @@ Campaign cases are never removed, so a rebuild (which re-projects every stream) 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, select
 
-from domain.campaign import EVENT_ADAPTER, PREFIX, CampaignState, StartStatus, fold
+from domain.campaign import DECIDER, CampaignState, StartStatus
 from store.campaign_models import CampaignCaseRow, CampaignSummary
 from store.models import AuditEvent
-
-
-def campaign_state_from_rows(rows: Sequence[AuditEvent]) -> CampaignState:
-    return fold([EVENT_ADAPTER.validate_json(row.payload) for row in rows])
+from store.queries import fold_stream
 
 
 def project_campaign(session: Session, stream_id: str, rows: Sequence[AuditEvent]) -> None:
-    if not rows or not stream_id.startswith(PREFIX):
+    if not rows or not DECIDER.owns(stream_id):
         return
-    state = campaign_state_from_rows(rows)
+    state: CampaignState = fold_stream(rows, DECIDER)
     last = rows[-1]
     summary = session.get(CampaignSummary, stream_id) or CampaignSummary(
         campaign_id=stream_id, year=state.year, stage=state.stage.value, last_event_at=last.recorded_at, version=0, position=0
@@ -54,7 +52,7 @@ def project_campaign(session: Session, stream_id: str, rows: Sequence[AuditEvent
         for row in session.exec(select(CampaignCaseRow).where(CampaignCaseRow.campaign_id == stream_id)).all()
     }
     for case in state.cases.values():
-        values = {
+        values: dict[str, Any] = {
             "org_code": case.org_code,
             "org_name": case.org_name,
             "region": case.region,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import String, event, make_url
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import create_engine
+
+from settings import get_settings
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -38,19 +40,21 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def format_utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime(_FORMAT)
+    return value.astimezone(UTC).strftime(_FORMAT)
 
 
 def parse_utc(value: str) -> datetime:
-    return datetime.strptime(value, _FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
 
 
 def default_data_dir() -> Path:
-    return Path(os.environ.get("PDCA_HOME") or Path.home() / ".pdca").expanduser()
+    """PDCA_HOME (default ~/.pdca): settings.Settings.home."""
+    return get_settings().home
 
 
 def default_database_url() -> str:
-    return os.environ.get("PDCA_DATABASE_URL") or f"sqlite:///{default_data_dir() / 'audit.db'}"
+    """PDCA_DATABASE_URL, else the SQLite file $PDCA_HOME/audit.db."""
+    return get_settings().audit_database_url
 
 
 def display_url(url: str) -> str:
@@ -76,7 +80,7 @@ def _configure_sqlite(engine: Engine) -> None:
     # The stdlib driver does not BEGIN before SELECTs; take over transaction control so that
     # every transaction is BEGIN IMMEDIATE: "read the chain head, then insert" is then atomic.
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -85,11 +89,11 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _use_wal(cursor) -> None:  # type: ignore[no-untyped-def]
+def _use_wal(cursor: sqlite3.Cursor) -> None:
     """Switch the file to WAL once (the mode persists in the file).
 
     Changing the journal mode does not wait on the busy handler: with other connections open it

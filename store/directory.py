@@ -124,26 +124,26 @@ class Directory:
             session.flush()
             for record in parsed.years:
                 a = record.assessment
-                row = session.get(AssessmentRow, (a.org_code, a.year))
-                if row is None:
-                    row = AssessmentRow(org_code=a.org_code, year=a.year, updated_at=now)
-                row.score = a.score
-                row.rank = a.rank
-                row.star = a.star
-                row.org_class = a.org_class.value if a.org_class else None
-                row.person = record.person
+                year_row = session.get(AssessmentRow, (a.org_code, a.year))
+                if year_row is None:
+                    year_row = AssessmentRow(org_code=a.org_code, year=a.year, updated_at=now)
+                year_row.score = a.score
+                year_row.rank = a.rank
+                year_row.star = a.star
+                year_row.org_class = a.org_class.value if a.org_class else None
+                year_row.person = record.person
                 if record.designated is not None:
-                    row.designated = record.designated
+                    year_row.designated = record.designated
                 if record.acceptance is not None:
-                    row.acceptance = record.acceptance.value
+                    year_row.acceptance = record.acceptance.value
                 if record.failed_acceptances is not None:
-                    row.failed_acceptances = record.failed_acceptances
-                elif record.acceptance == AcceptanceResult.FAILED and not row.failed_acceptances:
-                    row.failed_acceptances = 1
+                    year_row.failed_acceptances = record.failed_acceptances
+                elif record.acceptance == AcceptanceResult.FAILED and not year_row.failed_acceptances:
+                    year_row.failed_acceptances = 1
                 if record.project_rating is not None:
-                    row.project_rating = record.project_rating
-                row.updated_at = now
-                session.add(row)
+                    year_row.project_rating = record.project_rating
+                year_row.updated_at = now
+                session.add(year_row)
         years = sorted({r.assessment.year for r in parsed.years})
         return ImportSummary(len(parsed.organizations), created, updated, len(parsed.years), years)
 
@@ -250,7 +250,7 @@ class Directory:
             select(AssessmentRow.year, OrganizationRow.domain, func.count())
             .join(OrganizationRow, col(OrganizationRow.code) == col(AssessmentRow.org_code))
             .where(col(AssessmentRow.rank).is_not(None))
-            .group_by(AssessmentRow.year, OrganizationRow.domain)
+            .group_by(col(AssessmentRow.year), col(OrganizationRow.domain))
         )
         with Session(self.engine) as session:
             return {(year, domain): n for year, domain, n in session.exec(statement).all()}

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
@@ -111,7 +111,7 @@ class AuditLog:
         if not events:
             raise ValueError("nothing to append")
         _check_lengths(stream_id, events)
-        recorded_at = now or datetime.now(timezone.utc)
+        recorded_at = now or datetime.now(UTC)
         with Session(self.engine) as session, session.begin():
             self._lock(session)
             existing = self._existing(session, [e.event_id for e in events])
@@ -159,7 +159,7 @@ class AuditLog:
         commit in order so that readers tailing by position never skip a late-committing row.
         """
         if self._postgres:
-            session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_PG_APPEND_LOCK))
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_PG_APPEND_LOCK))
 
     @staticmethod
     def _existing(session: Session, event_ids: list[str]) -> dict[str, AuditEvent]:

@@ -1,6 +1,7 @@
 """Projection of secretary-project streams (``proj-``): the project summary and milestone ledger.
 
-Folded with ``domain.project.evolve`` inside the append transaction, like the rectification ledgers.
+Folded with the project decider (``domain.project.DECIDER``) inside the append transaction, like the
+rectification ledgers.
 """
 
 from __future__ import annotations
@@ -8,24 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, delete
+from sqlmodel import Session, col, delete
 
-from domain.project import (
-    EVENT_ADAPTER,
-    PREFIX,
-    ProjectState,
-    ProposalStatus,
-    fold,
-    outcome_of,
-)
+from domain.project import DECIDER, ProjectState, ProposalStatus, outcome_of
 from store.models import AuditEvent
 from store.project_models import ProjectMilestone, ProjectSummary
+from store.queries import fold_stream
 
 PROJECT_TABLES = (ProjectSummary, ProjectMilestone)
 
 
 def project_state_from_rows(rows: Sequence[AuditEvent]) -> ProjectState:
-    return fold([EVENT_ADAPTER.validate_json(row.payload) for row in rows])
+    return fold_stream(rows, DECIDER)
 
 
 def summary_fields(state: ProjectState, now: datetime | None = None) -> dict[str, object]:
@@ -69,7 +64,7 @@ def summary_fields(state: ProjectState, now: datetime | None = None) -> dict[str
 
 
 def project_projects(session: Session, stream_id: str, rows: Sequence[AuditEvent]) -> None:
-    if not rows or not stream_id.startswith(PREFIX):
+    if not rows or not DECIDER.owns(stream_id):
         return
     state = project_state_from_rows(rows)
     last = rows[-1]
@@ -79,7 +74,7 @@ def project_projects(session: Session, stream_id: str, rows: Sequence[AuditEvent
     summary.last_event_at = last.recorded_at
     summary.position = last.position
     session.add(summary)
-    session.exec(delete(ProjectMilestone).where(ProjectMilestone.project_id == stream_id))  # type: ignore[arg-type]
+    session.exec(delete(ProjectMilestone).where(col(ProjectMilestone.project_id) == stream_id))
     for m in state.milestones:
         session.add(
             ProjectMilestone(
@@ -98,4 +93,4 @@ def project_projects(session: Session, stream_id: str, rows: Sequence[AuditEvent
 
 def reset_project_projections(session: Session) -> None:
     for table in PROJECT_TABLES:
-        session.exec(delete(table))  # type: ignore[call-overload]
+        session.exec(delete(table))

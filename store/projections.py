@@ -7,27 +7,65 @@ disagree with the workflow or with a rebuild.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import TypedDict
 
-from sqlmodel import Session, delete
+from sqlmodel import Session, col, delete
 
-from domain.rectification import EVENT_ADAPTER, KIND, CaseState, fold
+from domain.rectification import DECIDER, KIND, CaseState
+from store.campaign_projection import project_campaign
+from store.eventlog import Projector
 from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger, SanctionLedger
+from store.project_projection import project_projects
+from store.queries import fold_stream
 
 PROJECTION_TABLES = (CaseSummary, MeasureLedger, ProblemLedger, SanctionLedger)
 
 
+class SummaryFields(TypedDict):
+    """A case_summary row's columns computed from the case's state."""
+
+    org_code: str
+    org_name: str
+    region: str
+    year: int
+    stage: str
+    cycle: int
+    plan_status: str
+    plan_round: int
+    plan_returns: int
+    measures_total: int
+    measures_done: int
+    overdue_measures: int
+    escalations: int
+    overdue: bool
+    next_due: datetime | None
+    consolidation_until: datetime | None
+    outcome: str | None
+    opened_at: datetime | None
+    closed_at: datetime | None
+    version: int
+    policy_version: str | None
+    paused_measures: int
+    case_paused: bool
+    extensions: int
+    sanctions_pending: int
+
+
 def state_from_rows(rows: Sequence[AuditEvent]) -> CaseState:
-    return fold([EVENT_ADAPTER.validate_json(row.payload) for row in rows])
+    """A case's state: its stream folded with the rectification decider."""
+    return fold_stream(rows, DECIDER)
 
 
 def project_rectification(session: Session, stream_id: str, rows: Sequence[AuditEvent]) -> None:
-    if not rows or not stream_id.startswith("rect-"):
+    if not rows or not DECIDER.owns(stream_id):
         return
     state = state_from_rows(rows)
     last = rows[-1]
     for table in (MeasureLedger, ProblemLedger, SanctionLedger):
-        session.exec(delete(table).where(table.case_id == stream_id))  # type: ignore[attr-defined]
-    summary = session.get(CaseSummary, stream_id) or CaseSummary(case_id=stream_id)
+        session.exec(delete(table).where(col(table.case_id) == stream_id))
+    # a row filled in column by column below: the table model's required fields are not passed here
+    summary = session.get(CaseSummary, stream_id) or CaseSummary(case_id=stream_id)  # type: ignore[call-arg]
     for key, value in summary_fields(state).items():
         setattr(summary, key, value)
     summary.kind = KIND
@@ -63,26 +101,26 @@ def project_rectification(session: Session, stream_id: str, rows: Sequence[Audit
                 proposals_pending=sum(p.measure_id == m.id for p in state.pending_proposals()),
             )
         )
-    for p in state.proposals:
+    for proposal in state.proposals:
         session.add(
             SanctionLedger(
                 case_id=stream_id,
-                proposal_id=p.proposal_id,
-                measure_id=p.measure_id,
-                rung=p.rung.value,
-                source=p.source.value,
-                status=p.status.value,
-                reason=p.reason,
-                proposed_at=p.proposed_at,
-                decide_by=p.decide_by,
-                decided_by=p.decided_by,
-                decided_at=p.decided_at,
-                comment=p.comment,
+                proposal_id=proposal.proposal_id,
+                measure_id=proposal.measure_id,
+                rung=proposal.rung.value,
+                source=proposal.source.value,
+                status=proposal.status.value,
+                reason=proposal.reason,
+                proposed_at=proposal.proposed_at,
+                decide_by=proposal.decide_by,
+                decided_by=proposal.decided_by,
+                decided_at=proposal.decided_at,
+                comment=proposal.comment,
             )
         )
 
 
-def summary_fields(state: CaseState) -> dict[str, object]:
+def summary_fields(state: CaseState) -> SummaryFields:
     return {
         "org_code": state.org_code,
         "org_name": state.org_name,
@@ -114,11 +152,12 @@ def summary_fields(state: CaseState) -> dict[str, object]:
 
 def reset_projections(session: Session) -> None:
     for table in PROJECTION_TABLES:
-        session.exec(delete(table))  # type: ignore[call-overload]
+        session.exec(delete(table))
 
 
-PROJECTORS = (
-    project_rectification,
-    __import__("store.campaign_projection", fromlist=["_"]).project_campaign,  # campaigns (issue 3)
-    __import__("store.project_projection", fromlist=["_"]).project_projects,  # secretary projects (issue 3)
+# Every projector, run with each appended stream's rows (each one skips the streams of other kinds).
+PROJECTORS: tuple[Projector, ...] = (
+    project_rectification,  # cases: rect-
+    project_campaign,  # campaigns: camp-
+    project_projects,  # secretary projects: proj-
 )

@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from itertools import pairwise
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -22,8 +23,8 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlmodel import Session, SQLModel, select
 
 from domain.actors import Actor, Role
+from domain.decider import Context
 from domain.policy import Policy
-from domain.workcal import WorkCalendar
 from domain.rectification import (
     EVENT_ADAPTER,
     INITIAL_STATE,
@@ -54,7 +55,7 @@ from store.triggers import append_only_triggers, expected_triggers
 
 from .conftest import Backend, as_dba
 
-T0 = datetime(2026, 3, 1, 1, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
 
 
 def event(event_id: str, payload: str | None = None, *, event_type: str = "Noted", actor: str = "alice") -> NewEvent:
@@ -138,7 +139,7 @@ def test_every_row_links_to_the_previous_rows_hash(audit_log: AuditLog) -> None:
     rows = fill(audit_log, 5)
 
     assert rows[0].prev_hash == GENESIS_HASH
-    for previous, row in zip(rows, rows[1:]):
+    for previous, row in pairwise(rows):
         assert row.prev_hash == previous.hash
     for row in rows:
         assert row.hash == row_digest(row.prev_hash, row)
@@ -512,16 +513,16 @@ def test_recorded_at_comes_back_as_the_same_aware_utc_instant(audit_log: AuditLo
         stored = conn.exec_driver_sql("SELECT recorded_at FROM audit_event").scalar_one()
 
     assert row.recorded_at == now
-    assert row.recorded_at.tzinfo == timezone.utc
+    assert row.recorded_at.tzinfo == UTC
     assert row.recorded_at.utcoffset() == timedelta(0)
     assert stored == "2026-03-01T01:30:15.123456Z"
     assert audit_log.verify().ok
 
 
 def test_recorded_at_defaults_to_the_current_utc_instant(audit_log: AuditLog) -> None:
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     audit_log.append("s1", 0, events("a", 1))
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
 
     [row] = audit_log.read_stream("s1")
     assert before <= row.recorded_at <= after
@@ -647,7 +648,7 @@ def submit_plan() -> SubmitPlan:
 
 def record(log: AuditLog, state: CaseState, command: Command, at: datetime) -> CaseState:
     """Decide ``command`` and append its events to the case's stream, exactly as the workflow does."""
-    produced = decide(state, command, at, POLICY, WorkCalendar())
+    produced = decide(state, command, Context(now=at, policy=POLICY))
     new_state = state
     for e in produced:
         new_state = evolve(new_state, e)
@@ -702,7 +703,7 @@ def test_appending_rectification_events_updates_the_projections(projected_log: A
         assert (summary.version, summary.position, summary.policy_version) == (2, 2, POLICY.version)
         assert summary.opened_at == opened_at
         assert summary.last_event_at == planned_at
-        assert summary.next_due == state.next_deadline() == datetime(2026, 5, 31, 10, tzinfo=timezone.utc)
+        assert summary.next_due == state.next_deadline() == datetime(2026, 5, 31, 10, tzinfo=UTC)
         measures = session.exec(select(MeasureLedger).order_by(MeasureLedger.measure_id)).all()
         assert [(m.measure_id, m.responsible, m.problems, m.done, m.cycle) for m in measures] == [
             ("M1", "sec-1", "P1", False, 1), ("M2", "fs-1", "P2", False, 1)

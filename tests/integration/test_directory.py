@@ -26,7 +26,23 @@ from store.migrate import downgrade, upgrade
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "orgs.csv"
 
-HEADER_ZH = ["编码", "名称", "层级", "领域", "上级", "乡镇", "书记", "书记缺职起始", "包联领导", "部门标记", "年度", "考核得分", "排名", "星级", "类别"]
+HEADER_ZH = [
+    "编码",
+    "名称",
+    "层级",
+    "领域",
+    "上级",
+    "乡镇",
+    "书记",
+    "书记缺职起始",
+    "包联领导",
+    "部门标记",
+    "年度",
+    "考核得分",
+    "排名",
+    "星级",
+    "类别",
+]
 GOOD = [
     ["T1", "城关镇党委", "党委", "机关", "", "城关镇", "赵书记", "", "li.county", "", "", "", "", "", ""],
     ["V001", "东村党支部", "党支部", "农村", "T1", "城关镇", "陈书记", "", "li.county", "", "2025", "81.5", "2", "3", "二类"],
@@ -156,7 +172,9 @@ def test_sample_county_triggers_every_rule_and_criterion(directory: Directory) -
 
 
 def test_generator_is_deterministic_and_committed() -> None:
-    done = subprocess.run([sys.executable, str(ROOT / "examples" / "generate_orgs.py"), "--check"], check=False, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "generate_orgs.py"), "--check"], check=False, capture_output=True, text=True, cwd=ROOT
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from domain.actors import Actor, Role
+from domain.decider import Context
 from domain.policy import Policy
 from domain.rectification import (
     EVENT_ADAPTER,
@@ -72,7 +73,7 @@ class Recorder:
         if timers:
             self.advance(at)
         state = self.states.get(case_id, INITIAL_STATE) if case_id else INITIAL_STATE
-        produced = decide(state, command, at, POLICY, CALENDAR)
+        produced = decide(state, command, Context(now=at, policy=POLICY, calendar=CALENDAR))
         new_state = state
         for event in produced:
             new_state = evolve(new_state, event)
@@ -94,20 +95,27 @@ class Recorder:
         """Fire every timer (reminders, overdue notices, escalations) due by ``until``, as the workflow would."""
         for case_id in list(self.states):
             while True:
-                wake = next_wakeup(self.states[case_id], POLICY, CALENDAR)
+                wake = next_wakeup(self.states[case_id], Context(now=until, policy=POLICY, calendar=CALENDAR), catch_up=False)
                 if wake is None or wake > until:
                     break
                 state = self.states[case_id]
-                if not decide(state, Tick(), wake, POLICY, CALENDAR):
+                if not decide(state, Tick(), Context(now=wake, policy=POLICY, calendar=CALENDAR)):
                     break
                 self.do(case_id, Tick(), wake, timers=False)
 
 
 def open_case(org: str, name: str, region: str, year: int = 2026) -> OpenCase:
     return OpenCase(
-        actor=SUP, org_code=org, org_name=name, region=region, year=year,
+        actor=SUP,
+        org_code=org,
+        org_name=name,
+        region=region,
+        year=year,
         basis=Basis(kind=BasisKind.RANKING, detail=f"{year - 1}年度综合考评倒排", rank=2),
-        problems=[ProblemInput(category="weak_leadership", description="班子软弱涣散"), ProblemInput(category="collective_economy", description="集体经济薄弱")],
+        problems=[
+            ProblemInput(category="weak_leadership", description="班子软弱涣散"),
+            ProblemInput(category="collective_economy", description="集体经济薄弱"),
+        ],
         leaders=[LEADER.id],
     )
 
@@ -191,7 +199,11 @@ def test_gathering_folds_each_case_as_of_the_date(data: gather.ReportData, engin
     # before any case existed: nothing
     assert gather.gather(engine, 2026, T0 - timedelta(days=1)).cases == []
     # region filter
-    assert [c.case_id for c in gather.gather(engine, 2026, JUNE_END, "青山镇").cases] == ["rect-V201-2026", "rect-V202-2026", "rect-V203-2026"]
+    assert [c.case_id for c in gather.gather(engine, 2026, JUNE_END, "青山镇").cases] == [
+        "rect-V201-2026",
+        "rect-V202-2026",
+        "rect-V203-2026",
+    ]
 
 
 def test_figures_from_the_database(data: gather.ReportData) -> None:
@@ -328,7 +340,20 @@ def test_cli_bulletin_and_ledgers(engine: Engine, tmp_path: Path) -> None:
     assert "✓ 半年通报：5 件案件" in result.stdout and "按期完成率 50.0%" in result.stdout
     assert (tmp_path / "out" / "bulletin-2026.html").is_file() and (tmp_path / "out" / "bulletin-2026-stages.png").is_file()
 
-    result = _pdca("report", "summary", "--year", "2026", "--region", "青山镇", "--as-of", "2026-12-31", "--out", str(tmp_path / "out"), "--json", db=db)
+    result = _pdca(
+        "report",
+        "summary",
+        "--year",
+        "2026",
+        "--region",
+        "青山镇",
+        "--as-of",
+        "2026-12-31",
+        "--out",
+        str(tmp_path / "out"),
+        "--json",
+        db=db,
+    )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["figures"]["total"] == 3 and any(f.endswith("summary-2026-青山镇.md") for f in payload["files"])
@@ -370,12 +395,49 @@ def test_summary_with_secretary_projects_and_directory_upgrades(tmp_path: Path) 
         session.add(AssessmentRow(org_code="V101", year=2026, star=3, org_class="二类", updated_at=now))
         session.add(AssessmentRow(org_code="V201", year=2025, star=3, org_class="二类", updated_at=now))
         session.add(AssessmentRow(org_code="V201", year=2026, star=3, org_class="二类", updated_at=now))
-        base = {"org_name": "东村党支部", "region": "城关镇", "year": 2026, "owner": "chen.branch", "application_status": "approved",
-                    "revision_rounds": 2, "milestones_total": 4, "milestones_done": 4, "overdue_milestones": 0, "quarterly_reports": 4,
-                    "reports_due": 4, "reports_missing": 0, "urges_sent": 1, "overdue": False, "sanction_proposals": 0, "sanctions_pending": 0,
-                    "sanctions_approved": 0, "last_event_at": now, "version": 20, "position": 1}
-        session.add(ProjectSummary(project_id="proj-V101-2026-secretary", level="secretary", org_code="V101", stage="promoted", rating="good", outcome="promoted", **base))
-        session.add(ProjectSummary(project_id="proj-V201-2026-branch", level="branch", org_code="V201", stage="evaluated", rating="poor", **{**base, "org_name": "南村党支部", "overdue_milestones": 2, "urges_sent": 3}))
+        base = {
+            "org_name": "东村党支部",
+            "region": "城关镇",
+            "year": 2026,
+            "owner": "chen.branch",
+            "application_status": "approved",
+            "revision_rounds": 2,
+            "milestones_total": 4,
+            "milestones_done": 4,
+            "overdue_milestones": 0,
+            "quarterly_reports": 4,
+            "reports_due": 4,
+            "reports_missing": 0,
+            "urges_sent": 1,
+            "overdue": False,
+            "sanction_proposals": 0,
+            "sanctions_pending": 0,
+            "sanctions_approved": 0,
+            "last_event_at": now,
+            "version": 20,
+            "position": 1,
+        }
+        session.add(
+            ProjectSummary(
+                project_id="proj-V101-2026-secretary",
+                level="secretary",
+                org_code="V101",
+                stage="promoted",
+                rating="good",
+                outcome="promoted",
+                **base,
+            )
+        )
+        session.add(
+            ProjectSummary(
+                project_id="proj-V201-2026-branch",
+                level="branch",
+                org_code="V201",
+                stage="evaluated",
+                rating="poor",
+                **{**base, "org_name": "南村党支部", "overdue_milestones": 2, "urges_sent": 3},
+            )
+        )
         session.commit()
     data = gather.gather(engine, 2026, datetime(2026, 12, 31, 16, 0, tzinfo=UTC))
     assert data.projects_available and len(data.projects) == 2
@@ -390,4 +452,7 @@ def test_summary_with_secretary_projects_and_directory_upgrades(tmp_path: Path) 
     path = ledgers.export(tmp_path / "projects.csv", "projects", rows, "csv")
     with path.open(encoding="utf-8-sig", newline="") as handle:
         table = list(csv.reader(handle))
-    assert table[0][:3] == ["项目编号", "项目层级", "组织代码"] and [r[0] for r in table[1:]] == ["proj-V101-2026-secretary", "proj-V201-2026-branch"]
+    assert table[0][:3] == ["项目编号", "项目层级", "组织代码"] and [r[0] for r in table[1:]] == [
+        "proj-V101-2026-secretary",
+        "proj-V201-2026-branch",
+    ]

@@ -1,0 +1,330 @@
+"""The read API of the store: typed reads over an ``Engine`` for everything outside ``store/`` (the CLI,
+reports, activities, metrics). Every table is read through its model — no reflection, no SQL text.
+
+    read_stream(engine, "rect-V001-2026")          # one stream's rows, in version order
+    list_streams(engine, prefix="proj-")           # stream ids, in the order of their first event
+    fold_stream(rows, DECIDER)                     # a stream's state: its rows folded with the kind's decider
+    case_summaries(engine, stage="implementation", overdue=True)
+    project_summaries(engine, year=2026, region="城关镇")
+    assessments(engine, years=[2025, 2026], org_codes=codes)
+    campaign_rows(engine, "camp-all-2026")         # the campaign's cases and their current measures
+
+A *stream* is any audited stream (a rectification case ``rect-``, a project ``proj-``, a campaign
+``camp-``); a *case* is a rectification stream and its ``case_summary`` row.
+
+Lists of ids are read in chunks of ``CHUNK`` (one ``IN (...)`` per chunk), so a county-wide campaign
+stays below every database's parameter limit. Rows are returned detached: read their attributes freely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from domain.decider import Decider
+from store.campaign_models import CampaignCaseRow, CampaignSummary
+from store.directory_models import AssessmentRow
+from store.eventlog import AuditLog
+from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger
+from store.project_models import ProjectSummary
+
+CHUNK = 500  # ids per IN (...) query
+
+S = TypeVar("S", bound=BaseModel)
+
+
+def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield list(items[start : start + CHUNK])
+
+
+# ----------------------------------------------------------------------------- streams
+
+
+def read_stream(engine: Engine, stream_id: str) -> list[AuditEvent]:
+    """The stream's rows in version order ([] for an unknown stream)."""
+    return AuditLog(engine).read_stream(stream_id)
+
+
+def read_streams(engine: Engine, stream_ids: Sequence[str]) -> dict[str, list[AuditEvent]]:
+    """Each stream's rows in version order, keyed in the order of ``stream_ids`` (unknown ones: [])."""
+    streams: dict[str, list[AuditEvent]] = {stream_id: [] for stream_id in stream_ids}
+    with Session(engine) as session:
+        for chunk in _chunks(list(streams)):
+            query = (
+                select(AuditEvent)
+                .where(col(AuditEvent.stream_id).in_(chunk))
+                .order_by(col(AuditEvent.stream_id), col(AuditEvent.version))
+            )
+            for row in session.exec(query).all():
+                streams[row.stream_id].append(row)
+    return streams
+
+
+def list_streams(engine: Engine, prefix: str | None = None) -> list[str]:
+    """Every stream id (only those starting with ``prefix`` when given), in the order of its first event."""
+    ids = AuditLog(engine).stream_ids()
+    return ids if prefix is None else [stream_id for stream_id in ids if stream_id.startswith(prefix)]
+
+
+def fold_stream(rows: Iterable[AuditEvent], kind: Decider[S, Any, Any]) -> S:
+    """A stream's state: its rows' payloads parsed with the kind's events and folded with its ``evolve``
+    (``fold_stream(rows, domain.rectification.DECIDER)``; [] gives the kind's initial state)."""
+    return kind.fold(kind.events.validate_json(row.payload) for row in rows)
+
+
+# ----------------------------------------------------------------------------- cases (rect-)
+
+
+def case_summaries(
+    engine: Engine,
+    *,
+    stage: str | None = None,
+    org_code: str | None = None,
+    region: str | None = None,
+    overdue: bool | None = None,
+    year: int | None = None,
+) -> list[CaseSummary]:
+    """Rows of the case ledger (``case_summary``) by case id; a filter left None (or empty) keeps every row."""
+    statement = select(CaseSummary).order_by(col(CaseSummary.case_id))
+    if stage:
+        statement = statement.where(CaseSummary.stage == stage)
+    if org_code:
+        statement = statement.where(CaseSummary.org_code == org_code)
+    if region:
+        statement = statement.where(CaseSummary.region == region)
+    if overdue is not None:
+        statement = statement.where(CaseSummary.overdue == overdue)
+    if year is not None:
+        statement = statement.where(CaseSummary.year == year)
+    with Session(engine) as session:
+        return list(session.exec(statement).all())
+
+
+def case_ids(engine: Engine, *, year: int | None = None, region: str | None = None) -> list[str]:
+    """The ids of the cases of ``year`` and ``region`` (None or empty: all), sorted."""
+    statement = select(CaseSummary.case_id).order_by(col(CaseSummary.case_id))
+    if year is not None:
+        statement = statement.where(CaseSummary.year == year)
+    if region:
+        statement = statement.where(CaseSummary.region == region)
+    with Session(engine) as session:
+        return list(session.exec(statement).all())
+
+
+def cases_by_id(engine: Engine, case_ids: Sequence[str]) -> list[CaseSummary]:
+    """The summaries of the cases among ``case_ids`` that exist (ids without a summary are skipped)."""
+    found: list[CaseSummary] = []
+    with Session(engine) as session:
+        for chunk in _chunks(case_ids):
+            found += session.exec(select(CaseSummary).where(col(CaseSummary.case_id).in_(chunk))).all()
+    return found
+
+
+def current_measures(engine: Engine, cases: Sequence[CaseSummary]) -> list[MeasureLedger]:
+    """The measures of ``cases`` in each case's current PDCA cycle: earlier cycles' measures are history,
+    not this year's deadlines."""
+    cycles = {case.case_id: case.cycle for case in cases}
+    found: list[MeasureLedger] = []
+    with Session(engine) as session:
+        for chunk in _chunks(list(cycles)):
+            found += session.exec(select(MeasureLedger).where(col(MeasureLedger.case_id).in_(chunk))).all()
+    return [m for m in found if m.cycle == cycles.get(m.case_id, m.cycle)]
+
+
+def case_ledgers(engine: Engine) -> tuple[list[CaseSummary], list[MeasureLedger]]:
+    """Every case summary (by case id) and every measure row (by case, measure): what a supervision
+    cadence (digest, review list) reads."""
+    with Session(engine) as session:
+        cases = session.exec(select(CaseSummary).order_by(col(CaseSummary.case_id))).all()
+        measures = session.exec(
+            select(MeasureLedger).order_by(col(MeasureLedger.case_id), col(MeasureLedger.measure_id))
+        ).all()
+        return list(cases), list(measures)
+
+
+def problems_with_cases(
+    engine: Engine, *, year: int | None = None, region: str | None = None
+) -> list[tuple[ProblemLedger, CaseSummary]]:
+    """问题台账: each problem row with its case's summary, by case and problem id."""
+    statement = (
+        select(ProblemLedger, CaseSummary)
+        .join(CaseSummary, col(CaseSummary.case_id) == col(ProblemLedger.case_id))
+        .order_by(col(ProblemLedger.case_id), col(ProblemLedger.problem_id))
+    )
+    if year is not None:
+        statement = statement.where(CaseSummary.year == year)
+    if region:
+        statement = statement.where(CaseSummary.region == region)
+    with Session(engine) as session:
+        return [(problem, case) for problem, case in session.exec(statement).all()]
+
+
+def measures_with_cases(
+    engine: Engine, *, year: int | None = None, region: str | None = None
+) -> list[tuple[MeasureLedger, CaseSummary]]:
+    """整改措施台账: each measure row with its case's summary, by case and measure id."""
+    statement = (
+        select(MeasureLedger, CaseSummary)
+        .join(CaseSummary, col(CaseSummary.case_id) == col(MeasureLedger.case_id))
+        .order_by(col(MeasureLedger.case_id), col(MeasureLedger.measure_id))
+    )
+    if year is not None:
+        statement = statement.where(CaseSummary.year == year)
+    if region:
+        statement = statement.where(CaseSummary.region == region)
+    with Session(engine) as session:
+        return [(measure, case) for measure, case in session.exec(statement).all()]
+
+
+# ----------------------------------------------------------------------------- projects (proj-)
+
+
+def project_summaries(
+    engine: Engine,
+    *,
+    year: int | None = None,
+    region: str | None = None,
+    level: str | None = None,
+    stage: str | None = None,
+) -> list[ProjectSummary]:
+    """Rows of the project ledger (``project_summary``) by project id; a filter left None (or empty) keeps every row."""
+    statement = select(ProjectSummary).order_by(col(ProjectSummary.project_id))
+    if year is not None:
+        statement = statement.where(ProjectSummary.year == year)
+    if region:
+        statement = statement.where(ProjectSummary.region == region)
+    if level:
+        statement = statement.where(ProjectSummary.level == level)
+    if stage:
+        statement = statement.where(ProjectSummary.stage == stage)
+    with Session(engine) as session:
+        return list(session.exec(statement).all())
+
+
+# ----------------------------------------------------------------------------- directory assessments
+
+
+class AssessmentRecord(NamedTuple):
+    """An organization-year's assessment as figures read it: ``(org_code, year, star, org_class)``."""
+
+    org_code: str
+    year: int
+    star: int | None
+    org_class: str | None
+
+
+def assessments(
+    engine: Engine, *, years: Iterable[int] | None = None, org_codes: Sequence[str] | None = None
+) -> list[AssessmentRecord]:
+    """Directory assessments (``assessment``) by organization and year; ``years`` / ``org_codes`` left None
+    keep every row (an empty ``org_codes`` reads none)."""
+    columns = (col(AssessmentRow.org_code), col(AssessmentRow.year), col(AssessmentRow.star), col(AssessmentRow.org_class))
+    statement = select(*columns).order_by(col(AssessmentRow.org_code), col(AssessmentRow.year))
+    if years is not None:
+        statement = statement.where(col(AssessmentRow.year).in_(list(years)))
+    with Session(engine) as session:
+        if org_codes is None:
+            rows = list(session.exec(statement).all())
+        else:
+            rows = []
+            for chunk in _chunks(org_codes):
+                rows += session.exec(statement.where(col(AssessmentRow.org_code).in_(chunk))).all()
+    return [AssessmentRecord(code, int(year), None if star is None else int(star), klass) for code, year, star, klass in rows]
+
+
+# ----------------------------------------------------------------------------- campaigns (camp-)
+
+
+class CampaignStatus(NamedTuple):
+    summary: CampaignSummary
+    cases: list[CampaignCaseRow]  # by case id
+
+
+def campaign_cases(engine: Engine, campaign_id: str) -> list[CampaignCaseRow]:
+    """The campaign's approved organizations and the start status of their cases, by case id."""
+    statement = (
+        select(CampaignCaseRow)
+        .where(CampaignCaseRow.campaign_id == campaign_id)
+        .order_by(col(CampaignCaseRow.case_id))
+    )
+    with Session(engine) as session:
+        return list(session.exec(statement).all())
+
+
+def campaign_case_ids(engine: Engine, campaign_id: str) -> list[str]:
+    """The case ids of the campaign's approved organizations, sorted."""
+    statement = (
+        select(CampaignCaseRow.case_id)
+        .where(CampaignCaseRow.campaign_id == campaign_id)
+        .order_by(col(CampaignCaseRow.case_id))
+    )
+    with Session(engine) as session:
+        return list(session.exec(statement).all())
+
+
+def campaign_rows(engine: Engine, campaign_id: str) -> tuple[list[CaseSummary], list[MeasureLedger]]:
+    """The summaries of the campaign's cases that exist, and their current-cycle measures."""
+    cases = cases_by_id(engine, campaign_case_ids(engine, campaign_id))
+    return cases, current_measures(engine, cases)
+
+
+def campaign_summary(engine: Engine, campaign_id: str) -> CampaignSummary | None:
+    with Session(engine) as session:
+        return session.get(CampaignSummary, campaign_id)
+
+
+def campaign_status(engine: Engine, campaign_id: str) -> CampaignStatus | None:
+    """The campaign's summary row and its cases (one read), or None for an unknown campaign."""
+    with Session(engine) as session:
+        summary = session.get(CampaignSummary, campaign_id)
+        if summary is None:
+            return None
+        cases = session.exec(
+            select(CampaignCaseRow)
+            .where(CampaignCaseRow.campaign_id == campaign_id)
+            .order_by(col(CampaignCaseRow.case_id))
+        ).all()
+        return CampaignStatus(summary, list(cases))
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+class OpenCases(NamedTuple):
+    kind: str
+    stage: str
+    region: str
+    cases: int
+
+
+class OverdueCases(NamedTuple):
+    kind: str
+    region: str
+    cases: int
+    measures: int  # overdue measures of those cases
+
+
+def projection_gauges(engine: Engine) -> tuple[list[OpenCases], list[OverdueCases]]:
+    """What a metrics scrape reads: open (not closed) cases by kind, stage and region; open cases with an
+    overdue measure, and their overdue measures, by kind and region."""
+    with Session(engine) as session:
+        by_stage = session.exec(
+            select(CaseSummary.kind, CaseSummary.stage, CaseSummary.region, func.count())
+            .where(CaseSummary.stage != "closed")
+            .group_by(CaseSummary.kind, CaseSummary.stage, CaseSummary.region)
+        ).all()
+        overdue = session.exec(
+            select(CaseSummary.kind, CaseSummary.region, func.count(), func.sum(CaseSummary.overdue_measures))
+            .where(CaseSummary.stage != "closed", CaseSummary.overdue == True)  # noqa: E712
+            .group_by(CaseSummary.kind, CaseSummary.region)
+        ).all()
+    return (
+        [OpenCases(kind, stage, region, int(n)) for kind, stage, region, n in by_stage],
+        [OverdueCases(kind, region, int(n), int(m or 0)) for kind, region, n, m in overdue],
+    )
