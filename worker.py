@@ -1,12 +1,10 @@
 """The worker: registers the workflows and activities in one place and runs them.
 
-    TEMPORAL_ADDRESS   Temporal frontend (default localhost:7233)
-    TEMPORAL_NAMESPACE namespace (default "default")
-    TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY   client certificate and key files (mTLS, e.g. Temporal Cloud)
-    TEMPORAL_TLS_CA    CA bundle for the server's certificate (default: system roots)
-    TEMPORAL_TLS_SERVER_NAME  server name to verify, when it differs from the address
-    TEMPORAL_TLS       "true" for TLS with neither client certificate nor custom CA
-    TEMPORAL_API_KEY   API key (Temporal Cloud API-key auth; implies TLS)
+Settings (settings/__init__.py; every one an environment variable):
+
+    TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE,
+    TEMPORAL_CONFIG_FILE   the Temporal connection, read by temporalio.envconfig as the `temporal`
+                       CLI reads them (settings/temporal.py; default localhost:7233, namespace "default")
     PDCA_TASK_QUEUE    task queue (default pdca-rectification)
     PDCA_DATABASE_URL  audit database (default: SQLite file under PDCA_HOME, ~/.pdca)
     PDCA_METRICS_PORT  Prometheus /metrics port: project metrics (default 9464; 0 disables)
@@ -14,32 +12,32 @@
     PDCA_METRICS_ADDR  address both metrics ports bind to (default 127.0.0.1)
     PDCA_LOG_FORMAT    "console" (default on a terminal) or "json"
     PDCA_DIGEST_DIR    where the daily audit verification writes chain digests (default $PDCA_HOME/digests)
+    PDCA_REPORTS_DIR   where scheduled reports are written (default $PDCA_HOME/reports)
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import structlog
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.service import TLSConfig
+from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.audit import AuditActivities
 from activities.cadence import CadenceActivities
-from activities.campaign import CampaignActivities
 from activities.calendar import CalendarActivities, default_override_path
+from activities.campaign import CampaignActivities
 from activities.notify import Channel, NotifyActivities
 from observability.logging import configure_logging
 from observability.metrics import serve as serve_metrics
-from store.db import default_data_dir, make_engine
+from service.bootstrap import connect
+from settings import InputError, get_settings
+from store.db import make_engine
 from store.eventlog import AuditLog
 from store.projections import PROJECTORS
 from workflows.audit_verification import AuditVerificationWorkflow
@@ -49,8 +47,6 @@ from workflows.digest import NotificationDigestWorkflow
 from workflows.project import SecretaryProjectWorkflow
 from workflows.rectification import RectificationWorkflow
 
-DEFAULT_ADDRESS = "localhost:7233"
-DEFAULT_TASK_QUEUE = "pdca-rectification"
 WORKFLOWS: Sequence[type] = (
     RectificationWorkflow,
     AuditVerificationWorkflow,
@@ -61,50 +57,21 @@ WORKFLOWS: Sequence[type] = (
 )
 # Modules the workflow sandbox shares instead of re-importing on every run (they are pure or
 # only used from activities); re-importing pydantic/sqlmodel/structlog costs seconds per run.
-PASSTHROUGH = ("pydantic", "pydantic_core", "domain", "activities", "store", "observability", "sqlmodel", "sqlalchemy", "structlog", "prometheus_client", "annotated_types")
-
-
-def tls_settings(env: Mapping[str, str] = os.environ) -> tuple[bool | TLSConfig, str | None]:
-    """TLS and API-key settings from the environment, shared by the worker and the CLI."""
-    api_key = env.get("TEMPORAL_API_KEY") or None
-    cert, key, ca = env.get("TEMPORAL_TLS_CERT"), env.get("TEMPORAL_TLS_KEY"), env.get("TEMPORAL_TLS_CA")
-    if bool(cert) != bool(key):
-        raise ValueError("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (client certificate and its key)")
-    if cert or ca or env.get("TEMPORAL_TLS_SERVER_NAME"):
-        return (
-            TLSConfig(
-                client_cert=Path(cert).read_bytes() if cert else None,
-                client_private_key=Path(key).read_bytes() if key else None,
-                server_root_ca_cert=Path(ca).read_bytes() if ca else None,
-                domain=env.get("TEMPORAL_TLS_SERVER_NAME") or None,
-            ),
-            api_key,
-        )
-    wants_tls = env.get("TEMPORAL_TLS", "").lower() in {"1", "true", "yes"}
-    return (wants_tls or api_key is not None), api_key
-
-
-async def connect(address: str | None = None, namespace: str | None = None, runtime: Runtime | None = None) -> Client:
-    tls, api_key = tls_settings()
-    return await Client.connect(
-        address or os.environ.get("TEMPORAL_ADDRESS", DEFAULT_ADDRESS),
-        namespace=namespace or os.environ.get("TEMPORAL_NAMESPACE", "default"),
-        data_converter=pydantic_data_converter,
-        runtime=runtime,
-        tls=tls,
-        api_key=api_key,
-    )
+PASSTHROUGH = (
+    "pydantic", "pydantic_core", "domain", "activities", "store", "observability", "settings",
+    "sqlmodel", "sqlalchemy", "structlog", "prometheus_client", "annotated_types",
+)
 
 
 def metrics_address() -> str:
-    return os.environ.get("PDCA_METRICS_ADDR", "127.0.0.1")
+    return get_settings().metrics_addr
 
 
 def sdk_runtime(port: int | None = None) -> Runtime | None:
     """A runtime whose Prometheus exporter serves the SDK's own metrics (task latencies, pollers,
     slots) on a port of its own: the SDK runs its own HTTP server, which cannot share a port with
     prometheus-client's. One per process."""
-    port = int(os.environ.get("PDCA_SDK_METRICS_PORT", "9465")) if port is None else port
+    port = get_settings().sdk_metrics_port if port is None else port
     if not port:
         return None
     # Prometheus conventions (counters end in _total, durations in seconds with a unit suffix), which
@@ -120,16 +87,16 @@ def sdk_runtime(port: int | None = None) -> Runtime | None:
 
 def reports_dir() -> Path:
     """Where scheduled reports (digests, review lists, bulletins) are written (PDCA_REPORTS_DIR, default $PDCA_HOME/reports)."""
-    return Path(os.environ.get("PDCA_REPORTS_DIR") or default_data_dir() / "reports")
+    return get_settings().reports_path
 
 
 def digest_dir() -> Path:
     """Where the scheduled verification exports chain digests (PDCA_DIGEST_DIR, default $PDCA_HOME/digests)."""
-    return Path(os.environ.get("PDCA_DIGEST_DIR") or default_data_dir() / "digests")
+    return get_settings().digests_path
 
 
 def task_queue() -> str:
-    return os.environ.get("PDCA_TASK_QUEUE", DEFAULT_TASK_QUEUE)
+    return get_settings().task_queue
 
 
 def open_audit_log(database_url: str | None = None, migrate: bool = True) -> AuditLog:
@@ -176,7 +143,7 @@ async def assemble(
 ) -> tuple[Client, Worker]:
     """Everything a running worker needs, in one place for `pdca worker` and `pdca up`: a client whose
     runtime exports the SDK's metrics, the migrated audit log, the project's /metrics, the worker."""
-    port = int(os.environ.get("PDCA_METRICS_PORT", "9464")) if metrics_port is None else metrics_port
+    port = get_settings().metrics_port if metrics_port is None else metrics_port
     client = await connect(runtime=sdk_runtime(sdk_metrics_port))
     audit_log = open_audit_log(database_url)
     serve_metrics(audit_log.engine, port, metrics_address())
@@ -190,11 +157,13 @@ async def run_worker(database_url: str | None = None, metrics_port: int | None =
 
 
 def main() -> None:
-    configure_logging()
     try:
+        configure_logging()
         asyncio.run(run_worker())
     except KeyboardInterrupt:
         pass
+    except InputError as error:  # a setting that cannot be used: one line, exit 1
+        raise SystemExit(f"error: {error.message}") from None
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from activities.calendar import (
     package_facts,
     parse_override,
 )
-from cli.calendar_cmd import app
+from cli.main import app
 from domain.workcal import FactSource, WorkCalendar
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "calendar-override.yaml"
@@ -42,7 +42,14 @@ def test_package_facts_2026_real_arrangement() -> None:
     facts = package_facts(2026)
     assert facts is not None and facts.source == FactSource.CHINESE_CALENDAR
     assert facts.origin.startswith("chinesecalendar ")
-    assert facts.workdays == [date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9), date(2026, 9, 20), date(2026, 10, 10)]
+    assert facts.workdays == [
+        date(2026, 1, 4),
+        date(2026, 2, 14),
+        date(2026, 2, 28),
+        date(2026, 5, 9),
+        date(2026, 9, 20),
+        date(2026, 10, 10),
+    ]
     assert {date(2026, 10, d) for d in (1, 2, 5, 6, 7)} <= set(facts.holidays)
     assert {date(2026, 2, d) for d in (16, 17, 18, 19, 20, 23)} <= set(facts.holidays)
     assert all(d.weekday() < 5 for d in facts.holidays)
@@ -81,7 +88,9 @@ def test_example_file_gives_2027_as_provisional(tmp_path: Path) -> None:
 
 
 def test_local_rest_days_are_added_to_a_known_year(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         years:
           2026:
             holidays:
@@ -89,7 +98,8 @@ def test_local_rest_days_are_added_to_a_known_year(tmp_path: Path) -> None:
               - 2026-12-31
             workdays:
               - {date: 2026-04-25, name: 壮族三月三}
-        """)
+        """,
+    )
     facts = facts_for_years([2026], path).years[2026]
     package = package_facts(2026)
     assert package is not None
@@ -106,12 +116,15 @@ def test_local_rest_days_are_added_to_a_known_year(tmp_path: Path) -> None:
 
 
 def test_replace_uses_only_the_files_days(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         years:
           2026:
             replace: true
             holidays: [{from: 2026-10-01, to: 2026-10-08, name: 国庆节}]
-        """)
+        """,
+    )
     facts = facts_for_years([2026], path).years[2026]
     assert facts.source == FactSource.OVERRIDE and "replaces chinesecalendar" in facts.origin
     assert facts.workdays == []
@@ -139,15 +152,27 @@ def test_no_file_empty_file_and_empty_year(tmp_path: Path) -> None:
         ("years:\n  2027:\n    holidays:\n      - 2026-12-31\n", 4, "years.2027.holidays.0", "not in 2027"),
         ("years:\n  2027:\n    holidays:\n      - {date: 2027-02-06, name: 春节}\n", 4, "years.2027.holidays.0.date", "is a Saturday"),
         ("years:\n  2027:\n    workdays:\n      - 2027-02-08\n", 4, "years.2027.workdays.0", "must be a Saturday or Sunday"),
-        ("years:\n  2027:\n    holidays:\n      - 2027-10-01\n      - 2027-10-01\n", 5, "years.2027.holidays.1", "listed twice (first at line 4)"),
+        (
+            "years:\n  2027:\n    holidays:\n      - 2027-10-01\n      - 2027-10-01\n",
+            5,
+            "years.2027.holidays.1",
+            "listed twice (first at line 4)",
+        ),
         (
             "years:\n  2027:\n    holidays:\n      - {from: 2027-10-01, to: 2027-10-07}\n    workdays:\n      - 2027-10-02\n",
-            6, "years.2027.workdays.0", "listed twice (first at line 4)",
+            6,
+            "years.2027.workdays.0",
+            "listed twice (first at line 4)",
         ),
         ("years:\n  2027:\n    holidays:\n      - {from: 2027-10-07, to: 2027-10-01}\n", 4, "years.2027.holidays.0.to", "before"),
         ("years:\n  2027:\n    holidays:\n      - {from: 2027-01-01, to: 2027-03-01}\n", 4, "years.2027.holidays.0.to", "at most 31"),
         ("years:\n  2027:\n    holidays:\n      - {from: 2027-02-06, to: 2027-02-07}\n", 4, "years.2027.holidays.0", "only weekend days"),
-        ("years:\n  2027:\n    workdays:\n      - {from: 2027-02-06, to: 2027-02-08}\n", 4, "years.2027.workdays.0", "2027-02-08 is a Monday"),
+        (
+            "years:\n  2027:\n    workdays:\n      - {from: 2027-02-06, to: 2027-02-08}\n",
+            4,
+            "years.2027.workdays.0",
+            "2027-02-08 is a Monday",
+        ),
         ("years:\n  2027:\n    holidays:\n      - {date: 2027-10-01, when: x}\n", 4, "years.2027.holidays.0.when", "unknown field"),
         ("years:\n  2027:\n    holidays:\n      - {from: 2027-10-01}\n", 4, "years.2027.holidays.0", "both `from` and `to`"),
         ("years:\n  2027:\n    holiday:\n      - 2027-10-01\n", 3, "years.2027.holiday", "unknown field"),
@@ -191,7 +216,9 @@ def test_activity_returns_facts_and_refuses_a_bad_file(tmp_path: Path) -> None:
     env = ActivityEnvironment()
     facts = env.run(CalendarActivities(EXAMPLE).load_calendar_facts, [2026, 2027, 2028])
     assert [facts.years[y].source for y in (2026, 2027, 2028)] == [
-        FactSource.CHINESE_CALENDAR, FactSource.OVERRIDE, FactSource.WEEKENDS_ONLY,
+        FactSource.CHINESE_CALENDAR,
+        FactSource.OVERRIDE,
+        FactSource.WEEKENDS_ONLY,
     ]
     # the file is read on every call: a file created after the worker started is used
     path = tmp_path / "later.yaml"
@@ -209,7 +236,7 @@ def test_activity_returns_facts_and_refuses_a_bad_file(tmp_path: Path) -> None:
 
 
 def test_cli_show_2026_json() -> None:
-    result = runner.invoke(app, ["show", "2026", "--json", "--override", str(EXAMPLE)])
+    result = runner.invoke(app, ["calendar", "show", "2026", "--json", "--override", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["source"] == "chinese_calendar" and report["warnings"] == []
@@ -223,12 +250,12 @@ def test_cli_show_2026_json() -> None:
 
 def test_cli_show_table_and_lang_en(tmp_path: Path) -> None:
     path = write(tmp_path, "years:\n  2026:\n    holidays: [{date: 2026-04-20, name: 壮族三月三}]\n")
-    zh = runner.invoke(app, ["show", "2026", "--override", str(path)])
+    zh = runner.invoke(app, ["calendar", "show", "2026", "--override", str(path)])
     assert zh.exit_code == 0, zh.output
     assert "2026年工作日历" in zh.stdout and "国庆节" in zh.stdout and "调休上班" in zh.stdout
     assert "放假（本地）" in zh.stdout and "│ 壮族三月三" in zh.stdout
     assert "全年 │    247" in zh.stdout  # one local rest day fewer than the package's 248
-    en = runner.invoke(app, ["show", "2026", "--lang", "en", "--override", str(path)])
+    en = runner.invoke(app, ["calendar", "show", "2026", "--lang", "en", "--override", str(path)])
     assert "National Day" in en.stdout and "make-up workday" in en.stdout and "day off (local)" in en.stdout
     assert "│ 壮族三月三" in en.stdout  # a local name has no translation: shown as written
 
@@ -236,29 +263,29 @@ def test_cli_show_table_and_lang_en(tmp_path: Path) -> None:
 def test_cli_show_warns_for_provisional_and_unknown_years(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PDCA_HOME", str(tmp_path))  # no calendar.yaml there
     monkeypatch.delenv("PDCA_CALENDAR", raising=False)
-    bare = runner.invoke(app, ["show", "2028", "--lang", "en"])
+    bare = runner.invoke(app, ["calendar", "show", "2028", "--lang", "en"])
     assert bare.exit_code == 0
     assert "warning: no holiday calendar for 2028" in bare.stderr
     assert "weekends only" in bare.stdout and "260" in bare.stdout
     monkeypatch.setenv("PDCA_CALENDAR", str(EXAMPLE))
-    provisional = runner.invoke(app, ["show", "2027", "--json"])
+    provisional = runner.invoke(app, ["calendar", "show", "2027", "--json"])
     assert provisional.exit_code == 0
     assert "provisional" in json.loads(provisional.stdout)["warnings"][0]
     monkeypatch.setenv("PDCA_CALENDAR", str(tmp_path / "missing.yaml"))
-    missing = runner.invoke(app, ["show", "2027"])
+    missing = runner.invoke(app, ["calendar", "show", "2027"])
     assert missing.exit_code == 1 and "missing.yaml: no such file" in missing.stderr
 
 
 def test_cli_check(tmp_path: Path) -> None:
-    ok = runner.invoke(app, ["check", str(EXAMPLE), "--lang", "en"])
+    ok = runner.invoke(app, ["calendar", "check", str(EXAMPLE), "--lang", "en"])
     assert ok.exit_code == 0, ok.output
     assert "2027: 18 weekday(s) off, 6 make-up workday(s)" in ok.stdout
     assert "provisional" in ok.stderr
-    as_json = json.loads(runner.invoke(app, ["check", str(EXAMPLE), "--json"]).stdout)
+    as_json = json.loads(runner.invoke(app, ["calendar", "check", str(EXAMPLE), "--json"]).stdout)
     assert as_json["years"][0]["effect"] == "arrangement" and as_json["years"][0]["provisional"] is True
 
     bad = write(tmp_path, "years:\n  2027:\n    holidays:\n      - 2027-02-06\n    workdays: [2027-02-08]\n")
-    result = runner.invoke(app, ["check", str(bad)])
+    result = runner.invoke(app, ["calendar", "check", str(bad)])
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert lines == [
@@ -268,12 +295,12 @@ def test_cli_check(tmp_path: Path) -> None:
         ),
         f"错误：{bad}:5: years.2027.workdays.0: 2027-02-08 is a Monday: a make-up workday (调休) must be a Saturday or Sunday",
     ]
-    missing = runner.invoke(app, ["check", str(tmp_path / "nope.yaml")])
+    missing = runner.invoke(app, ["calendar", "check", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 1 and "no such file" in missing.stderr
 
 
 def test_cli_help_explains_the_override_file() -> None:
-    result = runner.invoke(app, ["--help"])
+    result = runner.invoke(app, ["calendar", "--help"])
     assert "PDCA_CALENDAR" in result.stdout
-    show_help = runner.invoke(app, ["show", "--help"])
+    show_help = runner.invoke(app, ["calendar", "show", "--help"])
     assert "--override" in show_help.stdout and "--json" in show_help.stdout

@@ -1,0 +1,140 @@
+"""Every setting the project reads from the environment, in one object.
+
+``get_settings()`` reads the environment on every call (``pdca up`` and tests change it while the
+process runs): an instance is reused only while the ``PDCA_*`` variables (and ``HOME``) are unchanged.
+Each ``PDCA_*`` variable is a field below (prefix ``PDCA_``, name in capitals: ``home`` ↔
+``PDCA_HOME``); an empty variable counts as unset. Every file location derived from ``PDCA_HOME`` is a
+property, so the home directory is resolved here and nowhere else.
+
+Not here, on purpose:
+
+- the Temporal connection (``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY``,
+  ``TEMPORAL_TLS*``, ``TEMPORAL_PROFILE``, ``TEMPORAL_CONFIG_FILE``): read by ``temporalio.envconfig``
+  exactly as the ``temporal`` CLI reads them — see settings/temporal.py;
+- channel secrets named by the ``*_env`` keys of channels.yaml: read when a message is sent, so a
+  missing one is a visible delivery failure, not a worker that will not start.
+
+Related modules: settings/files.py (YAML files with line numbers), settings/directory.py (the actor
+directory and the policy file), settings/errors.py (``InputError``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from settings.errors import InputError
+
+__all__ = ["DEFAULT_TASK_QUEUE", "InputError", "Settings", "get_settings", "secret"]
+
+DEFAULT_TASK_QUEUE = "pdca-rectification"
+ENV_PREFIX = "PDCA_"
+
+
+def _default_home() -> Path:
+    return Path.home() / ".pdca"
+
+
+class Settings(BaseSettings):
+    """The ``PDCA_*`` environment. Fields are the variables as given (None: unset); properties are the
+    locations actually used (the variable, else the default under ``home``)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="ignore", frozen=True)
+
+    # where things live
+    home: Path = Field(default_factory=_default_home, description="Data directory (default ~/.pdca)")
+    database_url: str | None = Field(default=None, description="Audit database URL (default: SQLite file home/audit.db)")
+    actors: Path | None = Field(default=None, description="Actor directory YAML (default home/actors.yaml)")
+    policy: Path | None = Field(default=None, description="Policy YAML (default: the built-in policy)")
+    channels: Path | None = Field(default=None, description="Notification channels YAML (default home/channels.yaml)")
+    calendar: Path | None = Field(default=None, description="Working-day calendar override YAML (default home/calendar.yaml)")
+    digest_dir: Path | None = Field(default=None, description="Audit chain digests (default home/digests)")
+    reports_dir: Path | None = Field(default=None, description="Scheduled reports (default home/reports)")
+    report_font: Path | None = Field(default=None, description="A font file with CJK glyphs for charts")
+    # who and how
+    actor: str | None = Field(default=None, description="Acting person's id in the actor directory (CLI)")
+    lang: Literal["zh", "en"] = Field(default="zh", description="Labels: zh or en (CLI)")
+    # the worker
+    task_queue: str = Field(default=DEFAULT_TASK_QUEUE, description="Temporal task queue")
+    metrics_port: int = Field(default=9464, ge=0, le=65535, description="Project /metrics port (0 disables)")
+    sdk_metrics_port: int = Field(default=9465, ge=0, le=65535, description="Temporal SDK metrics port (0 disables)")
+    metrics_addr: str = Field(default="127.0.0.1", description="Address both metrics ports bind to")
+    log_format: Literal["console", "json"] | None = Field(
+        default=None, description="Log lines: console or json (default: console on a terminal, else json)"
+    )
+
+    @field_validator("home")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    # ------------------------------------------------------------------ derived locations
+
+    @property
+    def audit_database_url(self) -> str:
+        """PDCA_DATABASE_URL, else the SQLite file home/audit.db."""
+        return self.database_url or f"sqlite:///{self.home / 'audit.db'}"
+
+    @property
+    def actors_file(self) -> Path:
+        """PDCA_ACTORS, else home/actors.yaml (which may not exist)."""
+        return self.actors or self.home / "actors.yaml"
+
+    @property
+    def channels_file(self) -> Path:
+        """PDCA_CHANNELS, else home/channels.yaml (which may not exist: the log channel only)."""
+        return self.channels or self.home / "channels.yaml"
+
+    @property
+    def calendar_file(self) -> Path:
+        """PDCA_CALENDAR, else home/calendar.yaml (which may not exist: the package's calendar only)."""
+        return self.calendar or self.home / "calendar.yaml"
+
+    @property
+    def digests_path(self) -> Path:
+        """PDCA_DIGEST_DIR, else home/digests."""
+        return self.digest_dir or self.home / "digests"
+
+    @property
+    def reports_path(self) -> Path:
+        """PDCA_REPORTS_DIR, else home/reports."""
+        return self.reports_dir or self.home / "reports"
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable behind a field: ``home`` → ``PDCA_HOME``."""
+        return ENV_PREFIX + field.upper()
+
+
+def get_settings() -> Settings:
+    """The settings as the environment is now (read on every call: no stale cache).
+
+    A value that cannot be used (``PDCA_METRICS_PORT=abc``) raises ``InputError`` naming the variable."""
+    # Building a Settings costs about a millisecond; the same environment gives the same (frozen) object.
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)))
+    return _settings_for(key, os.environ.get("HOME"))
+
+
+def secret(variable: str) -> str | None:
+    """A secret named by a ``*_env`` key of channels.yaml (robot URL, token, SMTP password), read at the
+    moment it is used and never kept: not a setting, so neither validated nor cached here."""
+    return os.environ.get(variable) or None
+
+
+@functools.lru_cache(maxsize=16)
+def _settings_for(key: tuple[tuple[str, str], ...], home: str | None) -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = []
+        for item in error.errors()[:3]:
+            field = str(item["loc"][0]) if item["loc"] else ""
+            variable = Settings.variable(field) if field else ENV_PREFIX + "*"
+            value = dict(key).get(variable, "")
+            problems.append(f"{variable}={value!r}: {item['msg']}")
+        raise InputError("; ".join(problems)) from None

@@ -1,0 +1,77 @@
+"""Structured input files (YAML). A bad file is reported with its line and field (``InputError``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from settings.errors import InputError
+
+M = TypeVar("M", bound=BaseModel)
+
+__all__ = ["InputError", "line_of", "load_model", "read_yaml", "validate"]
+
+
+def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """The file's data and its node tree (for line numbers)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read: {error}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise InputError(f"{path}{line}: invalid YAML: {error.problem or error.context}") from None
+    return data, node
+
+
+def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The line of the YAML node at ``loc`` (or of its nearest existing parent)."""
+    if node is None:
+        return None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(key)), None)
+            if match is None:
+                break
+            node = match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+    line: int = node.start_mark.line + 1
+    return line
+
+
+def validate(model: type[M], data: Any, node: yaml.Node | None, path: Path, extra: dict[str, Any] | None = None) -> M:
+    """``data`` as ``model``; at most three problems reported, each as ``file:line: field: message``."""
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping of fields at the top level")
+    try:
+        return model.model_validate({**data, **(extra or {})})
+    except ValidationError as error:
+        problems = [_describe(e, node, path) for e in error.errors()[:3]]
+        more = f" (and {error.error_count() - 3} more)" if error.error_count() > 3 else ""
+        raise InputError("; ".join(problems) + more) from None
+
+
+def _describe(error: Any, node: yaml.Node | None, path: Path) -> str:
+    loc = tuple(error["loc"])
+    line = line_of(node, loc)
+    where = f"{path}:{line}" if line else str(path)
+    field = ".".join(str(part) for part in loc) or "(top level)"
+    return f"{where}: {field}: {error['msg']}"
+
+
+def load_model(model: type[M], path: Path, extra: dict[str, Any] | None = None) -> M:
+    """Read, parse and validate a YAML file (``extra`` fields are added before validation)."""
+    data, node = read_yaml(path)
+    return validate(model, data, node, path, extra)
