@@ -1,29 +1,84 @@
-"""What every `pdca` command module shares: options, the error-to-exit-code wrapper, the audit log.
+"""The `pdca` CLI framework: global options, the error wrapper, JSON output. Every noun module uses it.
 
-Sub-command modules (cli/org.py, cli/project.py, …) import from here, never from cli.main, so
-cli.main can register them without an import cycle.
+How a noun module (cli/case.py, cli/project.py, cli/campaign.py, …) is written::
+
+    from cli.common import RequestOpt, acting, deps, emit, noun, opts, run, run_async, run_then_exit
+    from service import cases                     # service functions only: no tables, no rules, no worker
+
+    app = noun("整顿案件 rectification cases: ...")  # a Typer for the noun; cli/main.py lists it in NOUNS (one line)
+
+    @app.command("show")                          # a read: run()
+    def show(case_id: str) -> None:
+        def action() -> None:
+            state = cases.show(deps(), case_id)   # deps(): service.bootstrap.Deps from --db and --timeout
+            emit(state, lambda: render.case_detail(state, opts().lang.value))
+        run(action)
+
+    @app.command("close")                         # a change (it opens a Temporal client): run_then_exit()
+    def close(case_id: str, request_id: RequestOpt = None) -> None:
+        def action() -> None:
+            done = run_async(cases.close_case(deps(), case_id, acting(), request_id=request_id))
+            emit(done, lambda: render.done(done, opts().lang.value))   # done: service.commands.Done
+        run_then_exit(action)
+
+The pieces:
+
+- ``opts()`` → ``Globals``: the global options of this invocation — ``actor`` (``--as``), ``actors``,
+  ``lang`` (a ``Lang``; ``.value`` is "zh"/"en"), ``output`` / ``json``, ``timeout``, ``db``.
+- ``deps()`` → ``service.bootstrap.Deps`` wired from them; ``acting()`` → the acting ``Actor``.
+- ``emit(data, show)``: with ``-o json`` prints ``data`` as JSON (pydantic models, dataclasses, lists,
+  dicts), else calls ``show()``. Every command emits, including those that change state and operations.
+- ``run(action)`` / ``run_then_exit(action)``: an ``InputError`` or ``service.errors.ServiceError``
+  becomes one line on stderr and its exit code; ``run_then_exit`` for commands that opened a Temporal
+  client (see its docstring). Raise ``service.errors.Refused`` (1) / ``Unavailable`` (3), or ``InputError``.
+- ``noun(help)``: a Typer whose help ends with the global options. Per-command options shared by
+  several nouns: ``RequestOpt`` (``--request-id``), ``PolicyOpt`` (``--policy``), ``EvidenceOpt``.
+
+Global options are declared once, on the root callback (``root``, installed by cli/main.py). They are
+accepted anywhere on the line, as the ``temporal`` CLI does: Click only takes a group's options before
+the subcommand, so the root group (``GlobalFirst``) moves the known global options and their values to
+the front before Click parses (``hoist``) — for the `pdca` executable, ``python -m cli.main`` and a
+``CliRunner`` alike. A noun module must not declare an option with a global option's name.
+
+Exit codes: 0 done; 1 refused (``InputError``, ``Refused``, ``NotFound``); 2 usage (Click);
+3 unavailable (``Unavailable``: Temporal or the worker did not answer in time).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from pydantic import BaseModel
+from typer._click import Context as ClickContext  # Typer ships its own Click (typer._click)
+from typer._click.globals import get_current_context
+from typer.core import TyperGroup
 
-from cli.errors import CliError
-from domain.labels import label
-from store.db import default_database_url, display_url, make_engine
-from store.eventlog import AuditLog
-from store.projections import PROJECTORS
+from i18n import label
+from service.errors import ServiceError, Unavailable
+from settings import get_settings
+from settings.errors import InputError
 
 T = TypeVar("T")
+
+# ----------------------------------------------------------------------------- exit codes
+
+OK = 0  # done
+REFUSED = 1  # the input or the rules refused: fix and retry
+USAGE = 2  # the command line itself (Click's own code)
+UNAVAILABLE = 3  # Temporal or the worker could not be reached in time: retry later (same --request-id)
+
+EXIT_CODES = """Exit codes: 0 done; 1 refused (bad input or file, the rules or permissions refused, unknown id);
+2 usage (the command line itself); 3 unavailable (Temporal or the worker did not answer in time: retry)."""
 
 
 class Lang(StrEnum):
@@ -31,46 +86,228 @@ class Lang(StrEnum):
     en = "en"
 
 
-# ----------------------------------------------------------------------------- options
+class Output(StrEnum):
+    table = "table"
+    json = "json"
 
-LangOpt = Annotated[Lang, typer.Option("--lang", envvar="PDCA_LANG", help="Labels: zh (中文, default) or en.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON instead of a table.")]
-CaseArg = Annotated[str, typer.Argument(help="Case id, e.g. rect-V001-2026 (printed by `pdca open`).")]
-ActorOpt = Annotated[str | None, typer.Option("--as", help="Acting person's id in the actor directory [env PDCA_ACTOR].")]
-ActorsOpt = Annotated[
-    Path | None, typer.Option("--actors", help="Actor directory YAML [env PDCA_ACTORS; default $PDCA_HOME/actors.yaml].")
-]
+
+# ----------------------------------------------------------------------------- the global options
+
+
+@dataclasses.dataclass(frozen=True)
+class Globals:
+    """The global options of this invocation (``opts()``)."""
+
+    actor: str | None = None  # --as
+    actors: Path | None = None  # --actors
+    lang: Lang = Lang.zh  # --lang
+    output: Output = Output.table  # -o/--output, --json
+    timeout: float = 30.0  # --timeout
+    db: str | None = None  # --db
+
+    @property
+    def json(self) -> bool:
+        return self.output == Output.json
+
+
+_VALUED = ("--as", "--actors", "--lang", "--output", "-o", "--timeout", "--db")
+_FLAGS = ("--json", "--version")
+
+
+def hoist(args: Sequence[str]) -> list[str]:
+    """Move the global options (and their values) to the front, keeping their order and the order of
+    everything else: ``case show X --json --lang en`` → ``--json --lang en case show X``. Accepts
+    ``--opt value``, ``--opt=value`` and ``-ovalue``; stops at ``--``. A global option's name given as
+    another option's value must be written ``--note=--json``."""
+    front: list[str] = []
+    rest: list[str] = []
+    items = list(args)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        if arg == "--":
+            rest += items[i:]
+            break
+        name = arg.split("=", 1)[0]
+        if arg in _FLAGS:
+            front.append(arg)
+        elif name in _VALUED and "=" in arg and name.startswith("--"):
+            front.append(arg)
+        elif arg in _VALUED:
+            front += items[i : i + 2]
+            i += 1
+        elif arg.startswith("-o") and not arg.startswith("--") and len(arg) > 2:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+class GlobalFirst(TyperGroup):
+    """The root group: hoists the global options before Click parses (see ``hoist``), so they are
+    accepted anywhere on the line — from `pdca`, ``python -m cli.main`` and ``CliRunner`` alike."""
+
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            args = hoist(args)
+        return super().parse_args(ctx, args)
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            version = metadata.version("pdca-rectification")
+        except metadata.PackageNotFoundError:
+            version = "unknown (not installed)"
+        print(f"pdca {version}")
+        raise typer.Exit()
+
+
+def root(
+    ctx: typer.Context,
+    actor: Annotated[str | None, typer.Option("--as", envvar="PDCA_ACTOR", help="Acting person's id in the actor directory.")] = None,
+    actors: Annotated[
+        Path | None, typer.Option("--actors", envvar="PDCA_ACTORS", help="Actor directory YAML [default: $PDCA_HOME/actors.yaml].")
+    ] = None,
+    lang: Annotated[Lang, typer.Option("--lang", envvar="PDCA_LANG", help="Labels: zh (中文) or en.")] = Lang.zh,
+    output: Annotated[Output, typer.Option("--output", "-o", help="table (for people) or json (for programs).")] = Output.table,
+    as_json: Annotated[bool, typer.Option("--json", help="Shorthand for --output json.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for Temporal and the worker.")] = 30,
+    db: Annotated[
+        str | None, typer.Option("--db", envvar="PDCA_DATABASE_URL", help="Audit database URL [default: SQLite $PDCA_HOME/audit.db].")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the installed version and exit.")
+    ] = False,
+) -> None:
+    """The root callback (cli/main.py installs it): keeps the global options for ``opts()``."""
+    ctx.obj = Globals(actor=actor, actors=actors, lang=lang, output=Output.json if as_json else output, timeout=timeout, db=db)
+
+
+def opts() -> Globals:
+    """The global options of the running command (defaults outside a command, e.g. in a unit test)."""
+    ctx = get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return obj if isinstance(obj, Globals) else Globals(lang=Lang(_lang_setting()))
+
+
+GLOBALS_EPILOG = (
+    "Global options, anywhere on the line: --as ID, --actors FILE, --lang zh|en, -o/--output table|json (--json), "
+    "--timeout SECONDS, --db URL (see `pdca --help`)."
+)
+
+
+def noun(help: str) -> typer.Typer:
+    """A Typer for a noun (or a verb group inside one: ``plan``, ``sanction``); its help ends with the
+    global options."""
+    return typer.Typer(help=help, epilog=GLOBALS_EPILOG, no_args_is_help=True, rich_markup_mode=None, cls=_Noun)
+
+
+class _Noun(TyperGroup):
+    """A noun's group: each of its commands' help ends with the global options, too."""
+
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not command.epilog:
+            command.epilog = GLOBALS_EPILOG
+        return command
+
+
+# ----------------------------------------------------------------------------- per-command options
+
 RequestOpt = Annotated[
     str | None,
-    typer.Option("--request-id", help="Idempotency key: a command retried with the same id is applied once."),
+    typer.Option("--request-id", help="Idempotency key: a command retried with the same id is applied once [default: a fresh one]."),
 ]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for Temporal and the worker.")]
-DbOpt = Annotated[
-    str | None, typer.Option("--db", envvar="PDCA_DATABASE_URL", help="Audit database URL [default: SQLite under PDCA_HOME].")
-]
+PolicyOpt = Annotated[Path | None, typer.Option("--policy", envvar="PDCA_POLICY", help="Policy YAML [default: built-in].")]
+EvidenceOpt = Annotated[list[str] | None, typer.Option("--evidence", help="Evidence reference (file, link, archive no.); repeatable.")]
 
 
-def run(action: Callable[[], T], lang: Lang | None = None) -> T:
-    """Run a command body; a CliError becomes one line on stderr and its exit code."""
+# ----------------------------------------------------------------------------- what a command body uses
+
+
+def deps() -> Any:
+    """The service's dependencies for this command (``service.bootstrap.Deps``: ``--db``, ``--timeout``)."""
+    from service.bootstrap import bootstrap
+
+    g = opts()
+    return bootstrap(database_url=g.db, timeout=g.timeout)
+
+
+def acting() -> Any:
+    """The acting person (``domain.actors.Actor``) from ``--as`` / PDCA_ACTOR in ``--actors`` / PDCA_ACTORS."""
+    from settings.directory import resolve_actor
+
+    g = opts()
+    return resolve_actor(g.actor, g.actors)
+
+
+def run_async(coro: Awaitable[T]) -> T:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def to_json(data: Any) -> Any:
+    """``data`` as plain JSON values: pydantic models, dataclasses, lists and dicts of them."""
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        return {f.name: to_json(getattr(data, f.name)) for f in dataclasses.fields(data)}
+    if isinstance(data, dict):
+        return {str(k): to_json(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [to_json(item) for item in data]
+    if isinstance(data, Path):
+        return str(data)
+    return data
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(to_json(data), ensure_ascii=False, indent=2, default=str))
+
+
+def emit(data: Any, show: Callable[[], None]) -> None:
+    """The command's answer: ``data`` as JSON with ``--output json``, else ``show()`` (the Rich screen)."""
+    if opts().json:
+        print_json(data)
+    else:
+        show()
+
+
+def exit_code(error: BaseException) -> int:
+    if isinstance(error, Unavailable):
+        return UNAVAILABLE
+    return int(getattr(error, "exit_code", REFUSED))
+
+
+def error_line(error: InputError | ServiceError, lang: str) -> str:
+    """``错误：<label>：message`` / ``error: <label>: message`` (the label only for a refusal's code)."""
+    zh = lang == "zh"
+    sep = "：" if zh else ": "
+    reason = f"{label('error.' + error.code, 'zh' if zh else 'en')}{sep}" if error.code else ""
+    return f"{'错误' if zh else 'error'}{sep}{reason}{error.message}"
+
+
+def run(action: Callable[[], T]) -> T:
+    """Run a command body; an ``InputError`` or a ``ServiceError`` becomes one line on stderr and its
+    exit code (1 refused, 3 unavailable)."""
     try:
         return action()
-    except CliError as error:
-        zh = (lang or os.environ.get("PDCA_LANG") or "zh") == "zh"
-        reason = f"{label('error.' + error.code, 'zh' if zh else 'en')}{'：' if zh else ': '}" if error.code else ""
-        print(f"{'错误：' if zh else 'error: '}{reason}{error.message}", file=sys.stderr)
-        raise typer.Exit(error.exit_code) from None
+    except (InputError, ServiceError) as error:
+        print(error_line(error, opts().lang.value), file=sys.stderr)
+        raise typer.Exit(exit_code(error)) from None
 
 
-def run_then_exit(action: Callable[[], None], lang: Lang) -> None:
-    """For commands that opened a Temporal client: exit at once with the command's code.
+def run_then_exit(action: Callable[[], None]) -> NoReturn:
+    """``run`` for commands that opened a Temporal client: exit at once with the command's code.
 
     The SDK's Rust runtime keeps threads that can abort the interpreter while it finalizes
     (seen here: "PyGILState_Release ... must be current"), turning a clean refusal into exit 134.
     Everything is flushed first; nothing else is pending by then.
     """
-    code = 0
+    code = OK
     try:
-        run(action, lang)
+        run(action)
     except typer.Exit as done:
         code = done.exit_code
     sys.stdout.flush()
@@ -78,17 +315,8 @@ def run_then_exit(action: Callable[[], None], lang: Lang) -> None:
     os._exit(code)
 
 
-def run_async(coro: Awaitable[T]) -> T:
-    return asyncio.run(coro)  # type: ignore[arg-type]
-
-
-def audit_log(db: str | None) -> AuditLog:
-    return AuditLog(make_engine(db or default_database_url()), PROJECTORS)
-
-
-def reading(db: str | None, action: Callable[[AuditLog], T]) -> T:
-    url = db or default_database_url()
+def _lang_setting() -> str:
     try:
-        return action(audit_log(url))
-    except (OperationalError, ProgrammingError) as error:
-        raise CliError(f"audit database {display_url(url)} is not ready ({error.orig}): run `pdca up` or `pdca migrate`") from None
+        return get_settings().lang
+    except InputError:  # the bad setting is what is being reported
+        return "zh"

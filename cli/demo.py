@@ -8,16 +8,14 @@ the dates a real year would see. Virtual time starts now and runs through the ca
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from domain.actors import Actor, Role
 from domain.timeutil import SHANGHAI, local
@@ -26,7 +24,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def _at(day: date, hour: int = 10) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 @dataclass
@@ -60,8 +58,8 @@ class Printer:
             print(text, flush=True)
 
     def flush(self, heading: str | None = None) -> None:
-        from domain.kinds import kind_of_stream
-        from domain.labels import label
+        from domain.kinds import decider_of_stream
+        from i18n import label
 
         rows = []
         while True:
@@ -78,7 +76,7 @@ class Printer:
             if row.stream_id not in self.featured:
                 others[row.event_type] += 1
                 continue
-            event = kind_of_stream(row.stream_id).events.validate_json(row.payload)
+            event = decider_of_stream(row.stream_id).events.validate_json(row.payload)
             detail = _detail(event)
             when = local(event.at).strftime("%Y-%m-%d %H:%M")
             self.say(f"  {when}  {row.stream_id:<24} {label('event.' + row.event_type, self.lang)}{detail}")
@@ -99,16 +97,12 @@ def _detail(event: Any) -> str:
 
 async def run_demo(out_dir: Path, lang: str = "zh", echo: bool = True) -> DemoResult:
     """Run the year; returns what was measured. ``out_dir`` receives the audit database and the reports."""
-    from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.testing import WorkflowEnvironment
-
-    from cli.binaries import find_binary
-    from cli.files import load_model
     from domain.policy import Policy
-    from store.directory import Directory
-    from store.directory_import import parse_file
-    from worker import build_worker, open_audit_log, task_queue
-    from workflows.search_attributes import register
+    from service import directory
+    from service.binaries import find_binary
+    from service.bootstrap import bootstrap
+    from service.timeskip import time_skipping_worker
+    from settings.files import load_model
 
     started = time.perf_counter()
     _quiet_logs()
@@ -118,23 +112,13 @@ async def run_demo(out_dir: Path, lang: str = "zh", echo: bool = True) -> DemoRe
     os.environ.setdefault("PDCA_CALENDAR", str(EXAMPLES / "calendar-override.yaml"))
     os.environ["PDCA_REPORTS_DIR"] = str(out_dir / "reports")
     policy = load_model(Policy, EXAMPLES / "demo-policy.yaml")
-    audit_log = open_audit_log(f"sqlite:///{out_dir / 'audit.db'}")
-    directory = Directory(audit_log.engine)
-    directory.import_records(parse_file(_sample_county(out_dir, datetime.now(timezone.utc))))
+    deps = bootstrap(database_url=f"sqlite:///{out_dir / 'audit.db'}")
+    directory.import_file(deps.engine, _sample_county(out_dir, datetime.now(UTC)))  # migrates the new database first
+    audit_log = deps.audit_log
 
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=find_binary("temporal-test-server")
-    )
     channel = CountingChannel()
-    try:
-        await register(env.client)
-        queue = task_queue()  # the server is the demo's own: the default queue is free
-        with ThreadPoolExecutor(max_workers=8) as executor:
-            async with build_worker(env.client, audit_log, queue, channel=channel, executor=executor):
-                year_run = Year(env, audit_log, directory, policy, queue, out_dir, lang, echo, channel)
-                result = await year_run.run()
-    finally:
-        await env.shutdown()
+    async with time_skipping_worker(audit_log, test_server=find_binary("temporal-test-server"), channel=channel) as stack:
+        result = await Year(stack, audit_log, policy, out_dir, lang, echo, channel).run()
     result.seconds = time.perf_counter() - started
     return result
 
@@ -192,18 +176,22 @@ class CountingChannel:
 class Year:
     """The script of one campaign year; each step acts on a date, then lets virtual time run."""
 
-    def __init__(self, env: Any, audit_log: Any, directory: Any, policy: Any, queue: str, out_dir: Path, lang: str, echo: bool, channel: CountingChannel) -> None:
-        self.env = env
+    def __init__(self, stack: Any, audit_log: Any, policy: Any, out_dir: Path, lang: str, echo: bool, channel: CountingChannel) -> None:
+        from service import directory
+
+        self.stack = stack
+        self.client = stack.client
         self.audit_log = audit_log
-        self.directory = directory
+        self.engine = audit_log.engine
         self.policy = policy
-        self.queue = queue
+        self.queue = stack.queue
         self.out_dir = out_dir
         self.lang = lang
         self.zh = lang == "zh"
         self.channel = channel
         # The campaign year follows the sample data's last assessment year (policy: assessment_year_offset 1).
-        self.year = max(directory.years()) + policy.designation.assessment_year_offset
+        self.year = max(directory.assessment_years(self.engine)) + policy.designation.assessment_year_offset
+        self.organizations = directory.organization_count(self.engine)
         self.supervisor = Actor(id="wang.sup", name="王督导", roles=[Role.SUPERVISOR])
         self.county = Actor(id="li.county", name="李县长", roles=[Role.COUNTY_LEADER])
         self.printer = Printer(audit_log, set(), lang, echo)
@@ -217,10 +205,10 @@ class Year:
 
     async def until(self, day: date, hour: int = 10) -> None:
         """Let virtual time run to ``day`` at ``hour`` Beijing time (timers fire on the way)."""
-        now = await self.env.get_current_time()
+        now = await self.stack.now()
         target = _at(day, hour)
         if target > now:
-            await self.env.sleep(target - now)
+            await self.stack.sleep(target - now)
         self.printer.flush()
 
     def township(self, region: str) -> Actor:
@@ -230,22 +218,19 @@ class Year:
     def secretary(org_code: str) -> Actor:
         return Actor(id=f"sec.{org_code}", roles=[Role.BRANCH_SECRETARY], scope=[org_code])
 
-    async def case(self, case_id: str, command: Any) -> Any:
-        from cli.cases import send
+    async def send(self, stream_id: str, command: Any) -> Any:
+        """One command to a case or a project, as any door sends it (service.streams)."""
+        from service.streams import send
 
-        return await send(self.env.client, case_id, command, uuid.uuid4().hex, 30)
+        return await send(self.client, stream_id, command, request_id=uuid.uuid4().hex, timeout=30)
 
-    async def project(self, project_id: str, command: Any) -> Any:
-        from cli.projects import send
-
-        return await send(self.env.client, project_id, command, uuid.uuid4().hex, 30)
+    case = project = send
 
     # ------------------------------------------------------------------ the year
 
     async def run(self) -> DemoResult:
-        from cli import campaign_ops
-        from domain.campaign import CampaignSettings, campaign_id_for
-        from domain.designation import designate
+        from domain.campaign import CampaignSettings
+        from service import campaigns, directory
 
         year = self.year
         facts_years = [year, year + 1]  # cases consolidate into the next year
@@ -257,39 +242,45 @@ class Year:
         for warning in self.warnings:
             self.say(f"⚠ 日历：{warning}", f"⚠ calendar: {warning}")
 
-        now = await self.env.get_current_time()
+        now = await self.stack.now()
         self.say(
-            f"▶ 虚拟时间从 {local(now):%Y-%m-%d} 开始；{self.directory.count()} 个党组织已导入（examples/orgs.csv）",
-            f"▶ virtual time starts {local(now):%Y-%m-%d}; {self.directory.count()} organizations imported (examples/orgs.csv)",
+            f"▶ 虚拟时间从 {local(now):%Y-%m-%d} 开始；{self.organizations} 个党组织已导入（examples/orgs.csv）",
+            f"▶ virtual time starts {local(now):%Y-%m-%d}; {self.organizations} organizations imported (examples/orgs.csv)",
         )
         first_workday = calendar.next_workday(date(year, 1, 4))
         await self.until(first_workday, 9)
 
         # Plan (committee loop): designation, approval, the cases start as children.
-        orgs, assessments, history = self.directory.designation_inputs(year)
-        listing = designate(orgs, assessments, history, year, self.policy.designation, self.policy.memory)
-        designees = listing.designees
+        plan = campaigns.plan_approval(self.engine, year, self.supervisor, self.policy, leaders=["li.county"])
+        designees = plan.designation.designees
+        orgs = [listing.organization for listing in directory.list_organizations(self.engine)]
         self.say(
             f"\n【认定】{year}年度软弱涣散党组织：{len(designees)} 个（考评倒排 + 直接认定）",
             f"\n[Designation] {year}: {len(designees)} weak and lax organizations (ranking + direct criteria)",
         )
-        opens = [d.open_case(year, self.supervisor, ["li.county"]) for d in designees]
+        opens = plan.opens
         featured = [o for o in opens][:3]
-        case_ids = [f"rect-{o.org_code}-{year}" for o in opens]
         self.printer.featured.update(f"rect-{o.org_code}-{year}" for o in featured)
-        campaign_id = campaign_id_for(None, year)
+        campaign_id = plan.campaign_id
         self.printer.featured.add(campaign_id)
-        settings = CampaignSettings()
-        await campaign_ops.ensure_campaign(self.env.client, self.supervisor, None, year, self.policy, settings, self.queue, 30)
-        await campaign_ops.approve(self.env.client, campaign_id, self.supervisor, opens, uuid.uuid4().hex, 30, chunk=200)
+        await campaigns.ensure(self.client, self.supervisor, None, year, self.policy, CampaignSettings(), task_queue=self.queue, timeout=30)
+        await campaigns.approve_in_chunks(
+            self.client, campaign_id, self.supervisor, opens, request_id=uuid.uuid4().hex, timeout=30, chunk=200
+        )
         await self._wait_started(campaign_id, len(opens))
-        self.printer.flush("【实施 Do】督导批准名单，逐个启动整顿案件（子工作流）" if self.zh else "[Do] the list is approved; each case starts as a child workflow")
+        self.printer.flush(
+            "【实施 Do】督导批准名单，逐个启动整顿案件（子工作流）"
+            if self.zh
+            else "[Do] the list is approved; each case starts as a child workflow"
+        )
 
         # Plans (一村一策): every case submits a two-measure plan; the township approves.
         await self.until(first_workday + timedelta(days=7))
         for o in opens:
             await self._plan(o, first_workday)
-        self.printer.flush("【方案】各村提交一村一策，乡镇党委审核批准" if self.zh else "[Plan] each organization's plan is submitted and approved")
+        self.printer.flush(
+            "【方案】各村提交一村一策，乡镇党委审核批准" if self.zh else "[Plan] each organization's plan is submitted and approved"
+        )
 
         projects = await self._projects(year, orgs)
 
@@ -310,11 +301,19 @@ class Year:
         for o in opens:
             if o is not b and o is not c:
                 await self.case(f"rect-{o.org_code}-{year}", complete(o, "M1"))
-        self.printer.flush("【进展】措施M1陆续完成；案件C因换届暂停计时；案件B未按期推进" if self.zh else "[Progress] M1 done in most cases; case C paused for the election; case B falls behind")
+        self.printer.flush(
+            "【进展】措施M1陆续完成；案件C因换届暂停计时；案件B未按期推进"
+            if self.zh
+            else "[Progress] M1 done in most cases; case C paused for the election; case B falls behind"
+        )
         await self._project_reports(1, date(year, 4, 12))
         await self.until(date(year, 4, 20))
         await self.case(case_c, ResumeMeasures(actor=self.supervisor))
-        self.printer.flush("【恢复】换届结束，案件C恢复计时，期限按暂停的工作日顺延" if self.zh else "[Resume] case C's deadlines move by the working days it was paused")
+        self.printer.flush(
+            "【恢复】换届结束，案件C恢复计时，期限按暂停的工作日顺延"
+            if self.zh
+            else "[Resume] case C's deadlines move by the working days it was paused"
+        )
         await self._project_milestone("MS1", date(year, 5, 20), skip=1)
 
         # Case B missed M1 (30 April): overdue, the ladder, and a sanction proposal a person decides.
@@ -329,7 +328,11 @@ class Year:
             if o is not c:
                 await self.case(f"rect-{o.org_code}-{year}", complete(o, "M2"))
                 await self.case(f"rect-{o.org_code}-{year}", self_check(o))
-        self.printer.flush("【自查 Check】措施全部完成的组织提交自查" if self.zh else "[Check] organizations with every measure done submit their self-check")
+        self.printer.flush(
+            "【自查 Check】措施全部完成的组织提交自查"
+            if self.zh
+            else "[Check] organizations with every measure done submit their self-check"
+        )
 
         await self.until(date(year, 7, 1), 9)
         await self._report("bulletin", date(year, 6, 30))
@@ -338,8 +341,15 @@ class Year:
         for o in opens:
             if o is not c:
                 score = 62.0 if o is b else 85.0
-                await self.case(f"rect-{o.org_code}-{year}", RecordAcceptance(actor=self.county, score=score, unsatisfied_share=0.1, comments="县级验收"))
-        self.printer.flush("【验收】县级验收：案件B得分62，不达标，限期重新整改；其余进入巩固期" if self.zh else "[Acceptance] case B scores 62 and must rework; the others enter consolidation")
+                await self.case(
+                    f"rect-{o.org_code}-{year}",
+                    RecordAcceptance(actor=self.county, score=score, unsatisfied_share=0.1, comments="县级验收"),
+                )
+        self.printer.flush(
+            "【验收】县级验收：案件B得分62，不达标，限期重新整改；其余进入巩固期"
+            if self.zh
+            else "[Acceptance] case B scores 62 and must rework; the others enter consolidation"
+        )
         await self.until(date(year, 7, 30))
         await self.case(case_c, complete(c, "M2"))
         await self.case(case_c, self_check(c))
@@ -357,15 +367,19 @@ class Year:
         await self._project_milestone("MS2", date(year, 11, 20))
         await self._project_year_end(projects)
         await self.until(date(year, 12, 31), 19)  # the campaign closes its year at 18:00 on 31 December
-        self.printer.flush("【总结 Act】年终：活动自动总结全年，结果写回考核档案" if self.zh else "[Act] year end: the campaign summarizes and writes outcomes back")
+        self.printer.flush(
+            "【总结 Act】年终：活动自动总结全年，结果写回考核档案"
+            if self.zh
+            else "[Act] year end: the campaign summarizes and writes outcomes back"
+        )
         await self._report("summary", date(year, 12, 31))
 
-        status = campaign_ops.status_data(self.audit_log.engine, campaign_id) or {}
+        status = campaigns.status(self.engine, campaign_id) or {}
         return DemoResult(
             out_dir=self.out_dir,
             year=year,
             seconds=0.0,
-            organizations=self.directory.count(),
+            organizations=self.organizations,
             designated=len(opens),
             children_started=int(status.get("started", 0)),
             projects=len(projects),
@@ -376,14 +390,13 @@ class Year:
         )
 
     async def _wait_started(self, campaign_id: str, total: int) -> None:
-        from workflows.campaign import CampaignWorkflow
+        from service.campaigns import view as campaign_view
 
-        handle = self.env.client.get_workflow_handle(campaign_id)
         for _ in range(600):
-            view = await handle.query(CampaignWorkflow.summary)
+            view = await campaign_view(self.client, campaign_id, timeout=30)
             if view.started + view.existing >= total:
                 return
-            await self.env.sleep(timedelta(seconds=5))
+            await self.stack.sleep(timedelta(seconds=5))
         raise RuntimeError(f"the campaign started {view.started} of {total} cases")
 
     async def _plan(self, o: Any, first_workday: date) -> None:
@@ -392,23 +405,54 @@ class Year:
         problems = [f"P{i}" for i in range(1, len(o.problems) + 1)]
         cid = f"rect-{o.org_code}-{o.year}"
         measures = [
-            MeasureInput(id="M1", description="健全班子、规范组织生活", problems=problems, responsible=f"sec.{o.org_code}", deadline=date(o.year, 4, 30)),
-            MeasureInput(id="M2", description="发展集体经济、化解矛盾纠纷", problems=problems, responsible=f"sec.{o.org_code}", deadline=date(o.year, 6, 30)),
+            MeasureInput(
+                id="M1",
+                description="健全班子、规范组织生活",
+                problems=problems,
+                responsible=f"sec.{o.org_code}",
+                deadline=date(o.year, 4, 30),
+            ),
+            MeasureInput(
+                id="M2",
+                description="发展集体经济、化解矛盾纠纷",
+                problems=problems,
+                responsible=f"sec.{o.org_code}",
+                deadline=date(o.year, 6, 30),
+            ),
         ]
         await self.case(cid, SubmitPlan(actor=self.secretary(o.org_code), measures=measures, summary="一村一策"))
         await self.case(cid, ApprovePlan(actor=self.township(o.region), comments="同意"))
 
     async def _decide_sanctions(self, case_id: str) -> None:
         from domain.rectification import DecideSanction, SanctionDecision
-        from workflows.rectification import RectificationWorkflow
+        from service.streams import read_state
 
-        state = await self.env.client.get_workflow_handle(case_id).query(RectificationWorkflow.current_state)
+        state: Any = await read_state(self.client, case_id, timeout=30)
         for proposal in state.pending_proposals():
-            await self.case(case_id, DecideSanction(actor=self.supervisor, proposal_id=proposal.proposal_id, decision=SanctionDecision.APPROVED, comment="县委组织部研究决定"))
-        self.printer.flush("【问责】案件B逾期升级至诫勉谈话建议，组织部批准" if self.zh else "[Escalation] case B's admonishment-talk proposal is approved")
+            await self.case(
+                case_id,
+                DecideSanction(
+                    actor=self.supervisor,
+                    proposal_id=proposal.proposal_id,
+                    decision=SanctionDecision.APPROVED,
+                    comment="县委组织部研究决定",
+                ),
+            )
+        self.printer.flush(
+            "【问责】案件B逾期升级至诫勉谈话建议，组织部批准" if self.zh else "[Escalation] case B's admonishment-talk proposal is approved"
+        )
 
     async def _projects(self, year: int, orgs: list[Any]) -> list[str]:
-        from domain.project import ApplicationInput, ApplyProject, ApproveApplication, Level, MilestoneInput, ReturnApplication, ReviseApplication, project_id_for
+        from domain.project import (
+            ApplicationInput,
+            ApplyProject,
+            ApproveApplication,
+            Level,
+            MilestoneInput,
+            ReturnApplication,
+            ReviseApplication,
+            project_id_for,
+        )
 
         chosen = [o for o in orgs if o.level.value == "branch"][:3]
         ids = []
@@ -418,22 +462,37 @@ class Year:
                 problem="村集体经济薄弱",
                 goals=["村集体经济收入增长20%"],
                 measures=["成立合作社", "盘活闲置资产"],
-                milestones=[MilestoneInput(id="MS1", description="合作社挂牌", deadline=date(year, 5, 31)),
-                            MilestoneInput(id="MS2", description="年收入达标", deadline=date(year, 11, 30))],
+                milestones=[
+                    MilestoneInput(id="MS1", description="合作社挂牌", deadline=date(year, 5, 31)),
+                    MilestoneInput(id="MS2", description="年收入达标", deadline=date(year, 11, 30)),
+                ],
                 deadline=date(year, 12, 15),
             )
             owner = self.secretary(org.code)
             pid = project_id_for(Level.SECRETARY, org.code, year)
             ids.append(pid)
             self.printer.featured.add(pid)
-            from cli.projects import apply_project
+            from service.streams import open_stream
 
-            await apply_project(self.env.client, ApplyProject(actor=owner, level=Level.SECRETARY, org_code=org.code, org_name=org.name, region=org.region, year=year, application=application), self.policy, 30)
+            opening = ApplyProject(
+                actor=owner,
+                level=Level.SECRETARY,
+                org_code=org.code,
+                org_name=org.name,
+                region=org.region,
+                year=year,
+                application=application,
+            )
+            await open_stream(self.client, opening, self.policy, task_queue=self.queue, timeout=30)
             if k == 0:
                 await self.project(pid, ReturnApplication(actor=self.township(org.region), comments="目标不够具体，请细化"))
                 await self.project(pid, ReviseApplication(actor=owner, application=application, note="已细化目标"))
             await self.project(pid, ApproveApplication(actor=self.township(org.region), comments="同意立项"))
-        self.printer.flush("【书记项目】年初领题：立项、评审（退回修改一次）、批准" if self.zh else "[Projects] applications, one returned for revision, approved")
+        self.printer.flush(
+            "【书记项目】年初领题：立项、评审（退回修改一次）、批准"
+            if self.zh
+            else "[Projects] applications, one returned for revision, approved"
+        )
         self._project_orgs = chosen
         self._project_ids = ids
         return ids
@@ -456,7 +515,9 @@ class Year:
         for k, pid in enumerate(self._project_ids):
             if k == skip or (only is not None and k != only):
                 continue
-            await self.project(pid, CompleteMilestone(actor=self.secretary(self._project_orgs[k].code), milestone_id=milestone, note="完成"))
+            await self.project(
+                pid, CompleteMilestone(actor=self.secretary(self._project_orgs[k].code), milestone_id=milestone, note="完成")
+            )
         self.printer.flush()
 
     async def _project_year_end(self, ids: list[str]) -> None:
@@ -465,22 +526,31 @@ class Year:
         await self.until(date(self.year, 12, 20))
         for k, pid in enumerate(ids):
             rating = (Rating.GOOD, Rating.POOR, Rating.MEDIUM)[k]
-            await self.project(pid, EvaluateProject(actor=self.supervisor, rating=rating, satisfaction=0.92 if k != 1 else 0.45, comments="年终评价"))
+            await self.project(
+                pid, EvaluateProject(actor=self.supervisor, rating=rating, satisfaction=0.92 if k != 1 else 0.45, comments="年终评价")
+            )
         await self.project(ids[0], PromoteProject(actor=self.supervisor, note="典型推广"))
-        self.printer.flush("【书记项目】年末结题：评价记入述职评议；评价差的生成处理建议；优秀项目典型推广" if self.zh else "[Projects] evaluated into the duty review; a poor result proposes a sanction; the best is promoted")
+        self.printer.flush(
+            "【书记项目】年末结题：评价记入述职评议；评价差的生成处理建议；优秀项目典型推广"
+            if self.zh
+            else "[Projects] evaluated into the duty review; a poor result proposes a sanction; the best is promoted"
+        )
         await self.until(date(self.year, 12, 22))
         await self.project(ids[1], DecideSanction(actor=self.county, decision=SanctionDecision.DISMISSED, comment="已约谈，暂不处理"))
-        self.printer.flush("【问责】项目处理建议：不予处理（一项批准、一项不予处理）" if self.zh else "[Sanction] the project's proposal is dismissed (one approved, one dismissed this year)")
+        self.printer.flush(
+            "【问责】项目处理建议：不予处理（一项批准、一项不予处理）"
+            if self.zh
+            else "[Sanction] the project's proposal is dismissed (one approved, one dismissed this year)"
+        )
 
-    async def _report(self, kind: str, day: date) -> None:
-        from reports.render import report_from_database
+    async def _report(self, kind: Literal["bulletin", "summary"], day: date) -> None:
+        from service.reports import write_report
 
-        as_of = (datetime(day.year, day.month, day.day, tzinfo=SHANGHAI) + timedelta(days=1)).astimezone(timezone.utc)
-        written = report_from_database(self.audit_log.engine, kind, self.year, self.out_dir / "reports" / kind, as_of=as_of, lang=self.lang, warn=False)
+        as_of = (datetime(day.year, day.month, day.day, tzinfo=SHANGHAI) + timedelta(days=1)).astimezone(UTC)
+        written = write_report(self.engine, kind, self.year, self.out_dir / "reports" / kind, as_of=as_of, lang=self.lang, warn=False)
         self.reports += [written.markdown, written.html, *written.charts]
         name = {"bulletin": ("半年通报", "half-year bulletin"), "summary": ("年终总结", "year-end summary")}[kind]
         self.say(f"【报告】{name[0]}：{written.markdown}", f"[Report] {name[1]}: {written.markdown}")
-
 
 
 def print_result(result: DemoResult, lang: str = "zh") -> None:
@@ -488,10 +558,18 @@ def print_result(result: DemoResult, lang: str = "zh") -> None:
     lines = [
         "",
         "══ 演示完成 demo finished ══" if zh else "══ demo finished ══",
-        (f"{result.year}年度：{result.organizations} 个党组织，认定 {result.designated} 个，启动整顿案件（子工作流）{result.children_started} 个，书记项目 {result.projects} 个"
-         if zh else f"{result.year}: {result.organizations} organizations, {result.designated} designated, {result.children_started} case workflows started as children, {result.projects} secretary projects"),
-        (f"审计事件 {result.audit_events} 条，通知 {result.notices} 条；用时 {result.seconds:.1f} 秒"
-         if zh else f"{result.audit_events} audit events, {result.notices} notices; took {result.seconds:.1f} s"),
+        (
+            f"{result.year}年度：{result.organizations} 个党组织，认定 {result.designated} 个，"
+            f"启动整顿案件（子工作流）{result.children_started} 个，书记项目 {result.projects} 个"
+            if zh
+            else f"{result.year}: {result.organizations} organizations, {result.designated} designated, "
+            f"{result.children_started} case workflows started as children, {result.projects} secretary projects"
+        ),
+        (
+            f"审计事件 {result.audit_events} 条，通知 {result.notices} 条；用时 {result.seconds:.1f} 秒"
+            if zh
+            else f"{result.audit_events} audit events, {result.notices} notices; took {result.seconds:.1f} s"
+        ),
         (f"审计库：{result.out_dir / 'audit.db'}" if zh else f"audit database: {result.out_dir / 'audit.db'}"),
     ]
     lines += [("报告：" if zh else "report: ") + str(path) for path in result.reports if path.suffix in {".md", ".html"}]

@@ -1,4 +1,5 @@
-"""Everything the CLI shows a person: labels in Chinese by default, English with --lang en."""
+"""What every screen shares (``console``, ``when``, ``paren``, ``print_json``, ``done``) and the case
+screens: labels in Chinese by default, English with --lang en. Project screens: cli/project_view.py."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from domain.labels import Lang, enum_label, label
-from domain.messages import human_duration
 from domain.rectification import EVENT_ADAPTER, CaseState, Event
 from domain.timeutil import local
+from i18n import Lang, enum_label, human_duration, label, render_notice
 from store.eventlog import VerifyReport
 from store.models import AuditEvent, CaseSummary
 
@@ -40,19 +40,24 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def command_done(event_types: Sequence[str], case_id: str, stage: str, version: int, duplicate: bool, lang: Lang) -> None:
-    names = "、".join(label(f"event.{t}", lang) for t in event_types) if lang == "zh" else ", ".join(label(f"event.{t}", lang) for t in event_types)
-    stage_label = enum_label("stage", stage, lang)
+def done(result: Any, lang: Lang, stage_key: str = "stage") -> None:
+    """The line a state-changing command prints: ``result`` is a ``service.commands.Done``;
+    ``stage_key`` the label family of its stages (``stage`` cases, ``pstage`` projects, ``cstage`` campaigns)."""
+    names = ("、" if lang == "zh" else ", ").join(label(f"event.{t}", lang) for t in result.events)
+    names = names or ("无变化" if lang == "zh" else "no change")
+    stage_label = enum_label(stage_key, result.stage, lang)
     if lang == "zh":
-        note = "（重复提交，已按首次结果返回）" if duplicate else ""
-        console.print(f"✓ {case_id}：{names}；当前阶段：{stage_label}（版本 {version}）{note}")
+        note = "（重复提交，已按首次结果返回）" if result.duplicate else ""
+        console.print(f"✓ {result.stream_id}：{names}；当前阶段：{stage_label}（版本 {result.version}）{note}")
     else:
-        note = " (a retry: the first result is returned)" if duplicate else ""
-        console.print(f"✓ {case_id}: {names}; stage now: {stage_label} (version {version}){note}")
+        note = " (a retry: the first result is returned)" if result.duplicate else ""
+        console.print(f"✓ {result.stream_id}: {names}; stage now: {stage_label} (version {result.version}){note}")
 
 
 def case_detail(state: CaseState, lang: Lang) -> None:
-    L = lambda key: label(key, lang)
+    def L(key: str) -> str:
+        return label(key, lang)
+
     head = Table.grid(padding=(0, 2))
     head.add_row(L("word.case"), state.case_id)
     head.add_row(L("word.org"), state.org_name + paren(state.org_code, lang))
@@ -66,7 +71,9 @@ def case_detail(state: CaseState, lang: Lang) -> None:
     head.add_row(
         L("word.plan"),
         enum_label("plan", state.plan_status, lang)
-        + paren(f"{L('word.plan_round')} {state.plan_round}{'，' if lang == 'zh' else ', '}{L('word.plan_returns')} {state.plan_returns}", lang),
+        + paren(
+            f"{L('word.plan_round')} {state.plan_round}{'，' if lang == 'zh' else ', '}{L('word.plan_returns')} {state.plan_returns}", lang
+        ),
     )
     if state.consolidation_until:
         head.add_row(L("word.consolidation_until"), when(state.consolidation_until))
@@ -85,7 +92,16 @@ def case_detail(state: CaseState, lang: Lang) -> None:
 
     if state.measures:
         measures = Table(title=L("word.measures"), title_justify="left")
-        for column in ("ID", L("word.description"), L("word.addresses"), L("word.responsible"), L("word.deadline"), L("word.status"), L("word.reminders"), L("word.escalations")):
+        for column in (
+            "ID",
+            L("word.description"),
+            L("word.addresses"),
+            L("word.responsible"),
+            L("word.deadline"),
+            L("word.status"),
+            L("word.reminders"),
+            L("word.escalations"),
+        ):
             measures.add_column(column)
         for m in state.measures:
             status = L("word.done") if m.done else (L("word.overdue") if m.overdue else L("word.open"))
@@ -109,7 +125,15 @@ def case_detail(state: CaseState, lang: Lang) -> None:
     changes = [(m.id, c) for m in state.measures for c in m.changes]
     if changes:
         table = Table(title=L("word.changes"), title_justify="left")
-        for column in (L("word.measure"), "", L("word.deadline"), L("word.working_days"), L("word.reason"), L("word.actor"), L("word.time")):
+        for column in (
+            L("word.measure"),
+            "",
+            L("word.deadline"),
+            L("word.working_days"),
+            L("word.reason"),
+            L("word.actor"),
+            L("word.time"),
+        ):
             table.add_column(column)
         for measure_id, c in changes:
             table.add_row(
@@ -125,17 +149,25 @@ def case_detail(state: CaseState, lang: Lang) -> None:
 
     if state.proposals:
         table = Table(title=L("word.proposals"), title_justify="left")
-        for column in ("ID", L("word.measure"), L("word.rung"), L("word.status"), L("word.decide_by"), L("word.decided_by"), L("word.details")):
+        for column in (
+            "ID",
+            L("word.measure"),
+            L("word.rung"),
+            L("word.status"),
+            L("word.decide_by"),
+            L("word.decided_by"),
+            L("word.details"),
+        ):
             table.add_column(column)
-        for p in state.proposals:
+        for proposal in state.proposals:
             table.add_row(
-                p.proposal_id,
-                p.measure_id or "-",
-                enum_label("rung", p.rung, lang),
-                enum_label("proposal", p.status, lang),
-                when(p.decide_by),
-                p.decided_by or "-",
-                p.comment or p.reason,
+                proposal.proposal_id,
+                proposal.measure_id or "-",
+                enum_label("rung", proposal.rung, lang),
+                enum_label("proposal", proposal.status, lang),
+                when(proposal.decide_by),
+                proposal.decided_by or "-",
+                proposal.comment or proposal.reason,
             )
         console.print(table)
 
@@ -144,14 +176,33 @@ def case_detail(state: CaseState, lang: Lang) -> None:
         for column in (L("word.cycle"), "#", L("word.score"), L("word.unsatisfied"), L("word.verdict"), L("word.actor"), L("word.time")):
             rounds.add_column(column)
         for a in state.acceptances:
-            rounds.add_row(str(a.cycle), str(a.round), f"{a.score:g}", f"{a.unsatisfied_share:.0%}", enum_label("verdict", a.verdict, lang), a.by, when(a.at))
+            rounds.add_row(
+                str(a.cycle),
+                str(a.round),
+                f"{a.score:g}",
+                f"{a.unsatisfied_share:.0%}",
+                enum_label("verdict", a.verdict, lang),
+                a.by,
+                when(a.at),
+            )
         console.print(rounds)
 
 
 def case_list(rows: Sequence[CaseSummary], lang: Lang) -> None:
-    L = lambda key: label(key, lang)
+    def L(key: str) -> str:
+        return label(key, lang)
+
     table = Table()
-    for column in (L("word.case"), L("word.org"), L("word.region"), L("word.year"), L("word.stage"), L("word.progress"), L("word.overdue"), L("word.next_due")):
+    for column in (
+        L("word.case"),
+        L("word.org"),
+        L("word.region"),
+        L("word.year"),
+        L("word.stage"),
+        L("word.progress"),
+        L("word.overdue"),
+        L("word.next_due"),
+    ):
         table.add_column(column)
     for r in rows:
         table.add_row(
@@ -172,7 +223,8 @@ def event_details(event: Event, lang: Lang) -> str:
     data = event.model_dump(mode="json", exclude={"type", "at", "actor", "policy_version"})
     if event.type == "AcceptanceRecorded":
         sep = "，" if lang == "zh" else ", "
-        return f"{enum_label('verdict', data['verdict'], lang)} {data['score']:g}/{data['pass_score']:g}{sep}{label('word.unsatisfied', lang)} {data['unsatisfied_share']:.0%}"
+        unsatisfied = f"{label('word.unsatisfied', lang)} {data['unsatisfied_share']:.0%}"
+        return f"{enum_label('verdict', data['verdict'], lang)} {data['score']:g}/{data['pass_score']:g}{sep}{unsatisfied}"
     if event.type == "EscalationRaised":
         early = ("（提前）" if lang == "zh" else " (early)") if data.get("early") else ""
         return f"{data['measure_id']} {enum_label('rung', data['rung'], lang)}{early} → {','.join(data['recipients'])}"
@@ -182,7 +234,8 @@ def event_details(event: Event, lang: Lang) -> str:
             f" ≤ {when(datetime.fromisoformat(data['decide_by']))} → {','.join(data['recipients'])}"
         )
     if event.type == "SanctionDecided":
-        return f"{data['proposal_id']} {enum_label('rung', data['rung'], lang)}: {enum_label('proposal', data['decision'], lang)} {data.get('comment') or ''}".rstrip()
+        decision = enum_label("proposal", data["decision"], lang)
+        return f"{data['proposal_id']} {enum_label('rung', data['rung'], lang)}: {decision} {data.get('comment') or ''}".rstrip()
     if event.type == "SanctionLapsed":
         nxt = f" → {enum_label('rung', data['next_rung'], lang)}" if data.get("next_rung") else ""
         return f"{data['proposal_id']} {enum_label('rung', data['rung'], lang)}{nxt}"
@@ -195,7 +248,8 @@ def event_details(event: Event, lang: Lang) -> str:
         )
     if event.type == "DeadlineExtended":
         by = f" (+{data['by']})" if data.get("by") else ""
-        return f"{data['measure_id']} {when(datetime.fromisoformat(data['old_deadline']))} → {when(datetime.fromisoformat(data['new_deadline']))}{by} {data['reason']}"
+        old, new = (when(datetime.fromisoformat(data[key])) for key in ("old_deadline", "new_deadline"))
+        return f"{data['measure_id']} {old} → {new}{by} {data['reason']}"
     if event.type in {"ReminderSent", "MeasureOverdue"}:
         lead = f" -{human_duration(data['lead'], lang)}" if "lead" in data else ""
         return f"{data['measure_id']}{lead} → {','.join(data['recipients'])}"
@@ -219,20 +273,31 @@ def event_details(event: Event, lang: Lang) -> str:
 
 
 def history(rows: Sequence[AuditEvent], lang: Lang) -> None:
-    L = lambda key: label(key, lang)
+    def L(key: str) -> str:
+        return label(key, lang)
+
     table = Table()
     for column in (L("word.position"), "v", L("word.time"), L("word.event"), L("word.actor"), L("word.details")):
         table.add_column(column)
     for r in rows:
         if not r.stream_id.startswith("rect-"):  # another kind of stream (campaign, project): its own reader
-            from domain.kinds import kind_of_stream
+            from domain.kinds import decider_of_stream
 
-            kind = kind_of_stream(r.stream_id)
+            kind = decider_of_stream(r.stream_id)
             other = kind.events.validate_json(r.payload)
-            table.add_row(str(r.position), str(r.version), when(other.at), label(f"event.{r.event_type}", lang), r.actor, kind.render(other, r.stream_id, "", lang))
+            table.add_row(
+                str(r.position),
+                str(r.version),
+                when(other.at),
+                label(f"event.{r.event_type}", lang),
+                r.actor,
+                render_notice(kind.name, other, r.stream_id, "", lang),
+            )
             continue
         event = EVENT_ADAPTER.validate_json(r.payload)
-        table.add_row(str(r.position), str(r.version), when(event.at), label(f"event.{r.event_type}", lang), r.actor, event_details(event, lang))
+        table.add_row(
+            str(r.position), str(r.version), when(event.at), label(f"event.{r.event_type}", lang), r.actor, event_details(event, lang)
+        )
     console.print(table)
 
 
@@ -262,4 +327,6 @@ def verify_report(report: VerifyReport, lang: Lang) -> None:
     elif lang == "zh":
         console.print(f"✗ 审计链校验失败：第 {report.bad_position} 条事件：{report.reason}（此前 {report.checked} 条完好）")
     else:
-        console.print(f"✗ audit chain broken at position {report.bad_position}: {report.reason} ({report.checked} events before it are intact)")
+        console.print(
+            f"✗ audit chain broken at position {report.bad_position}: {report.reason} ({report.checked} events before it are intact)"
+        )

@@ -55,7 +55,10 @@ TOWNSHIPS = [  # name, leader, {domain: count}
 ]
 PREFIX = {"village": "V", "community": "C", "organ": "G", "school": "S", "enterprise": "E", "social_org": "N", "other": "X"}
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国文辉力德福生海林成春荣志忠利民永才庆"
 PLACE_A = "东西南北上下前后大小新老中高杨柳桃李石马牛龙凤云"
 PLACE_B = "庄湾岭坪沟河桥营寨屯店铺集堡岗坡塘园"
@@ -243,16 +246,16 @@ def build() -> str:
     writer.writerow(HEADER)
     for o in sorted(orgs, key=lambda o: (o["region"] != "城关镇", o["code"])):
         code = o["code"]
-        base = [code, o["name"], LEVEL_ZH[o["level"]], DOMAIN_ZH[o["domain"]], o["parent"] or "", o["region"]]
+        org_cells = [code, o["name"], LEVEL_ZH[o["level"]], DOMAIN_ZH[o["domain"]], o["parent"] or "", o["region"]]
         tail_org = [o["vacant"] or "", o["leader"], "、".join(o["flags"])]
         years = [y for y in YEARS if (code, y) in scores]
         if not years:
-            writer.writerow(base + [secretaries[(code, 2026)] or ""] + tail_org + [""] * 9)
+            writer.writerow(org_cells + [secretaries[(code, 2026)] or ""] + tail_org + [""] * 9)
             continue
         for year in years:
             key = (code, year)
             outcome = acceptance.get(key)
-            writer.writerow(base + [secretaries[key] or ""] + tail_org + [
+            writer.writerow(org_cells + [secretaries[key] or ""] + tail_org + [
                 year, f"{scores[key]:.1f}", ranks[key], stars[key], CLASS_ZH[classes[key]],
                 ("是" if designated.get(key) else "否") if year < 2026 else "",
                 ({"passed": "通过", "failed": "不合格"}[outcome[0]]) if outcome else "",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli.binaries import find_binary
-from cli.up import stop
+from service.stack import stop
 
 from .support import free_port
 

@@ -63,7 +63,17 @@ def test_variables_override_the_defaults() -> None:
 
 def test_the_stack_has_the_issue_services() -> None:
     services = resolved()["services"]
-    assert set(services) >= {"temporal-db", "temporal", "temporal-ui", "temporal-setup", "audit-db", "pdca-setup", "worker", "prometheus", "grafana"}
+    assert set(services) >= {
+        "temporal-db",
+        "temporal",
+        "temporal-ui",
+        "temporal-setup",
+        "audit-db",
+        "pdca-setup",
+        "worker",
+        "prometheus",
+        "grafana",
+    }
     assert services["temporal"]["image"].startswith("temporalio/auto-setup:")
     assert services["temporal"]["environment"]["DB"] == "postgres12"
     assert services["temporal"]["environment"]["POSTGRES_SEEDS"] == "temporal-db"

@@ -27,14 +27,14 @@ import pytest
 import yaml
 
 from cli.binaries import find_binary
-from cli.up import stop
+from service.stack import stop
 
 from .support import (
     ALERT_RULES,
-    alert_rules,
     PROMETHEUS_CONFIG,
     ROOT,
     alert_exprs,
+    alert_rules,
     dashboard_exprs,
     families,
     free_port,
@@ -227,9 +227,13 @@ def test_prometheus_scrapes_the_project_metrics_from_every_replica(stack: Stack)
 
 def test_case_queries_count_each_case_once_whatever_the_number_of_replicas(stack: Stack) -> None:
     wait_for_values(stack, "pdca_open_cases", count=6)  # 2 open cases x 3 replicas
-    by_stage = {metric["stage"]: value for metric, value in values(stack, "sum by (stage) (max by (kind, stage, region) (pdca_open_cases))")}
+    by_stage = {
+        metric["stage"]: value for metric, value in values(stack, "sum by (stage) (max by (kind, stage, region) (pdca_open_cases))")
+    }
     assert by_stage == {"implementing": 1.0, "checking": 1.0}  # the closed case is not open
-    by_region = {metric["region"]: value for metric, value in values(stack, "sum by (region) (max by (kind, stage, region) (pdca_open_cases))")}
+    by_region = {
+        metric["region"]: value for metric, value in values(stack, "sum by (region) (max by (kind, stage, region) (pdca_open_cases))")
+    }
     assert by_region == {"城关镇": 2.0}
     assert values(stack, "sum(max by (kind, region) (pdca_overdue_measures))")[0][1] == 2.0
     assert values(stack, "sum(pdca_overdue_measures)")[0][1] == 6.0  # what a naive sum would show

@@ -79,9 +79,27 @@ def minute_scenarios() -> list[dict]:
         {  # a channel keeps failing on one replica; another channel failed once and recovered
             "interval": "1m",
             "input_series": [
-                {"series": 'pdca_notices_total{job="pdca-worker",instance="a:9464",event_type="OverdueNoticeSent",channel="webhook",result="failed"}', "values": "0+2x40"},
-                {"series": 'pdca_notices_total{job="pdca-worker",instance="b:9464",event_type="ReminderSent",channel="log",result="failed"}', "values": "0 1x40"},
-                {"series": 'pdca_notices_total{job="pdca-worker",instance="b:9464",event_type="ReminderSent",channel="log",result="sent"}', "values": "0+5x40"},
+                {
+                    "series": (
+                        'pdca_notices_total{job="pdca-worker",instance="a:9464",'
+                        'event_type="OverdueNoticeSent",channel="webhook",result="failed"}'
+                    ),
+                    "values": "0+2x40",
+                },
+                {
+                    "series": (
+                        'pdca_notices_total{job="pdca-worker",instance="b:9464",'
+                        'event_type="ReminderSent",channel="log",result="failed"}'
+                    ),
+                    "values": "0 1x40",
+                },
+                {
+                    "series": (
+                        'pdca_notices_total{job="pdca-worker",instance="b:9464",'
+                        'event_type="ReminderSent",channel="log",result="sent"}'
+                    ),
+                    "values": "0+5x40",
+                },
             ],
             "alert_rule_test": [
                 _case("NotificationsFailing", "10m"),
@@ -94,7 +112,10 @@ def minute_scenarios() -> list[dict]:
             "input_series": [
                 {"series": 'pdca_audit_verifications_total{job="pdca-worker",instance="a:9464",result="broken"}', "values": "_x5 1x10"},
                 {"series": 'pdca_audit_chain_ok{job="pdca-worker",instance="a:9464"}', "values": "0x5 0x10"},
-                {"series": 'pdca_audit_last_verification_timestamp_seconds{job="pdca-worker",instance="a:9464"}', "values": "0x5 1700000000x10"},
+                {
+                    "series": 'pdca_audit_last_verification_timestamp_seconds{job="pdca-worker",instance="a:9464"}',
+                    "values": "0x5 1700000000x10",
+                },
                 {"series": 'pdca_audit_chain_ok{job="pdca-worker",instance="b:9464"}', "values": "0x15"},
                 {"series": 'pdca_audit_last_verification_timestamp_seconds{job="pdca-worker",instance="b:9464"}', "values": "0x15"},
             ],
@@ -122,22 +143,38 @@ def hour_scenarios() -> list[dict]:
         {  # overdue cases grow from 1 to 3 after a day; both replicas report them (must not double)
             "interval": "1h",
             "input_series": [
-                *({"series": f'pdca_overdue_cases{{job="pdca-worker",instance="{r}",kind="rectification",region="城关镇"}}', "values": "1x24 3x12"} for r in replicas),
+                *(
+                    {
+                        "series": f'pdca_overdue_cases{{job="pdca-worker",instance="{r}",kind="rectification",region="城关镇"}}',
+                        "values": "1x24 3x12",
+                    }
+                    for r in replicas
+                ),
                 *({"series": f'pdca_projection_scrape_success{{job="pdca-worker",instance="{r}"}}', "values": "1x36"} for r in replicas),
             ],
             "alert_rule_test": [
                 _case("OverdueCasesRising", "20h"),  # no day of history yet
                 _case("OverdueCasesRising", "27h"),  # rising, but not for 6 hours yet
-                {**_case("OverdueCasesRising", "32h", {}), "exp_alerts": [{**_alert("OverdueCasesRising"), "exp_annotations": {"value": "3"}}]},
+                {
+                    **_case("OverdueCasesRising", "32h", {}),
+                    "exp_alerts": [{**_alert("OverdueCasesRising"), "exp_annotations": {"value": "3"}}],
+                },
             ],
             "promql_expr_test": [
-                {"expr": "sum(max by (kind, region) (pdca_overdue_cases))", "eval_time": "32h", "exp_samples": [{"labels": "{}", "value": 3}]},
+                {
+                    "expr": "sum(max by (kind, region) (pdca_overdue_cases))",
+                    "eval_time": "32h",
+                    "exp_samples": [{"labels": "{}", "value": 3}],
+                },
             ],
         },
         {  # many overdue cases, but steady: nothing is rising
             "interval": "1h",
             "input_series": [
-                {"series": 'pdca_overdue_cases{job="pdca-worker",instance="a:9464",kind="rectification",region="城关镇"}', "values": "5x40"},
+                {
+                    "series": 'pdca_overdue_cases{job="pdca-worker",instance="a:9464",kind="rectification",region="城关镇"}',
+                    "values": "5x40",
+                },
                 {"series": 'pdca_projection_scrape_success{job="pdca-worker",instance="a:9464"}', "values": "1x40"},
             ],
             "alert_rule_test": [_case("OverdueCasesRising", "39h")],
@@ -147,7 +184,10 @@ def hour_scenarios() -> list[dict]:
             "input_series": [
                 {"series": 'pdca_audit_verifications_total{job="pdca-worker",instance="a:9464",result="broken"}', "values": "1 1 2x10"},
                 {"series": 'pdca_audit_chain_ok{job="pdca-worker",instance="a:9464"}', "values": "1x12"},
-                {"series": 'pdca_audit_last_verification_timestamp_seconds{job="pdca-worker",instance="a:9464"}', "values": "1700000000x12"},
+                {
+                    "series": 'pdca_audit_last_verification_timestamp_seconds{job="pdca-worker",instance="a:9464"}',
+                    "values": "1700000000x12",
+                },
             ],
             "alert_rule_test": [_case("AuditVerificationFailing", "5h", {})],
         },
@@ -164,7 +204,10 @@ def hour_scenarios() -> list[dict]:
             "input_series": [
                 {"series": 'up{job="pdca-worker",instance="a:9464"}', "values": "1x80"},
                 # Unix times of daily runs at hours 2, 26, 50 and 74 of the test (t=0 is the Unix epoch).
-                {"series": 'pdca_audit_last_verification_timestamp_seconds{job="pdca-worker",instance="a:9464"}', "values": "0 0 7200x10 0x12 93600x24 180000x24 266400x6"},
+                {
+                    "series": 'pdca_audit_last_verification_timestamp_seconds{job="pdca-worker",instance="a:9464"}',
+                    "values": "0 0 7200x10 0x12 93600x24 180000x24 266400x6",
+                },
             ],
             "alert_rule_test": [_case("AuditVerificationMissing", "60h"), _case("AuditVerificationMissing", "79h")],
         },

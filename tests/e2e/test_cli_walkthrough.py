@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -120,7 +120,7 @@ def pdca(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.Complet
 
 
 def events(env: dict[str, str]) -> list[str]:
-    return [e["event_type"] for e in json.loads(pdca(env, "history", CASE, "--json").stdout)]
+    return [e["event_type"] for e in json.loads(pdca(env, "case", "history", CASE, "--json").stdout)]
 
 
 def wait_for_event(env: dict[str, str], event_type: str, timeout: float = 90) -> None:
@@ -152,67 +152,73 @@ measures:
 
 def test_a_case_from_designation_to_close(stack: Stack, env: dict[str, str], tmp_path: Path) -> None:
     policy = str(tmp_path / "policy.yaml")
-    opened = pdca(env, "open", str(EXAMPLES / "case-V001.yaml"), "--as", "wang.sup", "--policy", policy)
+    # The rules run in the case's workflow, not in the CLI: a refused opening is exit 1 and leaves the id free.
+    not_allowed = pdca(env, "case", "open", str(EXAMPLES / "case-V001.yaml"), "--as", "chen.branch", "--policy", policy, ok=False)
+    assert not_allowed.returncode == 1 and "无权操作" in not_allowed.stderr
+    opened = pdca(env, "case", "open", str(EXAMPLES / "case-V001.yaml"), "--as", "wang.sup", "--policy", policy)
     assert "立案认定" in opened.stdout and "已认定" in opened.stdout
 
-    again = pdca(env, "open", str(EXAMPLES / "case-V001.yaml"), "--as", "wang.sup", ok=False)
+    again = pdca(env, "case", "open", str(EXAMPLES / "case-V001.yaml"), "--as", "wang.sup", ok=False)
     assert again.returncode == 1 and "already exists" in again.stderr
 
-    pdca(env, "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch")
-    refused = pdca(env, "plan", "approve", CASE, "--as", "chen.branch", ok=False)
+    pdca(env, "case", "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch")
+    refused = pdca(env, "case", "plan", "approve", CASE, "--as", "chen.branch", ok=False)
     assert refused.returncode == 1 and "无权操作" in refused.stderr
-    pdca(env, "plan", "return", CASE, "--as", "zhao.town", "--comment", "M1 时限过长")
+    # -o json on a command that changes state: the service's result, for programs.
+    returned = json.loads(pdca(env, "case", "plan", "return", CASE, "--as", "zhao.town", "--comment", "M1 时限过长", "-o", "json").stdout)
+    assert returned["stream_id"] == CASE and returned["events"] == ["PlanReturned"] and returned["duplicate"] is False
+    assert returned["stage"] == "planning" and returned["version"] == 3 and returned["request_id"]
 
     bad = tmp_path / "bad-plan.yaml"
     bad.write_text("measures:\n  - id: M1\n    description: x\n    problems: [P1]\n    responsibel: chen.branch\n", encoding="utf-8")
-    invalid = pdca(env, "plan", "submit", CASE, str(bad), "--as", "chen.branch", ok=False)
+    invalid = pdca(env, "case", "plan", "submit", CASE, str(bad), "--as", "chen.branch", ok=False)
     assert invalid.returncode == 1
     assert f"{bad}:2: measures.0.responsible: Field required" in invalid.stderr
     assert f"{bad}:5: measures.0.responsibel: Extra inputs are not permitted" in invalid.stderr
 
-    deadline = datetime.now(timezone.utc) + timedelta(seconds=20)
+    deadline = datetime.now(UTC) + timedelta(seconds=20)
     plan = write_plan(tmp_path / "plan.yaml", deadline)
-    pdca(env, "plan", "submit", CASE, str(plan), "--as", "chen.branch")
+    pdca(env, "case", "plan", "submit", CASE, str(plan), "--as", "chen.branch")
     # Retried with the same request id (as after a timeout): applied once.
-    first = pdca(env, "plan", "approve", CASE, "--as", "zhao.town", "--request-id", "approve-1")
-    retry = pdca(env, "plan", "approve", CASE, "--as", "zhao.town", "--request-id", "approve-1")
+    first = pdca(env, "case", "plan", "approve", CASE, "--as", "zhao.town", "--request-id", "approve-1")
+    retry = pdca(env, "case", "plan", "approve", CASE, "--as", "zhao.town", "--request-id", "approve-1")
     assert "方案批准" in first.stdout and retry.stdout == first.stdout  # the first outcome, once more
     assert events(env).count("PlanApproved") == 1
 
     wait_for_event(env, "ReminderSent", timeout=30)
     wait_for_event(env, "MeasureOverdue", timeout=60)
-    overdue = json.loads(pdca(env, "list", "--overdue", "--json").stdout)
+    overdue = json.loads(pdca(env, "case", "list", "--overdue", "--json").stdout)
     assert [row["case_id"] for row in overdue] == [CASE]
     notices = [json.loads(line) for line in stack.lines if line.startswith("{") and '"notice"' in line]
     assert {n["event_type"] for n in notices} >= {"ReminderSent", "MeasureOverdue"}
     assert any("逾期" in n["message"] for n in notices)
 
     for measure, who in (("M1", "chen.branch"), ("M2", "liu.first")):
-        pdca(env, "progress", CASE, measure, "--note", "推进中", "--as", who)
-        pdca(env, "complete", CASE, measure, "--note", "已完成", "--evidence", f"{measure}-证明", "--as", who)
-    pdca(env, "self-check", CASE, "--summary", "自查完毕", "--as", "chen.branch")
-    failed = pdca(env, "accept", CASE, "--score", "90", "--unsatisfied", "0.6", "--as", "li.county")
+        pdca(env, "case", "progress", CASE, measure, "--note", "推进中", "--as", who)
+        pdca(env, "case", "complete", CASE, measure, "--note", "已完成", "--evidence", f"{measure}-证明", "--as", who)
+    pdca(env, "case", "self-check", CASE, "--summary", "自查完毕", "--as", "chen.branch")
+    failed = pdca(env, "case", "accept", CASE, "--score", "90", "--unsatisfied", "0.6", "--as", "li.county")
     assert "限期重新整改" in failed.stdout  # the public-satisfaction veto
     for measure, who in (("M1", "chen.branch"), ("M2", "liu.first")):
-        pdca(env, "complete", CASE, measure, "--note", "重新整改完成", "--evidence", "复核", "--as", who)
-    pdca(env, "self-check", CASE, "--summary", "再次自查", "--as", "chen.branch")
-    passed = pdca(env, "accept", CASE, "--score", "86", "--unsatisfied", "0.1", "--as", "li.county")
+        pdca(env, "case", "complete", CASE, measure, "--note", "重新整改完成", "--evidence", "复核", "--as", who)
+    pdca(env, "case", "self-check", CASE, "--summary", "再次自查", "--as", "chen.branch")
+    passed = pdca(env, "case", "accept", CASE, "--score", "86", "--unsatisfied", "0.1", "--as", "li.county")
     assert "进入巩固期" in passed.stdout
-    early = pdca(env, "close", CASE, "--outcome", "upgraded", "--as", "wang.sup", ok=False)
+    early = pdca(env, "case", "close", CASE, "--outcome", "upgraded", "--as", "wang.sup", ok=False)
     assert early.returncode == 1 and "回头看" in early.stderr
-    pdca(env, "review", CASE, "--note", "回头看：运转正常", "--as", "wang.sup")
-    closed = pdca(env, "close", CASE, "--outcome", "upgraded", "--as", "wang.sup")
+    pdca(env, "case", "review", CASE, "--note", "回头看：运转正常", "--as", "wang.sup")
+    closed = pdca(env, "case", "close", CASE, "--outcome", "upgraded", "--as", "wang.sup")
     assert "已销号" in closed.stdout
 
-    shown = json.loads(pdca(env, "show", CASE, "--json").stdout)
+    shown = json.loads(pdca(env, "case", "show", CASE, "--json").stdout)
     assert shown["stage"] == "closed" and shown["outcome"] == "upgraded"
     assert [a["verdict"] for a in shown["acceptances"]] == ["failed_satisfaction", "passed"]
-    english = pdca(env, "show", CASE, "--lang", "en")
+    english = pdca(env, "--lang", "en", "case", "show", CASE)  # global options before the noun, too
     assert "closed" in english.stdout and "moved up a class" in english.stdout
 
     verified = json.loads(pdca(env, "audit", "verify", "--json").stdout)
     assert verified["ok"] is True and verified["checked"] == len(events(env))
-    after_close = pdca(env, "progress", CASE, "M1", "--note", "x", "--as", "chen.branch", ok=False)
+    after_close = pdca(env, "case", "progress", CASE, "M1", "--note", "x", "--as", "chen.branch", ok=False)
     assert after_close.returncode == 1 and "closed" in after_close.stderr
 
     project = scrape(stack.metrics_port)
@@ -231,7 +237,7 @@ def test_a_case_from_designation_to_close(stack: Stack, env: dict[str, str], tmp
     # Temporal forgets closed workflows (24 h on the dev server); the audit log still says it is closed.
     (Path(env["PDCA_HOME"]) / "temporal.db").unlink()
     stack.start()
-    forgotten = pdca(env, "progress", CASE, "M1", "--note", "x", "--as", "chen.branch", ok=False)
+    forgotten = pdca(env, "case", "progress", CASE, "M1", "--note", "x", "--as", "chen.branch", ok=False)
     assert forgotten.returncode == 1 and "is closed" in forgotten.stderr
 
 
@@ -241,10 +247,10 @@ def scrape(port: int) -> str:
 
 
 def test_cases_survive_a_restart_and_a_missing_worker_is_reported(stack: Stack, env: dict[str, str], tmp_path: Path) -> None:
-    pdca(env, "open", str(EXAMPLES / "case-V001.yaml"), "--as", "wang.sup")
+    pdca(env, "case", "open", str(EXAMPLES / "case-V001.yaml"), "--as", "wang.sup")
     assert stack.stop() == 0
 
-    unreachable = pdca(env, "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch", ok=False)
+    unreachable = pdca(env, "case", "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch", ok=False)
     assert unreachable.returncode == 3 and "cannot reach Temporal" in unreachable.stderr
 
     # The server alone, on the same data file: commands wait a bounded time, then say why.
@@ -259,7 +265,7 @@ def test_cases_survive_a_restart_and_a_missing_worker_is_reported(stack: Stack, 
             assert time.monotonic() < deadline
             time.sleep(0.2)
         no_worker = pdca(
-            env, "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch",
+            env, "case", "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch",
             "--timeout", "3", "--request-id", "submit-1", ok=False,
         )
         assert no_worker.returncode == 3
@@ -269,9 +275,9 @@ def test_cases_survive_a_restart_and_a_missing_worker_is_reported(stack: Stack, 
         server.wait(timeout=30)
 
     stack.start()  # same PDCA_HOME: the case is still there and takes the retried command once
-    pdca(env, "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch", "--request-id", "submit-1")
+    pdca(env, "case", "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch", "--request-id", "submit-1")
     assert events(env).count("PlanSubmitted") == 1
-    listed = json.loads(pdca(env, "list", "--stage", "planning", "--json").stdout)
+    listed = json.loads(pdca(env, "case", "list", "--stage", "planning", "--json").stdout)
     assert [row["case_id"] for row in listed] == [CASE]
 
     # A Temporal that has never heard of the case (another cluster, or its data lost): the audit log
@@ -279,8 +285,8 @@ def test_cases_survive_a_restart_and_a_missing_worker_is_reported(stack: Stack, 
     assert stack.stop() == 0
     (Path(env["PDCA_HOME"]) / "temporal.db").unlink()
     stack.start()
-    forgotten = pdca(env, "plan", "approve", CASE, "--as", "zhao.town", ok=False)
+    forgotten = pdca(env, "case", "plan", "approve", CASE, "--as", "zhao.town", ok=False)
     assert forgotten.returncode == 1
     assert "in the audit log (stage planning) but Temporal" in forgotten.stderr
-    never = pdca(env, "plan", "approve", "rect-NOPE-2026", "--as", "zhao.town", ok=False)
+    never = pdca(env, "case", "plan", "approve", "rect-NOPE-2026", "--as", "zhao.town", ok=False)
     assert never.returncode == 1 and "unknown case rect-NOPE-2026" in never.stderr

@@ -17,6 +17,18 @@ pytestmark = pytest.mark.e2e
 PDCA = Path(sys.executable).with_name("pdca")
 
 
+class ImageSources(html.parser.HTMLParser):
+    """The ``src`` of every ``<img>`` in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.sources.append(dict(attrs)["src"] or "")
+
+
 def test_demo_runs_a_campaign_year_and_writes_the_reports(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PDCA_", "TEMPORAL_"))}
@@ -26,7 +38,18 @@ def test_demo_runs_a_campaign_year_and_writes_the_reports(tmp_path: Path) -> Non
     took = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-3000:]
     text = done.stdout
-    for step in ("【认定】", "【实施 Do】", "【方案】", "【书记项目】", "【恢复】", "【问责】", "【验收】", "【报告】半年通报", "【总结 Act】", "演示完成"):
+    for step in (
+        "【认定】",
+        "【实施 Do】",
+        "【方案】",
+        "【书记项目】",
+        "【恢复】",
+        "【问责】",
+        "【验收】",
+        "【报告】半年通报",
+        "【总结 Act】",
+        "演示完成",
+    ):
         assert step in text, step
     for event in ("到期提醒", "逾期通知", "逾期升级", "问责提议", "问责决定", "催办", "暂停计时", "恢复计时", "验收评定", "年度总结"):
         assert event in text, event
@@ -47,12 +70,7 @@ def test_demo_runs_a_campaign_year_and_writes_the_reports(tmp_path: Path) -> Non
         markdown = next(folder.glob("*.md")).read_text(encoding="utf-8")
         assert "| 整顿对象（案件）总数 | " + str(len(opened)) + " |" in markdown
         page = next(folder.glob("*.html")).read_text(encoding="utf-8")
-        images: list[str] = []
-
-        class Images(html.parser.HTMLParser):
-            def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-                if tag == "img":
-                    images.append(dict(attrs)["src"] or "")
-
-        Images().feed(page)
+        parser = ImageSources()
+        parser.feed(page)
+        images = parser.sources
         assert images and all((folder / src).exists() for src in images)

@@ -216,7 +216,9 @@ def test_subtract_inverts_add_on_workdays(start: date, n: int) -> None:
 MOMENTS = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 20)).map(
     lambda naive: naive.replace(tzinfo=SHANGHAI).astimezone(UTC)
 )
-HOURS_CHOICES = st.sampled_from([WorkingHours(), WorkingHours(start=time(8, 30), end=time(17, 30)), WorkingHours(start=time(0), end=time(23, 59))])
+HOURS_CHOICES = st.sampled_from(
+    [WorkingHours(), WorkingHours(start=time(8, 30), end=time(17, 30)), WorkingHours(start=time(0), end=time(23, 59))]
+)
 
 
 @settings(max_examples=400, deadline=None)

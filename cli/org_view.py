@@ -1,50 +1,22 @@
-"""Shared by `pdca org` and `pdca campaign preview`: open the directory, render its tables."""
+"""Screens of the organization directory: `pdca org list|show` and the designation preview that
+`pdca campaign preview` and `pdca campaign approve` show. Rich tables and prose; no reads, no rules."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from cli.errors import CliError
 from cli.render import paren
 from domain.designation import DesignationList, ReasonKind
-from domain.directory import Assessment, HistoryRecord, Organization, parse_domain
-from domain.labels import Lang, enum_label, label
+from domain.directory import Assessment, HistoryRecord, Organization
 from domain.memory import MemoryFinding
-from store.db import default_database_url, display_url, make_engine
-from store.directory import Directory
-
-T = TypeVar("T")
+from i18n import Lang, enum_label, label
 
 # On a terminal, its width; piped or captured, wide enough that names and reasons are never cut.
 console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
-
-
-def with_directory(db: str | None, action: Callable[[Directory], T]) -> T:
-    url = db or default_database_url()
-    try:
-        return action(Directory(make_engine(url)))
-    except (OperationalError, ProgrammingError) as error:
-        raise CliError(
-            f"database {display_url(url)} is not ready ({error.orig}): run `pdca migrate` or `pdca org import FILE`"
-        ) from None
-
-
-def domain_option(value: str | None) -> str | None:
-    """Typer callback: accept 农村 or village; fail with the accepted words."""
-    if value is None:
-        return None
-    try:
-        return parse_domain(value).value
-    except ValueError as error:
-        import typer
-
-        raise typer.BadParameter(str(error)) from None
 
 
 def _fmt(value: float | None) -> str:
@@ -53,40 +25,71 @@ def _fmt(value: float | None) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def findings_text(findings: Sequence[MemoryFinding], lang: Lang) -> str:
+def describe_findings(findings: Sequence[MemoryFinding], lang: Lang) -> str:
     parts = []
     for f in findings:
         text = f.zh if lang == "zh" else f.en
         years = "、".join(str(y) for y in f.years) if lang == "zh" else ", ".join(str(y) for y in f.years)
-        arrow = f"（{years}）→ 建议{enum_label('rung', f.rung, lang)}" if lang == "zh" else f" ({years}) → propose {enum_label('rung', f.rung, lang)}"
+        arrow = (
+            f"（{years}）→ 建议{enum_label('rung', f.rung, lang)}"
+            if lang == "zh"
+            else f" ({years}) → propose {enum_label('rung', f.rung, lang)}"
+        )
         parts.append(text + arrow)
     return "；".join(parts) if lang == "zh" else "; ".join(parts)
 
 
 def org_list(orgs: Sequence[Organization], latest: dict[str, Assessment], lang: Lang) -> None:
-    L = lambda key: label(key, lang)
+    def L(key: str) -> str:
+        return label(key, lang)
+
     table = Table()
-    for column in ("word.code", "word.name", "word.level", "word.domain", "word.region", "word.secretary", "word.leader",
-                   "word.year", "word.score", "word.rank", "word.star", "word.class"):
+    for column in (
+        "word.code",
+        "word.name",
+        "word.level",
+        "word.domain",
+        "word.region",
+        "word.secretary",
+        "word.leader",
+        "word.year",
+        "word.score",
+        "word.rank",
+        "word.star",
+        "word.class",
+    ):
         table.add_column(L(column))
     for o in orgs:
         a = latest.get(o.code)
         secretary = o.secretary or (("缺职" if lang == "zh" else "vacant") if o.secretary_vacant_since else "-")
         table.add_row(
-            o.code, o.name, enum_label("orglevel", o.level, lang), enum_label("orgdomain", o.domain, lang), o.region,
-            secretary, o.leader or "-",
-            str(a.year) if a else "-", _fmt(a.score) if a else "-", _fmt(a.rank) if a else "-",
-            _fmt(a.star) if a else "-", enum_label("orgclass", a.org_class, lang) if a else "-",
+            o.code,
+            o.name,
+            enum_label("orglevel", o.level, lang),
+            enum_label("orgdomain", o.domain, lang),
+            o.region,
+            secretary,
+            o.leader or "-",
+            str(a.year) if a else "-",
+            _fmt(a.score) if a else "-",
+            _fmt(a.rank) if a else "-",
+            _fmt(a.star) if a else "-",
+            enum_label("orgclass", a.org_class, lang) if a else "-",
         )
     console.print(table)
     console.print(f"{len(orgs)} " + ("个" if lang == "zh" else "organization(s)"))
 
 
 def org_detail(
-    org: Organization, years: Sequence[tuple[Assessment | None, HistoryRecord]], findings: Sequence[MemoryFinding],
-    finding_year: int | None, lang: Lang,
+    org: Organization,
+    years: Sequence[tuple[Assessment | None, HistoryRecord]],
+    findings: Sequence[MemoryFinding],
+    finding_year: int | None,
+    lang: Lang,
 ) -> None:
-    L = lambda key: label(key, lang)
+    def L(key: str) -> str:
+        return label(key, lang)
+
     head = Table.grid(padding=(0, 2))
     head.add_row(L("word.code"), org.code)
     head.add_row(L("word.name"), org.name)
@@ -102,8 +105,17 @@ def org_detail(
     console.print(head)
     if years:
         table = Table(title="年度考核与整顿记录" if lang == "zh" else "Assessments and outcomes by year", title_justify="left")
-        for column in ("word.year", "word.score", "word.rank", "word.star", "word.class", "word.secretary",
-                       "word.was_designated", "word.acceptance", "word.project_rating"):
+        for column in (
+            "word.year",
+            "word.score",
+            "word.rank",
+            "word.star",
+            "word.class",
+            "word.secretary",
+            "word.was_designated",
+            "word.acceptance",
+            "word.project_rating",
+        ):
             table.add_column(L(column))
         for a, h in years:
             rank = "-" if h.rank is None else (f"{h.rank}/{h.rank_of}" if h.rank_of else str(h.rank))
@@ -117,15 +129,22 @@ def org_detail(
                 acceptance = "-"
             rating = {"good": ("好", "good"), "medium": ("中", "medium"), "poor": ("差", "poor")}.get(h.project_rating or "")
             table.add_row(
-                str(h.year), _fmt(a.score) if a else "-", rank, _fmt(a.star) if a else "-",
-                enum_label("orgclass", a.org_class, lang) if a else "-", h.person or "-",
-                L("word.yes") if h.designated else L("word.no"), acceptance,
+                str(h.year),
+                _fmt(a.score) if a else "-",
+                rank,
+                _fmt(a.star) if a else "-",
+                enum_label("orgclass", a.org_class, lang) if a else "-",
+                h.person or "-",
+                L("word.yes") if h.designated else L("word.no"),
+                acceptance,
                 (rating[0] if lang == "zh" else rating[1]) if rating else "-",
             )
         console.print(table)
     if finding_year is not None:
-        title = f"{L('word.memory')}（如{finding_year}年被认定）" if lang == "zh" else f"{L('word.memory')} (if designated in {finding_year})"
-        _say(title + ("：" if lang == "zh" else ": ") + (findings_text(findings, lang) or ("无" if lang == "zh" else "none")))
+        title = (
+            f"{L('word.memory')}（如{finding_year}年被认定）" if lang == "zh" else f"{L('word.memory')} (if designated in {finding_year})"
+        )
+        _say(title + ("：" if lang == "zh" else ": ") + (describe_findings(findings, lang) or ("无" if lang == "zh" else "none")))
 
 
 def _say(text: str) -> None:
@@ -134,7 +153,9 @@ def _say(text: str) -> None:
 
 
 def preview(result: DesignationList, policy_version: str, lang: Lang) -> None:
-    L = lambda key: label(key, lang)
+    def L(key: str) -> str:
+        return label(key, lang)
+
     scope = result.region or ("全县" if lang == "zh" else "whole county")
     if lang == "zh":
         _say(
@@ -154,12 +175,20 @@ def preview(result: DesignationList, policy_version: str, lang: Lang) -> None:
         if q.rounding.startswith("pool<"):
             how = f"参评数少于{q.rounding[5:]}，不设倒排名额" if lang == "zh" else f"fewer than {q.rounding[5:]} ranked: no quota"
         else:
-            how = f"{q.pool}×{q.share:.0%}={q.exact} → {q.quota}（{rounding_zh[q.rounding]}）" if lang == "zh" else f"{q.pool}×{q.share:.0%}={q.exact} → {q.quota} ({q.rounding})"
+            how = (
+                f"{q.pool}×{q.share:.0%}={q.exact} → {q.quota}（{rounding_zh[q.rounding]}）"
+                if lang == "zh"
+                else f"{q.pool}×{q.share:.0%}={q.exact} → {q.quota} ({q.rounding})"
+            )
         quotas.add_row(enum_label("orgdomain", q.domain, lang), str(q.pool), f"{q.share:.0%}", how, str(q.by_ranking), str(q.direct))
     console.print(quotas)
     console.print("认定名单" if lang == "zh" else "Designated organizations")
     for i, d in enumerate(result.designees, start=1):
-        facts = [f"{d.region}·{enum_label('orgdomain', d.domain, lang)}" if lang == "zh" else f"{d.region}, {enum_label('orgdomain', d.domain, lang)}"]
+        facts = [
+            f"{d.region}·{enum_label('orgdomain', d.domain, lang)}"
+            if lang == "zh"
+            else f"{d.region}, {enum_label('orgdomain', d.domain, lang)}"
+        ]
         if d.score is not None:
             facts.append(f"得分 {_fmt(d.score)}" if lang == "zh" else f"score {_fmt(d.score)}")
         if d.bottom_position:
@@ -172,7 +201,7 @@ def preview(result: DesignationList, policy_version: str, lang: Lang) -> None:
             tag = f"【{enum_label('reason', r.code, lang)}】" if lang == "zh" else f"[{enum_label('reason', r.code, lang)}] "
             _say(f"       {L('word.reasons')}{'：' if lang == 'zh' else ': '}{tag}{r.zh if lang == 'zh' else r.en}")
         if d.memory:
-            _say(f"       {L('word.memory')}{'：' if lang == 'zh' else ': '}{findings_text(d.memory, lang)}")
+            _say(f"       {L('word.memory')}{'：' if lang == 'zh' else ': '}{describe_findings(d.memory, lang)}")
     ranking = sum(1 for d in result.designees if any(r.kind == ReasonKind.RANKING for r in d.reasons))
     direct_only = len(result.designees) - ranking
     with_memory = sum(1 for d in result.designees if d.memory)
@@ -183,4 +212,7 @@ def preview(result: DesignationList, policy_version: str, lang: Lang) -> None:
     if result.other_findings:
         _say("未认定但触发历史记录规则：" if lang == "zh" else "Not designated, with memory findings:")
         for o in result.other_findings:
-            _say(f"     {o.org_code} {o.org_name}{paren(o.region, lang)}{'：' if lang == 'zh' else ': '}{findings_text(o.findings, lang)}")
+            _say(
+                f"     {o.org_code} {o.org_name}{paren(o.region, lang)}{'：' if lang == 'zh' else ': '}"
+                f"{describe_findings(o.findings, lang)}"
+            )

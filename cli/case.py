@@ -1,0 +1,295 @@
+"""`pdca case`: 整顿案件 rectification cases — open, plan, do, check, act, read.
+
+Every command calls one function of service/cases.py; the screens are in cli/render.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel, ConfigDict, Field
+
+from cli import render
+from cli.common import EvidenceOpt, PolicyOpt, RequestOpt, acting, deps, emit, noun, opts, run, run_async, run_then_exit
+from domain.rectification import OpenCase, Outcome, ProblemInput, Stage, SubmitPlan
+from domain.rungs import SanctionDecision
+from service import cases
+from service.commands import Done
+from settings.directory import load_policy
+from settings.files import load_model, read_yaml, validate
+
+app = noun(
+    "整顿案件 rectification cases: open (立案), plan, progress, self-check, acceptance, follow-up review, close "
+    "(销号); pause, extend, sanction proposals; show, list, history."
+)
+plan_app = noun("整改方案 the rectification plan: submit, approve, return.")
+sanction_app = noun("问责提议 sanction proposals of the escalation ladder: approve or dismiss (supervisor / county leader).")
+app.add_typer(plan_app, name="plan")
+app.add_typer(sanction_app, name="sanction")
+
+CaseArg = Annotated[str, typer.Argument(help="Case id, e.g. rect-V001-2026 (printed by `pdca case open`).")]
+MeasureArg = Annotated[str, typer.Argument(help="Measure id from the plan, e.g. M1.")]
+
+
+def _change(send: Callable[[Any], Awaitable[Done]]) -> None:
+    """The body of every command that changes a case: ``send(actor)`` → the result, printed."""
+
+    def action() -> None:
+        actor = acting()
+        result = run_async(send(actor))
+        emit(result, lambda: render.done(result, opts().lang.value))
+
+    run_then_exit(action)
+
+
+# ----------------------------------------------------------------------------- plan
+
+
+@app.command("open")
+def open_case(
+    case_file: Annotated[Path, typer.Argument(help="Case YAML: org_code, org_name, region, year, basis, problems, leaders.")],
+    policy_file: PolicyOpt = None,
+) -> None:
+    """立案 Open a rectification case for a designated organization (one per organization and year)."""
+
+    def action() -> None:
+        actor = acting()
+        policy = load_policy(policy_file)
+        opening = load_model(OpenCase, case_file, {"actor": actor.model_dump()})
+        result = run_async(cases.open_case(deps(), opening, policy))
+        emit(result, lambda: render.done(result, opts().lang.value))
+
+    run_then_exit(action)
+
+
+@plan_app.command("submit")
+def plan_submit(
+    case_id: CaseArg,
+    plan_file: Annotated[Path, typer.Argument(help="Plan YAML: measures (id, description, problems, responsible, deadline), summary.")],
+    request_id: RequestOpt = None,
+) -> None:
+    """提交整改方案 Submit (or resubmit after return) the plan: measures, responsible people, deadlines."""
+
+    def send(actor: Any) -> Awaitable[Done]:
+        plan = load_model(SubmitPlan, plan_file, {"actor": actor.model_dump()})
+        return cases.submit_plan(deps(), case_id, plan, request_id)
+
+    _change(send)
+
+
+@plan_app.command("approve")
+def plan_approve(
+    case_id: CaseArg,
+    comment: Annotated[str, typer.Option("--comment", help="Review comments.")] = "",
+    request_id: RequestOpt = None,
+) -> None:
+    """批准方案 Approve the submitted plan (not by the person who submitted it)."""
+    _change(lambda actor: cases.approve_plan(deps(), case_id, actor, comment, request_id))
+
+
+@plan_app.command("return")
+def plan_return(
+    case_id: CaseArg,
+    comment: Annotated[str, typer.Option("--comment", help="What must change (required).")],
+    request_id: RequestOpt = None,
+) -> None:
+    """退回修改 Return the submitted plan for revision with comments."""
+    _change(lambda actor: cases.return_plan(deps(), case_id, actor, comment, request_id))
+
+
+# ----------------------------------------------------------------------------- do, check, act
+
+
+@app.command("progress")
+def progress(
+    case_id: CaseArg,
+    measure_id: MeasureArg,
+    note: Annotated[str, typer.Option("--note", help="What was done.")],
+    evidence: EvidenceOpt = None,
+    request_id: RequestOpt = None,
+) -> None:
+    """报告进展 Report progress on a measure, with evidence."""
+    _change(lambda actor: cases.report_progress(deps(), case_id, actor, measure_id, note, evidence or [], request_id))
+
+
+@app.command("complete")
+def complete(
+    case_id: CaseArg,
+    measure_id: MeasureArg,
+    note: Annotated[str, typer.Option("--note", help="How the measure was completed.")],
+    evidence: EvidenceOpt = None,
+    request_id: RequestOpt = None,
+) -> None:
+    """措施完成 Report a measure completed (at least one --evidence)."""
+    _change(lambda actor: cases.complete_measure(deps(), case_id, actor, measure_id, note, evidence or [], request_id))
+
+
+@app.command("self-check")
+def self_check(
+    case_id: CaseArg,
+    summary: Annotated[str, typer.Option("--summary", help="Self-check summary.")],
+    request_id: RequestOpt = None,
+) -> None:
+    """提交自查 Submit the self-check once every measure is complete; the case moves to acceptance."""
+    _change(lambda actor: cases.submit_self_check(deps(), case_id, actor, summary, request_id))
+
+
+@app.command("accept")
+def accept(
+    case_id: CaseArg,
+    score: Annotated[float, typer.Option("--score", min=0, max=100, help="Acceptance score, 0–100.")],
+    unsatisfied: Annotated[float, typer.Option("--unsatisfied", min=0, max=1, help="Unsatisfied share of the public survey, 0–1.")],
+    comment: Annotated[str, typer.Option("--comment", help="Acceptance comments.")] = "",
+    request_id: RequestOpt = None,
+) -> None:
+    """验收 Record the acceptance; the verdict comes from policy (pass score, dissatisfaction veto)."""
+    _change(lambda actor: cases.record_acceptance(deps(), case_id, actor, score, unsatisfied, comment, request_id))
+
+
+class _ProblemsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    problems: list[ProblemInput] = Field(min_length=1)
+
+
+@app.command("review")
+def review(
+    case_id: CaseArg,
+    note: Annotated[str, typer.Option("--note", help="Follow-up review findings.")],
+    relapse: Annotated[bool, typer.Option("--relapse", help="Problems came back: start a new PDCA cycle.")] = False,
+    problems_file: Annotated[
+        Path | None, typer.Option("--problems", help="With --relapse: YAML with `problems:` (category, description).")
+    ] = None,
+    request_id: RequestOpt = None,
+) -> None:
+    """回头看 Follow-up review during consolidation; --relapse re-opens the cycle with new problems."""
+
+    def send(actor: Any) -> Awaitable[Done]:
+        new_problems: list[ProblemInput] = []
+        if problems_file:
+            data, node = read_yaml(problems_file)
+            new_problems = validate(_ProblemsFile, data, node, problems_file).problems
+        return cases.record_follow_up(deps(), case_id, actor, note, relapse, new_problems, request_id)
+
+    _change(send)
+
+
+@app.command("close")
+def close(
+    case_id: CaseArg,
+    outcome: Annotated[Outcome, typer.Option("--outcome", help="upgraded (晋位升级) or stable (巩固达标).")],
+    note: Annotated[str, typer.Option("--note", help="Closing note.")] = "",
+    request_id: RequestOpt = None,
+) -> None:
+    """销号 Close the case after the consolidation period and a follow-up review."""
+    _change(lambda actor: cases.close_case(deps(), case_id, actor, outcome, note, request_id))
+
+
+# ----------------------------------------------------------------------------- timing: pause, extension, sanctions
+
+
+@app.command("pause")
+def pause(
+    case_id: CaseArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why, e.g. 村“两委”换届.")],
+    requested_by: Annotated[str, typer.Option("--requested-by", help="Who asked for the pause (not the approver).")],
+    measures: Annotated[list[str] | None, typer.Option("--measure", "-m", help="Measure id (repeatable); none: the whole case.")] = None,
+    request_id: RequestOpt = None,
+) -> None:
+    """暂停计时 Pause the clock of the whole case or of chosen measures (换届 etc.).
+
+    The one running the command approves it (policy deadline_approvers: supervisor, county leader by
+    default). While paused: no reminders, overdue notices or escalations. On resume every deadline
+    moves by the working days paused.
+    """
+    _change(lambda actor: cases.pause(deps(), case_id, actor, reason, requested_by, measures or [], request_id))
+
+
+@app.command("resume")
+def resume(
+    case_id: CaseArg,
+    measures: Annotated[
+        list[str] | None, typer.Option("--measure", "-m", help="Measure id (repeatable); none: every paused measure.")
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="Note on the resumption.")] = "",
+    request_id: RequestOpt = None,
+) -> None:
+    """恢复计时 Resume paused measures; each deadline moves by the working days it was paused."""
+    _change(lambda actor: cases.resume(deps(), case_id, actor, measures or [], note, request_id))
+
+
+@app.command("extend")
+def extend(
+    case_id: CaseArg,
+    measure: Annotated[str, typer.Option("--measure", "-m", help="Measure id, e.g. M1.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the deadline moves.")],
+    to: Annotated[str | None, typer.Option("--to", help="New deadline: a date (due at 18:00 Beijing) or a timestamp with offset.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Extra time instead: 10wd (working days), 14d, 12h.")] = None,
+    requested_by: Annotated[str | None, typer.Option("--requested-by", help="Who asked for it (not the approver).")] = None,
+    request_id: RequestOpt = None,
+) -> None:
+    """延期 Extend a measure's deadline (audited; reminders re-arm, rungs already fired stay fired)."""
+    _change(lambda actor: cases.extend(deps(), case_id, actor, measure, reason, to, by, requested_by, request_id))
+
+
+def _decide_sanction(decision: SanctionDecision) -> Callable[..., None]:
+    def command(
+        case_id: CaseArg,
+        measure: Annotated[str | None, typer.Option("--measure", "-m", help="Measure id of the proposal.")] = None,
+        rung: Annotated[str | None, typer.Option("--rung", help="admonishment_talk, personnel_adjustment, ….")] = None,
+        proposal: Annotated[str | None, typer.Option("--proposal", help="Proposal id (e.g. S1) instead of --measure/--rung.")] = None,
+        comment: Annotated[str, typer.Option("--comment", help="Decision comment.")] = "",
+        request_id: RequestOpt = None,
+    ) -> None:
+        _change(lambda actor: cases.decide_sanction(deps(), case_id, actor, decision, proposal, measure, rung, comment, request_id))
+
+    return command
+
+
+sanction_app.command("approve", help="同意 Approve a pending sanction proposal (not by the measure's responsible person).")(
+    _decide_sanction(SanctionDecision.APPROVED)
+)
+sanction_app.command("dismiss", help="不予处理 Dismiss a pending sanction proposal.")(_decide_sanction(SanctionDecision.DISMISSED))
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+@app.command("show")
+def show(case_id: CaseArg) -> None:
+    """查看案件 Show a case: stage, problem ledger, measures with deadlines, acceptance rounds."""
+
+    def action() -> None:
+        state = cases.show(deps(), case_id)
+        emit(state, lambda: render.case_detail(state, opts().lang.value))
+
+    run(action)
+
+
+@app.command("list")
+def list_cases(
+    stage: Annotated[Stage | None, typer.Option("--stage", help="Only cases in this stage.")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Only this organization code.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Only this region / township.")] = None,
+    overdue: Annotated[bool | None, typer.Option("--overdue/--not-overdue", help="Only cases with (or without) overdue measures.")] = None,
+) -> None:
+    """案件列表 List cases from the case ledger, with filters."""
+
+    def action() -> None:
+        rows = cases.list_cases(deps(), stage=stage.value if stage else None, org_code=org, region=region, overdue=overdue)
+        emit(rows, lambda: render.case_list(rows, opts().lang.value))
+
+    run(action)
+
+
+@app.command("history")
+def history(case_id: CaseArg) -> None:
+    """全程纪实 The audit trail of a case: every event, who, when."""
+
+    def action() -> None:
+        rows = cases.history(deps(), case_id)
+        emit(render.history_json(rows), lambda: render.history(rows, opts().lang.value))
+
+    run(action)

@@ -1,0 +1,79 @@
+"""Operations: `pdca up` (the embedded stack), `pdca worker`, `pdca migrate`, `pdca demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli import render
+from cli.common import deps, emit, opts, run, run_async, run_then_exit
+
+
+def up(
+    port: Annotated[int, typer.Option("--port", help="Temporal frontend port.")] = 7233,
+    ui_port: Annotated[int, typer.Option("--ui-port", help="Temporal web UI port.")] = 8233,
+    no_ui: Annotated[bool, typer.Option("--no-ui", help="Do not serve the Temporal web UI.")] = False,
+    metrics_port: Annotated[
+        int, typer.Option("--metrics-port", envvar="PDCA_METRICS_PORT", help="Prometheus /metrics port of the project's metrics (0: off).")
+    ] = 9464,
+    sdk_metrics_port: Annotated[
+        int,
+        typer.Option(
+            "--sdk-metrics-port", envvar="PDCA_SDK_METRICS_PORT", help="Prometheus port of the Temporal SDK's own metrics (0: off)."
+        ),
+    ] = 9465,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="PDCA_HOME", help="Where state lives [default ~/.pdca].")] = None,
+) -> None:
+    """一键启动 Start the embedded stack: Temporal dev server (state kept in DATA_DIR), audit DB, worker, metrics. Ctrl-C stops all.
+
+    The dev server is plain local Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE=default and
+    TEMPORAL_TLS=false are set for it, so a Temporal profile's TLS or API key is not used.
+    """
+    from service.stack import run_stack
+
+    run(
+        lambda: run_stack(
+            port=port, ui_port=None if no_ui else ui_port, metrics_port=metrics_port, sdk_metrics_port=sdk_metrics_port, data_dir=data_dir
+        )
+    )
+
+
+def worker() -> None:
+    """Run only the worker, against TEMPORAL_ADDRESS and PDCA_DATABASE_URL (production)."""
+    from service.stack import run_worker
+
+    run(run_worker)
+
+
+def migrate() -> None:
+    """Create or upgrade the audit database schema (`pdca up` does this too)."""
+    from service import audit
+
+    def action() -> None:
+        url = audit.migrate(deps())
+        emit({"database": url, "migrated": True}, lambda: render.console.print(f"✓ {url}"))
+
+    run(action)
+
+
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Where the demo's audit database and reports go.")] = Path("pdca-demo"),
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary, not the timeline.")] = False,
+) -> None:
+    """演示 A whole campaign year in under a minute on Temporal's time-skipping server: designation,
+    cases, secretary projects, reminders, escalations, acceptance, bulletin, year-end summary.
+
+    Needs nothing running (it starts its own server, worker and SQLite audit database under --out).
+    """
+    from cli.demo import print_result, run_demo
+
+    def action() -> None:
+        lang = opts().lang.value
+        print_result(run_async(run_demo(out.resolve(), lang, echo=not quiet)), lang)
+
+    run_then_exit(action)
+
+
+COMMANDS = (("up", up), ("worker", worker), ("migrate", migrate), ("demo", demo))

@@ -1,0 +1,138 @@
+"""`pdca org import|list|show`: 组织 the organization directory (党组织名录).
+
+The work is service/directory.py; the screens are cli/org_view.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli import org_view
+from cli.common import Lang, PolicyOpt, deps, emit, noun, opts, run
+from service import directory
+from service.errors import Refused
+
+app = noun("组织 the organization directory (党组织名录): import organizations and annual assessments, list, show.")
+
+
+def domain_option(value: str | None) -> str | None:
+    """Typer callback: accept 农村 or village; fail (usage, exit 2) with the accepted words."""
+    try:
+        return directory.parse_domain_word(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+def _field(name: str, lang: Lang) -> str:
+    if name in directory.HEADERS and lang == Lang.zh:
+        return f"{name}（{directory.HEADERS[name][0]}）"
+    return name
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GB18030) or XLSX; one row per organization per year.")],
+) -> None:
+    """导入 Import organizations and their assessments from CSV or XLSX (Chinese or English headers).
+
+    Every row is checked first: if any is bad, each problem is printed as FILE:LINE: FIELD: message
+    and nothing is imported (exit 1). Re-importing updates what is there (by code, and code + year).
+    """
+
+    def action() -> None:
+        lang = opts().lang
+        zh = lang == Lang.zh
+        try:
+            summary = directory.import_file(deps().engine, file)
+        except directory.ImportRejected as rejected:
+            for error in rejected.errors:
+                print(f"{'错误：' if zh else 'error: '}{file}:{error.line}: {_field(error.field, lang)}: {error.message}", file=sys.stderr)
+            raise Refused(
+                f"{len(rejected.errors)} 处错误，未导入任何数据" if zh else f"{len(rejected.errors)} problem(s); nothing imported"
+            ) from None
+        years = f"{summary.years[0]}–{summary.years[-1]}" if summary.years else "-"
+        data = {
+            "file": str(file),
+            "organizations": summary.organizations,
+            "created": summary.created,
+            "updated": summary.updated,
+            "assessments": summary.assessments,
+            "years": summary.years,
+        }
+
+        def show() -> None:
+            if zh:
+                org_view.console.print(
+                    f"✓ 已导入 {file}：党组织 {summary.organizations} 个（新增 {summary.created}，更新 {summary.updated}），"
+                    f"年度考核 {summary.assessments} 条（{years}年）",
+                    soft_wrap=True,
+                )
+            else:
+                org_view.console.print(
+                    f"✓ imported {file}: {summary.organizations} organizations ({summary.created} new, "
+                    f"{summary.updated} updated), {summary.assessments} assessments ({years})",
+                    soft_wrap=True,
+                )
+
+        emit(data, show)
+
+    run(action)
+
+
+@app.command("list")
+def list_orgs(
+    region: Annotated[str | None, typer.Option("--region", help="Only this region / township, e.g. 城关镇.")] = None,
+    domain: Annotated[
+        str | None,
+        typer.Option(
+            "--domain",
+            callback=domain_option,
+            help="Only this domain: 农村/village, 社区/community, 机关/organ, 学校/school, 企业/enterprise, "
+            "社会组织/social_org, 其他/other.",
+        ),
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option("--level", help="Only this level: 党委/committee, 党总支/general_branch, 党支部/branch.")
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Show this year's assessment [default: each one's latest].")] = None,
+) -> None:
+    """名录 List organizations with their latest (or --year) assessment."""
+
+    def action() -> None:
+        rows = directory.list_organizations(deps().engine, region=region, domain=domain, level=level, year=year)
+        data = [
+            {**r.organization.model_dump(mode="json"), "assessment": r.assessment.model_dump(mode="json") if r.assessment else None}
+            for r in rows
+        ]
+        latest = {r.organization.code: r.assessment for r in rows if r.assessment is not None}
+        emit(data, lambda: org_view.org_list([r.organization for r in rows], latest, opts().lang.value))
+
+    run(action)
+
+
+@app.command("show")
+def show(
+    code: Annotated[str, typer.Argument(help="Organization code, e.g. V3007.")],
+    policy_file: PolicyOpt = None,
+) -> None:
+    """查看 One organization: attributes, its years of assessments, designations and acceptance outcomes,
+    and the memory rules (历史记录规则) that would fire were it designated in its latest year."""
+
+    def action() -> None:
+        from settings.directory import load_policy
+
+        record = directory.show_organization(deps().engine, code, load_policy(policy_file))
+        data = {
+            "organization": record.organization.model_dump(mode="json"),
+            "years": [
+                {"assessment": a.model_dump(mode="json") if a else None, "history": h.model_dump(mode="json")} for a, h in record.years
+            ],
+            "memory": {"year": record.finding_year, "findings": [f.model_dump(mode="json") for f in record.findings]},
+        }
+        emit(data, lambda: org_view.org_detail(record.organization, record.years, record.findings, record.finding_year, opts().lang.value))
+
+    run(action)

@@ -1,0 +1,105 @@
+"""Open a stream and send it commands: what every state-changing service function ends in.
+
+``Done`` is the answer of every command that changes a case, project or campaign — the stream id, its
+version and stage after the command, the events the command appended, whether it was a retry — and
+what a door prints (``pdca … -o json`` prints it as it is).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from domain.policy import Policy
+from service import streams
+from service.bootstrap import Deps
+from service.errors import NotFound, Refused, ServiceError
+from store import queries
+from store.models import AuditEvent
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Done(BaseModel):
+    """What a command did to its stream."""
+
+    stream_id: str
+    version: int  # the stream's version after the command
+    stage: str  # its stage after the command
+    events: list[str]  # event types appended (none: the command changed nothing)
+    duplicate: bool = False  # a retry of an applied request: the first result is returned
+    request_id: str | None = None  # the idempotency key it was sent under (None: an opening)
+
+
+def command(model: type[M], **fields: Any) -> M:
+    """Build a command from a door's fields; a field the model refuses is a ``Refused`` naming it."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise Refused(f"{where + ': ' if where else ''}{first['msg']}") from None
+
+
+def expect(noun: str, stream_id: str, example: str) -> None:
+    """Refuse an id of another kind before asking Temporal (``example``: what such an id looks like)."""
+    kind = next((k for k in streams.KINDS if k.noun == noun), None)
+    if kind is not None and not kind.decider.owns(stream_id):
+        raise NotFound(f"{stream_id} is not a {noun} id (they start with {kind.decider.prefix}, e.g. {example})", stream_id)
+
+
+async def open_stream(deps: Deps, opening: Any, policy: Policy, event: str, **extra: Any) -> Done:
+    """Start the stream ``opening`` names (the rules run in its workflow; a refusal is ``Refused``)."""
+    client = await deps.client()
+    state: Any = await streams.open_stream(client, opening, policy, task_queue=deps.task_queue, timeout=deps.timeout, **extra)
+    return Done(stream_id=_id_of(state), version=state.version, stage=str(state.stage.value), events=[event])
+
+
+def _id_of(state: Any) -> str:
+    for name in ("case_id", "project_id", "campaign_id"):
+        if hasattr(state, name):
+            return str(getattr(state, name))
+    raise AttributeError(f"no stream id on {type(state).__name__}")
+
+
+async def send(deps: Deps, stream_id: str, cmd: Any, request_id: str | None = None) -> Done:
+    """Send one command under ``request_id`` (a fresh one when None: pass the same one to retry safely).
+    A stream Temporal does not know is explained from the audit log (closed, or another cluster)."""
+    rid = request_id or uuid.uuid4().hex
+    client = await deps.client()
+    try:
+        result = await streams.send(client, stream_id, cmd, request_id=rid, timeout=deps.timeout)
+    except NotFound as missing:
+        raise explain(deps, missing) from None
+    return Done(
+        stream_id=stream_id,
+        version=result.version,
+        stage=str(getattr(result.stage, "value", result.stage)),
+        events=list(result.events),
+        duplicate=result.duplicate,
+        request_id=rid,
+    )
+
+
+def trail(deps: Deps, stream_id: str, missing: str | None = None) -> list[AuditEvent]:
+    """A stream's audit rows in version order (全程纪实); ``NotFound`` (``missing``, or "unknown …") when it has none."""
+    rows = deps.reading(lambda engine: queries.read_stream(engine, stream_id))
+    if not rows:
+        raise NotFound(missing or f"unknown {streams.kind_of(stream_id).noun} {stream_id}", stream_id)
+    return rows
+
+
+def folded(deps: Deps, stream_id: str) -> Any:
+    """The stream's state as its audit rows fold (the same ``evolve`` the workflow runs)."""
+    return queries.fold_stream(trail(deps, stream_id), streams.kind_of(stream_id).decider)
+
+
+def explain(deps: Deps, missing: NotFound) -> ServiceError:
+    """Why Temporal does not know ``missing.stream_id``, from the audit log when it can be read."""
+    try:
+        return streams.explain_missing(missing, deps.audit_log, deps.address)
+    except (OperationalError, ProgrammingError):
+        return missing

@@ -1,0 +1,193 @@
+"""The organization directory (党组织名录) for any door: import a file, list, show one, preview a designation.
+
+    import_file(engine, path)                        -> ImportSummary   (raises ImportRejected: every bad row)
+    list_organizations(engine, region=, domain=, level=, year=) -> list[OrgListing]
+    organization_count(engine), assessment_years(engine)
+    show_organization(engine, code, policy)          -> OrgRecord
+    designation_preview(engine, year, policy, region=, as_of=) -> DesignationList
+
+Reads and writes go through ``store.directory`` (the repository) and ``store.directory_import`` (the
+file parser); the designation itself is ``domain.designation.designate``. A database without the
+directory tables is ``Refused`` with what to run; a refusal never leaves half an import behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from domain.designation import DesignationList, designate
+from domain.directory import Assessment, HistoryRecord, Organization, parse_domain, parse_level
+from domain.memory import MemoryFinding, Moment, evaluate_memory
+from domain.policy import Policy
+from service.errors import Refused
+from store.db import display_url
+from store.directory import Directory, ImportSummary
+from store.directory_import import HEADERS, ImportFailed, RowError, parse_file
+
+__all__ = [
+    "HEADERS",
+    "ImportRejected",
+    "ImportSummary",
+    "OrgListing",
+    "OrgRecord",
+    "assessment_years",
+    "designation_preview",
+    "import_file",
+    "list_organizations",
+    "organization_count",
+    "parse_domain_word",
+    "show_organization",
+]
+
+T = TypeVar("T")
+
+
+class ImportRejected(Refused):
+    """A file with bad rows: nothing was imported. ``errors`` are every bad row (line, field, message)."""
+
+    def __init__(self, path: Path, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} problem(s) in {path}; nothing imported")
+        self.path = path
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class OrgListing:
+    """An organization with the assessment shown next to it (its latest, or the year asked for)."""
+
+    organization: Organization
+    assessment: Assessment | None
+
+
+@dataclass(frozen=True)
+class OrgRecord:
+    """One organization: its years (assessment if any, and what happened that year), and the memory rules
+    (历史记录规则) that would fire were it designated in its latest year."""
+
+    organization: Organization
+    years: list[tuple[Assessment | None, HistoryRecord]]
+    finding_year: int | None
+    findings: list[MemoryFinding] = field(default_factory=list)
+
+
+@contextmanager
+def _ready(engine: Engine) -> Iterator[None]:
+    try:
+        yield
+    except (OperationalError, ProgrammingError) as error:
+        raise Refused(
+            f"database {display_url(str(engine.url))} is not ready ({error.orig}): run `pdca migrate` or `pdca org import FILE`"
+        ) from None
+
+
+def _read(engine: Engine, action: Callable[[Directory], T]) -> T:
+    with _ready(engine):
+        return action(Directory(engine))
+
+
+def parse_domain_word(value: str | None) -> str | None:
+    """农村 or village → "village"; raises ValueError naming the accepted words."""
+    return None if value is None else parse_domain(value).value
+
+
+def import_file(engine: Engine, path: Path) -> ImportSummary:
+    """Import organizations and assessments from CSV (UTF-8 or GB18030) or XLSX, all or nothing; the
+    database is migrated first. Raises ``ImportRejected`` with every bad row."""
+    from store.migrate import upgrade
+
+    with _ready(engine):
+        upgrade(engine)
+        directory = Directory(engine)
+        known = [o.code for o in directory.organizations()]
+        try:
+            parsed = parse_file(path, known)
+        except ImportFailed as failed:
+            raise ImportRejected(path, list(failed.errors)) from None
+        return directory.import_records(parsed)
+
+
+def list_organizations(
+    engine: Engine,
+    *,
+    region: str | None = None,
+    domain: str | None = None,
+    level: str | None = None,
+    year: int | None = None,
+) -> list[OrgListing]:
+    """Organizations (filters left None keep all) with their latest assessment, or ``year``'s.
+    ``domain`` and ``level`` take the Chinese or English words; an unknown level is ``Refused``."""
+    try:
+        level_value = parse_level(level).value if level else None
+    except ValueError as error:
+        raise Refused(f"--level: {error}") from None
+    try:
+        domain_value = parse_domain_word(domain)
+    except ValueError as error:
+        raise Refused(f"--domain: {error}") from None
+
+    def query(directory: Directory) -> list[OrgListing]:
+        orgs = directory.organizations(region=region, domain=domain_value, level=level_value)
+        latest: dict[str, Assessment] = {}
+        for a in directory.assessments(year=year, region=region):
+            latest[a.org_code] = a  # ordered by year: the last is the latest
+        return [OrgListing(o, latest.get(o.code)) for o in orgs]
+
+    return _read(engine, query)
+
+
+def show_organization(engine: Engine, code: str, policy: Policy) -> OrgRecord:
+    """One organization's record; ``Refused`` for an unknown code."""
+
+    def query(directory: Directory) -> tuple[Organization, list[Assessment], list[HistoryRecord]]:
+        org = directory.organization(code)
+        if org is None:
+            raise Refused(f"unknown organization {code}")
+        return org, directory.assessments(org_code=code), directory.history(org_code=code)
+
+    org, assessments, history = _read(engine, query)
+    by_year = {a.year: a for a in assessments}
+    latest = history[-1] if history else None
+    findings: list[MemoryFinding] = []
+    if latest is not None:
+        findings = evaluate_memory(code, history, latest.year, Moment.DESIGNATION, policy.memory, person=org.secretary, designated_now=True)
+    return OrgRecord(org, [(by_year.get(h.year), h) for h in history], latest.year if latest else None, findings)
+
+
+def organization_count(engine: Engine) -> int:
+    return _read(engine, lambda directory: directory.count())
+
+
+def assessment_years(engine: Engine) -> list[int]:
+    """The years the directory holds assessments for, sorted."""
+    return _read(engine, lambda directory: directory.years())
+
+
+def designation_preview(
+    engine: Engine, year: int, policy: Policy, *, region: str | None = None, as_of: date | None = None
+) -> DesignationList:
+    """Who would be designated weak and lax in ``year`` (and why), from the directory and the policy.
+    Changes nothing. ``Refused`` when the directory is empty, lacks the assessed year, or does not know
+    ``region``."""
+
+    def query(directory: Directory) -> tuple[list[Organization], list[Assessment], list[HistoryRecord]]:
+        if directory.count() == 0:
+            raise Refused("the organization directory is empty: run `pdca org import FILE` first")
+        assessed = year - policy.designation.assessment_year_offset
+        years = directory.years()
+        if assessed not in years:
+            known = f"{years[0]}–{years[-1]}" if years else "none"
+            raise Refused(f"no assessments for {assessed} in the directory (years: {known})")
+        if region is not None and region not in directory.regions():
+            raise Refused(f"unknown region {region!r}; known: {', '.join(directory.regions())}")
+        return directory.designation_inputs(year)
+
+    orgs, assessments, history = _read(engine, query)
+    return designate(orgs, assessments, history, year, policy.designation, policy.memory, region=region, as_of=as_of)

@@ -1,0 +1,29 @@
+"""What the service layer says went wrong, for any door (CLI, HTTP API) to word and map to its codes."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A request the service could not carry out. ``code`` is a refusal's stable code when the rules
+    refused (e.g. ``permission_denied``), for the door to label."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class Refused(ServiceError):
+    """The input or the rules refused: fix and retry."""
+
+
+class NotFound(Refused):
+    """No such case, project or campaign (in Temporal, and the audit log does not explain it)."""
+
+    def __init__(self, message: str, stream_id: str) -> None:
+        super().__init__(message)
+        self.stream_id = stream_id
+
+
+class Unavailable(ServiceError):
+    """Temporal or a worker did not answer in time: retry later (with the same request id)."""

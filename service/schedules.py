@@ -1,0 +1,262 @@
+"""Every Temporal Schedule the project keeps, in one place: create them idempotently, list, pause, resume, trigger.
+
+    pdca-audit-verification           daily hash-chain verification, 02:00 Beijing time
+    pdca-notification-digest          daily notice digest, 17:00 (the workflow skips non-working days)
+    pdca-cadence-monthly-digest       月督导   } the supervision cadence, calendar specs from the policy
+    pdca-cadence-quarterly-review     季观摩   }
+    pdca-cadence-half-year-bulletin   半年通报 }
+
+    await ensure_all(client, task_queue, policy)        -> {schedule id: outcome}  (`pdca up`, `pdca schedule create`)
+    await ensure_audit_verification(client, task_queue, hour=2)   -> True if created
+    await ensure_digest_schedule(client, task_queue, hour=17)     -> True if created
+    await ensure_cadence(client, task_queue, policy)    -> {id: "created" | "updated" | "unchanged" | "deleted" | "absent"}
+    await list_schedules(client)                        -> [dict] (pdca's own, by id)
+    await pause(client, id, note) / resume(client, id) / trigger(client, id)
+
+A cadence schedule that exists with another spec (the policy changed) is updated; one with the same spec
+is left alone, paused or not — pausing is a person's decision that `pdca up` must not undo. Times are
+Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleHandle,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+
+from domain.cadence import CadenceKind
+from domain.policy import Policy
+from domain.timeutil import local
+from i18n.cadence import TITLES
+from service.errors import NotFound, Refused
+from workflows.audit_verification import SCHEDULE_ID as AUDIT_SCHEDULE_ID
+from workflows.audit_verification import AuditVerificationWorkflow
+from workflows.cadence import CadenceInput, CadenceWorkflow
+from workflows.digest import SCHEDULE_ID as DIGEST_SCHEDULE_ID
+from workflows.digest import DigestInput, NotificationDigestWorkflow
+
+__all__ = [
+    "AUDIT_SCHEDULE_ID",
+    "CADENCE_PREFIX",
+    "DIGEST_SCHEDULE_ID",
+    "OWN_PREFIX",
+    "TIME_ZONE",
+    "build_cadence_schedule",
+    "check_own",
+    "ensure_all",
+    "ensure_audit_verification",
+    "ensure_cadence",
+    "ensure_digest_schedule",
+    "list_schedules",
+    "pause",
+    "resume",
+    "schedule_id",
+    "trigger",
+]
+
+TIME_ZONE = "Asia/Shanghai"
+OWN_PREFIX = "pdca-"  # every schedule the project owns starts with this
+CADENCE_PREFIX = "pdca-cadence-"
+
+
+# ----------------------------------------------------------------------------- creating them
+
+
+async def _create(client: Client, sid: str, schedule: Schedule) -> bool:
+    try:
+        await client.create_schedule(sid, schedule)
+    except ScheduleAlreadyRunningError:
+        return False
+    return True
+
+
+async def ensure_audit_verification(client: Client, task_queue: str, hour: int = 2) -> bool:
+    """Verify the hash chain every day at ``hour``:00 Beijing time. True if created, False if it existed."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(AuditVerificationWorkflow.run, id=f"{AUDIT_SCHEDULE_ID}-run", task_queue=task_queue),
+        spec=ScheduleSpec(
+            calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(hour)], comment="daily hash-chain verification")],
+            time_zone_name=TIME_ZONE,
+        ),
+    )
+    return await _create(client, AUDIT_SCHEDULE_ID, schedule)
+
+
+async def ensure_digest_schedule(client: Client, task_queue: str, hour: int = 17, minute: int = 0) -> bool:
+    """Send the daily notice digests at ``hour:minute`` Beijing time. The schedule fires every day; the
+    workflow itself skips days that are not working days (so make-up workdays 调休 are covered).
+    True if created, False if it existed."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            NotificationDigestWorkflow.run, DigestInput(), id=f"{DIGEST_SCHEDULE_ID}-run", task_queue=task_queue
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    hour=[ScheduleRange(hour)], minute=[ScheduleRange(minute)], comment="daily notice digest (working days)"
+                )
+            ],
+            time_zone_name=TIME_ZONE,
+        ),
+    )
+    return await _create(client, DIGEST_SCHEDULE_ID, schedule)
+
+
+def schedule_id(kind: CadenceKind) -> str:
+    return CADENCE_PREFIX + kind.value.replace("_", "-")
+
+
+def build_cadence_schedule(kind: CadenceKind, policy: Policy, task_queue: str) -> Schedule:
+    entry = policy.cadence.entry(kind)
+    spec = ScheduleSpec(
+        calendars=[
+            ScheduleCalendarSpec(
+                # tuples, as describe() returns them, so an unchanged spec compares equal
+                month=tuple(ScheduleRange(m) for m in entry.months),
+                day_of_month=(ScheduleRange(entry.day),),
+                hour=(ScheduleRange(entry.hour),),
+                minute=(ScheduleRange(entry.minute),),
+                comment=f"{TITLES[kind][0]} {TITLES[kind][1]}",
+            )
+        ],
+        time_zone_name=TIME_ZONE,
+    )
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            CadenceWorkflow.run, CadenceInput(kind=kind, policy=policy), id=f"{schedule_id(kind)}-run", task_queue=task_queue
+        ),
+        spec=spec,
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_cadence(client: Client, task_queue: str, policy: Policy) -> dict[str, str]:
+    """Create or update the cadence schedules the policy enables; delete the ones it disables.
+    Returns {schedule id: "created" | "updated" | "unchanged" | "deleted" | "absent"}."""
+    outcome: dict[str, str] = {}
+    for kind in CadenceKind:
+        sid = schedule_id(kind)
+        handle = client.get_schedule_handle(sid)
+        if not policy.cadence.entry(kind).enabled:
+            try:
+                await handle.delete()
+                outcome[sid] = "deleted"
+            except Exception:  # noqa: BLE001 — RPCError NOT_FOUND: nothing to delete
+                outcome[sid] = "absent"
+            continue
+        wanted = build_cadence_schedule(kind, policy, task_queue)
+        if await _create(client, sid, wanted):
+            outcome[sid] = "created"
+            continue
+        if _same((await handle.describe()).schedule, wanted, policy):
+            outcome[sid] = "unchanged"
+            continue
+
+        def update(input: ScheduleUpdateInput, wanted: Schedule = wanted) -> ScheduleUpdate:
+            wanted.state = input.description.schedule.state  # keep a person's pause and note
+            return ScheduleUpdate(schedule=wanted)
+
+        await handle.update(update)
+        outcome[sid] = "updated"
+    return outcome
+
+
+def _same(current: Schedule, wanted: Schedule, policy: Policy) -> bool:
+    action = current.action
+    if not isinstance(action, ScheduleActionStartWorkflow) or not isinstance(wanted.action, ScheduleActionStartWorkflow):
+        return False
+    if current.spec.calendars != wanted.spec.calendars or current.spec.time_zone_name != wanted.spec.time_zone_name:
+        return False
+    if action.task_queue != wanted.action.task_queue:
+        return False
+    # The policy travels in the action's argument: compare it (a changed file changes it).
+    try:
+        payload = json.loads(action.args[0].data)
+        return bool(payload["policy"] == policy.model_dump(mode="json"))
+    except Exception:  # noqa: BLE001 — unreadable: rewrite it
+        return False
+
+
+async def ensure_all(client: Client, task_queue: str, policy: Policy) -> dict[str, str]:
+    """Every schedule the project keeps, created or brought up to date (what `pdca up` and
+    `pdca schedule create` do). Returns {schedule id: "created" | "updated" | "unchanged" | "deleted" | "absent"}."""
+    outcome = await ensure_cadence(client, task_queue, policy)
+    outcome[AUDIT_SCHEDULE_ID] = "created" if await ensure_audit_verification(client, task_queue) else "unchanged"
+    outcome[DIGEST_SCHEDULE_ID] = "created" if await ensure_digest_schedule(client, task_queue) else "unchanged"
+    return dict(sorted(outcome.items()))
+
+
+# ----------------------------------------------------------------------------- managing them
+
+
+def _beijing(moment: datetime) -> str:
+    return local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+async def list_schedules(client: Client) -> list[dict[str, Any]]:
+    """The project's schedules by id: what they run, paused or not (and why), the next three runs
+    (Beijing time), how many recent runs Temporal remembers."""
+    rows = []
+    async for entry in await client.list_schedules():
+        if not entry.id.startswith(OWN_PREFIX):
+            continue
+        description = await client.get_schedule_handle(entry.id).describe()
+        state = description.schedule.state
+        calendars = description.schedule.spec.calendars
+        rows.append(
+            {
+                "id": entry.id,
+                "what": calendars[0].comment if calendars else "",
+                "paused": state.paused,
+                "note": state.note or "",
+                "next_runs": [_beijing(t) for t in description.info.next_action_times[:3]],
+                "recent_runs": len(description.info.recent_actions),
+            }
+        )
+    return sorted(rows, key=lambda row: row["id"])
+
+
+def check_own(sid: str) -> str:
+    """``sid`` if it names one of the project's schedules (checked before any connection), else ``Refused``."""
+    if not sid.startswith(OWN_PREFIX):
+        raise Refused(f"{sid!r} is not one of pdca's schedules (they start with {OWN_PREFIX!r}); see `pdca schedule list`")
+    return sid
+
+
+async def _handle(client: Client, sid: str) -> ScheduleHandle:
+    check_own(sid)
+    handle = client.get_schedule_handle(sid)
+    try:
+        await handle.describe()
+    except Exception as error:  # noqa: BLE001 — RPCError NOT_FOUND and friends
+        raise NotFound(f"no schedule {sid!r} ({error}); see `pdca schedule list`", sid) from None
+    return handle
+
+
+async def pause(client: Client, sid: str, note: str = "") -> None:
+    """Pause a schedule (e.g. during 换届); `pdca up` and `ensure_all` keep it paused."""
+    await (await _handle(client, sid)).pause(note=note or "paused with pdca schedule pause")
+
+
+async def resume(client: Client, sid: str) -> None:
+    await (await _handle(client, sid)).unpause(note="resumed with pdca schedule resume")
+
+
+async def trigger(client: Client, sid: str) -> None:
+    """Run a schedule's action now (e.g. the monthly digest before a meeting)."""
+    await (await _handle(client, sid)).trigger()

