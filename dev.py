@@ -3,9 +3,11 @@
 
     python3 dev.py up     create .venv, install the project, start the embedded stack (`pdca up`)
     python3 dev.py test   create .venv, install the project with its dev extra, run the tests
+    python3 dev.py check  create .venv, install the project with its dev extra, run `ruff check` and `mypy`
     python3 dev.py demo   create .venv, install the project, run a whole campaign year (`pdca demo`)
 
-Extra arguments go to `pdca up`, pytest or `pdca demo`. Installs are redone only when pyproject.toml changes.
+Extra arguments go to `pdca up`, pytest or `pdca demo`; for `check` they are the paths to check instead of
+the whole project (as configured in pyproject.toml). Installs are redone only when pyproject.toml changes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ PYTHON = BIN / "python"
 
 
 def ensure_installed(extra: str | None) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 -- dev.py runs on the system's python3, which may be older
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print(f"creating {VENV}", flush=True)
@@ -40,8 +42,15 @@ def ensure_installed(extra: str | None) -> None:
     stamp.write_text(digest)
 
 
+def check(paths: list[str]) -> int:
+    """Lint and type-check (settings in pyproject.toml); non-zero if either finds anything."""
+    ruff = subprocess.run([str(PYTHON), "-m", "ruff", "check", *(paths or ["."])], cwd=ROOT).returncode
+    mypy = subprocess.run([str(PYTHON), "-m", "mypy", *paths], cwd=ROOT).returncode
+    return ruff or mypy
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"up", "test", "demo"}:
+    if not argv or argv[0] not in {"up", "test", "check", "demo"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
@@ -49,6 +58,8 @@ def main(argv: list[str]) -> int:
         ensure_installed(None)
         os.execv(str(BIN / "pdca"), [str(BIN / "pdca"), command, *rest])
     ensure_installed("dev")
+    if command == "check":
+        return check(rest)
     return subprocess.run([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT).returncode
 
 
