@@ -32,12 +32,22 @@ __all__ = ["DEFAULT_ADDRESS", "DEFAULT_NAMESPACE", "connect_config", "target_add
 
 DEFAULT_ADDRESS = "localhost:7233"
 DEFAULT_NAMESPACE = "default"
+# Names this project read before it followed the temporal CLI: a worker still configured with them
+# would otherwise connect without its certificate; refused with the name to use instead.
+RETIRED = {
+    "TEMPORAL_TLS_CERT": "TEMPORAL_TLS_CLIENT_CERT_PATH",
+    "TEMPORAL_TLS_KEY": "TEMPORAL_TLS_CLIENT_KEY_PATH",
+    "TEMPORAL_TLS_CA": "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+}
 
 
 def connect_config(env: Mapping[str, str] | None = None) -> ClientConnectConfig:
     """Keyword arguments for ``Client.connect`` (target_host, namespace, api_key, tls, rpc_metadata)
     from the profile file and the environment (``env``, default the process's)."""
     source = os.environ if env is None else env
+    retired = [f"{old} (now {new})" for old, new in RETIRED.items() if source.get(old)]
+    if retired:
+        raise InputError(f"renamed Temporal TLS variables are set: {', '.join(retired)}; rename them (as the temporal CLI names them)")
     profile = source.get("TEMPORAL_PROFILE") or "default"
     config_file = source.get("TEMPORAL_CONFIG_FILE") or None
     where = f"profile {profile!r}" + (f" of {config_file}" if config_file else "")

@@ -131,6 +131,19 @@ def test_a_missing_tls_file_is_a_clear_error(profiles: Path, no_profiles: dict[s
         connect_config({**no_profiles, "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(certs / "missing-ca.pem")})
 
 
+@pytest.mark.parametrize("value", ["true", "1", "yes"])
+def test_tls_switched_on_the_ways_the_old_settings_accepted(no_profiles: dict[str, str], value: str) -> None:
+    assert connect_config({**no_profiles, "TEMPORAL_TLS": value})["tls"] == TLSConfig()
+
+
+def test_the_retired_tls_names_are_refused_with_the_new_ones(no_profiles: dict[str, str], certs: Path) -> None:
+    env = {**no_profiles, "TEMPORAL_TLS_CERT": str(certs / "client.pem"), "TEMPORAL_TLS_CA": str(certs / "ca.pem")}
+    with pytest.raises(InputError) as refused:
+        connect_config(env)
+    assert "TEMPORAL_TLS_CERT (now TEMPORAL_TLS_CLIENT_CERT_PATH)" in refused.value.message
+    assert "TEMPORAL_TLS_CA (now TEMPORAL_TLS_SERVER_CA_CERT_PATH)" in refused.value.message
+
+
 def test_a_certificate_without_its_key_is_refused(no_profiles: dict[str, str], certs: Path) -> None:
     with pytest.raises(InputError, match="go together"):
         connect_config({**no_profiles, "TEMPORAL_TLS_CLIENT_CERT_PATH": str(certs / "client.pem")})
