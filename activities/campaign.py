@@ -15,13 +15,12 @@ from sqlalchemy.engine import Engine
 from temporalio import activity
 
 from domain.campaign import CampaignFigures, ProjectCounts
-from domain.rectification import CaseState, Verdict
+from domain.rectification import DECIDER as RECTIFICATION
 from reports.figures import case_figures, project_figures
 from store.db import format_utc
 from store.directory import Directory
 from store.project_models import ProjectSummary
-from store.projections import state_from_rows
-from store.queries import assessments, campaign_cases, campaign_rows, project_summaries, read_stream
+from store.queries import assessments, campaign_cases, campaign_rows, fold_stream, project_summaries, read_stream
 
 log = structlog.get_logger(__name__)
 
@@ -89,17 +88,6 @@ def figures_for(engine: Engine, campaign_id: str, region: str | None, year: int,
     )
 
 
-def acceptance_of(state: CaseState | None) -> tuple[str | None, int]:
-    """(acceptance, failed rounds) of a year of rectification, in the directory history's words:
-    ``passed`` once a round passed, ``failed`` when rounds failed and none passed, None when the case
-    never reached acceptance (it carries over)."""
-    if state is None or not state.acceptances:
-        return None, 0
-    failed = sum(1 for a in state.acceptances if a.verdict != Verdict.PASSED)
-    passed = any(a.verdict == Verdict.PASSED for a in state.acceptances)
-    return ("passed" if passed else "failed"), failed
-
-
 class CampaignActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -119,14 +107,14 @@ class CampaignActivities:
         outcomes: dict[str, int] = {}
         for row in rows:
             stream = read_stream(self.engine, row.case_id)
-            acceptance, failed = acceptance_of(state_from_rows(stream) if stream else None)
+            acceptance, failed = fold_stream(stream, RECTIFICATION).year_outcome() if stream else (None, 0)
+            key = acceptance.value if acceptance else "not_accepted"
             try:
                 directory.record_outcome(
                     row.org_code, request.year, designated=True, acceptance=acceptance, failed_rounds=failed if acceptance else None
                 )
             except KeyError:
-                acceptance = "not_in_directory"  # an organization approved without a directory entry
-            key = acceptance or "not_accepted"
+                key = "not_in_directory"  # an organization approved without a directory entry
             outcomes[key] = outcomes.get(key, 0) + 1
         log.info("campaign_outcomes_recorded", campaign_id=request.campaign_id, organizations=len(rows), outcomes=outcomes)
         return WriteBackResult(organizations=len(rows), outcomes=outcomes)

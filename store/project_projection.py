@@ -19,10 +19,6 @@ from store.queries import fold_stream
 PROJECT_TABLES = (ProjectSummary, ProjectMilestone)
 
 
-def project_state_from_rows(rows: Sequence[AuditEvent]) -> ProjectState:
-    return fold_stream(rows, DECIDER)
-
-
 def summary_fields(state: ProjectState, now: datetime | None = None) -> dict[str, object]:
     """The summary row of a project (``now``: the last event's time, for "past due")."""
     reports_missing = sum(
@@ -66,7 +62,7 @@ def summary_fields(state: ProjectState, now: datetime | None = None) -> dict[str
 def project_projects(session: Session, stream_id: str, rows: Sequence[AuditEvent]) -> None:
     if not rows or not DECIDER.owns(stream_id):
         return
-    state = project_state_from_rows(rows)
+    state = fold_stream(rows, DECIDER)
     last = rows[-1]
     summary = session.get(ProjectSummary, stream_id) or ProjectSummary(project_id=stream_id)  # type: ignore[call-arg]
     for key, value in summary_fields(state, last.recorded_at).items():

@@ -52,15 +52,10 @@ class SummaryFields(TypedDict):
     sanctions_pending: int
 
 
-def state_from_rows(rows: Sequence[AuditEvent]) -> CaseState:
-    """A case's state: its stream folded with the rectification decider."""
-    return fold_stream(rows, DECIDER)
-
-
 def project_rectification(session: Session, stream_id: str, rows: Sequence[AuditEvent]) -> None:
     if not rows or not DECIDER.owns(stream_id):
         return
-    state = state_from_rows(rows)
+    state = fold_stream(rows, DECIDER)
     last = rows[-1]
     for table in (MeasureLedger, ProblemLedger, SanctionLedger):
         session.exec(delete(table).where(col(table.case_id) == stream_id))

@@ -2,9 +2,8 @@
 reports, activities, metrics). Every table is read through its model — no reflection, no SQL text.
 
     read_stream(engine, "rect-V001-2026")          # one stream's rows, in version order
-    list_streams(engine, prefix="proj-")           # stream ids, in the order of their first event
     fold_stream(rows, DECIDER)                     # a stream's state: its rows folded with the kind's decider
-    case_summaries(engine, stage="implementation", overdue=True)
+    case_summaries(engine, stage="implementing", overdue=True)
     project_summaries(engine, year=2026, region="城关镇")
     assessments(engine, years=[2025, 2026], org_codes=codes)
     campaign_rows(engine, "camp-all-2026")         # the campaign's cases and their current measures
@@ -64,12 +63,6 @@ def read_streams(engine: Engine, stream_ids: Sequence[str]) -> dict[str, list[Au
             for row in session.exec(query).all():
                 streams[row.stream_id].append(row)
     return streams
-
-
-def list_streams(engine: Engine, prefix: str | None = None) -> list[str]:
-    """Every stream id (only those starting with ``prefix`` when given), in the order of its first event."""
-    ids = AuditLog(engine).stream_ids()
-    return ids if prefix is None else [stream_id for stream_id in ids if stream_id.startswith(prefix)]
 
 
 def fold_stream(rows: Iterable[AuditEvent], kind: Decider[S, Any, Any]) -> S:
@@ -246,15 +239,15 @@ class CampaignStatus(NamedTuple):
     cases: list[CampaignCaseRow]  # by case id
 
 
+def _campaign_cases(session: Session, campaign_id: str) -> list[CampaignCaseRow]:
+    statement = select(CampaignCaseRow).where(CampaignCaseRow.campaign_id == campaign_id).order_by(col(CampaignCaseRow.case_id))
+    return list(session.exec(statement).all())
+
+
 def campaign_cases(engine: Engine, campaign_id: str) -> list[CampaignCaseRow]:
     """The campaign's approved organizations and the start status of their cases, by case id."""
-    statement = (
-        select(CampaignCaseRow)
-        .where(CampaignCaseRow.campaign_id == campaign_id)
-        .order_by(col(CampaignCaseRow.case_id))
-    )
     with Session(engine) as session:
-        return list(session.exec(statement).all())
+        return _campaign_cases(session, campaign_id)
 
 
 def campaign_case_ids(engine: Engine, campaign_id: str) -> list[str]:
@@ -274,23 +267,13 @@ def campaign_rows(engine: Engine, campaign_id: str) -> tuple[list[CaseSummary], 
     return cases, current_measures(engine, cases)
 
 
-def campaign_summary(engine: Engine, campaign_id: str) -> CampaignSummary | None:
-    with Session(engine) as session:
-        return session.get(CampaignSummary, campaign_id)
-
-
 def campaign_status(engine: Engine, campaign_id: str) -> CampaignStatus | None:
     """The campaign's summary row and its cases (one read), or None for an unknown campaign."""
     with Session(engine) as session:
         summary = session.get(CampaignSummary, campaign_id)
         if summary is None:
             return None
-        cases = session.exec(
-            select(CampaignCaseRow)
-            .where(CampaignCaseRow.campaign_id == campaign_id)
-            .order_by(col(CampaignCaseRow.case_id))
-        ).all()
-        return CampaignStatus(summary, list(cases))
+        return CampaignStatus(summary, _campaign_cases(session, campaign_id))
 
 
 # ----------------------------------------------------------------------------- metrics

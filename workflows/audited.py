@@ -71,6 +71,12 @@ class StreamState(Protocol):
     @property
     def stage(self) -> Enum: ...
 
+    @property
+    def org_code(self) -> str: ...
+
+    @property
+    def org_name(self) -> str: ...
+
 
 S = TypeVar("S", bound=StreamState)
 
@@ -303,6 +309,12 @@ class AuditedWorkflow(Generic[S, R]):
         """The working-day facts the timers count on (fetched through the calendar activity)."""
         return self.calendar.facts
 
+    @workflow.query(name="opening")
+    def opening_status(self) -> Any:
+        """Whether the opening is durable yet (appended to the audit log) and which events it made:
+        ``{"durable": bool, "events": [types]}`` (after continue-as-new: durable, no events)."""
+        return {"durable": self.persisted, "events": [event.type for event in self.opening]}
+
     @workflow.query(name="next_wakeup")
     def next_wakeup_at(self) -> Any:
         return self._wakeup()
@@ -343,7 +355,7 @@ class AuditedWorkflow(Generic[S, R]):
                 stream_id=self.stream_id,
                 expected_version=before.version,
                 events=records,
-                org_code=getattr(after, "org_code", ""),
+                org_code=after.org_code,
                 stage=after.stage.value,
                 stage_change=self._stage_change(before, after),
             ),
@@ -359,7 +371,7 @@ class AuditedWorkflow(Generic[S, R]):
             notice = Notice(
                 event_id=record.event_id,
                 stream_id=self.stream_id,
-                org_name=getattr(self.state, "org_name", ""),
+                org_name=self.state.org_name,
                 payload=record.payload,
                 kind=self.decider.name,
             )

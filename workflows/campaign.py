@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         RecordStarts,
         StartStatus,
         YearEndSummary,
+        accepts,
         next_batch,
         next_check_at,
         year_end_at,
@@ -157,8 +158,8 @@ class CampaignWorkflow(AuditedWorkflow[CampaignState, CampaignResult]):
             now = workflow.now()
             if self.settings.auto_close and now >= year_end:
                 async with self.lock:
-                    # checked again under the lock: a CloseYear command may have closed it meanwhile
-                    if self.state.stage != CampaignStage.CLOSED:  # type: ignore[comparison-overlap]
+                    # asked again under the lock: a CloseYear command may have closed it meanwhile
+                    if accepts(self.state, "CloseYear"):
                         await self._apply(await self._prepare(CloseYear(actor=SYSTEM_ACTOR, note="年度截止 year end")))
                 continue
             if self.refresh_wanted or now >= self.next_check:
@@ -267,7 +268,7 @@ class CampaignWorkflow(AuditedWorkflow[CampaignState, CampaignResult]):
 
     async def _check(self) -> None:
         self.refresh_wanted = False
-        if self.state.stage not in (CampaignStage.OPEN, CampaignStage.RUNNING):
+        if not accepts(self.state, "RecordCheck"):
             return
         await self._apply(RecordCheck(figures=await self._figures()))
 
@@ -292,7 +293,7 @@ class CampaignWorkflow(AuditedWorkflow[CampaignState, CampaignResult]):
 
     @refresh.validator
     def _validate_refresh(self) -> None:
-        if self.state.stage not in (CampaignStage.OPEN, CampaignStage.RUNNING):
+        if not accepts(self.state, "RecordCheck"):
             raise ApplicationError(f"the campaign is {self.state.stage.value}: nothing to check", type="not_allowed_in_stage")
 
     @workflow.query(name="summary")

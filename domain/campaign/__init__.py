@@ -38,7 +38,7 @@ from domain.campaign.commands import (
     RecordOutcomes,
     RecordStarts,
 )
-from domain.campaign.decide import ALLOWED_STAGES, ROLES_ALLOWED, decide
+from domain.campaign.decide import ALLOWED_STAGES, ROLES_ALLOWED, accepts, decide
 from domain.campaign.events import (
     COMMAND_ADAPTER,
     EVENT_ADAPTER,
@@ -51,7 +51,7 @@ from domain.campaign.events import (
     OutcomesRecorded,
     YearClosed,
 )
-from domain.campaign.evolve import evolve, fold
+from domain.campaign.evolve import evolve
 from domain.campaign.figures import CampaignFigures, ProjectCounts, YearEndSummary
 from domain.campaign.ids import ALL_REGIONS, KIND, PREFIX, campaign_id_for, region_token
 from domain.campaign.state import INITIAL_STATE, CampaignCase, CampaignStage, CampaignState, StartStatus, is_terminal
@@ -71,6 +71,7 @@ DECIDER: Decider[CampaignState, Command, Event] = Decider(
     calendar_years=no_calendar,
     internal_commands=INTERNAL_COMMANDS,
 )
+fold = DECIDER.fold
 
 __all__ = [
     "ALLOWED_STAGES",
@@ -83,6 +84,7 @@ __all__ = [
     "NOTICE_EVENTS",
     "PREFIX",
     "ROLES_ALLOWED",
+    "accepts",
     "ApproveDesignation",
     "CampaignCase",
     "CampaignFigures",

@@ -45,6 +45,12 @@ ALLOWED_STAGES: dict[str, frozenset[CampaignStage]] = {
 }
 
 
+def accepts(state: CampaignState, command_type: str) -> bool:
+    """Whether the campaign's stage admits ``command_type`` now (the workflow asks before it reads the
+    figures a check or a close needs)."""
+    return state.stage in ALLOWED_STAGES[command_type]
+
+
 def _authorize(state: CampaignState, command: Command) -> None:
     """The role the command needs, and the campaign's region in the actor's scope (county-wide: ``*``)."""
     actor = command.actor

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from domain.campaign.events import CampaignOpened, CasesStarted, CheckRecorded, DesignationApproved, Event, OutcomesRecorded, YearClosed
-from domain.campaign.state import INITIAL_STATE, CampaignCase, CampaignStage, CampaignState, StartStatus
+from domain.campaign.state import CampaignCase, CampaignStage, CampaignState, StartStatus
 from domain.rectification import case_id_for
 
 
@@ -47,8 +45,3 @@ def evolve(state: CampaignState, event: Event) -> CampaignState:
         s.outcomes_recorded = True
     return s
 
-
-def fold(events: Iterable[Event], state: CampaignState = INITIAL_STATE) -> CampaignState:
-    for event in events:
-        state = evolve(state, event)
-    return state

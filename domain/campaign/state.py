@@ -60,6 +60,15 @@ class CampaignState(BaseModel):
         """Cases running because of this campaign: started by it, or found already started."""
         return self.count(StartStatus.STARTED) + self.count(StartStatus.EXISTING)
 
+    @property
+    def org_code(self) -> str:
+        """A campaign concerns a region, not one organization (logs and notices of streams name one)."""
+        return ""
+
+    @property
+    def org_name(self) -> str:
+        return ""
+
 
 INITIAL_STATE = CampaignState()
 

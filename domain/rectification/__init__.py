@@ -78,7 +78,7 @@ from domain.rectification.events import (
     SelfCheckSubmitted,
     Verdict,
 )
-from domain.rectification.evolve import evolve, fold
+from domain.rectification.evolve import evolve
 from domain.rectification.permissions import ALLOWED_STAGES, ROLES_ALLOWED, roles_allowed
 from domain.rectification.state import (
     INITIAL_STATE,
@@ -96,7 +96,6 @@ from domain.rectification.state import (
 )
 from domain.rectification.timing import calendar_years, next_wakeup, overdue_moment, reminder_moment, rung_moment
 from domain.rungs import ProposalStatus, Rung, SanctionDecision
-from domain.timing import deliverable
 
 DECIDER: Decider[CaseState, Command, Event] = Decider(
     name=KIND,
@@ -111,6 +110,7 @@ DECIDER: Decider[CaseState, Command, Event] = Decider(
     next_wakeup=next_wakeup,
     calendar_years=calendar_years,
 )
+fold = DECIDER.fold
 
 __all__ = [
     "ALLOWED_STAGES",
@@ -185,7 +185,6 @@ __all__ = [
     "calendar_years",
     "case_id_for",
     "decide",
-    "deliverable",
     "evolve",
     "fold",
     "is_terminal",

@@ -3,7 +3,6 @@ an event naming a measure or proposal the state lacks means a corrupt log (Value
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from domain.proposals import record_decision, record_lapse
@@ -34,7 +33,6 @@ from domain.rectification.events import (
     SelfCheckSubmitted,
 )
 from domain.rectification.state import (
-    INITIAL_STATE,
     AcceptanceRound,
     CaseState,
     DeadlineChange,
@@ -250,8 +248,3 @@ def _measure(state: CaseState, measure_id: str) -> MeasureState:
         raise ValueError(f"event refers to unknown measure {measure_id}")
     return measure
 
-
-def fold(events: Iterable[Event], state: CaseState = INITIAL_STATE) -> CaseState:
-    for event in events:
-        state = evolve(state, event)
-    return state

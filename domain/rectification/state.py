@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from domain.directory import HistoryRecord
+from domain.directory import AcceptanceResult, HistoryRecord
 from domain.proposals import Proposal, pending
 from domain.rectification.commands import Basis, Outcome, Problem
 from domain.rectification.events import Measure, ProposalSource, Verdict
@@ -161,6 +161,16 @@ class CaseState(BaseModel):
 
     def paused_measures(self) -> list[MeasureState]:
         return [m for m in self.open_measures() if m.paused]
+
+    def year_outcome(self) -> tuple[AcceptanceResult | None, int]:
+        """The year's acceptance as the organization's history records it, with the failed rounds:
+        passed once a round passed; failed when rounds failed and none passed; None when the case
+        never reached acceptance (it carries over)."""
+        if not self.acceptances:
+            return None, 0
+        failed = sum(1 for a in self.acceptances if a.verdict != Verdict.PASSED)
+        passed = any(a.verdict == Verdict.PASSED for a in self.acceptances)
+        return (AcceptanceResult.PASSED if passed else AcceptanceResult.FAILED), failed
 
     def next_deadline(self) -> datetime | None:
         due = [m.deadline for m in self.open_measures()]

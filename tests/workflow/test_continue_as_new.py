@@ -14,8 +14,8 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from domain.policy import Policy
-from domain.rectification import CaseState, ReportProgress
-from store.projections import state_from_rows
+from domain.rectification import DECIDER, CaseState, ReportProgress
+from store.queries import fold_stream
 from tests.workflow.scenario import BRANCH, POLICY, approve, measure, open_command, plan, unique_org
 from worker import build_worker, open_audit_log
 from workflows.rectification import CaseInput, CommandRequest, CommandResult, RectificationWorkflow
@@ -63,7 +63,7 @@ async def test_a_long_case_continues_as_new_and_keeps_its_state(dev_env: Workflo
             state = await latest.query("state", result_type=CaseState)
             stream = audit_log.read_stream(case_id)
             assert state.version == len(stream) == stream[-1].version
-            assert state == state_from_rows(stream)
+            assert state == fold_stream(stream, DECIDER)
             assert state.measures[0].progress_reports == sum(1 for r in stream if r.event_type == "ProgressReported")
             assert (await latest.query("policy", result_type=Policy)) == POLICY
             assert audit_log.verify().ok
