@@ -6,6 +6,8 @@ its own: ``test_replay.py`` replays ``histories/*.json`` as rectification cases)
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,13 +22,20 @@ from workflows.rectification import RectificationWorkflow
 HISTORY = Path(__file__).parent / "histories" / "campaign" / "annual_campaign.json"
 
 
-def campaign_history() -> WorkflowHistory:
-    text = HISTORY.read_text(encoding="utf-8")
-    return WorkflowHistory.from_json("camp-青山镇-2026", text)
+# Every recorded campaign history: before the audited workflow base and with it.
+RECORDED = sorted(HISTORY.parent.glob("*.json"))
 
 
-async def test_campaign_history_replays() -> None:
-    history = campaign_history()
+def campaign_history(path: Path = HISTORY) -> WorkflowHistory:
+    text = path.read_text(encoding="utf-8")
+    started = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"]
+    payload = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
+    return WorkflowHistory.from_json(payload["campaign_id"], text)
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+async def test_campaign_history_replays(path: Path) -> None:
+    history = campaign_history(path)
     types = {e.event_type for e in history.events}
     assert len(history.events) > 50 and len(types) > 10  # children started, activities, timers, updates
     result = await replayer(CampaignWorkflow, RectificationWorkflow).replay_workflow(history)

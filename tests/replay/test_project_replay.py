@@ -39,16 +39,22 @@ def replayer(*workflows: type) -> Replayer:
     )
 
 
-def history() -> WorkflowHistory:
-    text = HISTORY.read_text(encoding="utf-8")
+# Every recorded project history: the one recorded before the audited workflow base, and one recorded
+# with it (its calendar-each-decision-v1 patch marker on).
+RECORDED = sorted(HISTORY.parent.glob("*.json"))
+
+
+def history(path: Path = HISTORY) -> WorkflowHistory:
+    text = path.read_text(encoding="utf-8")
     started = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"]
     payload = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
     return WorkflowHistory.from_json(payload["project_id"], text)
 
 
-async def test_recorded_project_history_replays() -> None:
+@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+async def test_recorded_project_history_replays(path: Path) -> None:
     assert HISTORY.exists(), "run: python -m tests.replay.record_project_history"
-    recorded = history()
+    recorded = history(path)
     assert recorded.workflow_id.startswith("proj-secretary-")
     result = await replayer().replay_workflow(recorded)
     assert result.replay_failure is None
