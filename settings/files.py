@@ -15,6 +15,22 @@ M = TypeVar("M", bound=BaseModel)
 __all__ = ["InputError", "line_of", "load_model", "read_yaml", "validate"]
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader, except that a timestamp which is no real date (``2027-02-30``) is a YAML error
+    with its line rather than a ValueError from the date constructor."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as error:
+        problem = f"{node.value!r} is not a real date or time ({error})"
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     """The file's data and its node tree (for line numbers)."""
     try:
@@ -25,7 +41,7 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         raise InputError(f"{path}: cannot read: {error}") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: no arbitrary objects
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = f":{mark.line + 1}" if mark else ""

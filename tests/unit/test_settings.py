@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,17 @@ def test_a_bad_file_is_an_input_error_with_its_line(tmp_path: Path) -> None:
         load_model(ActorDirectory, path)
     with pytest.raises(InputError, match="no such file"):
         load_model(ActorDirectory, tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize("value", ["2027-02-30", "2026-13-01", "2026-04-31T10:00:00+08:00"])
+def test_an_impossible_date_is_an_input_error_with_its_line(tmp_path: Path, value: str) -> None:
+    from domain.rectification import SubmitPlan
+
+    path = tmp_path / "plan.yaml"
+    plan = f"measures:\n  - id: M1\n    description: d\n    problems: [P1]\n    responsible: a\n    deadline: {value}\n"
+    path.write_text(plan, encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(f"{path}:6: invalid YAML: '{value}' is not a real date or time")):
+        load_model(SubmitPlan, path)
 
 
 def test_the_actor_and_the_policy_come_from_options_or_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
