@@ -37,7 +37,7 @@ from observability.logging import configure_logging
 from observability.metrics import serve as serve_metrics
 from service.bootstrap import connect
 from settings import InputError, get_settings
-from store.db import make_engine
+from store.db import create_sqlite_directory, make_engine
 from store.eventlog import AuditLog
 from store.projections import PROJECTORS
 from workflows.audit_verification import AuditVerificationWorkflow
@@ -100,6 +100,8 @@ def task_queue() -> str:
 
 
 def open_audit_log(database_url: str | None = None, migrate: bool = True) -> AuditLog:
+    if migrate:
+        create_sqlite_directory(database_url or get_settings().audit_database_url)
     engine = make_engine(database_url)
     if migrate:
         from store.migrate import upgrade  # Alembic costs ~0.2 s to import: only when migrating

@@ -33,14 +33,18 @@ def verify(
 
 @app.command("rebuild")
 def rebuild() -> None:
-    """重建台账 Rebuild every projection (case ledger, measure and problem ledgers) from the log."""
+    """重建台账 Rebuild every projection (case, measure, problem, project and campaign ledgers) from the log."""
 
     def action() -> None:
-        count = audit.rebuild(deps())
+        count = audit.rebuild(deps())  # streams: cases, projects and campaigns
         zh = opts().lang == "zh"
         emit(
             {"rebuilt": count},
-            lambda: render.console.print(f"✓ 已重建 {count} 件案件的台账" if zh else f"✓ rebuilt the ledgers of {count} case(s)"),
+            lambda: render.console.print(
+                f"✓ 已重建 {count} 条记录流（案件、项目和年度整顿）的台账"
+                if zh
+                else f"✓ rebuilt the ledgers of {count} stream(s) (cases, projects and campaigns)"
+            ),
         )
 
     run(action)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli import campaign_view, org_view
+from cli import campaign_view, history_view, org_view
 from cli.common import PolicyOpt, RequestOpt, acting, deps, emit, noun, opts, run, run_async, run_then_exit
 from service import campaigns, directory
 from service.errors import Refused
@@ -49,7 +49,7 @@ def preview(
         except ValueError:
             raise Refused(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)") from None
         policy = _policy(policy_file)
-        result = directory.designation_preview(deps().engine, year, policy, region=region, as_of=when)
+        result = directory.designation_preview(deps(), year, policy, region=region, as_of=when)
         emit(
             {"policy_version": policy.version, **result.model_dump(mode="json")},
             lambda: org_view.preview(result, policy.version, opts().lang.value),
@@ -88,27 +88,14 @@ def approve(
         actor = acting()
         d = deps()
         policy = _policy(policy_file)
-        plan = campaigns.plan_approval(d.engine, year, actor, policy, region=region, leaders=leader)  # the list `preview` shows
+        plan = campaigns.plan_approval(d, year, actor, policy, region=region, leaders=leader)  # the list `preview` shows
         lang = opts().lang.value
         if not opts().json:
             campaign_view.designees_table(plan.designation, lang)
-
-        async def go() -> campaigns.ApprovalOutcome:
-            return await campaigns.approve(
-                await d.client(),
-                plan,
-                actor,
-                policy,
-                task_queue=d.task_queue,
-                timeout=d.timeout,
-                request_id=request_id,
-                note=note,
-                batch_size=batch_size,
-                batch_pause=batch_pause,
-            )
-
-        outcome = run_async(go())
-        emit(outcome.as_data(), lambda: campaign_view.approved(outcome, year, region, lang))
+        done = run_async(
+            campaigns.approve(d, plan, actor, policy, request_id=request_id, note=note, batch_size=batch_size, batch_pause=batch_pause)
+        )
+        emit(done, lambda: campaign_view.approved(done, year, region, lang))
 
     run_then_exit(action)
 
@@ -128,12 +115,8 @@ def status(
     def action() -> None:
         d = deps()
         if refresh:
-
-            async def go() -> Any:
-                return await campaigns.refresh(await d.client(), campaign_id, timeout=d.timeout)
-
-            run_async(go())
-        data = campaigns.status(d.engine, campaign_id)
+            run_async(campaigns.refresh(d, campaign_id))
+        data = campaigns.status(d, campaign_id)
         if data is None:
             raise Refused(
                 f"no campaign {campaign_id}: approve a designation first (`pdca campaign approve --year {year}"
@@ -153,7 +136,7 @@ def projects(year: YearOpt, region: RegionOpt = None) -> None:
     """书记项目一览 The secretary / committee-member / branch projects of the campaign's region and year."""
 
     def action() -> None:
-        data = campaigns.projects(deps().engine, year, region=region)
+        data = campaigns.projects(deps(), year, region=region)
         emit(data, lambda: campaign_view.projects(data, opts().lang.value))
 
     run(action)
@@ -162,11 +145,10 @@ def projects(year: YearOpt, region: RegionOpt = None) -> None:
 @app.command("history")
 def history(year: YearOpt, region: RegionOpt = None) -> None:
     """全程纪实 The campaign's audit trail: approvals, start batches, checks, the year-end summary, write-back."""
-    from cli import render
 
     def action() -> None:
-        rows = campaigns.history(deps().engine, campaigns.campaign_id(region, year))
-        emit(render.history_json(rows), lambda: render.history(rows, opts().lang.value))
+        rows = campaigns.history(deps(), campaigns.campaign_id(region, year))
+        emit(history_view.history_json(rows), lambda: history_view.history(rows, opts().lang.value))
 
     run(action)
 
@@ -186,13 +168,7 @@ def close_year(
     campaign_id = campaigns.campaign_id(region, year)
 
     def action() -> None:
-        actor = acting()
-        d = deps()
-
-        async def go() -> Any:
-            return await campaigns.close_year(await d.client(), campaign_id, actor, note=note, request_id=request_id, timeout=d.timeout)
-
-        result = run_async(go())
-        emit(result, lambda: campaign_view.closed(campaign_id, result, opts().lang.value))
+        done = run_async(campaigns.close_year(deps(), campaign_id, acting(), note=note, request_id=request_id))
+        emit(done, lambda: campaign_view.closed(done, opts().lang.value))
 
     run_then_exit(action)

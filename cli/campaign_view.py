@@ -32,33 +32,35 @@ def designees_table(designation: Any, lang: str) -> None:
     console.print(table)
 
 
-def approved(outcome: Any, year: int, region: str | None, lang: str) -> None:
-    last, added = outcome.last, outcome.approvals_recorded
+def approved(done: Any, year: int, region: str | None, lang: str) -> None:
+    """``done``: the ``service.campaigns.CampaignDone`` of an approval."""
+    added = done.approvals_recorded
     if lang == "zh":
         what = "批准认定名单" if added else "名单无新增（均已批准）"
         console.print(
-            f"✓ {outcome.campaign_id}：{what}；认定 {last.designated} 个，已立案 {last.started} 个，"
-            f"待立案 {last.pending} 个（版本 {last.version}）"
+            f"✓ {done.stream_id}：{what}；认定 {done.designated} 个，已立案 {done.started} 个，"
+            f"待立案 {done.pending} 个（版本 {done.version}）"
         )
         console.print(f"  立案进度：pdca campaign status --year {year}" + (f" --region {region}" if region else ""))
     else:
         what = "designation approved" if added else "nothing new (all already approved)"
         console.print(
-            f"✓ {outcome.campaign_id}: {what}; designated {last.designated}, started {last.started}, "
-            f"to start {last.pending} (version {last.version})"
+            f"✓ {done.stream_id}: {what}; designated {done.designated}, started {done.started}, "
+            f"to start {done.pending} (version {done.version})"
         )
 
 
-def closed(campaign_id: str, result: Any, lang: str) -> None:
+def closed(done: Any, lang: str) -> None:
+    """``done``: the ``service.campaigns.CampaignDone`` of closing the year."""
     if lang == "zh":
         console.print(
-            f"✓ {campaign_id}：年度总结已记录（版本 {result.version}）；认定 {result.designated} 个，"
-            f"已立案 {result.started} 个；结果写回组织档案"
+            f"✓ {done.stream_id}：年度总结已记录（版本 {done.version}）；认定 {done.designated} 个，"
+            f"已立案 {done.started} 个；结果写回组织档案"
         )
     else:
         console.print(
-            f"✓ {campaign_id}: year closed (version {result.version}); designated {result.designated}, "
-            f"started {result.started}; outcomes written back"
+            f"✓ {done.stream_id}: year closed (version {done.version}); designated {done.designated}, "
+            f"started {done.started}; outcomes written back"
         )
 
 

@@ -1,6 +1,7 @@
 """`pdca case`: 整顿案件 rectification cases — open, plan, do, check, act, read.
 
-Every command calls one function of service/cases.py; the screens are in cli/render.py.
+Every command calls one function of service/cases.py; the screens are in cli/render.py (and the
+history screen in cli/history_view.py).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel, ConfigDict, Field
 
-from cli import render
-from cli.common import EvidenceOpt, PolicyOpt, RequestOpt, acting, deps, emit, noun, opts, run, run_async, run_then_exit
+from cli import history_view, render
+from cli.common import EvidenceOpt, PolicyOpt, RequestOpt, change, deps, emit, noun, opts, run
 from domain.rectification import OpenCase, Outcome, ProblemInput, Stage, SubmitPlan
 from domain.rungs import SanctionDecision
 from service import cases
@@ -34,17 +35,6 @@ CaseArg = Annotated[str, typer.Argument(help="Case id, e.g. rect-V001-2026 (prin
 MeasureArg = Annotated[str, typer.Argument(help="Measure id from the plan, e.g. M1.")]
 
 
-def _change(send: Callable[[Any], Awaitable[Done]]) -> None:
-    """The body of every command that changes a case: ``send(actor)`` → the result, printed."""
-
-    def action() -> None:
-        actor = acting()
-        result = run_async(send(actor))
-        emit(result, lambda: render.done(result, opts().lang.value))
-
-    run_then_exit(action)
-
-
 # ----------------------------------------------------------------------------- plan
 
 
@@ -55,14 +45,12 @@ def open_case(
 ) -> None:
     """立案 Open a rectification case for a designated organization (one per organization and year)."""
 
-    def action() -> None:
-        actor = acting()
+    def send(actor: Any) -> Awaitable[Done]:
         policy = load_policy(policy_file)
         opening = load_model(OpenCase, case_file, {"actor": actor.model_dump()})
-        result = run_async(cases.open_case(deps(), opening, policy))
-        emit(result, lambda: render.done(result, opts().lang.value))
+        return cases.open_case(deps(), opening, policy)
 
-    run_then_exit(action)
+    change(send)
 
 
 @plan_app.command("submit")
@@ -77,7 +65,7 @@ def plan_submit(
         plan = load_model(SubmitPlan, plan_file, {"actor": actor.model_dump()})
         return cases.submit_plan(deps(), case_id, plan, request_id)
 
-    _change(send)
+    change(send)
 
 
 @plan_app.command("approve")
@@ -87,7 +75,7 @@ def plan_approve(
     request_id: RequestOpt = None,
 ) -> None:
     """批准方案 Approve the submitted plan (not by the person who submitted it)."""
-    _change(lambda actor: cases.approve_plan(deps(), case_id, actor, comment, request_id))
+    change(lambda actor: cases.approve_plan(deps(), case_id, actor, comment, request_id))
 
 
 @plan_app.command("return")
@@ -97,7 +85,7 @@ def plan_return(
     request_id: RequestOpt = None,
 ) -> None:
     """退回修改 Return the submitted plan for revision with comments."""
-    _change(lambda actor: cases.return_plan(deps(), case_id, actor, comment, request_id))
+    change(lambda actor: cases.return_plan(deps(), case_id, actor, comment, request_id))
 
 
 # ----------------------------------------------------------------------------- do, check, act
@@ -112,7 +100,7 @@ def progress(
     request_id: RequestOpt = None,
 ) -> None:
     """报告进展 Report progress on a measure, with evidence."""
-    _change(lambda actor: cases.report_progress(deps(), case_id, actor, measure_id, note, evidence or [], request_id))
+    change(lambda actor: cases.report_progress(deps(), case_id, actor, measure_id, note, evidence or [], request_id))
 
 
 @app.command("complete")
@@ -124,7 +112,7 @@ def complete(
     request_id: RequestOpt = None,
 ) -> None:
     """措施完成 Report a measure completed (at least one --evidence)."""
-    _change(lambda actor: cases.complete_measure(deps(), case_id, actor, measure_id, note, evidence or [], request_id))
+    change(lambda actor: cases.complete_measure(deps(), case_id, actor, measure_id, note, evidence or [], request_id))
 
 
 @app.command("self-check")
@@ -134,7 +122,7 @@ def self_check(
     request_id: RequestOpt = None,
 ) -> None:
     """提交自查 Submit the self-check once every measure is complete; the case moves to acceptance."""
-    _change(lambda actor: cases.submit_self_check(deps(), case_id, actor, summary, request_id))
+    change(lambda actor: cases.submit_self_check(deps(), case_id, actor, summary, request_id))
 
 
 @app.command("accept")
@@ -146,7 +134,7 @@ def accept(
     request_id: RequestOpt = None,
 ) -> None:
     """验收 Record the acceptance; the verdict comes from policy (pass score, dissatisfaction veto)."""
-    _change(lambda actor: cases.record_acceptance(deps(), case_id, actor, score, unsatisfied, comment, request_id))
+    change(lambda actor: cases.record_acceptance(deps(), case_id, actor, score, unsatisfied, comment, request_id))
 
 
 class _ProblemsFile(BaseModel):
@@ -173,7 +161,7 @@ def review(
             new_problems = validate(_ProblemsFile, data, node, problems_file).problems
         return cases.record_follow_up(deps(), case_id, actor, note, relapse, new_problems, request_id)
 
-    _change(send)
+    change(send)
 
 
 @app.command("close")
@@ -184,7 +172,7 @@ def close(
     request_id: RequestOpt = None,
 ) -> None:
     """销号 Close the case after the consolidation period and a follow-up review."""
-    _change(lambda actor: cases.close_case(deps(), case_id, actor, outcome, note, request_id))
+    change(lambda actor: cases.close_case(deps(), case_id, actor, outcome, note, request_id))
 
 
 # ----------------------------------------------------------------------------- timing: pause, extension, sanctions
@@ -204,7 +192,7 @@ def pause(
     default). While paused: no reminders, overdue notices or escalations. On resume every deadline
     moves by the working days paused.
     """
-    _change(lambda actor: cases.pause(deps(), case_id, actor, reason, requested_by, measures or [], request_id))
+    change(lambda actor: cases.pause(deps(), case_id, actor, reason, requested_by, measures or [], request_id))
 
 
 @app.command("resume")
@@ -217,7 +205,7 @@ def resume(
     request_id: RequestOpt = None,
 ) -> None:
     """恢复计时 Resume paused measures; each deadline moves by the working days it was paused."""
-    _change(lambda actor: cases.resume(deps(), case_id, actor, measures or [], note, request_id))
+    change(lambda actor: cases.resume(deps(), case_id, actor, measures or [], note, request_id))
 
 
 @app.command("extend")
@@ -231,19 +219,22 @@ def extend(
     request_id: RequestOpt = None,
 ) -> None:
     """延期 Extend a measure's deadline (audited; reminders re-arm, rungs already fired stay fired)."""
-    _change(lambda actor: cases.extend(deps(), case_id, actor, measure, reason, to, by, requested_by, request_id))
+    change(lambda actor: cases.extend(deps(), case_id, actor, measure, reason, to, by, requested_by, request_id))
 
 
 def _decide_sanction(decision: SanctionDecision) -> Callable[..., None]:
     def command(
         case_id: CaseArg,
-        measure: Annotated[str | None, typer.Option("--measure", "-m", help="Measure id of the proposal.")] = None,
-        rung: Annotated[str | None, typer.Option("--rung", help="admonishment_talk, personnel_adjustment, ….")] = None,
-        proposal: Annotated[str | None, typer.Option("--proposal", help="Proposal id (e.g. S1) instead of --measure/--rung.")] = None,
+        measure: Annotated[str | None, typer.Option("--measure", "-m", help="With --rung: the measure id of the proposal.")] = None,
+        rung: Annotated[str | None, typer.Option("--rung", help="The proposal's rung: admonishment_talk, personnel_adjustment, ….")] = None,
+        proposal: Annotated[
+            str | None,
+            typer.Option("--proposal", help="Proposal id (e.g. S1) [default: by --rung/--measure, else the only pending proposal]."),
+        ] = None,
         comment: Annotated[str, typer.Option("--comment", help="Decision comment.")] = "",
         request_id: RequestOpt = None,
     ) -> None:
-        _change(lambda actor: cases.decide_sanction(deps(), case_id, actor, decision, proposal, measure, rung, comment, request_id))
+        change(lambda actor: cases.decide_sanction(deps(), case_id, actor, decision, proposal, measure, rung, comment, request_id))
 
     return command
 
@@ -290,6 +281,6 @@ def history(case_id: CaseArg) -> None:
 
     def action() -> None:
         rows = cases.history(deps(), case_id)
-        emit(render.history_json(rows), lambda: render.history(rows, opts().lang.value))
+        emit(history_view.history_json(rows), lambda: history_view.history(rows, opts().lang.value))
 
     run(action)

@@ -2,8 +2,8 @@
 
 How a noun module (cli/case.py, cli/project.py, cli/campaign.py, …) is written::
 
-    from cli.common import RequestOpt, acting, deps, emit, noun, opts, run, run_async, run_then_exit
-    from service import cases                     # service functions only: no tables, no rules, no worker
+    from cli.common import RequestOpt, change, deps, emit, noun, opts, run
+    from service import cases                     # service functions only: no tables, no Temporal, no rules, no worker
 
     app = noun("整顿案件 rectification cases: ...")  # a Typer for the noun; cli/main.py lists it in NOUNS (one line)
 
@@ -14,23 +14,25 @@ How a noun module (cli/case.py, cli/project.py, cli/campaign.py, …) is written
             emit(state, lambda: render.case_detail(state, opts().lang.value))
         run(action)
 
-    @app.command("close")                         # a change (it opens a Temporal client): run_then_exit()
+    @app.command("close")                         # a change of a stream: change()
     def close(case_id: str, request_id: RequestOpt = None) -> None:
-        def action() -> None:
-            done = run_async(cases.close_case(deps(), case_id, acting(), request_id=request_id))
-            emit(done, lambda: render.done(done, opts().lang.value))   # done: service.commands.Done
-        run_then_exit(action)
+        change(lambda actor: cases.close_case(deps(), case_id, actor, request_id=request_id))
 
 The pieces:
 
 - ``opts()`` → ``Globals``: the global options of this invocation — ``actor`` (``--as``), ``actors``,
   ``lang`` (a ``Lang``; ``.value`` is "zh"/"en"), ``output`` / ``json``, ``timeout``, ``db``.
-- ``deps()`` → ``service.bootstrap.Deps`` wired from them; ``acting()`` → the acting ``Actor``.
+- ``deps()`` → ``service.bootstrap.Deps`` wired from them: the one thing a command hands the service
+  (its audit database, Temporal client, task queue and timeout); ``acting()`` → the acting ``Actor``.
+- ``change(send)``: the body of a command that changes a case or a project: ``send(actor)`` returns
+  the service's ``service.commands.Done``, printed by ``render.done`` (or as JSON). Campaign commands
+  answer a ``Done`` too (``CampaignDone``), with their own screens.
 - ``emit(data, show)``: with ``-o json`` prints ``data`` as JSON (pydantic models, dataclasses, lists,
   dicts), else calls ``show()``. Every command emits, including those that change state and operations.
 - ``run(action)`` / ``run_then_exit(action)``: an ``InputError`` or ``service.errors.ServiceError``
-  becomes one line on stderr and its exit code; ``run_then_exit`` for commands that opened a Temporal
-  client (see its docstring). Raise ``service.errors.Refused`` (1) / ``Unavailable`` (3), or ``InputError``.
+  becomes one line on stderr and its exit code (``exit_code``: by the error's class); ``run_then_exit``
+  for commands that opened a Temporal client (see its docstring). Raise ``service.errors.Refused`` (1) /
+  ``Unavailable`` (3), or ``InputError`` (1).
 - ``noun(help)``: a Typer whose help ends with the global options. Per-command options shared by
   several nouns: ``RequestOpt`` (``--request-id``), ``PolicyOpt`` (``--policy``), ``EvidenceOpt``.
 
@@ -41,7 +43,7 @@ the front before Click parses (``hoist``) — for the `pdca` executable, ``pytho
 ``CliRunner`` alike. A noun module must not declare an option with a global option's name.
 
 Exit codes: 0 done; 1 refused (``InputError``, ``Refused``, ``NotFound``); 2 usage (Click);
-3 unavailable (``Unavailable``: Temporal or the worker did not answer in time).
+3 unavailable (``Unavailable``: Temporal, the worker or the audit database did not answer in time).
 """
 
 from __future__ import annotations
@@ -63,8 +65,9 @@ from typer._click import Context as ClickContext  # Typer ships its own Click (t
 from typer._click.globals import get_current_context
 from typer.core import TyperGroup
 
+from cli import render
 from i18n import label
-from service.errors import ServiceError, Unavailable
+from service.errors import Refused, ServiceError, Unavailable
 from settings import get_settings
 from settings.errors import InputError
 
@@ -75,10 +78,11 @@ T = TypeVar("T")
 OK = 0  # done
 REFUSED = 1  # the input or the rules refused: fix and retry
 USAGE = 2  # the command line itself (Click's own code)
-UNAVAILABLE = 3  # Temporal or the worker could not be reached in time: retry later (same --request-id)
+UNAVAILABLE = 3  # Temporal, the worker or the database could not be reached in time: retry later (same --request-id)
 
 EXIT_CODES = """Exit codes: 0 done; 1 refused (bad input or file, the rules or permissions refused, unknown id);
-2 usage (the command line itself); 3 unavailable (Temporal or the worker did not answer in time: retry)."""
+2 usage (the command line itself); 3 unavailable (Temporal, the worker or the audit database did not answer
+in time: retry)."""
 
 
 class Lang(StrEnum):
@@ -247,6 +251,17 @@ def run_async(coro: Awaitable[T]) -> T:
     return asyncio.run(coro)  # type: ignore[arg-type]
 
 
+def change(send: Callable[[Any], Awaitable[Any]]) -> NoReturn:
+    """The body of every command that changes a case or a project: ``send(actor)`` → the service's
+    ``Done``, printed as one line (or as JSON); exits with the command's code (``run_then_exit``)."""
+
+    def action() -> None:
+        result = run_async(send(acting()))
+        emit(result, lambda: render.done(result, opts().lang.value))
+
+    run_then_exit(action)
+
+
 def to_json(data: Any) -> Any:
     """``data`` as plain JSON values: pydantic models, dataclasses, lists and dicts of them."""
     if isinstance(data, BaseModel):
@@ -274,10 +289,14 @@ def emit(data: Any, show: Callable[[], None]) -> None:
         show()
 
 
+# an error's exit code, by its class (the first that matches)
+_EXIT_CODE_OF: tuple[tuple[type[BaseException], int], ...] = ((Unavailable, UNAVAILABLE), (Refused, REFUSED), (InputError, REFUSED))
+
+
 def exit_code(error: BaseException) -> int:
-    if isinstance(error, Unavailable):
-        return UNAVAILABLE
-    return int(getattr(error, "exit_code", REFUSED))
+    """The exit code of an error ``run`` reports: ``Unavailable`` 3; ``Refused`` (``NotFound``,
+    ``Closed``) and ``InputError`` 1; any other service error 1."""
+    return next((code for cls, code in _EXIT_CODE_OF if isinstance(error, cls)), REFUSED)
 
 
 def error_line(error: InputError | ServiceError, lang: str) -> str:

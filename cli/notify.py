@@ -1,5 +1,4 @@
-"""`pdca notify status|test|schedule`: 通知 notification channels. The work is service/notify.py and
-service/schedules.py."""
+"""`pdca notify status|test|schedule`: 通知 notification channels. The work is service/notify.py."""
 
 from __future__ import annotations
 
@@ -13,7 +12,8 @@ from rich.table import Table
 from cli.common import Lang, deps, emit, noun, opts, run, run_async, run_then_exit
 from cli.render import console, when
 from i18n import label
-from service import notify, schedules
+from service import notify
+from service.schedules import DIGEST_SCHEDULE_ID
 
 app = noun("""通知 notification channels: how notices reached people, and a test message through a channel.
 
@@ -46,7 +46,7 @@ def status(
     """通知状态 Per channel: notices sent and failed, digest items queued, the last error (reads the database)."""
 
     def action() -> None:
-        data = notify.status(deps().engine, channels_file=channels_file, since=notify.parse_since(since))
+        data = notify.status(deps(), channels_file=channels_file, since=notify.parse_since(since))
         emit(_iso(data), lambda: show_status(data, opts().lang))
 
     run(action)
@@ -96,7 +96,7 @@ def test(
 
     def action() -> None:
         g = opts()
-        sent = notify.send_test(channel, to=to, channels_file=channels_file, actors_file=g.actors, lang=g.lang.value)
+        sent = notify.send_test(deps(), channel, to=to, channels_file=channels_file, actors_file=g.actors, lang=g.lang.value)
         emit(
             sent,
             lambda: console.print(
@@ -114,13 +114,8 @@ def schedule(hour: Annotated[int, typer.Option("--hour", min=0, max=23, help="Ho
     """创建每日汇总计划 Create the daily digest Schedule (pdca-notification-digest; `pdca up` does it too)."""
 
     def action() -> None:
-        d = deps()
-
-        async def go() -> bool:
-            return await schedules.ensure_digest_schedule(await d.client(), d.task_queue, hour)
-
-        created = run_async(go())
-        sid = schedules.DIGEST_SCHEDULE_ID
+        created = run_async(notify.schedule_digest(deps(), hour))
+        sid = DIGEST_SCHEDULE_ID
         zh = opts().lang == Lang.zh
 
         def show() -> None:

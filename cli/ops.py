@@ -9,6 +9,12 @@ import typer
 
 from cli import render
 from cli.common import deps, emit, opts, run, run_async, run_then_exit
+from settings import Settings, get_settings
+
+
+def _default(field: str) -> str:
+    """How the help names a default that lives in settings.Settings: its variable, else its value there."""
+    return f"[default: env {Settings.variable(field)}, else {Settings.model_fields[field].default}]"
 
 
 def up(
@@ -16,15 +22,16 @@ def up(
     ui_port: Annotated[int, typer.Option("--ui-port", help="Temporal web UI port.")] = 8233,
     no_ui: Annotated[bool, typer.Option("--no-ui", help="Do not serve the Temporal web UI.")] = False,
     metrics_port: Annotated[
-        int, typer.Option("--metrics-port", envvar="PDCA_METRICS_PORT", help="Prometheus /metrics port of the project's metrics (0: off).")
-    ] = 9464,
+        int | None,
+        typer.Option("--metrics-port", help=f"Prometheus /metrics port of the project's metrics (0: off) {_default('metrics_port')}."),
+    ] = None,
     sdk_metrics_port: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--sdk-metrics-port", envvar="PDCA_SDK_METRICS_PORT", help="Prometheus port of the Temporal SDK's own metrics (0: off)."
+            "--sdk-metrics-port", help=f"Prometheus port of the Temporal SDK's own metrics (0: off) {_default('sdk_metrics_port')}."
         ),
-    ] = 9465,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="PDCA_HOME", help="Where state lives [default ~/.pdca].")] = None,
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where state lives [default: env PDCA_HOME, else ~/.pdca].")] = None,
 ) -> None:
     """一键启动 Start the embedded stack: Temporal dev server (state kept in DATA_DIR), audit DB, worker, metrics. Ctrl-C stops all.
 
@@ -33,11 +40,17 @@ def up(
     """
     from service.stack import run_stack
 
-    run(
-        lambda: run_stack(
-            port=port, ui_port=None if no_ui else ui_port, metrics_port=metrics_port, sdk_metrics_port=sdk_metrics_port, data_dir=data_dir
+    def action() -> None:
+        settings = get_settings()  # the defaults (and PDCA_* variables) are declared once, in settings.Settings
+        run_stack(
+            port=port,
+            ui_port=None if no_ui else ui_port,
+            metrics_port=settings.metrics_port if metrics_port is None else metrics_port,
+            sdk_metrics_port=settings.sdk_metrics_port if sdk_metrics_port is None else sdk_metrics_port,
+            data_dir=data_dir,  # None: settings.home (PDCA_HOME)
         )
-    )
+
+    run(action)
 
 
 def worker() -> None:
@@ -66,12 +79,16 @@ def demo(
     cases, secretary projects, reminders, escalations, acceptance, bulletin, year-end summary.
 
     Needs nothing running (it starts its own server, worker and SQLite audit database under --out).
+    With -o json the timeline is not printed; the result is, as JSON.
     """
-    from cli.demo import print_result, run_demo
+    from cli.demo import print_result, say
+    from service.demo import run_demo
 
     def action() -> None:
-        lang = opts().lang.value
-        print_result(run_async(run_demo(out.resolve(), lang, echo=not quiet)), lang)
+        g = opts()
+        lang = g.lang.value
+        result = run_async(run_demo(out.resolve(), lang, echo=None if quiet or g.json else say))
+        emit(result, lambda: print_result(result, lang))
 
     run_then_exit(action)
 

@@ -47,7 +47,7 @@ def import_file(
         lang = opts().lang
         zh = lang == Lang.zh
         try:
-            summary = directory.import_file(deps().engine, file)
+            summary = directory.import_file(deps(), file)
         except directory.ImportRejected as rejected:
             for error in rejected.errors:
                 print(f"{'错误：' if zh else 'error: '}{file}:{error.line}: {_field(error.field, lang)}: {error.message}", file=sys.stderr)
@@ -103,7 +103,7 @@ def list_orgs(
     """名录 List organizations with their latest (or --year) assessment."""
 
     def action() -> None:
-        rows = directory.list_organizations(deps().engine, region=region, domain=domain, level=level, year=year)
+        rows = directory.list_organizations(deps(), region=region, domain=domain, level=level, year=year)
         data = [
             {**r.organization.model_dump(mode="json"), "assessment": r.assessment.model_dump(mode="json") if r.assessment else None}
             for r in rows
@@ -125,7 +125,7 @@ def show(
     def action() -> None:
         from settings.directory import load_policy
 
-        record = directory.show_organization(deps().engine, code, load_policy(policy_file))
+        record = directory.show_organization(deps(), code, load_policy(policy_file))
         data = {
             "organization": record.organization.model_dump(mode="json"),
             "years": [

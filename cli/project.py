@@ -4,7 +4,8 @@
 ledger and quarterly reports (reminders and 催办 fire on their own) → year-end evaluation (述职评议
 record) → promoted as a model (典型推广) or closed; a poor result raises a sanction proposal.
 
-Every command calls one function of service/projects.py; the screens are in cli/project_view.py.
+Every command calls one function of service/projects.py; the screens are in cli/project_view.py (and
+the history screen in cli/history_view.py).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Annotated, Any
 
 import typer
 
+from cli import history_view
 from cli import project_view as view
-from cli import render
-from cli.common import EvidenceOpt, PolicyOpt, RequestOpt, acting, deps, emit, noun, opts, run, run_async, run_then_exit
+from cli.common import EvidenceOpt, PolicyOpt, RequestOpt, change, deps, emit, noun, opts, run
 from domain.project import Level, Rating, Stage
 from domain.rungs import SanctionDecision
 from service import projects
@@ -46,20 +47,6 @@ def _load(path: Path) -> ApplicationFile:
     return validate(ApplicationFile, data, node, path)
 
 
-def _show(result: Done) -> None:
-    emit(result, lambda: view.command_done(result, opts().lang.value))
-
-
-def _change(send: Callable[[Any], Awaitable[Done]]) -> None:
-    """The body of every command that changes a project: ``send(actor)`` → the result, printed."""
-
-    def action() -> None:
-        actor = acting()
-        _show(run_async(send(actor)))
-
-    run_then_exit(action)
-
-
 # ----------------------------------------------------------------------------- applying and review
 
 
@@ -75,13 +62,11 @@ def apply(
 ) -> None:
     """立项申请 Apply for a project; the acting secretary becomes its owner (one per level, organization, year)."""
 
-    def action() -> None:
-        actor = acting()
+    def send(actor: Any) -> Awaitable[Done]:
         policy = load_policy(policy_file)
-        opening = projects.opening(_load(file), actor)
-        _show(run_async(projects.apply(deps(), opening, policy)))
+        return projects.apply(deps(), projects.opening(_load(file), actor), policy)
 
-    run_then_exit(action)
+    change(send)
 
 
 @app.command("return")
@@ -91,7 +76,7 @@ def return_(
     request_id: RequestOpt = None,
 ) -> None:
     """退回修改 Return the application for revision (at most the policy's max_revision_rounds times)."""
-    _change(lambda a: projects.return_application(deps(), project_id, a, comments, request_id))
+    change(lambda a: projects.return_application(deps(), project_id, a, comments, request_id))
 
 
 @app.command("revise")
@@ -102,13 +87,13 @@ def revise(
     request_id: RequestOpt = None,
 ) -> None:
     """修改后重新申报 Resubmit a returned application (the owner only)."""
-    _change(lambda a: projects.revise(deps(), project_id, a, _load(file), note, request_id))
+    change(lambda a: projects.revise(deps(), project_id, a, _load(file), note, request_id))
 
 
 @app.command("approve")
 def approve(project_id: ProjectArg, comments: CommentsOpt = "", request_id: RequestOpt = None) -> None:
     """批准立项 Approve the application (not its owner); quarterly report due dates are set."""
-    _change(lambda a: projects.approve(deps(), project_id, a, comments, request_id))
+    change(lambda a: projects.approve(deps(), project_id, a, comments, request_id))
 
 
 @app.command("reject")
@@ -118,7 +103,7 @@ def reject(
     request_id: RequestOpt = None,
 ) -> None:
     """不予立项 Reject the application (the end of it; the only choice besides approval once the revision limit is used)."""
-    _change(lambda a: projects.reject(deps(), project_id, a, comments, request_id))
+    change(lambda a: projects.reject(deps(), project_id, a, comments, request_id))
 
 
 # ----------------------------------------------------------------------------- doing
@@ -133,7 +118,7 @@ def progress(
     request_id: RequestOpt = None,
 ) -> None:
     """进展记录 Add an entry to the progress ledger."""
-    _change(lambda a: projects.record_progress(deps(), project_id, a, note, milestone, evidence or [], request_id))
+    change(lambda a: projects.record_progress(deps(), project_id, a, note, milestone, evidence or [], request_id))
 
 
 @app.command("milestone")
@@ -145,7 +130,7 @@ def milestone(
     request_id: RequestOpt = None,
 ) -> None:
     """节点完成 Record a milestone done (late if after its deadline)."""
-    _change(lambda a: projects.complete_milestone(deps(), project_id, a, milestone_id, note, evidence or [], request_id))
+    change(lambda a: projects.complete_milestone(deps(), project_id, a, milestone_id, note, evidence or [], request_id))
 
 
 @app.command("report")
@@ -156,7 +141,7 @@ def report(
     request_id: RequestOpt = None,
 ) -> None:
     """季度进展报告 Submit a quarterly progress report; it stops the reminders and 催办 for that quarter."""
-    _change(lambda a: projects.submit_report(deps(), project_id, a, quarter, note, request_id))
+    change(lambda a: projects.submit_report(deps(), project_id, a, quarter, note, request_id))
 
 
 # ----------------------------------------------------------------------------- year end
@@ -173,7 +158,7 @@ def evaluate(
     request_id: RequestOpt = None,
 ) -> None:
     """年终评价 Evaluate the project (not its owner nor its reviewers); recorded for the 述职评议; poor → sanction proposal."""
-    _change(lambda a: projects.evaluate(deps(), project_id, a, rating, satisfaction, comments, request_id))
+    change(lambda a: projects.evaluate(deps(), project_id, a, rating, satisfaction, comments, request_id))
 
 
 @app.command("promote")
@@ -183,7 +168,7 @@ def promote(
     request_id: RequestOpt = None,
 ) -> None:
     """典型推广 Promote a project rated good as a model (ends the project)."""
-    _change(lambda a: projects.promote(deps(), project_id, a, note, request_id))
+    change(lambda a: projects.promote(deps(), project_id, a, note, request_id))
 
 
 @app.command("close")
@@ -193,7 +178,7 @@ def close(
     request_id: RequestOpt = None,
 ) -> None:
     """结项 Close an evaluated project (any sanction proposal decided first)."""
-    _change(lambda a: projects.close(deps(), project_id, a, note, request_id))
+    change(lambda a: projects.close(deps(), project_id, a, note, request_id))
 
 
 def _sanction_decision(decision: SanctionDecision) -> Callable[..., None]:
@@ -203,7 +188,7 @@ def _sanction_decision(decision: SanctionDecision) -> Callable[..., None]:
         comment: Annotated[str, typer.Option("--comment", help="Decision note.")] = "",
         request_id: RequestOpt = None,
     ) -> None:
-        _change(lambda a: projects.decide_sanction(deps(), project_id, a, decision, proposal, comment, request_id))
+        change(lambda a: projects.decide_sanction(deps(), project_id, a, decision, proposal, comment, request_id))
 
     return command
 
@@ -254,6 +239,6 @@ def history(project_id: ProjectArg) -> None:
 
     def action() -> None:
         rows = projects.history(deps(), project_id)
-        emit(render.history_json(rows), lambda: view.history(rows, opts().lang.value))
+        emit(history_view.history_json(rows), lambda: history_view.history(rows, opts().lang.value))
 
     run(action)

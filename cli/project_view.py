@@ -1,29 +1,26 @@
-"""The project screens (书记项目): detail, list, history. Chinese labels first, English with --lang en."""
+"""The project screens (书记项目): detail, list, and the details column of the history screen
+(cli/history_view.py). Chinese labels first, English with --lang en."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from cli.render import console, done, when
-from domain.project import EVENT_ADAPTER, ProjectState
+from cli.render import console, when
+from domain.project import ProjectState
 from i18n import Lang, enum_label, label
-from store.models import AuditEvent
-from store.project_models import ProjectSummary
+
+if TYPE_CHECKING:
+    from store.project_models import ProjectSummary
 
 _when = when
 
 
 def stage(value: str, lang: Lang) -> str:
     return enum_label("pstage", value, lang)
-
-
-def command_done(result: Any, lang: Lang) -> None:
-    """The line a state-changing project command prints (``result``: service.commands.Done)."""
-    done(result, lang, stage_key="pstage")
 
 
 def detail(s: ProjectState, lang: Lang) -> None:
@@ -178,18 +175,3 @@ def event_details(event: Any, lang: Lang) -> str:
     text = " ".join(str(data[k]) for k in ("milestone_id", "note", "comments") if data.get(k))
     evidence = data.get("evidence") or []
     return text + (f" [{', '.join(evidence)}]" if evidence else "")
-
-
-def history(rows: Sequence[AuditEvent], lang: Lang) -> None:
-    def L(key: str) -> str:
-        return label(key, lang)
-
-    table = Table()
-    for column in (L("word.position"), "v", L("word.time"), L("word.event"), L("word.actor"), L("word.details")):
-        table.add_column(column)
-    for r in rows:
-        event = EVENT_ADAPTER.validate_json(r.payload)
-        table.add_row(
-            str(r.position), str(r.version), _when(event.at), label(f"event.{r.event_type}", lang), r.actor, event_details(event, lang)
-        )
-    console.print(table)

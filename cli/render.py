@@ -1,21 +1,28 @@
 """What every screen shares (``console``, ``when``, ``paren``, ``print_json``, ``done``) and the case
-screens: labels in Chinese by default, English with --lang en. Project screens: cli/project_view.py."""
+screens: labels in Chinese by default, English with --lang en. Project screens: cli/project_view.py;
+the history screen of every kind: cli/history_view.py.
+
+Row types (``store``) are imported for annotations only (``TYPE_CHECKING``): the CLI reads rows the
+service returns and never imports the store itself."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from domain.rectification import EVENT_ADAPTER, CaseState, Event
+from domain.kinds import decider_of_stream
+from domain.rectification import CaseState, Event
 from domain.timeutil import local
-from i18n import Lang, enum_label, human_duration, label, render_notice
-from store.eventlog import VerifyReport
-from store.models import AuditEvent, CaseSummary
+from i18n import Lang, enum_label, human_duration, label
+
+if TYPE_CHECKING:
+    from store.eventlog import VerifyReport
+    from store.models import CaseSummary
 
 console = Console(highlight=False)
 
@@ -40,18 +47,27 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def done(result: Any, lang: Lang, stage_key: str = "stage") -> None:
-    """The line a state-changing command prints: ``result`` is a ``service.commands.Done``;
-    ``stage_key`` the label family of its stages (``stage`` cases, ``pstage`` projects, ``cstage`` campaigns)."""
+# the label family of each kind's stages (a Decider's name → the prefix of its stage labels)
+STAGE_LABELS = {"rectification": "stage", "project": "pstage", "campaign": "campaign_stage"}
+
+
+def stage_label(stream_id: str, stage: str, lang: Lang) -> str:
+    """A stage of the stream ``stream_id``, labelled with its kind's words."""
+    return enum_label(STAGE_LABELS[decider_of_stream(stream_id).name], stage, lang)
+
+
+def done(result: Any, lang: Lang) -> None:
+    """The line a state-changing command prints: ``result`` is a ``service.commands.Done``; its stage is
+    labelled with the words of its stream's kind."""
     names = ("、" if lang == "zh" else ", ").join(label(f"event.{t}", lang) for t in result.events)
     names = names or ("无变化" if lang == "zh" else "no change")
-    stage_label = enum_label(stage_key, result.stage, lang)
+    stage = stage_label(result.stream_id, result.stage, lang)
     if lang == "zh":
         note = "（重复提交，已按首次结果返回）" if result.duplicate else ""
-        console.print(f"✓ {result.stream_id}：{names}；当前阶段：{stage_label}（版本 {result.version}）{note}")
+        console.print(f"✓ {result.stream_id}：{names}；当前阶段：{stage}（版本 {result.version}）{note}")
     else:
         note = " (a retry: the first result is returned)" if result.duplicate else ""
-        console.print(f"✓ {result.stream_id}: {names}; stage now: {stage_label} (version {result.version}){note}")
+        console.print(f"✓ {result.stream_id}: {names}; stage now: {stage} (version {result.version}){note}")
 
 
 def case_detail(state: CaseState, lang: Lang) -> None:
@@ -270,52 +286,6 @@ def event_details(event: Event, lang: Lang) -> str:
     text = " ".join(str(data[k]) for k in ("measure_id", "note", "comments", "summary", "outcome") if data.get(k))
     evidence = data.get("evidence") or []
     return text + (f" [{', '.join(evidence)}]" if evidence else "")
-
-
-def history(rows: Sequence[AuditEvent], lang: Lang) -> None:
-    def L(key: str) -> str:
-        return label(key, lang)
-
-    table = Table()
-    for column in (L("word.position"), "v", L("word.time"), L("word.event"), L("word.actor"), L("word.details")):
-        table.add_column(column)
-    for r in rows:
-        if not r.stream_id.startswith("rect-"):  # another kind of stream (campaign, project): its own reader
-            from domain.kinds import decider_of_stream
-
-            kind = decider_of_stream(r.stream_id)
-            other = kind.events.validate_json(r.payload)
-            table.add_row(
-                str(r.position),
-                str(r.version),
-                when(other.at),
-                label(f"event.{r.event_type}", lang),
-                r.actor,
-                render_notice(kind.name, other, r.stream_id, "", lang),
-            )
-            continue
-        event = EVENT_ADAPTER.validate_json(r.payload)
-        table.add_row(
-            str(r.position), str(r.version), when(event.at), label(f"event.{r.event_type}", lang), r.actor, event_details(event, lang)
-        )
-    console.print(table)
-
-
-def history_json(rows: Sequence[AuditEvent]) -> list[dict[str, Any]]:
-    return [
-        {
-            "position": r.position,
-            "version": r.version,
-            "event_id": r.event_id,
-            "event_type": r.event_type,
-            "actor": r.actor,
-            "policy_version": r.policy_version,
-            "recorded_at": r.recorded_at.isoformat(),
-            "event": json.loads(r.payload),
-            "hash": r.hash,
-        }
-        for r in rows
-    ]
 
 
 def verify_report(report: VerifyReport, lang: Lang) -> None:

@@ -44,7 +44,7 @@ class LedgerFormat(StrEnum):
 def _report(kind: Literal["bulletin", "summary"], year: int, region: str | None, as_of: str | None, out: Path) -> None:
     def action() -> None:
         lang = opts().lang
-        files = reports.write_report(deps().engine, kind, year, out, region=region, as_of=reports.parse_as_of(as_of), lang=lang.value)
+        files = reports.write_report(deps(), kind, year, out, region=region, as_of=reports.parse_as_of(as_of), lang=lang.value)
 
         def show() -> None:
             f = files.figures
@@ -93,9 +93,7 @@ def ledger(
 
     def action() -> None:
         lang = opts().lang
-        done = reports.export_ledger(
-            deps().engine, name.value, out, fmt=fmt.value if fmt else None, year=year, region=region, lang=lang.value
-        )
+        done = reports.export_ledger(deps(), name.value, out, fmt=fmt.value if fmt else None, year=year, region=region, lang=lang.value)
         emit(
             done.as_data(),
             lambda: print(f"✓ 已导出 {done.rows} 行 → {done.path}" if lang == Lang.zh else f"✓ exported {done.rows} row(s) → {done.path}"),

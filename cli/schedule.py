@@ -3,11 +3,9 @@ and the project's other Temporal Schedules. The work is service/schedules.py."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from temporalio.client import Client
 
 from cli.common import Lang, PolicyOpt, deps, emit, noun, opts, run_async, run_then_exit
 from cli.render import console
@@ -20,21 +18,12 @@ IdArg = Annotated[str, typer.Argument(help="Schedule id as `pdca schedule list` 
 _OUTCOME_ZH = {"created": "已创建", "updated": "已更新", "unchanged": "未变", "deleted": "已删除", "absent": "未启用"}
 
 
-def _with_client(action: Callable[[Client], Awaitable[Any]]) -> Any:
-    d = deps()
-
-    async def go() -> Any:
-        return await action(await d.client())
-
-    return run_async(go())
-
-
 @app.command("list")
 def list_schedules() -> None:
     """列出计划 The product's schedules: what they run, when next (Beijing time), paused or not."""
 
     def action() -> None:
-        rows = _with_client(schedules.list_schedules)
+        rows = run_async(schedules.list_schedules(deps()))
         zh = opts().lang == Lang.zh
 
         def show() -> None:
@@ -66,9 +55,7 @@ def create(policy_file: PolicyOpt = None) -> None:
     def action() -> None:
         from settings.directory import load_policy
 
-        policy = load_policy(policy_file)
-        d = deps()
-        outcome = _with_client(lambda client: schedules.ensure_all(client, d.task_queue, policy))
+        outcome = run_async(schedules.ensure_all(deps(), load_policy(policy_file)))
         zh = opts().lang == Lang.zh
 
         def show() -> None:
@@ -96,7 +83,7 @@ def pause(
 
     def action() -> None:
         schedules.check_own(schedule_id)
-        _with_client(lambda client: schedules.pause(client, schedule_id, note))
+        run_async(schedules.pause(deps(), schedule_id, note))
         _done(schedule_id, "paused", "已暂停")
 
     run_then_exit(action)
@@ -108,7 +95,7 @@ def resume(schedule_id: IdArg) -> None:
 
     def action() -> None:
         schedules.check_own(schedule_id)
-        _with_client(lambda client: schedules.resume(client, schedule_id))
+        run_async(schedules.resume(deps(), schedule_id))
         _done(schedule_id, "resumed", "已恢复")
 
     run_then_exit(action)
@@ -120,7 +107,7 @@ def trigger(schedule_id: IdArg) -> None:
 
     def action() -> None:
         schedules.check_own(schedule_id)
-        _with_client(lambda client: schedules.trigger(client, schedule_id))
+        run_async(schedules.trigger(deps(), schedule_id))
         _done(schedule_id, "triggered", "已触发")
 
     run_then_exit(action)

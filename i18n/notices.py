@@ -380,3 +380,14 @@ def render_notice(kind: str, event: Any, stream_id: str, org_name: str, lang: La
     except KeyError:
         raise ValueError(f"unknown stream kind {kind!r}; known: {', '.join(_RENDERERS)}") from None
     return render(event, stream_id, org_name, lang, policy)
+
+
+_CHANNEL_TEST: Template = (
+    "【通道测试】PDCA 通知通道 {channel} 的测试消息（{moment}）。收到即表示配置正确，无需回复。",
+    "[Channel test] Test message of PDCA notification channel {channel} ({moment}). No reply needed.",
+)
+
+
+def channel_test_message(channel: str, moment: datetime, lang: Lang = "zh") -> str:
+    """The words of a test message through ``channel`` (`pdca notify test`), sent at ``moment``."""
+    return pick(_CHANNEL_TEST, lang).format(channel=channel, moment=_when(moment))

@@ -1,26 +1,31 @@
 """The audit trail and its database: verify the hash chain, rebuild the ledgers, migrate the schema,
-schedule the daily verification."""
+schedule the daily verification. Database errors are the ``Deps``' (a schema not migrated yet is
+``Refused``, a database that cannot be reached ``Unavailable``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from service.bootstrap import Deps
+from service.errors import Refused
 from store.eventlog import VerifyReport
 
 
 def verify(deps: Deps, digest_file: Path | None = None) -> VerifyReport:
     """Walk the hash chain; when it is intact and ``digest_file`` is given, write the head digest there
-    (``<position> <hash>``) to anchor it outside the database."""
+    (``<position> <hash>``) to anchor it outside the database. A file that cannot be written is ``Refused``."""
     report = deps.reading(lambda _engine: deps.audit_log.verify())
     if digest_file and report.ok:
-        digest_file.write_text(f"{report.head_position} {report.head_hash}\n", encoding="utf-8")
+        try:
+            digest_file.write_text(f"{report.head_position} {report.head_hash}\n", encoding="utf-8")
+        except OSError as error:
+            raise Refused(f"cannot write the digest to {digest_file}: {error.strerror or error}") from None
     return report
 
 
 def rebuild(deps: Deps) -> int:
     """Rebuild every projection (case ledger, measure and problem ledgers, projects, campaigns) from the
-    log; the number of streams whose ledgers were rebuilt."""
+    log; the number of streams (cases, projects and campaigns) whose ledgers were rebuilt."""
     from store.projections import reset_projections
 
     return deps.reading(lambda _engine: deps.audit_log.rebuild_projections(reset_projections))
@@ -31,7 +36,8 @@ def migrate(deps: Deps) -> str:
     from store.db import display_url
     from store.migrate import upgrade
 
-    upgrade(deps.engine)
+    with deps.database(create=True) as engine:
+        upgrade(engine)
     return display_url(deps.database_url)
 
 
@@ -40,4 +46,4 @@ async def schedule_verification(deps: Deps, hour: int = 2) -> bool:
     if it existed."""
     from service.schedules import ensure_audit_verification
 
-    return await ensure_audit_verification(await deps.client(), deps.task_queue, hour)
+    return await ensure_audit_verification(await deps.client(), deps.task_queue, hour, timeout=deps.timeout)

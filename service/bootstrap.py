@@ -3,13 +3,16 @@
     deps = bootstrap(database_url=None, timeout=30)   # settings, audit database, Temporal, task queue
     deps.settings                       # settings.Settings (every PDCA_* variable)
     deps.engine / deps.audit_log        # the audit database (``database_url`` or PDCA_DATABASE_URL), made on first use
-    deps.reading(lambda engine: ...)    # a read; a database without its tables is a Refused "run pdca migrate"
+    deps.reading(lambda engine: ...)    # a read (or write) of the audit database, its errors mapped (database_errors)
+    with deps.database() as engine: ... # the same, as a block (create=True: the migration may make a SQLite directory)
     await deps.client()                 # a Temporal client, connected within min(timeout, 10) s (Unavailable if not)
     deps.task_queue, deps.timeout, deps.address
 
 ``connect()`` is the one place a Temporal client is made (the worker, ``pdca up``, the CLI, the demo):
 the pydantic data converter and the connection from settings/temporal.py (profile file, TEMPORAL_*
-variables, TLS, API key).
+variables, TLS, API key). ``database_errors(url)`` is the one place a database error becomes a service
+error: a schema that is not there yet is ``Refused`` (run `pdca up` or `pdca migrate`), anything else
+(server down, refused, locked) ``Unavailable``, naming the database with its password masked.
 
 Nothing here decides or prints; service functions (service/cases.py, service/projects.py, …) take a
 ``Deps`` as their first argument.
@@ -18,24 +21,26 @@ Nothing here decides or prints; service functions (service/cases.py, service/pro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError, ProgrammingError
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError
 
-from service.errors import Refused, Unavailable
+from service.errors import Refused, ServiceError, Unavailable
 from settings import Settings, get_settings
 from settings.temporal import connect_config, target_address
-from store.db import display_url, make_engine
+from store.db import create_sqlite_directory, display_url, make_engine, sqlite_file
 from store.eventlog import AuditLog
 
-__all__ = ["CONNECT_TIMEOUT", "Deps", "bootstrap", "connect", "connect_within"]
+__all__ = ["CONNECT_TIMEOUT", "Deps", "bootstrap", "connect", "connect_within", "database_error", "database_errors"]
 
 T = TypeVar("T")
 
@@ -65,6 +70,49 @@ async def connect_within(timeout: float) -> Client:
         raise Unavailable(f"cannot reach Temporal at {target_address()} ({type(error).__name__}): is `pdca up` running?") from None
 
 
+# ----------------------------------------------------------------------------- database errors
+
+
+def shown(url: str) -> str:
+    """A database URL as a person may see it: the password masked, even in a URL that does not parse."""
+    try:
+        return display_url(url)
+    except ArgumentError:
+        return re.sub(r"//[^@/]*@", "//***@", url)
+
+_UNDEFINED = ("42P01", "42703")  # PostgreSQL undefined_table, undefined_column (SQLSTATE)
+_SQLITE_UNDEFINED = ("no such table", "no such column")
+
+
+def _schema_missing(error: DBAPIError) -> bool:
+    """A table (or column) the code expects is not there: the schema was never migrated (or is older)."""
+    orig = error.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)  # psycopg 3, psycopg 2
+    return state in _UNDEFINED or any(text in str(orig).lower() for text in _SQLITE_UNDEFINED)
+
+
+def database_error(error: DBAPIError, url: str) -> ServiceError:
+    """What a database error means to a person: a missing schema is ``Refused`` (run `pdca up` or
+    `pdca migrate`); anything else (server down, connection refused, locked) is ``Unavailable``."""
+    where = display_url(url)
+    reason = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
+    if _schema_missing(error):
+        return Refused(f"audit database {where} is not ready ({reason}): run `pdca up` or `pdca migrate`")
+    return Unavailable(f"cannot use the audit database {where} ({reason}): is it running and reachable?")
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Run a block against the database at ``url``; its errors become ``database_error``'s."""
+    try:
+        yield
+    except (OperationalError, ProgrammingError, InterfaceError) as error:
+        raise database_error(error, url) from None
+
+
+# ----------------------------------------------------------------------------- the dependencies
+
+
 @dataclass
 class Deps:
     """What a service function needs, made once per request (a CLI command)."""
@@ -79,8 +127,15 @@ class Deps:
 
     @property
     def engine(self) -> Engine:
+        """The audit database's engine; a URL this program cannot use is ``Refused`` naming it."""
         if self._engine is None:
-            self._engine = make_engine(self.database_url)
+            try:
+                self._engine = make_engine(self.database_url)
+            except (ArgumentError, NoSuchModuleError) as error:
+                raise Refused(
+                    f"--db / PDCA_DATABASE_URL {shown(self.database_url)}: not a database URL this program can use "
+                    f"({error}); e.g. sqlite:////path/audit.db or postgresql://user@host:5432/db"
+                ) from None
         return self._engine
 
     @property
@@ -90,14 +145,28 @@ class Deps:
 
         return AuditLog(self.engine, PROJECTORS)
 
+    @contextmanager
+    def database(self, create: bool = False) -> Iterator[Engine]:
+        """The engine, for a block whose database errors become service errors (``database_errors``).
+        Only ``create`` (the migration) makes a SQLite file's directory; a reader finding no file is
+        told to migrate, and nothing is created."""
+        file = sqlite_file(self.database_url)
+        if file is not None and not create and not file.exists():
+            raise Refused(f"audit database {file} is not ready (no such file): run `pdca up` or `pdca migrate`")
+        if create:
+            try:
+                create_sqlite_directory(self.database_url)
+            except OSError as error:
+                raise Unavailable(f"cannot create the audit database {file}: {error.strerror or error}") from None
+        engine = self.engine
+        with database_errors(self.database_url):
+            yield engine
+
     def reading(self, action: Callable[[Engine], T]) -> T:
-        """Run a read; a database whose tables are missing (never migrated) is a ``Refused`` that says so."""
-        try:
-            return action(self.engine)
-        except (OperationalError, ProgrammingError) as error:
-            raise Refused(
-                f"audit database {display_url(self.database_url)} is not ready ({error.orig}): run `pdca up` or `pdca migrate`"
-            ) from None
+        """Run ``action(engine)``; a database without its tables is ``Refused`` (run `pdca migrate`), one
+        that cannot be reached ``Unavailable``."""
+        with self.database() as engine:
+            return action(engine)
 
     # ------------------------------------------------------------------ Temporal
 
@@ -117,8 +186,11 @@ class Deps:
         return self._client
 
 
-def bootstrap(database_url: str | None = None, timeout: float = 30.0, settings: Settings | None = None) -> Deps:
+def bootstrap(
+    database_url: str | None = None, timeout: float = 30.0, settings: Settings | None = None, client: Client | None = None
+) -> Deps:
     """Wire the dependencies: ``database_url`` (else PDCA_DATABASE_URL, else SQLite under PDCA_HOME),
-    ``timeout`` seconds for Temporal and the worker. Raises ``InputError`` for a setting that cannot be used."""
+    ``timeout`` seconds for Temporal and the worker, ``client`` when the caller already holds one (the
+    stack's worker, the demo's time-skipping server). Raises ``InputError`` for a setting that cannot be used."""
     settings = settings or get_settings()
-    return Deps(settings=settings, database_url=database_url or settings.audit_database_url, timeout=timeout)
+    return Deps(settings=settings, database_url=database_url or settings.audit_database_url, timeout=timeout, _client=client)

@@ -37,7 +37,6 @@ from domain.rectification import (
 from domain.rungs import SanctionDecision
 from service.bootstrap import Deps
 from service.commands import Done, command, expect, folded, open_stream, send, trail
-from service.errors import Refused
 from store import queries
 from store.models import AuditEvent, CaseSummary
 
@@ -54,7 +53,7 @@ async def _send(deps: Deps, case_id: str, cmd: object, request_id: str | None) -
 
 async def open_case(deps: Deps, opening: OpenCase, policy: Policy) -> Done:
     """立案: start the case's workflow (one case per organization and year)."""
-    return await open_stream(deps, opening, policy, "CaseOpened")
+    return await open_stream(deps, opening, policy)
 
 
 async def submit_plan(deps: Deps, case_id: str, plan: SubmitPlan, request_id: str | None = None) -> Done:
@@ -148,8 +147,8 @@ async def decide_sanction(
     comment: str = "",
     request_id: str | None = None,
 ) -> Done:
-    if proposal_id is None and rung is None:
-        raise Refused("name the proposal: --proposal ID, or --rung (and --measure)")
+    """Approve or dismiss a sanction proposal: ``proposal_id``, else ``rung`` (and ``measure_id``), else
+    the only pending one (the rules refuse when several are pending or none is)."""
     cmd = command(
         DecideSanction, actor=actor, proposal_id=proposal_id, measure_id=measure_id, rung=rung, decision=decision, comment=comment
     )

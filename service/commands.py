@@ -11,7 +11,6 @@ import uuid
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from domain.policy import Policy
 from service import streams
@@ -21,6 +20,7 @@ from store import queries
 from store.models import AuditEvent
 
 M = TypeVar("M", bound=BaseModel)
+D = TypeVar("D", bound="Done")
 
 
 class Done(BaseModel):
@@ -51,36 +51,36 @@ def expect(noun: str, stream_id: str, example: str) -> None:
         raise NotFound(f"{stream_id} is not a {noun} id (they start with {kind.decider.prefix}, e.g. {example})", stream_id)
 
 
-async def open_stream(deps: Deps, opening: Any, policy: Policy, event: str, **extra: Any) -> Done:
-    """Start the stream ``opening`` names (the rules run in its workflow; a refusal is ``Refused``)."""
-    client = await deps.client()
-    state: Any = await streams.open_stream(client, opening, policy, task_queue=deps.task_queue, timeout=deps.timeout, **extra)
-    return Done(stream_id=_id_of(state), version=state.version, stage=str(state.stage.value), events=[event])
-
-
-def _id_of(state: Any) -> str:
-    for name in ("case_id", "project_id", "campaign_id"):
-        if hasattr(state, name):
-            return str(getattr(state, name))
-    raise AttributeError(f"no stream id on {type(state).__name__}")
+async def open_stream(deps: Deps, opening: Any, policy: Policy) -> Done:
+    """Start the stream ``opening`` names (the rules run in its workflow; a refusal is ``Refused``).
+    ``events`` are what the opening appended (a case opened with history: its memory rules' proposals too)."""
+    opened = await streams.open_stream(deps, opening, policy)
+    state: Any = opened.state
+    return Done(stream_id=opened.stream_id, version=state.version, stage=str(state.stage.value), events=opened.events)
 
 
 async def send(deps: Deps, stream_id: str, cmd: Any, request_id: str | None = None) -> Done:
     """Send one command under ``request_id`` (a fresh one when None: pass the same one to retry safely).
     A stream Temporal does not know is explained from the audit log (closed, or another cluster)."""
     rid = request_id or uuid.uuid4().hex
-    client = await deps.client()
     try:
-        result = await streams.send(client, stream_id, cmd, request_id=rid, timeout=deps.timeout)
+        result = await streams.send(deps, stream_id, cmd, request_id=rid)
     except NotFound as missing:
         raise explain(deps, missing) from None
-    return Done(
+    return done_of(Done, stream_id, result)
+
+
+def done_of(model: type[D], stream_id: str, result: Any, **extra: Any) -> D:
+    """``model`` (``Done`` or a subclass, ``extra`` its own fields) of a command result (any kind's
+    ``CommandResult``)."""
+    return model(
         stream_id=stream_id,
         version=result.version,
         stage=str(getattr(result.stage, "value", result.stage)),
         events=list(result.events),
         duplicate=result.duplicate,
-        request_id=rid,
+        request_id=result.request_id,
+        **extra,
     )
 
 
@@ -100,6 +100,6 @@ def folded(deps: Deps, stream_id: str) -> Any:
 def explain(deps: Deps, missing: NotFound) -> ServiceError:
     """Why Temporal does not know ``missing.stream_id``, from the audit log when it can be read."""
     try:
-        return streams.explain_missing(missing, deps.audit_log, deps.address)
-    except (OperationalError, ProgrammingError):
+        return deps.reading(lambda _engine: streams.explain_missing(missing, deps.audit_log, deps.address))
+    except ServiceError:  # the database cannot say: Temporal's answer stands
         return missing

@@ -1,34 +1,31 @@
 """The organization directory (党组织名录) for any door: import a file, list, show one, preview a designation.
 
-    import_file(engine, path)                        -> ImportSummary   (raises ImportRejected: every bad row)
-    list_organizations(engine, region=, domain=, level=, year=) -> list[OrgListing]
-    organization_count(engine), assessment_years(engine)
-    show_organization(engine, code, policy)          -> OrgRecord
-    designation_preview(engine, year, policy, region=, as_of=) -> DesignationList
+    import_file(deps, path)                          -> ImportSummary   (raises ImportRejected: every bad row)
+    list_organizations(deps, region=, domain=, level=, year=) -> list[OrgListing]
+    organization_count(deps), assessment_years(deps)
+    show_organization(deps, code, policy)            -> OrgRecord
+    designation_preview(deps, year, policy, region=, as_of=) -> DesignationList
 
 Reads and writes go through ``store.directory`` (the repository) and ``store.directory_import`` (the
-file parser); the designation itself is ``domain.designation.designate``. A database without the
-directory tables is ``Refused`` with what to run; a refusal never leaves half an import behind.
+file parser); the designation itself is ``domain.designation.designate``. Database errors are the
+``Deps``' (a database without the directory tables is ``Refused`` with what to run, one that cannot be
+reached ``Unavailable``); a refusal never leaves half an import behind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
-
 from domain.designation import DesignationList, designate
 from domain.directory import Assessment, HistoryRecord, Organization, parse_domain, parse_level
 from domain.memory import MemoryFinding, Moment, evaluate_memory
 from domain.policy import Policy
+from service.bootstrap import Deps
 from service.errors import Refused
-from store.db import display_url
 from store.directory import Directory, ImportSummary
 from store.directory_import import HEADERS, ImportFailed, RowError, parse_file
 
@@ -78,19 +75,8 @@ class OrgRecord:
     findings: list[MemoryFinding] = field(default_factory=list)
 
 
-@contextmanager
-def _ready(engine: Engine) -> Iterator[None]:
-    try:
-        yield
-    except (OperationalError, ProgrammingError) as error:
-        raise Refused(
-            f"database {display_url(str(engine.url))} is not ready ({error.orig}): run `pdca migrate` or `pdca org import FILE`"
-        ) from None
-
-
-def _read(engine: Engine, action: Callable[[Directory], T]) -> T:
-    with _ready(engine):
-        return action(Directory(engine))
+def _read(deps: Deps, action: Callable[[Directory], T]) -> T:
+    return deps.reading(lambda engine: action(Directory(engine)))
 
 
 def parse_domain_word(value: str | None) -> str | None:
@@ -98,12 +84,12 @@ def parse_domain_word(value: str | None) -> str | None:
     return None if value is None else parse_domain(value).value
 
 
-def import_file(engine: Engine, path: Path) -> ImportSummary:
+def import_file(deps: Deps, path: Path) -> ImportSummary:
     """Import organizations and assessments from CSV (UTF-8 or GB18030) or XLSX, all or nothing; the
     database is migrated first. Raises ``ImportRejected`` with every bad row."""
     from store.migrate import upgrade
 
-    with _ready(engine):
+    with deps.database(create=True) as engine:
         upgrade(engine)
         directory = Directory(engine)
         known = [o.code for o in directory.organizations()]
@@ -115,7 +101,7 @@ def import_file(engine: Engine, path: Path) -> ImportSummary:
 
 
 def list_organizations(
-    engine: Engine,
+    deps: Deps,
     *,
     region: str | None = None,
     domain: str | None = None,
@@ -140,10 +126,10 @@ def list_organizations(
             latest[a.org_code] = a  # ordered by year: the last is the latest
         return [OrgListing(o, latest.get(o.code)) for o in orgs]
 
-    return _read(engine, query)
+    return _read(deps, query)
 
 
-def show_organization(engine: Engine, code: str, policy: Policy) -> OrgRecord:
+def show_organization(deps: Deps, code: str, policy: Policy) -> OrgRecord:
     """One organization's record; ``Refused`` for an unknown code."""
 
     def query(directory: Directory) -> tuple[Organization, list[Assessment], list[HistoryRecord]]:
@@ -152,7 +138,7 @@ def show_organization(engine: Engine, code: str, policy: Policy) -> OrgRecord:
             raise Refused(f"unknown organization {code}")
         return org, directory.assessments(org_code=code), directory.history(org_code=code)
 
-    org, assessments, history = _read(engine, query)
+    org, assessments, history = _read(deps, query)
     by_year = {a.year: a for a in assessments}
     latest = history[-1] if history else None
     findings: list[MemoryFinding] = []
@@ -161,18 +147,16 @@ def show_organization(engine: Engine, code: str, policy: Policy) -> OrgRecord:
     return OrgRecord(org, [(by_year.get(h.year), h) for h in history], latest.year if latest else None, findings)
 
 
-def organization_count(engine: Engine) -> int:
-    return _read(engine, lambda directory: directory.count())
+def organization_count(deps: Deps) -> int:
+    return _read(deps, lambda directory: directory.count())
 
 
-def assessment_years(engine: Engine) -> list[int]:
+def assessment_years(deps: Deps) -> list[int]:
     """The years the directory holds assessments for, sorted."""
-    return _read(engine, lambda directory: directory.years())
+    return _read(deps, lambda directory: directory.years())
 
 
-def designation_preview(
-    engine: Engine, year: int, policy: Policy, *, region: str | None = None, as_of: date | None = None
-) -> DesignationList:
+def designation_preview(deps: Deps, year: int, policy: Policy, *, region: str | None = None, as_of: date | None = None) -> DesignationList:
     """Who would be designated weak and lax in ``year`` (and why), from the directory and the policy.
     Changes nothing. ``Refused`` when the directory is empty, lacks the assessed year, or does not know
     ``region``."""
@@ -189,5 +173,5 @@ def designation_preview(
             raise Refused(f"unknown region {region!r}; known: {', '.join(directory.regions())}")
         return directory.designation_inputs(year)
 
-    orgs, assessments, history = _read(engine, query)
+    orgs, assessments, history = _read(deps, query)
     return designate(orgs, assessments, history, year, policy.designation, policy.memory, region=region, as_of=as_of)

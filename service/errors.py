@@ -25,5 +25,11 @@ class NotFound(Refused):
         self.stream_id = stream_id
 
 
+class Closed(Refused):
+    """The stream is closed (a case 已销号, a project ended, a campaign's year summarized): it accepts
+    no more commands, and its id cannot be opened again."""
+
+
 class Unavailable(ServiceError):
-    """Temporal or a worker did not answer in time: retry later (with the same request id)."""
+    """Temporal, a worker or the audit database did not answer in time: retry later (with the same
+    request id)."""

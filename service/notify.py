@@ -1,12 +1,13 @@
 """Notification channels for any door: how notices reached people, and a test message through a channel.
 
     parse_since("24h")                                   -> timedelta (None for "all")
-    status(engine, channels_file=, since=, now=)         -> dict: per channel sent / failed / queued, failures
-    send_test(channel, to=, channels_file=, actors_file=, lang=, now=) -> dict (raises Refused with the error)
+    status(deps, channels_file=, since=, now=)           -> dict: per channel sent / failed / queued, failures
+    send_test(deps, channel, to=, channels_file=, actors_file=, lang=, now=) -> dict (raises Refused with the error)
+    await schedule_digest(deps, hour=17)                 -> True if the daily digest Schedule was created
 
 Channels come from channels.yaml (``activities.channels``: the file, else PDCA_CHANNELS, else
-$PDCA_HOME/channels.yaml); deliveries from the ``notice_delivery`` ledger. The daily digest schedule is
-``service.schedules.ensure_digest_schedule``.
+$PDCA_HOME/channels.yaml); deliveries from the ``notice_delivery`` ledger; the wording of a test
+message from ``i18n.notices``. The daily digest schedule itself is ``service.schedules``'.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
+from service.bootstrap import Deps
 from service.errors import Refused
-from service.reports import ready
 from settings.errors import InputError
 
-__all__ = ["parse_since", "send_test", "status", "summarize"]
+__all__ = ["parse_since", "schedule_digest", "send_test", "status", "summarize"]
 
 
 def parse_since(value: str) -> timedelta | None:
@@ -106,7 +105,7 @@ def summarize(rows: list[Any], config: Any, since: datetime | None) -> dict[str,
 
 
 def status(
-    engine: Engine, *, channels_file: Path | None = None, since: timedelta | None = timedelta(hours=24), now: datetime | None = None
+    deps: Deps, *, channels_file: Path | None = None, since: timedelta | None = timedelta(hours=24), now: datetime | None = None
 ) -> dict[str, Any]:
     """Deliveries per channel in the window ``since`` before ``now`` (None: all time), with the channels
     file used (``config``) — a bad file does not hide what was delivered: its problem is ``config_error``."""
@@ -119,8 +118,7 @@ def status(
         problem = None
     except InputError as error:
         config, path, problem = None, None, error.message
-    with ready(engine):
-        rows = DeliveryLedger(engine).since(moment)
+    rows = deps.reading(lambda engine: DeliveryLedger(engine).since(moment))
     data = summarize(rows, config, moment)
     data["config"] = str(path) if path else None
     data["config_error"] = problem
@@ -128,6 +126,7 @@ def status(
 
 
 def send_test(
+    deps: Deps,
     channel: str,
     *,
     to: str | None = None,
@@ -139,7 +138,7 @@ def send_test(
     """Send a test message through ``channel`` now, addressed to actor ``to`` (else "pdca-test").
     Returns what was sent; a channel that fails is ``Refused`` with its error."""
     from activities.channels import build_channel, load_channels_config, load_directory
-    from domain.timeutil import local
+    from i18n.notices import channel_test_message
 
     config, _ = load_channels_config(channels_file)
     directory = load_directory(actors_file, config)
@@ -150,15 +149,18 @@ def send_test(
     recipient = to or "pdca-test"
     kind = config.spec(channel).type
     sender = build_channel(channel, config, directory.get)
-    moment = local(now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M")
-    message = (
-        f"【通道测试】PDCA 通知通道 {channel} 的测试消息（{moment}）。收到即表示配置正确，无需回复。"
-        if lang == "zh"
-        else f"[Channel test] Test message of PDCA notification channel {channel} ({moment}). No reply needed."
-    )
+    message = channel_test_message(channel, now or datetime.now(UTC), "zh" if lang == "zh" else "en")
     key = f"test-{uuid.uuid4().hex[:12]}:{recipient}"
     try:
         sender.send(recipient, message, key=key, case_id="", event_type="ChannelTest")
     except Exception as error:  # noqa: BLE001 — any failure is the answer the user asked for
         raise Refused(f"channel {channel} ({kind}) failed: {error}") from None
     return {"channel": channel, "type": kind, "recipient": recipient, "message": message, "key": key, "sent": True}
+
+
+async def schedule_digest(deps: Deps, hour: int = 17) -> bool:
+    """The daily notice digest Schedule at ``hour``:00 Beijing time (working days): True if created,
+    False if it existed."""
+    from service.schedules import ensure_digest_schedule
+
+    return await ensure_digest_schedule(await deps.client(), deps.task_queue, hour, timeout=deps.timeout)

@@ -85,7 +85,7 @@ async def _send(deps: Deps, project_id: str, cmd: object, request_id: str | None
 
 async def apply(deps: Deps, application: ApplyProject, policy: Policy) -> Done:
     """立项申请: start the project's workflow (one per level, organization and year)."""
-    return await open_stream(deps, application, policy, "ProjectApplied")
+    return await open_stream(deps, application, policy)
 
 
 async def revise(deps: Deps, project_id: str, actor: Actor, file: ApplicationFile, note: str = "", request_id: str | None = None) -> Done:

@@ -1,44 +1,28 @@
 """Reports for any door: the half-year bulletin, the year-end summary, the ledgers as files.
 
     parse_as_of("2026-06-30")                              -> end of that day, Beijing time (UTC)
-    write_report(engine, "bulletin", 2026, out_dir, region=, as_of=, lang=) -> ReportFiles
-    export_ledger(engine, "measures", out, fmt=, year=, region=, lang=)     -> LedgerExport
-    ready(engine)                                          a guard: a database without its tables is Refused
+    write_report(deps, "bulletin", 2026, out_dir, region=, as_of=, lang=) -> ReportFiles
+    export_ledger(deps, "measures", out, fmt=, year=, region=, lang=)     -> LedgerExport
 
-Everything is read from the audit database (no Temporal); figures and layout are reports/ (gather,
-figures, render, ledgers). matplotlib and openpyxl are imported when a file is written, never before.
+Everything is read from the audit database (no Temporal; its errors are the ``Deps``'); figures and
+layout are reports/ (gather, figures, render, ledgers). matplotlib and openpyxl are imported when a
+file is written, never before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
-
+from service.bootstrap import Deps
 from service.errors import Refused
-from store.db import display_url
 
-__all__ = ["LEDGERS", "LedgerExport", "export_ledger", "parse_as_of", "ready", "report_data", "write_report"]
+__all__ = ["LEDGERS", "LedgerExport", "export_ledger", "parse_as_of", "report_data", "write_report"]
 
 Kind = Literal["bulletin", "summary"]
 LEDGERS = ("problems", "measures", "projects")
-
-
-@contextmanager
-def ready(engine: Engine) -> Iterator[None]:
-    """Reads of the audit database: one without its tables (never migrated) is ``Refused`` with what to run."""
-    try:
-        yield
-    except (OperationalError, ProgrammingError) as error:
-        raise Refused(
-            f"audit database {display_url(str(engine.url))} is not ready ({error.orig}): run `pdca up` or `pdca migrate`"
-        ) from None
 
 
 def parse_as_of(value: str | None) -> datetime | None:
@@ -60,7 +44,7 @@ def parse_as_of(value: str | None) -> datetime | None:
 
 
 def write_report(
-    engine: Engine,
+    deps: Deps,
     kind: Kind,
     year: int,
     out_dir: Path,
@@ -79,8 +63,7 @@ def write_report(
     from reports.render import write_report as render
 
     moment = as_of or default_as_of(kind, year, now or datetime.now(UTC))
-    with ready(engine):
-        data = gather(engine, year, moment, region)
+    data = deps.reading(lambda engine: gather(engine, year, moment, region))
     try:
         return render(kind, data, out_dir, lang, warn=warn)
     except OSError as error:
@@ -110,7 +93,7 @@ class LedgerExport:
 
 
 def export_ledger(
-    engine: Engine,
+    deps: Deps,
     ledger: str,
     out: Path,
     *,
@@ -129,8 +112,7 @@ def export_ledger(
     if chosen not in ("csv", "xlsx"):
         raise Refused(f"--out {out}: say --format csv or --format xlsx (or name the file .csv / .xlsx)")
     readers = {"problems": gather.problem_ledger, "measures": gather.measure_ledger, "projects": gather.project_ledger}
-    with ready(engine):
-        rows = readers[ledger](engine, year, region)
+    rows = deps.reading(lambda engine: readers[ledger](engine, year, region))
     try:
         path = ledgers.export(out, ledger, rows, chosen, lang)  # type: ignore[arg-type]
     except OSError as error:

@@ -6,22 +6,30 @@
     pdca-cadence-quarterly-review     季观摩   }
     pdca-cadence-half-year-bulletin   半年通报 }
 
-    await ensure_all(client, task_queue, policy)        -> {schedule id: outcome}  (`pdca up`, `pdca schedule create`)
+What a door calls (each takes the ``Deps``: its client, task queue and timeout):
+
+    await ensure_all(deps, policy)                      -> {schedule id: outcome}  (`pdca up`, `pdca schedule create`)
+    await list_schedules(deps)                          -> [dict] (pdca's own, by id)
+    await pause(deps, id, note) / resume(deps, id) / trigger(deps, id)
+
+The building blocks under them (a client and a task queue; ``timeout`` seconds per call, None: the SDK's):
+
     await ensure_audit_verification(client, task_queue, hour=2)   -> True if created
     await ensure_digest_schedule(client, task_queue, hour=17)     -> True if created
     await ensure_cadence(client, task_queue, policy)    -> {id: "created" | "updated" | "unchanged" | "deleted" | "absent"}
-    await list_schedules(client)                        -> [dict] (pdca's own, by id)
-    await pause(client, id, note) / resume(client, id) / trigger(client, id)
 
 A cadence schedule that exists with another spec (the policy changed) is updated; one with the same spec
 is left alone, paused or not — pausing is a person's decision that `pdca up` must not undo. Times are
-Asia/Shanghai.
+Asia/Shanghai. Temporal's errors are ``service.streams.map_rpc_error``'s (an unknown schedule is
+``NotFound``, an unreachable server ``Unavailable``).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -38,12 +46,15 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.cadence import CadenceKind
 from domain.policy import Policy
 from domain.timeutil import local
 from i18n.cadence import TITLES
-from service.errors import NotFound, Refused
+from service.bootstrap import Deps
+from service.errors import Refused
+from service.streams import map_rpc_error
 from workflows.audit_verification import SCHEDULE_ID as AUDIT_SCHEDULE_ID
 from workflows.audit_verification import AuditVerificationWorkflow
 from workflows.cadence import CadenceInput, CadenceWorkflow
@@ -77,15 +88,29 @@ CADENCE_PREFIX = "pdca-cadence-"
 # ----------------------------------------------------------------------------- creating them
 
 
-async def _create(client: Client, sid: str, schedule: Schedule) -> bool:
+def _rpc(timeout: float | None) -> timedelta | None:
+    return timedelta(seconds=timeout) if timeout else None
+
+
+@contextmanager
+def _mapped(sid: str, timeout: float | None) -> Iterator[None]:
+    """Temporal's errors about schedule ``sid`` as service errors."""
     try:
-        await client.create_schedule(sid, schedule)
+        yield
+    except RPCError as error:
+        raise map_rpc_error(error, sid, timeout or 0) from None
+
+
+async def _create(client: Client, sid: str, schedule: Schedule, timeout: float | None) -> bool:
+    try:
+        with _mapped(sid, timeout):
+            await client.create_schedule(sid, schedule, rpc_timeout=_rpc(timeout))
     except ScheduleAlreadyRunningError:
         return False
     return True
 
 
-async def ensure_audit_verification(client: Client, task_queue: str, hour: int = 2) -> bool:
+async def ensure_audit_verification(client: Client, task_queue: str, hour: int = 2, *, timeout: float | None = None) -> bool:
     """Verify the hash chain every day at ``hour``:00 Beijing time. True if created, False if it existed."""
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(AuditVerificationWorkflow.run, id=f"{AUDIT_SCHEDULE_ID}-run", task_queue=task_queue),
@@ -94,10 +119,10 @@ async def ensure_audit_verification(client: Client, task_queue: str, hour: int =
             time_zone_name=TIME_ZONE,
         ),
     )
-    return await _create(client, AUDIT_SCHEDULE_ID, schedule)
+    return await _create(client, AUDIT_SCHEDULE_ID, schedule, timeout)
 
 
-async def ensure_digest_schedule(client: Client, task_queue: str, hour: int = 17, minute: int = 0) -> bool:
+async def ensure_digest_schedule(client: Client, task_queue: str, hour: int = 17, minute: int = 0, *, timeout: float | None = None) -> bool:
     """Send the daily notice digests at ``hour:minute`` Beijing time. The schedule fires every day; the
     workflow itself skips days that are not working days (so make-up workdays 调休 are covered).
     True if created, False if it existed."""
@@ -114,7 +139,7 @@ async def ensure_digest_schedule(client: Client, task_queue: str, hour: int = 17
             time_zone_name=TIME_ZONE,
         ),
     )
-    return await _create(client, DIGEST_SCHEDULE_ID, schedule)
+    return await _create(client, DIGEST_SCHEDULE_ID, schedule, timeout)
 
 
 def schedule_id(kind: CadenceKind) -> str:
@@ -145,7 +170,7 @@ def build_cadence_schedule(kind: CadenceKind, policy: Policy, task_queue: str) -
     )
 
 
-async def ensure_cadence(client: Client, task_queue: str, policy: Policy) -> dict[str, str]:
+async def ensure_cadence(client: Client, task_queue: str, policy: Policy, *, timeout: float | None = None) -> dict[str, str]:
     """Create or update the cadence schedules the policy enables; delete the ones it disables.
     Returns {schedule id: "created" | "updated" | "unchanged" | "deleted" | "absent"}."""
     outcome: dict[str, str] = {}
@@ -154,16 +179,20 @@ async def ensure_cadence(client: Client, task_queue: str, policy: Policy) -> dic
         handle = client.get_schedule_handle(sid)
         if not policy.cadence.entry(kind).enabled:
             try:
-                await handle.delete()
+                await handle.delete(rpc_timeout=_rpc(timeout))
                 outcome[sid] = "deleted"
-            except Exception:  # noqa: BLE001 — RPCError NOT_FOUND: nothing to delete
-                outcome[sid] = "absent"
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND:
+                    raise map_rpc_error(error, sid, timeout or 0) from None
+                outcome[sid] = "absent"  # nothing to delete
             continue
         wanted = build_cadence_schedule(kind, policy, task_queue)
-        if await _create(client, sid, wanted):
+        if await _create(client, sid, wanted, timeout):
             outcome[sid] = "created"
             continue
-        if _same((await handle.describe()).schedule, wanted, policy):
+        with _mapped(sid, timeout):
+            current = (await handle.describe(rpc_timeout=_rpc(timeout))).schedule
+        if _same(current, wanted, policy):
             outcome[sid] = "unchanged"
             continue
 
@@ -171,7 +200,8 @@ async def ensure_cadence(client: Client, task_queue: str, policy: Policy) -> dic
             wanted.state = input.description.schedule.state  # keep a person's pause and note
             return ScheduleUpdate(schedule=wanted)
 
-        await handle.update(update)
+        with _mapped(sid, timeout):
+            await handle.update(update, rpc_timeout=_rpc(timeout))
         outcome[sid] = "updated"
     return outcome
 
@@ -192,12 +222,15 @@ def _same(current: Schedule, wanted: Schedule, policy: Policy) -> bool:
         return False
 
 
-async def ensure_all(client: Client, task_queue: str, policy: Policy) -> dict[str, str]:
+async def ensure_all(deps: Deps, policy: Policy) -> dict[str, str]:
     """Every schedule the project keeps, created or brought up to date (what `pdca up` and
     `pdca schedule create` do). Returns {schedule id: "created" | "updated" | "unchanged" | "deleted" | "absent"}."""
-    outcome = await ensure_cadence(client, task_queue, policy)
-    outcome[AUDIT_SCHEDULE_ID] = "created" if await ensure_audit_verification(client, task_queue) else "unchanged"
-    outcome[DIGEST_SCHEDULE_ID] = "created" if await ensure_digest_schedule(client, task_queue) else "unchanged"
+    client, queue, timeout = await deps.client(), deps.task_queue, deps.timeout
+    outcome = await ensure_cadence(client, queue, policy, timeout=timeout)
+    created = await ensure_audit_verification(client, queue, timeout=timeout)
+    outcome[AUDIT_SCHEDULE_ID] = "created" if created else "unchanged"
+    created = await ensure_digest_schedule(client, queue, timeout=timeout)
+    outcome[DIGEST_SCHEDULE_ID] = "created" if created else "unchanged"
     return dict(sorted(outcome.items()))
 
 
@@ -208,14 +241,18 @@ def _beijing(moment: datetime) -> str:
     return local(moment).strftime("%Y-%m-%d %H:%M")
 
 
-async def list_schedules(client: Client) -> list[dict[str, Any]]:
+async def list_schedules(deps: Deps) -> list[dict[str, Any]]:
     """The project's schedules by id: what they run, paused or not (and why), the next three runs
     (Beijing time), how many recent runs Temporal remembers."""
+    client, timeout = await deps.client(), deps.timeout
     rows = []
-    async for entry in await client.list_schedules():
+    with _mapped(OWN_PREFIX + "*", timeout):
+        entries = [entry async for entry in await client.list_schedules(rpc_timeout=_rpc(timeout))]
+    for entry in entries:
         if not entry.id.startswith(OWN_PREFIX):
             continue
-        description = await client.get_schedule_handle(entry.id).describe()
+        with _mapped(entry.id, timeout):
+            description = await client.get_schedule_handle(entry.id).describe(rpc_timeout=_rpc(timeout))
         state = description.schedule.state
         calendars = description.schedule.spec.calendars
         rows.append(
@@ -238,25 +275,30 @@ def check_own(sid: str) -> str:
     return sid
 
 
-async def _handle(client: Client, sid: str) -> ScheduleHandle:
+async def _handle(deps: Deps, sid: str) -> ScheduleHandle:
+    """The handle of one of the project's schedules that exists (``NotFound`` otherwise)."""
     check_own(sid)
-    handle = client.get_schedule_handle(sid)
-    try:
-        await handle.describe()
-    except Exception as error:  # noqa: BLE001 — RPCError NOT_FOUND and friends
-        raise NotFound(f"no schedule {sid!r} ({error}); see `pdca schedule list`", sid) from None
+    handle = (await deps.client()).get_schedule_handle(sid)
+    with _mapped(sid, deps.timeout):
+        await handle.describe(rpc_timeout=_rpc(deps.timeout))
     return handle
 
 
-async def pause(client: Client, sid: str, note: str = "") -> None:
+async def pause(deps: Deps, sid: str, note: str = "") -> None:
     """Pause a schedule (e.g. during 换届); `pdca up` and `ensure_all` keep it paused."""
-    await (await _handle(client, sid)).pause(note=note or "paused with pdca schedule pause")
+    handle = await _handle(deps, sid)
+    with _mapped(sid, deps.timeout):
+        await handle.pause(note=note or "paused with pdca schedule pause", rpc_timeout=_rpc(deps.timeout))
 
 
-async def resume(client: Client, sid: str) -> None:
-    await (await _handle(client, sid)).unpause(note="resumed with pdca schedule resume")
+async def resume(deps: Deps, sid: str) -> None:
+    handle = await _handle(deps, sid)
+    with _mapped(sid, deps.timeout):
+        await handle.unpause(note="resumed with pdca schedule resume", rpc_timeout=_rpc(deps.timeout))
 
 
-async def trigger(client: Client, sid: str) -> None:
+async def trigger(deps: Deps, sid: str) -> None:
     """Run a schedule's action now (e.g. the monthly digest before a meeting)."""
-    await (await _handle(client, sid)).trigger()
+    handle = await _handle(deps, sid)
+    with _mapped(sid, deps.timeout):
+        await handle.trigger(rpc_timeout=_rpc(deps.timeout))

@@ -41,6 +41,27 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _bindable(address: str, port: int) -> bool:
+    """Can a server listen on ``address:port`` now (a metrics endpoint, before anything starts)? With
+    SO_REUSEADDR, as the metrics servers bind: a port left in TIME_WAIT by the last run is free."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def check_metrics_ports(metrics_port: int, sdk_metrics_port: int) -> None:
+    """Refuse, before anything starts, a metrics port another program holds (0: off)."""
+    address = get_settings().metrics_addr
+    ports = ((metrics_port, "--metrics-port, PDCA_METRICS_PORT"), (sdk_metrics_port, "--sdk-metrics-port, PDCA_SDK_METRICS_PORT"))
+    for port, option in ports:
+        if port and not _bindable(address, port):
+            raise Unavailable(f"port {port} ({option}, on {address}) is already in use: choose another port, or 0 to turn it off")
+
+
 def start_dev_server(data_dir: Path, port: int, ui_port: int | None) -> subprocess.Popen[bytes]:
     from workflows.search_attributes import dev_server_flags
 
@@ -87,6 +108,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 async def _serve(metrics_port: int, sdk_metrics_port: int, echo: Echo) -> None:
     import worker
+    from service.bootstrap import bootstrap
     from service.schedules import ensure_all
     from settings.directory import load_policy
     from workflows.search_attributes import register
@@ -100,7 +122,7 @@ async def _serve(metrics_port: int, sdk_metrics_port: int, echo: Echo) -> None:
     await register(client)  # the server registers them at start; this keeps an older data dir working
     async with pdca_worker as running:
         log.info("worker_started", task_queue=running.task_queue)
-        schedules = await ensure_all(client, running.task_queue, load_policy(None))
+        schedules = await ensure_all(bootstrap(client=client), load_policy(None))
         log.info("schedules", **schedules)
         echo("就绪 ready — 按 Ctrl-C 停止 / press Ctrl-C to stop")
         await stopping.wait()
@@ -128,6 +150,7 @@ def run_stack(port: int, ui_port: int | None, metrics_port: int, sdk_metrics_por
     os.environ.update(embedded_environment(data_dir, port))
     configure_logging()
     url = get_settings().audit_database_url
+    check_metrics_ports(metrics_port, sdk_metrics_port)
     process = start_dev_server(data_dir, port, ui_port)
     try:
         echo(f"Temporal 开发服务器 dev server: 127.0.0.1:{port}（数据 data: {data_dir / 'temporal.db'}）")
@@ -150,6 +173,8 @@ def run_worker() -> None:
     import worker
 
     worker.configure_logging()
+    settings = get_settings()
+    check_metrics_ports(settings.metrics_port, settings.sdk_metrics_port)
     try:
         asyncio.run(worker.run_worker())
     except KeyboardInterrupt:

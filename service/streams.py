@@ -1,19 +1,26 @@
 """Open, command and read audited streams (cases, projects, campaigns) through Temporal.
 
 One function per thing a door asks — ``open_stream``, ``send``, ``read_state`` — for every kind, with
-bounded waits. Nothing here decides: the workflow's validator runs the rules, and an opening the rules
-refuse fails the workflow's first run, which ``open_stream`` reports as a refusal (the id can then be
-used again: ``ALLOW_DUPLICATE_FAILED_ONLY``). Errors are ``service.errors``: a refusal carries the
-rules' code; no answer in time is ``Unavailable`` and says to retry with the same request id.
+bounded waits, each taking the ``Deps`` (service/bootstrap.py). Nothing here decides: the workflow's
+validator runs the rules, and an opening the rules refuse fails the workflow's first run, which
+``open_stream`` reports as a refusal (the id can then be used again: ``ALLOW_DUPLICATE_FAILED_ONLY``;
+a stream the audit log already holds is refused before anything starts). Errors are ``service.errors``:
+a refusal carries the rules' code; no answer in time is ``Unavailable`` and says to retry with the same
+request id.
+
+Two helpers every module that talks to Temporal uses:
+
+    map_rpc_error(error, id, timeout, request_id=None)   -> the ServiceError for an RPCError or a failed query
+    await update(client, id, name, payload, result_type, timeout, request_id=None)   -> an Update's answer
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio.client import (
@@ -21,6 +28,7 @@ from temporalio.client import (
     RPCError,
     WorkflowFailureError,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -31,13 +39,17 @@ from temporalio.service import RPCStatusCode
 from domain import campaign, project, rectification
 from domain.decider import Decider
 from domain.policy import Policy
-from service.errors import NotFound, Refused, ServiceError, Unavailable
+from service.bootstrap import Deps
+from service.errors import Closed, NotFound, Refused, ServiceError, Unavailable
+from store import queries
 from store.eventlog import AuditLog
 from workflows.audited import UPDATE_NAME
 from workflows.campaign import CampaignInput, CampaignRequest, CampaignResult, CampaignWorkflow
 from workflows.project import ProjectCommandRequest, ProjectCommandResult, ProjectInput, SecretaryProjectWorkflow
 from workflows.rectification import CaseInput, CommandRequest, CommandResult, RectificationWorkflow
 from workflows.search_attributes import initial_search_attributes
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,7 @@ class StreamKind:
 
     decider: Decider[Any, Any, Any]
     noun: str  # "case", "project", "campaign": in messages
+    opening: type[BaseModel]  # the command that opens a stream of this kind (in the workflow input)
     run: Callable[..., Any]  # the workflow's run method
     make_input: Callable[..., BaseModel]  # (stream_id, policy, opening, **extra) -> the workflow input
     request_model: type[BaseModel]
@@ -62,6 +75,7 @@ class StreamKind:
 CASES = StreamKind(
     decider=rectification.DECIDER,
     noun="case",
+    opening=rectification.OpenCase,
     run=RectificationWorkflow.run,
     make_input=lambda stream_id, policy, opening: CaseInput(case_id=stream_id, policy=policy, open=opening),
     request_model=CommandRequest,
@@ -73,6 +87,7 @@ CASES = StreamKind(
 PROJECTS = StreamKind(
     decider=project.DECIDER,
     noun="project",
+    opening=project.ApplyProject,
     run=SecretaryProjectWorkflow.run,
     make_input=lambda stream_id, policy, opening: ProjectInput(project_id=stream_id, policy=policy, apply=opening),
     request_model=ProjectCommandRequest,
@@ -84,6 +99,7 @@ PROJECTS = StreamKind(
 CAMPAIGNS = StreamKind(
     decider=campaign.DECIDER,
     noun="campaign",
+    opening=campaign.OpenCampaign,
     run=CampaignWorkflow.run,
     make_input=lambda stream_id, policy, opening, settings=None: CampaignInput(
         campaign_id=stream_id, policy=policy, open=opening, **({"settings": settings} if settings else {})
@@ -105,58 +121,61 @@ def kind_of(stream_id: str) -> StreamKind:
     raise Refused(f"{stream_id!r} is not a case, project or campaign id: they start with {prefixes}")
 
 
+def kind_opened_by(opening: Any) -> StreamKind:
+    """The kind whose streams ``opening`` opens (OpenCase, ApplyProject, OpenCampaign)."""
+    return next(k for k in KINDS if isinstance(opening, k.opening))
+
+
+def _noun(target: str) -> str:
+    """What ``target`` is, for messages: a stream's kind, else a schedule."""
+    return next((k.noun for k in KINDS if k.decider.owns(target)), "schedule")
+
+
+# ----------------------------------------------------------------------------- errors
+
+
 def _no_worker(stream_id: str, timeout: float, request_id: str | None = None) -> Unavailable:
     retry = f"; retry with --request-id {request_id} (it is applied at most once)" if request_id else ""
     return Unavailable(f"no worker answered for {stream_id} within {timeout:g}s: is the worker running (`pdca up`)?{retry}")
 
 
-def _rpc_error(error: RPCError, stream_id: str, timeout: float, request_id: str | None = None) -> ServiceError:
+def map_rpc_error(
+    error: RPCError | WorkflowQueryFailedError, stream_or_schedule_id: str, timeout: float, request_id: str | None = None
+) -> ServiceError:
+    """The service error for a Temporal call about a stream or a schedule that failed: unknown id or
+    ended workflow ``NotFound``; no answer in ``timeout`` seconds, an unreachable server, a query the
+    workflow could not answer, anything else Temporal refused ``Unavailable`` (with the request id to
+    retry under, when there is one)."""
+    target = stream_or_schedule_id
+    noun = _noun(target)
+    if isinstance(error, WorkflowQueryFailedError):
+        return Unavailable(f"the {noun} {target} could not answer ({error.message}): see the worker's log")
     if error.status == RPCStatusCode.NOT_FOUND:
-        return NotFound(f"unknown {kind_of(stream_id).noun} {stream_id}", stream_id)
+        if noun == "schedule":
+            return NotFound(f"no schedule {target!r}; see `pdca schedule list`", target)
+        return NotFound(f"unknown {noun} {target}", target)
     if "already completed" in error.message:
-        return NotFound(f"{kind_of(stream_id).noun} {stream_id} has ended", stream_id)
+        return NotFound(f"{noun} {target} has ended", target)
     if error.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-        return _no_worker(stream_id, timeout, request_id)
+        if noun == "schedule":
+            return Unavailable(f"Temporal did not answer for schedule {target} within {timeout:g}s: is `pdca up` running?")
+        return _no_worker(target, timeout, request_id)
     if error.status == RPCStatusCode.UNAVAILABLE:
         return Unavailable(f"cannot reach Temporal: is `pdca up` running? ({error.message})")
-    return Unavailable(f"Temporal refused the request for {stream_id}: {error.message}")
+    return Unavailable(f"Temporal refused the request for {target}: {error.message}")
 
 
-async def open_stream(
-    client: Client,
-    opening: Any,
-    policy: Policy,
-    *,
-    task_queue: str,
-    timeout: float,
-    if_running: str = "fail",
-    **extra: Any,
-) -> BaseModel:
-    """Start the workflow of the stream ``opening`` names and wait (bounded) until a worker made the
-    opening durable; its state then. ``if_running="use"`` takes a running workflow of that id as it is
-    (a campaign approved again); ``"fail"`` refuses a second one."""
-    kind = next(k for k in KINDS if isinstance(opening, _opening_types(k)))
-    stream_id = kind.id_for(opening)
-    org_code = getattr(opening, "org_code", "")
-    region = getattr(opening, "region", None) or ""
-    try:
-        handle: WorkflowHandle[Any, Any] = await client.start_workflow(
-            kind.run,
-            kind.make_input(stream_id, policy, opening, **extra),
-            id=stream_id,
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING if if_running == "use" else WorkflowIDConflictPolicy.FAIL,
-            search_attributes=initial_search_attributes(kind.decider.name, kind.first_stage, org_code, region),
-            rpc_timeout=timedelta(seconds=timeout),
-        )
-    except WorkflowAlreadyStartedError:
-        if if_running == "use":
-            raise Refused(kind.closed_message.format(id=stream_id, stage="closed")) from None
-        raise Refused(f"{kind.noun} {stream_id} already exists: {_ONE_PER[kind.noun]}") from None
-    except RPCError as error:
-        raise _rpc_error(error, stream_id, timeout) from None
-    return await _wait_until_opened(client, handle, kind, stream_id, timeout)
+# ----------------------------------------------------------------------------- opening a stream
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A stream whose opening is durable: its id, its state then, the event types the opening appended
+    (none when ``if_running="use"`` found it running)."""
+
+    stream_id: str
+    state: Any
+    events: list[str] = field(default_factory=list)
 
 
 _ONE_PER = {
@@ -166,13 +185,41 @@ _ONE_PER = {
 }
 
 
-def _opening_types(kind: StreamKind) -> tuple[type, ...]:
-    return {"case": (rectification.OpenCase,), "project": (project.ApplyProject,), "campaign": (campaign.OpenCampaign,)}[kind.noun]
+async def open_stream(deps: Deps, opening: Any, policy: Policy, *, if_running: str = "fail", **extra: Any) -> Opened:
+    """Start the workflow of the stream ``opening`` names and wait (bounded) until a worker made the
+    opening durable. ``if_running="use"`` takes a running workflow of that id as it is (a campaign
+    approved again); ``"fail"`` refuses a second one, and a stream the audit log already holds (a
+    workflow Temporal no longer runs: terminated, or forgotten) before anything starts."""
+    kind = kind_opened_by(opening)
+    stream_id = kind.id_for(opening)
+    if if_running == "fail" and deps.reading(lambda engine: queries.read_stream(engine, stream_id)):
+        raise Refused(f"{kind.noun} {stream_id} already exists: {_ONE_PER[kind.noun]}")
+    client = await deps.client()
+    org_code = getattr(opening, "org_code", "")
+    region = getattr(opening, "region", None) or ""
+    try:
+        handle: WorkflowHandle[Any, Any] = await client.start_workflow(
+            kind.run,
+            kind.make_input(stream_id, policy, opening, **extra),
+            id=stream_id,
+            task_queue=deps.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING if if_running == "use" else WorkflowIDConflictPolicy.FAIL,
+            search_attributes=initial_search_attributes(kind.decider.name, kind.first_stage, org_code, region),
+            rpc_timeout=timedelta(seconds=deps.timeout),
+        )
+    except WorkflowAlreadyStartedError:
+        if if_running == "use":
+            raise Closed(kind.closed_message.format(id=stream_id, stage="closed")) from None
+        raise Refused(f"{kind.noun} {stream_id} already exists: {_ONE_PER[kind.noun]}") from None
+    except RPCError as error:
+        raise map_rpc_error(error, stream_id, deps.timeout) from None
+    return await _wait_until_opened(handle, kind, stream_id, deps.timeout)
 
 
-async def _wait_until_opened(
-    client: Client, handle: WorkflowHandle[Any, Any], kind: StreamKind, stream_id: str, timeout: float
-) -> BaseModel:
+async def _wait_until_opened(handle: WorkflowHandle[Any, Any], kind: StreamKind, stream_id: str, timeout: float) -> Opened:
+    """Poll the workflow's ``opening`` query until the opening is durable (appended to the audit log);
+    a first run that failed is the rules' refusal (``_raise_if_refused``)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -182,63 +229,102 @@ async def _wait_until_opened(
                 f"{kind.noun} {stream_id} was started but no worker opened it within {timeout:g}s: "
                 "start the worker (`pdca up`); it will open it when it runs"
             )
+        wait = timedelta(seconds=max(remaining, 1))
         try:
-            state = await handle.query("state", result_type=kind.state_model, rpc_timeout=timedelta(seconds=max(remaining, 1)))
+            opening: dict[str, Any] = await handle.query("opening", rpc_timeout=wait)
         except RPCError as error:
             if error.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-                raise _rpc_error(error, stream_id, timeout) from None
+                raise map_rpc_error(error, stream_id, timeout) from None
+        except WorkflowQueryFailedError as error:
+            await _raise_if_refused(handle, stream_id, timeout)
+            raise map_rpc_error(error, stream_id, timeout) from None
         else:
-            if getattr(state, "version", 0) > 0:
-                return state
-            await _raise_if_refused(handle)
+            if opening.get("durable"):
+                state = await _query_state(handle, kind, stream_id, timeout)
+                return Opened(stream_id, state, [str(t) for t in opening.get("events", [])])
+            await _raise_if_refused(handle, stream_id, timeout)
         await asyncio.sleep(0.2)
 
 
-async def _raise_if_refused(handle: WorkflowHandle[Any, Any]) -> None:
+async def _raise_if_refused(handle: WorkflowHandle[Any, Any], stream_id: str, timeout: float) -> None:
     """An opening the rules refused fails the workflow's first run: say why, with the rules' code."""
-    description = await handle.describe()
-    if description.status is None or description.status.name == "RUNNING":
-        return
+    rpc_timeout = timedelta(seconds=timeout)
     try:
-        await handle.result()
+        description = await handle.describe(rpc_timeout=rpc_timeout)
+        if description.status is None or description.status.name == "RUNNING":
+            return
+        await handle.result(rpc_timeout=rpc_timeout)
     except WorkflowFailureError as failure:
         cause = failure.cause
         if isinstance(cause, ApplicationError):
             raise Refused(cause.message, code=cause.type) from None
         raise Refused(f"the workflow failed: {cause}") from None
+    except RPCError as error:
+        raise map_rpc_error(error, stream_id, timeout) from None
 
 
-async def send(client: Client, stream_id: str, command: Any, *, request_id: str, timeout: float) -> Any:
-    """Send one command as the ``command`` Update, the request id as the Update id, so a retry is
-    applied at most once. Returns the kind's result model."""
-    kind = kind_of(stream_id)
-    handle = client.get_workflow_handle(stream_id)
-    request = kind.request_model(request_id=request_id, command=command)
+# ----------------------------------------------------------------------------- commands and queries
+
+
+async def update(
+    client: Client,
+    id: str,
+    name: str,
+    payload: Any,
+    result_type: type[T],
+    timeout: float,
+    request_id: str | None = None,
+) -> T:
+    """Execute the Update ``name`` of workflow ``id`` with ``payload`` (None: no argument), ``request_id``
+    as the Update id (a retry is applied at most once). The rules' refusal is ``Refused`` with their
+    code; no answer in ``timeout`` seconds ``Unavailable``; other failures ``map_rpc_error``'s."""
+    handle = client.get_workflow_handle(id)
+    args = [] if payload is None else [payload]
     try:
-        return await handle.execute_update(
-            UPDATE_NAME, request, id=request_id, result_type=kind.result_model, rpc_timeout=timedelta(seconds=timeout)
+        result: T = await handle.execute_update(
+            name, args=args, id=request_id, result_type=result_type, rpc_timeout=timedelta(seconds=timeout)
         )
+        return result
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError):
             raise Refused(cause.message, code=cause.type) from None
         raise Refused(f"command refused: {cause}") from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise _no_worker(stream_id, timeout, request_id) from None
+        raise _no_worker(id, timeout, request_id) from None
     except RPCError as error:
-        raise _rpc_error(error, stream_id, timeout, request_id) from None
+        raise map_rpc_error(error, id, timeout, request_id) from None
 
 
-async def read_state(client: Client, stream_id: str, *, timeout: float) -> BaseModel:
-    """The live state of a running stream, from its workflow."""
+async def send(deps: Deps, stream_id: str, command: Any, *, request_id: str) -> Any:
+    """Send one command as the ``command`` Update, the request id as the Update id, so a retry is
+    applied at most once. Returns the kind's result model."""
     kind = kind_of(stream_id)
+    request = kind.request_model(request_id=request_id, command=command)
+    return await update(await deps.client(), stream_id, UPDATE_NAME, request, kind.result_model, deps.timeout, request_id)
+
+
+async def query(deps: Deps, id: str, name: str, result_type: type[T]) -> T:
+    """The answer of query ``name`` of workflow ``id`` (errors: ``map_rpc_error``'s)."""
+    client = await deps.client()
     try:
-        state: BaseModel = await client.get_workflow_handle(stream_id).query(
-            "state", result_type=kind.state_model, rpc_timeout=timedelta(seconds=timeout)
-        )
+        result: T = await client.get_workflow_handle(id).query(name, result_type=result_type, rpc_timeout=timedelta(seconds=deps.timeout))
+        return result
+    except (RPCError, WorkflowQueryFailedError) as error:
+        raise map_rpc_error(error, id, deps.timeout) from None
+
+
+async def read_state(deps: Deps, stream_id: str) -> BaseModel:
+    """The live state of a running stream, from its workflow."""
+    return await query(deps, stream_id, "state", kind_of(stream_id).state_model)
+
+
+async def _query_state(handle: WorkflowHandle[Any, Any], kind: StreamKind, stream_id: str, timeout: float) -> BaseModel:
+    try:
+        state: BaseModel = await handle.query("state", result_type=kind.state_model, rpc_timeout=timedelta(seconds=timeout))
         return state
-    except RPCError as error:
-        raise _rpc_error(error, stream_id, timeout) from None
+    except (RPCError, WorkflowQueryFailedError) as error:
+        raise map_rpc_error(error, stream_id, timeout) from None
 
 
 def explain_missing(error: NotFound, audit_log: AuditLog, address: str) -> ServiceError:
@@ -250,7 +336,7 @@ def explain_missing(error: NotFound, audit_log: AuditLog, address: str) -> Servi
         return NotFound(f"unknown {kind.noun} {error.stream_id}", error.stream_id)
     state = kind.decider.fold(kind.decider.events.validate_json(row.payload) for row in rows)
     if kind.decider.is_terminal(state):
-        return Refused(kind.closed_message.format(id=error.stream_id, stage=state.stage.value))
+        return Closed(kind.closed_message.format(id=error.stream_id, stage=state.stage.value))
     return Refused(
         f"{kind.noun} {error.stream_id} is in the audit log (stage {state.stage.value}) but Temporal at {address} "
         "does not know it: check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE"

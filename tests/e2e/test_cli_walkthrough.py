@@ -66,7 +66,7 @@ class Stack:
             env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         threading.Thread(target=self._collect, args=(self.process,), daemon=True).start()
-        self.wait_for("ready", timeout=90)
+        self.wait_for("就绪 ready", timeout=90)  # not "already …" in an error line
 
     def _collect(self, process: subprocess.Popen[str]) -> None:
         assert process.stdout
@@ -239,6 +239,9 @@ def test_a_case_from_designation_to_close(stack: Stack, env: dict[str, str], tmp
     stack.start()
     forgotten = pdca(env, "case", "progress", CASE, "M1", "--note", "x", "--as", "chen.branch", ok=False)
     assert forgotten.returncode == 1 and "is closed" in forgotten.stderr
+    # Nor can it be opened again: the audit log holds the stream (one case per organization and year).
+    reopened = pdca(env, "case", "open", str(EXAMPLES / "case-V001.yaml"), "--as", "wang.sup", ok=False)
+    assert reopened.returncode == 1 and "already exists: one rectification case per organization and year" in reopened.stderr
 
 
 def scrape(port: int) -> str:
@@ -247,7 +250,13 @@ def scrape(port: int) -> str:
 
 
 def test_cases_survive_a_restart_and_a_missing_worker_is_reported(stack: Stack, env: dict[str, str], tmp_path: Path) -> None:
-    pdca(env, "case", "open", str(EXAMPLES / "case-V001.yaml"), "--as", "wang.sup")
+    # Opened with its directory history (designated last year too): the opening's events are what it appended.
+    case_file = tmp_path / "case-with-history.yaml"
+    history = "history:\n  - {org_code: V001, year: 2025, designated: true}\n"
+    case_file.write_text((EXAMPLES / "case-V001.yaml").read_text(encoding="utf-8") + history, encoding="utf-8")
+    opened = json.loads(pdca(env, "case", "open", str(case_file), "--as", "wang.sup", "-o", "json").stdout)
+    assert opened["stream_id"] == CASE and opened["events"] == ["CaseOpened", "SanctionProposed"]
+    assert opened["version"] == 2 and opened["stage"] == "designated" and opened["request_id"] is None
     assert stack.stop() == 0
 
     unreachable = pdca(env, "case", "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch", ok=False)

@@ -74,3 +74,17 @@ def test_demo_runs_a_campaign_year_and_writes_the_reports(tmp_path: Path) -> Non
         parser.feed(page)
         images = parser.sources
         assert images and all((folder / src).exists() for src in images)
+
+
+def test_demo_with_json_output_prints_only_its_result(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PDCA_", "TEMPORAL_"))}
+    env["PDCA_HOME"] = str(tmp_path / "home")
+    done = subprocess.run([str(PDCA), "demo", "--out", str(out), "-o", "json"], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)  # the whole of stdout: no timeline
+    assert result["out_dir"] == str(out) and result["designated"] == result["children_started"] > 0
+    assert result["projects"] == 3 and result["audit_events"] > 0 and result["notices"] > 0
+    assert any(path.endswith(".md") for path in result["reports"]) and all(Path(path).exists() for path in result["reports"])

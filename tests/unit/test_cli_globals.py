@@ -95,3 +95,68 @@ def test_exit_codes_refused_usage_unavailable(env: dict[str, str]) -> None:
     assert unreachable.stderr.startswith("错误：cannot reach Temporal at 127.0.0.1:")
     nobody = subprocess.run([*command, "--as", "nobody", "--lang", "en"], env=down, capture_output=True, text=True, timeout=60, check=False)
     assert nobody.returncode == 1 and nobody.stderr.startswith("error: unknown actor 'nobody'")
+
+
+def test_database_errors_are_one_line_refused_or_unavailable(env: dict[str, str], tmp_path: Path) -> None:
+    # a database without its tables: refused (1), with what to run
+    (tmp_path / "empty.db").touch()
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    code, _, err = invoke("case", "list", "--db", empty, "--lang", "en")
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "not ready" in err and "`pdca up` or `pdca migrate`" in err
+    # no database file at all: refused the same way, and a read creates nothing (no file, no directory)
+    missing = tmp_path / "nowhere" / "audit.db"
+    code, _, err = invoke("case", "list", "--db", f"sqlite:///{missing}", "--lang", "en")
+    assert code == 1 and "is not ready (no such file): run `pdca up` or `pdca migrate`" in err
+    assert not missing.parent.exists()
+    # a URL this program cannot use: refused, naming the option and the variable
+    for url in ("nonsense://x", "garbage"):
+        code, _, err = invoke("case", "list", "--db", url, "--lang", "en")
+        assert code == 1 and len(err.strip().splitlines()) == 1 and "--db / PDCA_DATABASE_URL" in err, err
+    # a database server nobody answers on: unavailable (3), named with its password masked
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    down = f"postgresql://pdca:s3cret@127.0.0.1:{closed}/audit"
+    for args in (("migrate",), ("case", "list")):
+        code, _, err = invoke(*args, "--db", down, "--lang", "en")
+        assert code == 3, err
+        assert len(err.strip().splitlines()) == 1 and err.startswith("error: cannot use the audit database postgresql")
+        assert "s3cret" not in err and "***" in err
+
+
+def test_a_metrics_port_in_use_is_refused_before_anything_starts(env: dict[str, str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        up = [PDCA, "up", "--port", "1", "--no-ui", "--metrics-port", str(port), "--sdk-metrics-port", "0"]
+        result = subprocess.run(up, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 3 and f"port {port} (--metrics-port" in result.stderr
+        worker = subprocess.run(
+            [PDCA, "worker"], env={**env, "PDCA_METRICS_PORT": str(port)}, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert worker.returncode == 3 and "PDCA_METRICS_PORT" in worker.stderr
+
+
+def test_audit_verify_to_an_unwritable_digest_file_is_refused(env: dict[str, str], tmp_path: Path) -> None:
+    assert invoke("migrate")[0] == 0
+    code, _, err = invoke("audit", "verify", "--digest-file", str(tmp_path / "missing" / "head.txt"), "--lang", "en")
+    assert code == 1 and len(err.strip().splitlines()) == 1 and err.startswith("error: cannot write the digest to")
+
+
+def test_audit_rebuild_counts_streams(env: dict[str, str]) -> None:
+    assert invoke("migrate")[0] == 0
+    code, out, _ = invoke("audit", "rebuild", "--lang", "en")
+    assert code == 0 and "rebuilt the ledgers of 0 stream(s) (cases, projects and campaigns)" in out
+    code, out, _ = invoke("audit", "rebuild")
+    assert code == 0 and "条记录流（案件、项目和年度整顿）" in out
+
+
+def test_exit_codes_follow_the_error_class() -> None:
+    from cli.common import REFUSED, UNAVAILABLE, exit_code
+    from service.errors import Closed, NotFound, Refused, Unavailable
+    from settings.errors import InputError
+
+    assert exit_code(Unavailable("x")) == UNAVAILABLE == 3
+    assert {exit_code(e) for e in (Refused("x"), NotFound("x", "rect-X-2026"), Closed("x"), InputError("x"))} == {REFUSED}

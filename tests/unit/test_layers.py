@@ -90,3 +90,33 @@ def test_the_cli_touches_no_table_and_no_worker() -> None:
     for name, path in modules("cli"):
         bad = sorted(i for i in imports(path) if i.split(".")[0] in {"sqlmodel", "sqlalchemy", "worker"})
         assert not bad, f"{name} imports {bad}"
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """Absolute module names a file imports when it runs: not those under ``if TYPE_CHECKING:``
+    (annotations only)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {
+        id(inner) for node in ast.walk(tree) if isinstance(node, ast.If) and _is_type_checking(node.test) for inner in ast.walk(node)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_the_cli_reaches_temporal_activities_and_the_store_only_through_the_service() -> None:
+    """The CLI hands the service a ``Deps`` and prints what comes back: it imports no ``temporalio``, no
+    ``activities`` and no ``store`` (a screen may name a row type for annotations, under TYPE_CHECKING)."""
+    for name, path in modules("cli"):
+        bad = sorted(i for i in runtime_imports(path) if i.split(".")[0] in {"temporalio", "activities", "store"})
+        assert not bad, f"{name} imports {bad}"
