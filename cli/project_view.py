@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from cli.render import console, when
+from cli.render import console, keep_whole, when
 from domain.project import ProjectState
 from i18n import Lang, enum_label, label
 
@@ -125,6 +125,7 @@ def project_list(rows: Sequence[ProjectSummary], lang: Lang) -> None:
         L("word.next_due"),
     ):
         table.add_column(column)
+    keep_whole(table, [r.project_id for r in rows])
     for r in rows:
         rating = (
             enum_label("rating", r.rating, lang) + (f" {r.satisfaction:.0%}" if r.satisfaction is not None else "") if r.rating else "-"

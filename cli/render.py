@@ -204,6 +204,14 @@ def case_detail(state: CaseState, lang: Lang) -> None:
         console.print(rounds)
 
 
+def keep_whole(table: Table, values: Sequence[str]) -> None:
+    """The table's first column (the ids) is never shortened: a narrow terminal or a pipe (80 columns)
+    wraps the other columns instead of cutting rect-V001-2026 and rect-V001-2027 to the same rect-V001…."""
+    first = table.columns[0]
+    first.no_wrap = True
+    first.min_width = max((len(v) for v in values), default=0) or None
+
+
 def case_list(rows: Sequence[CaseSummary], lang: Lang) -> None:
     def L(key: str) -> str:
         return label(key, lang)
@@ -220,6 +228,7 @@ def case_list(rows: Sequence[CaseSummary], lang: Lang) -> None:
         L("word.next_due"),
     ):
         table.add_column(column)
+    keep_whole(table, [r.case_id for r in rows])
     for r in rows:
         table.add_row(
             r.case_id,

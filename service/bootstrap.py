@@ -66,8 +66,10 @@ async def connect_within(timeout: float) -> Client:
     ``timeout`` seconds; connection settings that cannot be used stay ``InputError``."""
     try:
         return await asyncio.wait_for(connect(), timeout)
-    except (TimeoutError, RuntimeError, RPCError, OSError) as error:
-        raise Unavailable(f"cannot reach Temporal at {target_address()} ({type(error).__name__}): is `pdca up` running?") from None
+    except TimeoutError:
+        raise Unavailable(f"cannot reach Temporal at {target_address()}: no answer within {timeout:g}s; is `pdca up` running?") from None
+    except (RuntimeError, RPCError, OSError):
+        raise Unavailable(f"cannot reach Temporal at {target_address()}: the connection failed; is `pdca up` running?") from None
 
 
 # ----------------------------------------------------------------------------- database errors
