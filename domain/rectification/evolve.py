@@ -3,8 +3,6 @@ an event naming a measure or proposal the state lacks means a corrupt log (Value
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from domain.proposals import record_decision, record_lapse
 from domain.rectification.events import (
     AcceptanceRecorded,
@@ -201,8 +199,8 @@ def _clock(s: CaseState, event: Event) -> None:
         case MeasuresResumed():
             for shift in event.shifts:
                 m = _measure(s, shift.measure_id)
-                _move_deadline(m, shift.new_deadline, event.at)
-                m.changes.append(
+                _move_deadline(
+                    m,
                     DeadlineChange(
                         kind="pause",
                         old_deadline=shift.old_deadline,
@@ -211,7 +209,7 @@ def _clock(s: CaseState, event: Event) -> None:
                         reason=m.pause_reason,
                         by=event.actor,
                         at=event.at,
-                    )
+                    ),
                 )
                 m.paused_since, m.pause_reason = None, ""
             for p in s.proposals:
@@ -221,8 +219,8 @@ def _clock(s: CaseState, event: Event) -> None:
                 s.case_paused, s.pause_reason = False, ""
         case DeadlineExtended():
             m = _measure(s, event.measure_id)
-            _move_deadline(m, event.new_deadline, event.at)
-            m.changes.append(
+            _move_deadline(
+                m,
                 DeadlineChange(
                     kind="extension",
                     old_deadline=event.old_deadline,
@@ -230,16 +228,18 @@ def _clock(s: CaseState, event: Event) -> None:
                     reason=event.reason,
                     by=event.actor,
                     at=event.at,
-                )
+                ),
             )
 
 
-def _move_deadline(m: MeasureState, deadline: datetime, at: datetime) -> None:
-    """A new deadline: reminders re-arm for it; rungs already fired stay fired."""
-    m.deadline = deadline
+def _move_deadline(m: MeasureState, change: DeadlineChange) -> None:
+    """A new deadline (a resumed pause or an extension), recorded among the measure's changes: reminders
+    re-arm for it; rungs already fired stay fired."""
+    m.deadline = change.new_deadline
     m.reminded = []
-    if deadline > at:
+    if change.new_deadline > change.at:
         m.overdue = False
+    m.changes.append(change)
 
 
 def _measure(state: CaseState, measure_id: str) -> MeasureState:
