@@ -1,4 +1,4 @@
-"""What every screen shares (``console``, ``when``, ``paren``, ``print_json``, ``done``) and the case
+"""What every screen shares (``console``, ``when``, ``paren``, ``done``) and the case
 screens: labels in Chinese by default, English with --lang en. Project screens: cli/project_view.py;
 the history screen of every kind: cli/history_view.py.
 
@@ -7,7 +7,6 @@ service returns and never imports the store itself."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -41,10 +40,6 @@ def paren(text: str, lang: Lang) -> str:
 
 def yes_no(value: bool, lang: Lang) -> str:
     return label("word.yes" if value else "word.no", lang)
-
-
-def print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 # the label family of each kind's stages (a Decider's name → the prefix of its stage labels)

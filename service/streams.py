@@ -240,7 +240,7 @@ async def _wait_until_opened(handle: WorkflowHandle[Any, Any], kind: StreamKind,
             raise map_rpc_error(error, stream_id, timeout) from None
         else:
             if opening.get("durable"):
-                state = await _query_state(handle, kind, stream_id, timeout)
+                state = await _ask(handle, "state", kind.state_model, stream_id, timeout)
                 return Opened(stream_id, state, [str(t) for t in opening.get("events", [])])
             await _raise_if_refused(handle, stream_id, timeout)
         await asyncio.sleep(0.2)
@@ -306,25 +306,20 @@ async def send(deps: Deps, stream_id: str, command: Any, *, request_id: str) -> 
 
 async def query(deps: Deps, id: str, name: str, result_type: type[T]) -> T:
     """The answer of query ``name`` of workflow ``id`` (errors: ``map_rpc_error``'s)."""
-    client = await deps.client()
+    return await _ask((await deps.client()).get_workflow_handle(id), name, result_type, id, deps.timeout)
+
+
+async def _ask(handle: WorkflowHandle[Any, Any], name: str, result_type: type[T], id: str, timeout: float) -> T:
     try:
-        result: T = await client.get_workflow_handle(id).query(name, result_type=result_type, rpc_timeout=timedelta(seconds=deps.timeout))
+        result: T = await handle.query(name, result_type=result_type, rpc_timeout=timedelta(seconds=timeout))
         return result
     except (RPCError, WorkflowQueryFailedError) as error:
-        raise map_rpc_error(error, id, deps.timeout) from None
+        raise map_rpc_error(error, id, timeout) from None
 
 
 async def read_state(deps: Deps, stream_id: str) -> BaseModel:
     """The live state of a running stream, from its workflow."""
     return await query(deps, stream_id, "state", kind_of(stream_id).state_model)
-
-
-async def _query_state(handle: WorkflowHandle[Any, Any], kind: StreamKind, stream_id: str, timeout: float) -> BaseModel:
-    try:
-        state: BaseModel = await handle.query("state", result_type=kind.state_model, rpc_timeout=timedelta(seconds=timeout))
-        return state
-    except (RPCError, WorkflowQueryFailedError) as error:
-        raise map_rpc_error(error, stream_id, timeout) from None
 
 
 def explain_missing(error: NotFound, audit_log: AuditLog, address: str) -> ServiceError:
