@@ -32,6 +32,7 @@ from activities.audit import AuditActivities
 from activities.cadence import CadenceActivities
 from activities.calendar import CalendarActivities, default_override_path
 from activities.campaign import CampaignActivities
+from activities.identity import IdentityActivities
 from activities.notify import Channel, NotifyActivities
 from observability.logging import configure_logging
 from observability.metrics import serve as serve_metrics
@@ -44,6 +45,7 @@ from workflows.audit_verification import AuditVerificationWorkflow
 from workflows.cadence import CadenceWorkflow
 from workflows.campaign import CampaignWorkflow
 from workflows.digest import NotificationDigestWorkflow
+from workflows.directory import DirectoryWorkflow
 from workflows.project import SecretaryProjectWorkflow
 from workflows.rectification import RectificationWorkflow
 
@@ -54,12 +56,13 @@ WORKFLOWS: Sequence[type] = (
     CampaignWorkflow,
     SecretaryProjectWorkflow,
     NotificationDigestWorkflow,
+    DirectoryWorkflow,
 )
 # Modules the workflow sandbox shares instead of re-importing on every run (they are pure or
 # only used from activities); re-importing pydantic/sqlmodel/structlog costs seconds per run.
 PASSTHROUGH = (
     "pydantic", "pydantic_core", "domain", "activities", "store", "observability", "settings",
-    "sqlmodel", "sqlalchemy", "structlog", "prometheus_client", "annotated_types",
+    "sqlmodel", "sqlalchemy", "structlog", "prometheus_client", "annotated_types", "cryptography", "gmssl",
 )
 
 
@@ -116,10 +119,12 @@ def build_worker(
     queue: str | None = None,
     channel: Channel | None = None,
     executor: ThreadPoolExecutor | None = None,
+    authority_dir: Path | None = None,
 ) -> Worker:
     audit = AuditActivities(audit_log, digest_dir())
     notify = NotifyActivities(channel, engine=audit_log.engine)  # channel None: PDCA_CHANNELS + actor directory
     calendar = CalendarActivities(default_override_path())
+    identity = IdentityActivities(authority_dir or get_settings().authority_path)
     return Worker(
         client,
         task_queue=queue or task_queue(),
@@ -132,6 +137,7 @@ def build_worker(
             CadenceActivities(audit_log.engine, reports_dir(), notify.channel).run_cadence,
             *CampaignActivities(audit_log.engine).activities(),
             notify.send_digests,
+            identity.trusted_keys,
         ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
         workflow_runner=SandboxedWorkflowRunner(

@@ -20,10 +20,12 @@ How a noun module (cli/case.py, cli/project.py, cli/campaign.py, …) is written
 
 The pieces:
 
-- ``opts()`` → ``Globals``: the global options of this invocation — ``actor`` (``--as``), ``actors``,
+- ``opts()`` → ``Globals``: the global options of this invocation — ``actor`` (``--as``: which
+  signed-in account),
   ``lang`` (a ``Lang``; ``.value`` is "zh"/"en"), ``output`` / ``json``, ``timeout``, ``db``.
 - ``deps()`` → ``service.bootstrap.Deps`` wired from them: the one thing a command hands the service
-  (its audit database, Temporal client, task queue and timeout); ``acting()`` → the acting ``Actor``.
+  (its audit database, Temporal client, task queue and timeout, who is signed in); ``acting()`` → the
+  acting ``Actor`` as the stored credential names it (the workflows verify the credential itself).
 - ``change(send)``: the body of a command that changes a case or a project: ``send(actor)`` returns
   the service's ``service.commands.Done``, printed by ``render.done`` (or as JSON). Campaign commands
   answer a ``Done`` too (``CampaignDone``), with their own screens.
@@ -103,7 +105,6 @@ class Globals:
     """The global options of this invocation (``opts()``)."""
 
     actor: str | None = None  # --as
-    actors: Path | None = None  # --actors
     lang: Lang = Lang.zh  # --lang
     output: Output = Output.table  # -o/--output, --json
     timeout: float = 30.0  # --timeout
@@ -114,7 +115,7 @@ class Globals:
         return self.output == Output.json
 
 
-_VALUED = ("--as", "--actors", "--lang", "--output", "-o", "--timeout", "--db")
+_VALUED = ("--as", "--lang", "--output", "-o", "--timeout", "--db")
 _FLAGS = ("--json", "--version")
 
 
@@ -170,9 +171,9 @@ def _version(value: bool) -> None:
 
 def root(
     ctx: typer.Context,
-    actor: Annotated[str | None, typer.Option("--as", envvar="PDCA_ACTOR", help="Acting person's id in the actor directory.")] = None,
-    actors: Annotated[
-        Path | None, typer.Option("--actors", envvar="PDCA_ACTORS", help="Actor directory YAML [default: $PDCA_HOME/actors.yaml].")
+    actor: Annotated[
+        str | None,
+        typer.Option("--as", envvar="PDCA_ACTOR", help="Act as this signed-in account (`pdca login ID`) [default: the last to sign in]."),
     ] = None,
     lang: Annotated[Lang, typer.Option("--lang", envvar="PDCA_LANG", help="Labels: zh (中文) or en.")] = Lang.zh,
     output: Annotated[Output, typer.Option("--output", "-o", help="table (for people) or json (for programs).")] = Output.table,
@@ -186,7 +187,7 @@ def root(
     ] = False,
 ) -> None:
     """The root callback (cli/main.py installs it): keeps the global options for ``opts()``."""
-    ctx.obj = Globals(actor=actor, actors=actors, lang=lang, output=Output.json if as_json else output, timeout=timeout, db=db)
+    ctx.obj = Globals(actor=actor, lang=lang, output=Output.json if as_json else output, timeout=timeout, db=db)
 
 
 def opts() -> Globals:
@@ -197,7 +198,7 @@ def opts() -> Globals:
 
 
 GLOBALS_EPILOG = (
-    "Global options, anywhere on the line: --as ID, --actors FILE, --lang zh|en, -o/--output table|json (--json), "
+    "Global options, anywhere on the line: --as ID, --lang zh|en, -o/--output table|json (--json), "
     "--timeout SECONDS, --db URL (see `pdca --help`)."
 )
 
@@ -236,15 +237,14 @@ def deps() -> Any:
     from service.bootstrap import bootstrap
 
     g = opts()
-    return bootstrap(database_url=g.db, timeout=g.timeout)
+    return bootstrap(database_url=g.db, timeout=g.timeout, actor_id=g.actor)
 
 
 def acting() -> Any:
-    """The acting person (``domain.actors.Actor``) from ``--as`` / PDCA_ACTOR in ``--actors`` / PDCA_ACTORS."""
-    from settings.directory import resolve_actor
-
-    g = opts()
-    return resolve_actor(g.actor, g.actors)
+    """The acting person (``domain.actors.Actor``) as this user's stored credential names them (``--as`` /
+    PDCA_ACTOR, else the last to sign in); ``Refused`` when not signed in. Only a claim: the workflows
+    verify the credential the command carries and take the actor from it."""
+    return deps().caller.actor
 
 
 def run_async(coro: Awaitable[T]) -> T:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, calendar, campaign, case, notify, ops, org, policy, project, report, schedule  # C2's nouns
+from cli import audit, calendar, campaign, case, identity, notify, ops, org, person, policy, project, report, schedule
 from cli.common import EXIT_CODES, GlobalFirst, root
 
 HELP = f"""整顿软弱涣散党组织 PDCA 闭环管理（书记/组织部督导用）.
@@ -17,7 +17,8 @@ Drive rectification cases of weak and lax Party organizations through Plan–Do�
 open a case, submit and approve the plan, report progress, check and accept, consolidate, close.
 Every step is an audited event; reminders and overdue notices fire on their own.
 
-Start everything with `pdca up`; then, in another terminal, run the steps: `pdca case open case.yaml`,
+Start everything with `pdca up` (it prints how the first administrator signs in); then, in another
+terminal, sign in (`pdca login ID`) and run the steps: `pdca case open case.yaml`,
 `pdca case plan submit rect-V001-2026 plan.yaml`, `pdca case show rect-V001-2026`, ….
 
 Global options (below) are accepted anywhere on the line: `pdca case list --json` is `pdca --json case list`.
@@ -41,12 +42,18 @@ NOUNS: list[tuple[str, typer.Typer]] = [
     ("calendar", calendar.app),
     ("notify", notify.app),
     ("schedule", schedule.app),
+    ("person", person.app),
+    ("key", identity.key),
+    ("authority", identity.authority),
 ]
 
 for _name, _noun in NOUNS:
     app.add_typer(_noun, name=_name)
 for _name, _command in ops.COMMANDS:
     app.command(_name)(_command)
+app.command("login")(identity.login)
+app.command("logout")(identity.logout)
+app.command("whoami")(identity.whoami)
 
 
 def main() -> None:

@@ -19,7 +19,8 @@ app = noun("""通知 notification channels: how notices reached people, and a te
 
 Channels (log, webhook, DingTalk / WeCom group robots, SMTP email) are configured in a YAML file:
 --channels FILE, else env PDCA_CHANNELS, else $PDCA_HOME/channels.yaml (none: the log channel only).
-Who gets what comes from the actor directory (--actors, PDCA_ACTORS): email, mobile, channels, digest.
+Who gets what comes from the contacts file (PDCA_ACTORS, server side; `notify test --contacts`): email,
+mobile, channels, digest. Contacts are not identity: who may act is the people directory (`pdca person`).
 Format and examples: examples/channels.yaml, docs/notifications.md.
 """)
 
@@ -91,12 +92,15 @@ def test(
     channel: Annotated[str, typer.Argument(help="Channel name in the channels file (or 'log').")],
     to: Annotated[str | None, typer.Option("--to", help="Actor id to address (email / @-mention from the directory).")] = None,
     channels_file: ChannelsOpt = None,
+    contacts: Annotated[
+        Path | None, typer.Option("--contacts", envvar="PDCA_ACTORS", help="Contacts YAML [default: $PDCA_HOME/actors.yaml].")
+    ] = None,
 ) -> None:
     """发送测试消息 Send a test message through CHANNEL now; exit 0 when it was accepted, 1 with the error."""
 
     def action() -> None:
         g = opts()
-        sent = notify.send_test(deps(), channel, to=to, channels_file=channels_file, actors_file=g.actors, lang=g.lang.value)
+        sent = notify.send_test(deps(), channel, to=to, channels_file=channels_file, actors_file=contacts, lang=g.lang.value)
         emit(
             sent,
             lambda: console.print(

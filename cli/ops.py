@@ -32,6 +32,9 @@ def up(
         ),
     ] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where state lives [default: env PDCA_HOME, else ~/.pdca].")] = None,
+    api_port: Annotated[
+        int | None, typer.Option("--api-port", help=f"HTTP API port: sign-in, commands, queries (0: off) {_default('api_port')}.")
+    ] = None,
 ) -> None:
     """一键启动 Start the embedded stack: Temporal dev server (state kept in DATA_DIR), audit DB, worker, metrics. Ctrl-C stops all.
 
@@ -48,6 +51,7 @@ def up(
             metrics_port=settings.metrics_port if metrics_port is None else metrics_port,
             sdk_metrics_port=settings.sdk_metrics_port if sdk_metrics_port is None else sdk_metrics_port,
             data_dir=data_dir,  # None: settings.home (PDCA_HOME)
+            api_port=api_port,
         )
 
     run(action)
@@ -58,6 +62,22 @@ def worker() -> None:
     from service.stack import run_worker
 
     run(run_worker)
+
+
+def serve(
+    port: Annotated[int | None, typer.Option("--port", help=f"Port {_default('api_port')}.")] = None,
+    host: Annotated[str | None, typer.Option("--host", help=f"Address to bind {_default('api_addr')}.")] = None,
+) -> None:
+    """HTTP API: sign-in (password, TOTP, lock-out), credentials, the same commands and queries as the CLI
+    (OpenAPI at /api/openapi.json), against TEMPORAL_ADDRESS and PDCA_DATABASE_URL. `pdca up` serves it too."""
+
+    def action() -> None:
+        from api.app import serve as serve_api
+
+        settings = get_settings()
+        serve_api(host or settings.api_addr, settings.api_port if port is None else port)
+
+    run(action)
 
 
 def migrate() -> None:
@@ -93,4 +113,4 @@ def demo(
     run_then_exit(action)
 
 
-COMMANDS = (("up", up), ("worker", worker), ("migrate", migrate), ("demo", demo))
+COMMANDS = (("up", up), ("worker", worker), ("serve", serve), ("migrate", migrate), ("demo", demo))

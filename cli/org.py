@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from cli import org_view
-from cli.common import Lang, PolicyOpt, deps, emit, noun, opts, run
+from cli.common import Lang, PolicyOpt, deps, emit, noun, opts, run, run_async, run_then_exit
 from service import directory
 from service.errors import Refused
 
@@ -47,7 +47,7 @@ def import_file(
         lang = opts().lang
         zh = lang == Lang.zh
         try:
-            summary = directory.import_file(deps(), file)
+            summary = run_async(directory.import_file(deps(), file))
         except directory.ImportRejected as rejected:
             for error in rejected.errors:
                 print(f"{'错误：' if zh else 'error: '}{file}:{error.line}: {_field(error.field, lang)}: {error.message}", file=sys.stderr)
@@ -80,7 +80,7 @@ def import_file(
 
         emit(data, show)
 
-    run(action)
+    run_then_exit(action)
 
 
 @app.command("list")

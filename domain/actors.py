@@ -13,6 +13,7 @@ class Role(StrEnum):
     TOWNSHIP_SECRETARY = "township_secretary"  # 乡镇（街道）党（工）委书记
     BRANCH_SECRETARY = "branch_secretary"  # 村（社区）党组织书记
     FIRST_SECRETARY = "first_secretary"  # 驻村第一书记
+    ADMIN = "admin"  # 系统管理员: keeps the people directory (docs/security.md)
     SYSTEM = "system"  # 系统（定时器）
 
 

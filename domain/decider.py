@@ -30,6 +30,7 @@ from typing import Generic, Literal, TypedDict, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
 
 from domain.actors import SYSTEM_ACTOR, Actor
+from domain.identity.signatures import PersonalSignature
 from domain.policy import Policy
 from domain.workcal import WorkCalendar
 
@@ -44,10 +45,23 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Proof(BaseModel):
+    """How the workflow knew who acted: the credential's id, and the person's own signature for a
+    decision that judges a person. Set by the workflow after verifying both, never by a client."""
+
+    credential: str
+    signature: PersonalSignature | None = None
+
+
 class Command(Input):
-    """A request to change a stream, on behalf of ``actor``."""
+    """A request to change a stream, on behalf of ``actor``.
+
+    ``actor`` is the verified credential's person (workflows/audited.py puts it there; a client's
+    command body names no actor), ``proof`` how that was verified (None: the workflow's own commands,
+    and commands recorded before credentials existed)."""
 
     actor: Actor
+    proof: Proof | None = None
 
 
 class Event(BaseModel):
@@ -56,6 +70,7 @@ class Event(BaseModel):
     at: AwareDatetime
     actor: str
     policy_version: str | None = None
+    proof: Proof | None = None  # the command's proof (credential id, personal signature), kept in the audit event
 
 
 class Tick(Command):
@@ -72,6 +87,7 @@ class Stamp(TypedDict):
 
     at: datetime
     actor: str
+    proof: Proof | None
 
 
 @dataclass(frozen=True)
@@ -83,7 +99,7 @@ class Context:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     def stamp(self, command: Command) -> Stamp:
-        return {"at": self.now, "actor": command.actor.id}
+        return {"at": self.now, "actor": command.actor.id, "proof": command.proof}
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,8 @@ class Decider(Generic[S, C, E]):
     calendar_years: Callable[[S, datetime], list[int]]
     # Commands only the workflow itself issues (its timers, its own bookkeeping): refused from people.
     internal_commands: frozenset[str] = frozenset({"Tick"})
+    # Decisions that judge a person: they carry the decider's personal signature (docs/security.md).
+    signed_commands: frozenset[str] = frozenset()
 
     def fold(self, events: Iterable[E], state: S | None = None) -> S:
         current = self.initial if state is None else state

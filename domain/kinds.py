@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import campaign, project, rectification
+from domain import campaign, people, project, rectification
 from domain.decider import Decider
 
-# rectification cases (rect-), annual campaigns (camp-), secretary projects (proj-)
-DECIDERS: tuple[Decider[Any, Any, Any], ...] = (rectification.DECIDER, campaign.DECIDER, project.DECIDER)
+# rectification cases (rect-), annual campaigns (camp-), secretary projects (proj-), the people directory (dir-)
+DECIDERS: tuple[Decider[Any, Any, Any], ...] = (rectification.DECIDER, campaign.DECIDER, project.DECIDER, people.DECIDER)
 
 
 def decider_named(name: str) -> Decider[Any, Any, Any]:

@@ -35,6 +35,7 @@ from temporalio.runtime import Runtime
 from temporalio.service import RPCError
 
 from service.errors import Refused, ServiceError, Unavailable
+from service.identity import Caller, CredentialStore
 from settings import Settings, get_settings
 from settings.temporal import connect_config, target_address
 from store.db import create_sqlite_directory, display_url, make_engine, sqlite_file
@@ -124,6 +125,17 @@ class Deps:
     timeout: float = 30.0
     _engine: Engine | None = field(default=None, repr=False)
     _client: Client | None = field(default=None, repr=False)
+    # who sends commands: a door sets ``caller`` (the HTTP API, from the request's credential) or the
+    # CLI names ``actor_id`` (--as), loaded from this user's credential store on first use
+    _caller: Caller | None = field(default=None, repr=False)
+    actor_id: str | None = None
+
+    @property
+    def caller(self) -> Caller:
+        """The signed-in person commands are sent as; ``Refused`` (sign in first) when there is none."""
+        if self._caller is None:
+            self._caller = CredentialStore(self.settings.credentials_path).load(self.actor_id or self.settings.actor)
+        return self._caller
 
     # ------------------------------------------------------------------ the audit database
 
@@ -189,10 +201,22 @@ class Deps:
 
 
 def bootstrap(
-    database_url: str | None = None, timeout: float = 30.0, settings: Settings | None = None, client: Client | None = None
+    database_url: str | None = None,
+    timeout: float = 30.0,
+    settings: Settings | None = None,
+    client: Client | None = None,
+    caller: Caller | None = None,
+    actor_id: str | None = None,
 ) -> Deps:
     """Wire the dependencies: ``database_url`` (else PDCA_DATABASE_URL, else SQLite under PDCA_HOME),
     ``timeout`` seconds for Temporal and the worker, ``client`` when the caller already holds one (the
     stack's worker, the demo's time-skipping server). Raises ``InputError`` for a setting that cannot be used."""
     settings = settings or get_settings()
-    return Deps(settings=settings, database_url=database_url or settings.audit_database_url, timeout=timeout, _client=client)
+    return Deps(
+        settings=settings,
+        database_url=database_url or settings.audit_database_url,
+        timeout=timeout,
+        _client=client,
+        _caller=caller,
+        actor_id=actor_id,
+    )

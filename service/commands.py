@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from domain.identity import PersonalSignature
 from domain.policy import Policy
 from service import streams
 from service.bootstrap import Deps
@@ -59,12 +60,16 @@ async def open_stream(deps: Deps, opening: Any, policy: Policy) -> Done:
     return Done(stream_id=opened.stream_id, version=state.version, stage=str(state.stage.value), events=opened.events)
 
 
-async def send(deps: Deps, stream_id: str, cmd: Any, request_id: str | None = None) -> Done:
-    """Send one command under ``request_id`` (a fresh one when None: pass the same one to retry safely).
+async def send(
+    deps: Deps, stream_id: str, cmd: Any, request_id: str | None = None, signature: PersonalSignature | None = None
+) -> Done:
+    """Send one command (a command model, or a door's JSON body without an actor) as ``deps.caller``,
+    under ``request_id`` (a fresh one when None: pass the same one to retry safely). ``signature``: the
+    person's own, made by the client (else made with the caller's key when the decision needs one).
     A stream Temporal does not know is explained from the audit log (closed, or another cluster)."""
     rid = request_id or uuid.uuid4().hex
     try:
-        result = await streams.send(deps, stream_id, cmd, request_id=rid)
+        result = await streams.send(deps, stream_id, cmd, request_id=rid, signature=signature)
     except NotFound as missing:
         raise explain(deps, missing) from None
     return done_of(Done, stream_id, result)

@@ -19,11 +19,12 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import shutil
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +34,9 @@ import structlog
 from activities.calendar import default_override_path, facts_for_years
 from domain.actors import Actor, Role
 from domain.campaign import CampaignSettings
+from domain.identity import PersonKey, generate_key
 from domain.kinds import decider_of_stream
+from domain.people import Person
 from domain.policy import Policy
 from domain.project import (
     ApplicationInput,
@@ -65,9 +68,10 @@ from domain.rungs import SanctionDecision
 from domain.timeutil import SHANGHAI, local
 from domain.workcal import WorkCalendar
 from i18n import label
-from service import campaigns, directory, streams
+from service import campaigns, directory, signin, streams
 from service.binaries import find_binary
 from service.bootstrap import Deps, bootstrap
+from service.identity import caller_of
 from service.reports import write_report
 from service.timeskip import Stack, time_skipping_worker
 from settings.files import load_model
@@ -160,13 +164,23 @@ async def run_demo(out_dir: Path, lang: str = "zh", echo: Echo | None = None) ->
     os.environ["PDCA_REPORTS_DIR"] = str(out_dir / "reports")
     policy = load_model(Policy, EXAMPLES / "demo-policy.yaml")
     database_url = f"sqlite:///{out_dir / 'audit.db'}"
-    directory.import_file(bootstrap(database_url=database_url), _sample_county(out_dir, datetime.now(UTC)))  # migrates it first
+    # The demo's own authority (server side): its people act with credentials it issues at virtual time.
+    authority = out_dir / "authority"
+    shutil.rmtree(authority, ignore_errors=True)
+    os.environ["PDCA_AUTHORITY_DIR"] = str(authority)
+    with bootstrap(database_url=database_url).database(create=True) as engine:
+        from store.migrate import upgrade
+
+        upgrade(engine)
     audit_log = bootstrap(database_url=database_url).audit_log
 
     channel = CountingChannel()
     async with time_skipping_worker(audit_log, test_server=find_binary("temporal-test-server"), channel=channel) as stack:
         deps = bootstrap(database_url=database_url, client=stack.client)  # every step goes through the service, as a door's would
-        result = await Year(stack, deps, policy, out_dir, lang, echo, channel).run()
+        await signin.bootstrap_admin(deps)  # the people directory, opened by its first administrator
+        people = People(deps, stack)
+        await directory.import_file(await people.deps(ADMIN), _sample_county(out_dir, datetime.now(UTC)))  # an audited import
+        result = await Year(stack, deps, policy, out_dir, lang, echo, channel, people).run()
     result.seconds = time.perf_counter() - started
     return result
 
@@ -215,13 +229,45 @@ class CountingChannel:
         self.sent[event_type] += 1
 
 
+ADMIN = Actor(id="admin", name="系统管理员", roles=[Role.ADMIN])
+
+
+class People:
+    """The demo's people as the server side knows them: a personal signing key each, and a credential
+    issued by the demo's authority at the current virtual time for every step (credentials are short-lived)."""
+
+    def __init__(self, deps: Deps, stack: Stack) -> None:
+        self.base = deps
+        self.stack = stack
+        self.keys: dict[str, tuple[PersonKey, bytes]] = {}
+
+    async def deps(self, actor: Actor) -> Deps:
+        """``Deps`` whose caller is ``actor``, signed in now."""
+        if actor.id not in self.keys:
+            private, public = generate_key("ed25519")
+            self.keys[actor.id] = (PersonKey.of("ed25519", public), private)
+        key, private = self.keys[actor.id]
+        person = Person(id=actor.id, name=actor.name, roles=list(actor.roles), scope=list(actor.scope), status="active", keys=[key])
+        credential = signin.issue(self.base.settings, person, key, now=await self.stack.now())
+        return replace(self.base, _caller=caller_of(credential, private))
+
+
 class Year:
     """The script of one campaign year; each step acts on a date, then lets virtual time run."""
 
     def __init__(
-        self, stack: Stack, deps: Deps, policy: Policy, out_dir: Path, lang: str, echo: Echo | None, channel: CountingChannel
+        self,
+        stack: Stack,
+        deps: Deps,
+        policy: Policy,
+        out_dir: Path,
+        lang: str,
+        echo: Echo | None,
+        channel: CountingChannel,
+        people: People,
     ) -> None:
         self.stack = stack
+        self.people = people
         self.deps = deps
         self.audit_log = deps.audit_log
         self.policy = policy
@@ -260,7 +306,7 @@ class Year:
 
     async def send(self, stream_id: str, command: Any) -> Any:
         """One command to a case or a project, as any door sends it (service.streams)."""
-        return await streams.send(self.deps, stream_id, command, request_id=uuid.uuid4().hex)
+        return await streams.send(await self.people.deps(command.actor), stream_id, command, request_id=uuid.uuid4().hex)
 
     case = project = send
 
@@ -295,8 +341,9 @@ class Year:
         self.printer.featured.update(f"rect-{o.org_code}-{year}" for o in featured)
         campaign_id = plan.campaign_id
         self.printer.featured.add(campaign_id)
-        await campaigns.ensure(self.deps, self.supervisor, None, year, self.policy, CampaignSettings())
-        await campaigns.approve_in_chunks(self.deps, campaign_id, self.supervisor, opens, request_id=uuid.uuid4().hex, chunk=200)
+        supervisor = await self.people.deps(self.supervisor)
+        await campaigns.ensure(supervisor, self.supervisor, None, year, self.policy, CampaignSettings())
+        await campaigns.approve_in_chunks(supervisor, campaign_id, self.supervisor, opens, request_id=uuid.uuid4().hex, chunk=200)
         await self._wait_started(campaign_id, len(opens))
         self.printer.flush(
             "【实施 Do】督导批准名单，逐个启动整顿案件（子工作流）"
@@ -492,7 +539,7 @@ class Year:
                 year=year,
                 application=application,
             )
-            await streams.open_stream(self.deps, opening, self.policy)
+            await streams.open_stream(await self.people.deps(owner), opening, self.policy)
             if k == 0:
                 await self.project(pid, ReturnApplication(actor=self.township(org.region), comments="目标不够具体，请细化"))
                 await self.project(pid, ReviseApplication(actor=owner, application=application, note="已细化目标"))

@@ -84,9 +84,14 @@ def parse_domain_word(value: str | None) -> str | None:
     return None if value is None else parse_domain(value).value
 
 
-def import_file(deps: Deps, path: Path) -> ImportSummary:
+async def import_file(deps: Deps, path: Path) -> ImportSummary:
     """Import organizations and assessments from CSV (UTF-8 or GB18030) or XLSX, all or nothing; the
-    database is migrated first. Raises ``ImportRejected`` with every bad row."""
+    database is migrated first. Raises ``ImportRejected`` with every bad row.
+
+    The import is an audited command of ``deps.caller`` (an administrator or a supervisor): a
+    ``RecordImport`` on the people directory's stream names the file, its SHA-256 digest and the codes
+    it touches, and only once the workflow accepted it are the rows written."""
+    from service.people import record_import
     from store.migrate import upgrade
 
     with deps.database(create=True) as engine:
@@ -97,7 +102,11 @@ def import_file(deps: Deps, path: Path) -> ImportSummary:
             parsed = parse_file(path, known)
         except ImportFailed as failed:
             raise ImportRejected(path, list(failed.errors)) from None
-        return directory.import_records(parsed)
+    codes = sorted({o.code for o in parsed.organizations})
+    figures = {"organizations": len(codes), "new": len(set(codes) - set(known)), "assessments": len(parsed.years)}
+    await record_import(deps, "organizations", path, figures, codes)
+    with deps.database() as engine:
+        return Directory(engine).import_records(parsed)
 
 
 def list_organizations(

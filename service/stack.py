@@ -21,6 +21,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -106,10 +107,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-async def _serve(metrics_port: int, sdk_metrics_port: int, echo: Echo) -> None:
+async def _serve(metrics_port: int, sdk_metrics_port: int, echo: Echo, api_port: int = 0) -> None:
     import worker
     from service.bootstrap import bootstrap
     from service.schedules import ensure_all
+    from service.signin import bootstrap_admin
     from settings.directory import load_policy
     from workflows.search_attributes import register
 
@@ -124,9 +126,36 @@ async def _serve(metrics_port: int, sdk_metrics_port: int, echo: Echo) -> None:
         log.info("worker_started", task_queue=running.task_queue)
         schedules = await ensure_all(bootstrap(client=client), load_policy(None))
         log.info("schedules", **schedules)
+        api = await _start_api(api_port, echo) if api_port else None
+        password_file = get_settings().home / "initial-admin-password"
+        password = await bootstrap_admin(bootstrap(client=client, timeout=60), password_file=password_file)
+        if password is not None:
+            echo(f"首个管理员 first administrator: admin　初始密码 initial password: {password}（also in {password_file}, 0600）")
+            echo("登录 sign in: pdca login admin　（然后 then: pdca person import examples/actors.yaml --passwords）")
         echo("就绪 ready — 按 Ctrl-C 停止 / press Ctrl-C to stop")
         await stopping.wait()
         log.info("stopping")
+        if api is not None:
+            api.should_exit = True
+
+
+async def _start_api(port: int, echo: Echo) -> Any:
+    """The HTTP API (api/app.py: sign-in, commands, queries) in this process, once it accepts connections."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.api_addr, port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(600):  # polled, not slept: up to 60 s on a loaded machine
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.1)
+    if task.done() and task.exception() is not None:
+        raise Unavailable(f"the HTTP API could not start on {settings.api_addr}:{port}: {task.exception()}")
+    echo(f"HTTP API: http://{settings.api_addr}:{port}/api/docs")
+    return server
 
 
 def embedded_environment(data_dir: Path, port: int) -> dict[str, str]:
@@ -140,7 +169,15 @@ def embedded_environment(data_dir: Path, port: int) -> dict[str, str]:
     }
 
 
-def run_stack(port: int, ui_port: int | None, metrics_port: int, sdk_metrics_port: int, data_dir: Path | None, echo: Echo = _print) -> None:
+def run_stack(
+    port: int,
+    ui_port: int | None,
+    metrics_port: int,
+    sdk_metrics_port: int,
+    data_dir: Path | None,
+    echo: Echo = _print,
+    api_port: int | None = None,
+) -> None:
     """Start the dev server, then serve the worker until Ctrl-C / SIGTERM; stop the server on the way out."""
     from observability.logging import configure_logging
     from store.db import display_url
@@ -151,6 +188,9 @@ def run_stack(port: int, ui_port: int | None, metrics_port: int, sdk_metrics_por
     configure_logging()
     url = get_settings().audit_database_url
     check_metrics_ports(metrics_port, sdk_metrics_port)
+    api_port = get_settings().api_port if api_port is None else api_port
+    if api_port and not _bindable(get_settings().api_addr, api_port):
+        raise Unavailable(f"port {api_port} (--api-port, the HTTP API) is already in use: choose another port, or 0 to turn it off")
     process = start_dev_server(data_dir, port, ui_port)
     try:
         echo(f"Temporal 开发服务器 dev server: 127.0.0.1:{port}（数据 data: {data_dir / 'temporal.db'}）")
@@ -161,7 +201,7 @@ def run_stack(port: int, ui_port: int | None, metrics_port: int, sdk_metrics_por
             echo(f"指标 metrics: http://127.0.0.1:{metrics_port}/metrics")
         if sdk_metrics_port:
             echo(f"Temporal SDK 指标 SDK metrics: http://127.0.0.1:{sdk_metrics_port}/metrics")
-        asyncio.run(_serve(metrics_port, sdk_metrics_port, echo))
+        asyncio.run(_serve(metrics_port, sdk_metrics_port, echo, api_port))
     finally:
         stop(process)
         echo("已停止 stopped")

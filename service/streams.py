@@ -36,15 +36,17 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
-from domain import campaign, project, rectification
+from domain import campaign, people, project, rectification
 from domain.decider import Decider
+from domain.identity import PersonalSignature
 from domain.policy import Policy
 from service.bootstrap import Deps
 from service.errors import Closed, NotFound, Refused, ServiceError, Unavailable
 from store import queries
 from store.eventlog import AuditLog
-from workflows.audited import UPDATE_NAME
+from workflows.audited import KEYS_REFRESH_INTERVAL, REFRESH_KEYS, UPDATE_NAME, Request
 from workflows.campaign import CampaignInput, CampaignRequest, CampaignResult, CampaignWorkflow
+from workflows.directory import DirectoryInput, DirectoryResult, DirectoryWorkflow
 from workflows.project import ProjectCommandRequest, ProjectCommandResult, ProjectInput, SecretaryProjectWorkflow
 from workflows.rectification import CaseInput, CommandRequest, CommandResult, RectificationWorkflow
 from workflows.search_attributes import initial_search_attributes
@@ -60,7 +62,7 @@ class StreamKind:
     noun: str  # "case", "project", "campaign": in messages
     opening: type[BaseModel]  # the command that opens a stream of this kind (in the workflow input)
     run: Callable[..., Any]  # the workflow's run method
-    make_input: Callable[..., BaseModel]  # (stream_id, policy, opening, **extra) -> the workflow input
+    make_input: Callable[..., BaseModel]  # (stream_id, policy, opening, credential, **extra) -> the workflow input
     request_model: type[BaseModel]
     result_model: type[BaseModel]
     id_for: Callable[[Any], str]  # the stream id an opening command names
@@ -77,7 +79,9 @@ CASES = StreamKind(
     noun="case",
     opening=rectification.OpenCase,
     run=RectificationWorkflow.run,
-    make_input=lambda stream_id, policy, opening: CaseInput(case_id=stream_id, policy=policy, open=opening),
+    make_input=lambda stream_id, policy, opening, credential: CaseInput(
+        case_id=stream_id, policy=policy, open=opening, credential=credential
+    ),
     request_model=CommandRequest,
     result_model=CommandResult,
     id_for=lambda c: rectification.case_id_for(c.org_code, c.year),
@@ -89,7 +93,9 @@ PROJECTS = StreamKind(
     noun="project",
     opening=project.ApplyProject,
     run=SecretaryProjectWorkflow.run,
-    make_input=lambda stream_id, policy, opening: ProjectInput(project_id=stream_id, policy=policy, apply=opening),
+    make_input=lambda stream_id, policy, opening, credential: ProjectInput(
+        project_id=stream_id, policy=policy, apply=opening, credential=credential
+    ),
     request_model=ProjectCommandRequest,
     result_model=ProjectCommandResult,
     id_for=lambda c: project.project_id_for(c.level, c.org_code, c.year),
@@ -101,8 +107,8 @@ CAMPAIGNS = StreamKind(
     noun="campaign",
     opening=campaign.OpenCampaign,
     run=CampaignWorkflow.run,
-    make_input=lambda stream_id, policy, opening, settings=None: CampaignInput(
-        campaign_id=stream_id, policy=policy, open=opening, **({"settings": settings} if settings else {})
+    make_input=lambda stream_id, policy, opening, credential, settings=None: CampaignInput(
+        campaign_id=stream_id, policy=policy, open=opening, credential=credential, **({"settings": settings} if settings else {})
     ),
     request_model=CampaignRequest,
     result_model=CampaignResult,
@@ -110,7 +116,21 @@ CAMPAIGNS = StreamKind(
     first_stage="open",
     closed_message="campaign {id} is closed (年度已总结): its year accepts no more commands",
 )
-KINDS = (CASES, PROJECTS, CAMPAIGNS)
+DIRECTORY = StreamKind(
+    decider=people.DECIDER,
+    noun="directory",
+    opening=people.OpenDirectory,
+    run=DirectoryWorkflow.run,
+    make_input=lambda stream_id, policy, opening, credential: DirectoryInput(
+        directory_id=stream_id, policy=policy, open=opening, credential=credential
+    ),
+    request_model=Request,
+    result_model=DirectoryResult,
+    id_for=lambda c: people.DIRECTORY_ID,
+    first_stage="open",
+    closed_message="the people directory {id} is closed",
+)
+KINDS = (CASES, PROJECTS, CAMPAIGNS, DIRECTORY)
 
 
 def kind_of(stream_id: str) -> StreamKind:
@@ -182,6 +202,7 @@ _ONE_PER = {
     "case": "one rectification case per organization and year",
     "project": "one project per level, organization and year",
     "campaign": "one campaign per region and year",
+    "directory": "one people directory",
 }
 
 
@@ -200,7 +221,7 @@ async def open_stream(deps: Deps, opening: Any, policy: Policy, *, if_running: s
     try:
         handle: WorkflowHandle[Any, Any] = await client.start_workflow(
             kind.run,
-            kind.make_input(stream_id, policy, opening, **extra),
+            kind.make_input(stream_id, policy, opening, deps.caller.credential, **extra),
             id=stream_id,
             task_queue=deps.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
@@ -296,12 +317,47 @@ async def update(
         raise map_rpc_error(error, id, timeout, request_id) from None
 
 
-async def send(deps: Deps, stream_id: str, command: Any, *, request_id: str) -> Any:
+def request_for(
+    deps: Deps, kind: StreamKind, stream_id: str, command: Any, request_id: str, signature: PersonalSignature | None = None
+) -> Request:
+    """The ``command`` Update's payload: the command without an actor (the workflow takes who acts from
+    the credential), the caller's credential, and their signature when the decision judges a person
+    (``signature`` made by the client, as the HTTP API receives it; else made here with the caller's key)."""
+    caller = deps.caller
+    body = command if isinstance(command, dict) else command.model_dump(mode="json", exclude={"actor", "proof"})
+    if signature is None and body.get("type") in kind.decider.signed_commands:
+        signature = caller.signature(stream_id, request_id, body)
+    return Request(request_id=request_id, command=body, credential=caller.credential, signature=signature)
+
+
+async def send(deps: Deps, stream_id: str, command: Any, *, request_id: str, signature: PersonalSignature | None = None) -> Any:
     """Send one command as the ``command`` Update, the request id as the Update id, so a retry is
-    applied at most once. Returns the kind's result model."""
+    applied at most once. Returns the kind's result model. A credential signed by a key the stream does
+    not hold yet (a rotated authority key) makes it fetch its keys once, then the command is sent again."""
     kind = kind_of(stream_id)
-    request = kind.request_model(request_id=request_id, command=command)
-    return await update(await deps.client(), stream_id, UPDATE_NAME, request, kind.result_model, deps.timeout, request_id)
+    request = request_for(deps, kind, stream_id, command, request_id, signature)
+    client = await deps.client()
+    try:
+        return await update(client, stream_id, UPDATE_NAME, request, kind.result_model, deps.timeout, request_id)
+    except Refused as refused:
+        if refused.code != "unknown_key":
+            raise
+        await refresh_keys(deps, stream_id)
+        return await update(client, stream_id, UPDATE_NAME, request, kind.result_model, deps.timeout, request_id)
+
+
+async def refresh_keys(deps: Deps, stream_id: str) -> None:
+    """Ask a stream to fetch the authority's public keys again (it refuses within seconds of the last
+    fetch: then wait that long, once)."""
+    client = await deps.client()
+    for _ in range(2):
+        try:
+            await update(client, stream_id, REFRESH_KEYS, None, int, deps.timeout)
+            return
+        except Refused as refused:
+            if refused.code != "too_soon":
+                raise
+            await asyncio.sleep(KEYS_REFRESH_INTERVAL.total_seconds())
 
 
 async def query(deps: Deps, id: str, name: str, result_type: type[T]) -> T:

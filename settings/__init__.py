@@ -56,8 +56,22 @@ class Settings(BaseSettings):
     digest_dir: Path | None = Field(default=None, description="Audit chain digests (default home/digests)")
     reports_dir: Path | None = Field(default=None, description="Scheduled reports (default home/reports)")
     report_font: Path | None = Field(default=None, description="A font file with CJK glyphs for charts")
+    authority_dir: Path | None = Field(default=None, description="The credential authority's keys, server side (default home/authority)")
+    credentials_dir: Path | None = Field(
+        default=None, description="This user's credentials and personal signing keys, CLI side (default home/credentials)"
+    )
     # who and how
-    actor: str | None = Field(default=None, description="Acting person's id in the actor directory (CLI)")
+    actor: str | None = Field(default=None, description="Which signed-in account the CLI acts as (default: the last to sign in)")
+    api_url: str | None = Field(default=None, description="The HTTP API `pdca login` signs in at (default http://127.0.0.1:<api_port>)")
+    api_port: int = Field(default=8470, ge=1, le=65535, description="`pdca serve` / `pdca up` HTTP API port")
+    api_addr: str = Field(default="127.0.0.1", description="Address the HTTP API binds to")
+    credential_minutes: int = Field(default=480, ge=1, le=1440, description="Lifetime of a credential after sign-in")
+    signature_algorithm: Literal["ed25519", "sm2"] = Field(
+        default="ed25519", description="New authority and personal keys: ed25519 (SHA-256) or sm2 (SM3)"
+    )
+    totp_required: bool = Field(default=False, description="Refuse sign-in to accounts without a TOTP second factor")
+    lockout_attempts: int = Field(default=5, ge=1, description="Failed sign-ins before an account is locked")
+    lockout_minutes: int = Field(default=15, ge=1, description="How long a locked account stays locked")
     lang: Literal["zh", "en"] = Field(default="zh", description="Labels: zh or en (CLI)")
     # the worker
     task_queue: str = Field(default=DEFAULT_TASK_QUEUE, description="Temporal task queue")
@@ -104,6 +118,21 @@ class Settings(BaseSettings):
     def reports_path(self) -> Path:
         """PDCA_REPORTS_DIR, else home/reports."""
         return self.reports_dir or self.home / "reports"
+
+    @property
+    def authority_path(self) -> Path:
+        """PDCA_AUTHORITY_DIR, else home/authority."""
+        return self.authority_dir or self.home / "authority"
+
+    @property
+    def credentials_path(self) -> Path:
+        """PDCA_CREDENTIALS_DIR, else home/credentials."""
+        return self.credentials_dir or self.home / "credentials"
+
+    @property
+    def api_base(self) -> str:
+        """PDCA_API_URL, else http://127.0.0.1:<api_port>."""
+        return (self.api_url or f"http://127.0.0.1:{self.api_port}").rstrip("/")
 
     @classmethod
     def variable(cls, field: str) -> str:

@@ -6,3 +6,6 @@ from hypothesis import settings
 # example fails property tests at random on a loaded, shared machine.
 settings.register_profile("pdca", deadline=None)
 settings.load_profile("pdca")
+
+# Every worker the suite starts trusts the test authority (tests/identity.py sets PDCA_AUTHORITY_DIR).
+import tests.identity  # noqa: E402,F401

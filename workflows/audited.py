@@ -19,6 +19,13 @@ The base does what every kind does the same way:
   carried over continue-as-new.
 - Search attributes are upserted when their value changed; continue-as-new when the server suggests it
   and every handler has finished.
+- Identity (docs/security.md): every command carries a credential; the validator verifies it with the
+  authority's public keys the workflow holds (fetched by an activity, kept in state, carried over
+  continue-as-new; ``refresh_keys`` fetches them again when a credential names a key not yet held) at
+  ``workflow.now()``, and the command's actor — roles, scope — comes from it, never from the body.
+  Decisions that judge a person (the decider's ``signed_commands``) carry the person's own signature,
+  verified with the key the credential names. The proof goes into the events (``Proof``). Streams
+  recorded before this (no ``identity-v1`` marker) replay as recorded.
 
 Workflow code (deterministic): time from ``workflow.now()``, ids from ``workflow.uuid4()``, I/O only
 through activities. The Update handler and the queries are typed ``Any`` at the Temporal boundary
@@ -39,18 +46,26 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel, ValidationError
+    from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
     from activities.audit import AppendRequest, AuditActivities, EventRecord, StageChange
     from activities.notify import Notice, NotifyActivities
-    from domain.decider import Context, Decider, Tick
-    from domain.errors import DomainError
+    from domain.decider import Context, Decider, Proof, Tick
+    from domain.errors import DomainError, InvalidCommand
+    from domain.identity import PersonalSignature, TrustedKeys, decode_unverified, verify_credential
+    from domain.identity.signatures import signed_document, verify_command_signature
     from domain.policy import Policy
     from domain.workcal import CalendarFacts, WorkCalendar
     from workflows.calendar import fetch_calendar
+    from workflows.identity import fetch_keys
     from workflows.search_attributes import stream_search_attributes
 
 UPDATE_NAME = "command"
+REFRESH_KEYS = "refresh_keys"
+# Patch id guarding identity: trusted keys fetched at start, an opening's credential verified.
+IDENTITY_PATCH = "identity-v1"
+# A stream fetches its keys again at most this often on request (each fetch is an activity in history).
+KEYS_REFRESH_INTERVAL = timedelta(seconds=5)
 # Remembered request ids: enough for a retried CLI command to be recognised across continue-as-new.
 MAX_REMEMBERED_REQUESTS = 500
 APPEND_TIMEOUT = timedelta(seconds=60)
@@ -79,6 +94,19 @@ class StreamState(Protocol):
 
 
 S = TypeVar("S", bound=StreamState)
+
+
+class Request(BaseModel):
+    """What a client sends as the ``command`` Update: the command without its actor, the sender's
+    credential, and for a decision that judges a person the sender's signature over
+    ``signed_document(stream_id, request_id, command)``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: str = Field(min_length=1)  # chosen by the client: a retried command is applied once
+    command: dict[str, Any]
+    credential: str | None = None
+    signature: PersonalSignature | None = None
 
 
 class CommandResult(BaseModel):
@@ -119,6 +147,8 @@ class AuditedWorkflow(Generic[S, R]):
         state: S | None,
         processed: dict[str, R],
         calendar: CalendarFacts | None,
+        credential: str | None = None,
+        keys: TrustedKeys | None = None,
     ) -> None:
         """Everything handlers touch is set here: they may run before ``run()`` starts."""
         self.stream_id = stream_id
@@ -134,7 +164,15 @@ class AuditedWorkflow(Generic[S, R]):
         self.persisted = opening is None
         self.opening: list[Any] = []
         self.refused: DomainError | None = None
-        if opening is not None:
+        self.keys = keys or TrustedKeys()  # the authority's public keys (carried over continue-as-new)
+        self.opening_credential = credential
+        if opening is not None and credential is not None:
+            # Who opens is whom the credential names (verified in run() before anything is recorded).
+            try:
+                opening = opening.model_copy(update={"actor": decode_unverified(credential).actor()})
+            except DomainError as error:
+                self.refused = error
+        if opening is not None and self.refused is None:
             # Decide the opening now so validators see an opened stream; run() makes it durable first.
             try:
                 self.opening = self.decider.decide(self.decider.initial, opening, self._context())
@@ -183,7 +221,11 @@ class AuditedWorkflow(Generic[S, R]):
     async def _begin(self) -> None:
         """Refuse a refused opening, start delivering notices, make the opening durable, fetch the
         calendar, publish search attributes."""
+        if self.refused is None and not self.persisted and workflow.patched(IDENTITY_PATCH):
+            await self._refresh_keys()
+            self._verify_opening()
         if self.refused is not None:
+            count_rejection(self.refused.code, "open")
             raise ApplicationError(self.refused.message, type=self.refused.code, non_retryable=True)
         self._start()
         self.started = True
@@ -196,6 +238,21 @@ class AuditedWorkflow(Generic[S, R]):
             async with self.lock:
                 await self._ensure_calendar()
         self._publish()
+
+    def _verify_opening(self) -> None:
+        """The opening's credential is valid now (sets ``refused`` if not). An opening without one is
+        accepted only from a parent workflow (a campaign starting its cases): clients cannot set a parent."""
+        try:
+            if self.opening_credential is None:
+                if workflow.info().parent is None:
+                    verify_credential(None, self.keys, workflow.now())  # refuses: no credential
+                return
+            verify_credential(self.opening_credential, self.keys, workflow.now())
+        except DomainError as error:
+            self.refused = error
+
+    async def _refresh_keys(self) -> None:
+        self.keys = (await fetch_keys()).model_copy(update={"fetched_at": workflow.now()})
 
     async def _run_to_end(self) -> None:
         """The whole life of a timer-driven stream: begin, tick until terminal, finish."""
@@ -225,6 +282,10 @@ class AuditedWorkflow(Generic[S, R]):
 
     def _next_run_input(self) -> BaseModel:
         raise NotImplementedError
+
+    def _carried_keys(self) -> TrustedKeys | None:
+        """The keys for the next run (None when none were fetched: the input stays as it was)."""
+        return self.keys if self.keys.keys or self.keys.fetched_at else None
 
     def _remembered(self) -> dict[str, R]:
         return dict(list(self.processed.items())[-MAX_REMEMBERED_REQUESTS:])
@@ -260,11 +321,14 @@ class AuditedWorkflow(Generic[S, R]):
             if parsed.request_id in self.processed:
                 return self.processed[parsed.request_id].model_copy(update={"duplicate": True})
             await self._ensure_calendar()
+            if parsed.credential is not None and self.keys.fetched_at is None:
+                await self._refresh_keys()  # a stream that has not fetched its keys yet (started before identity)
             try:
-                events = await self._apply(await self._prepare(parsed.command))
+                command = self._authenticated(parsed)
+                events = await self._apply(await self._prepare(command))
             except DomainError as error:
-                # The state moved between validation and handling: fail this update, not the workflow.
-                count_rejection(error.code, parsed.command.type)
+                # The state (or the time) moved between validation and handling: fail this update, not the workflow.
+                count_rejection(error.code, str(parsed.command.get("type")))
                 raise ApplicationError(error.message, type=error.code, non_retryable=True) from error
             result = self.result_model(
                 request_id=parsed.request_id, version=self.state.version, events=[e.type for e in events], **self._result_fields()
@@ -277,24 +341,75 @@ class AuditedWorkflow(Generic[S, R]):
         parsed = self._parse(request)
         if parsed.request_id in self.processed:
             return  # a retry: the handler answers with the first result
-        kind = parsed.command.type
-        if kind in self.decider.internal_commands:
-            count_rejection("invalid_command", kind)
-            raise ApplicationError(f"{kind} is issued by the workflow itself", type="invalid_command")
+        kind = str(parsed.command.get("type"))
         try:
-            self.decider.decide(self.state, parsed.command, self._context())
+            if kind in self.decider.internal_commands:
+                raise InvalidCommand(f"{kind} is issued by the workflow itself")
+            if parsed.credential is None:  # only histories recorded before credentials have none
+                verify_credential(None, self.keys, workflow.now())
+            command = self._authenticated(parsed)
+            self.decider.decide(self.state, command, self._context())
         except DomainError as error:
             count_rejection(error.code, kind)
             raise ApplicationError(error.message, type=error.code, non_retryable=True) from error
 
-    def _parse(self, request: Any) -> Any:
-        """The Update's payload as the kind's request model (refused with a clear message if malformed)."""
-        if isinstance(request, self.request_model):
-            return request
+    def _parse(self, request: Any) -> Request:
+        """The Update's payload (refused with a clear message if malformed)."""
+        if isinstance(request, BaseModel):
+            request = request.model_dump(mode="json")
         try:
-            return self.request_model.model_validate(request)
+            return Request.model_validate(request)
         except ValidationError as error:
             raise ApplicationError(f"malformed command: {error}", type="invalid_command", non_retryable=True) from None
+
+    def _authenticated(self, request: Request) -> Any:
+        """The kind's command, its actor the credential's person and its ``proof`` set (the signature,
+        for a decision that judges a person, verified with that person's registered key).
+        A request without a credential is one recorded before credentials existed (replay only).
+
+        Before the stream holds any keys (an update arriving with the start, or the first command to a
+        stream started before identity) the validator can only read the claims; the handler fetches
+        the keys first and verifies everything before anything is recorded."""
+        body = request.command
+        if request.credential is None:
+            return self._command_of(body)
+        if self.keys.fetched_at is None:
+            claims = decode_unverified(request.credential)
+        else:
+            claims = verify_credential(request.credential, self.keys, workflow.now())
+        for field in ("actor", "proof"):
+            if field in body:
+                raise InvalidCommand(f"a command may not carry {field!r}: who sends it is the credential's person")
+        command = self._command_of({**body, "actor": claims.actor().model_dump(mode="json")})
+        signature = None
+        if command.type in self.decider.signed_commands or request.signature is not None:
+            document = signed_document(self.stream_id, request.request_id, body)
+            verify_command_signature(request.signature, document, claims.key, claims.sub)
+            assert request.signature is not None  # verified above
+            signature = request.signature.model_copy(update={"credential": claims.jti, "document": document})
+        return command.model_copy(update={"proof": Proof(credential=claims.jti, signature=signature)})
+
+    def _command_of(self, body: dict[str, Any]) -> Any:
+        try:
+            return self.decider.commands.validate_python(body)
+        except ValidationError as error:
+            raise InvalidCommand(f"malformed command: {error}") from None
+
+    @named_update(REFRESH_KEYS)
+    async def refresh_keys(self) -> int:
+        """Fetch the authority's public keys again (a credential named a key this stream does not hold
+        yet: a rotated key). Anyone may ask; the keys come from the activity, never from the caller."""
+        async with self.lock:
+            await self._refresh_keys()
+        return len(self.keys.keys)
+
+    @refresh_keys.validator
+    def _validate_refresh_keys(self) -> None:
+        fetched = self.keys.fetched_at
+        if fetched is not None and workflow.now() - fetched < KEYS_REFRESH_INTERVAL:
+            raise ApplicationError(
+                f"keys were fetched less than {KEYS_REFRESH_INTERVAL.total_seconds():g}s ago", type="too_soon", non_retryable=True
+            )
 
     @workflow.query(name="state")
     def current_state(self) -> Any:

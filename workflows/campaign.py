@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         next_check_at,
         year_end_at,
     )
+    from domain.identity import TrustedKeys
     from domain.policy import Policy
     from domain.rectification import DECIDER as RECTIFICATION
     from domain.rectification import OpenCase, case_id_for
@@ -90,6 +91,8 @@ class CampaignInput(BaseModel):
     processed: dict[str, CampaignResult] = Field(default_factory=dict)
     next_check: datetime | None = None
     runs: int = 1  # how many runs this campaign has had (1 + continue-as-new count)
+    credential: str | None = None  # the opener's credential (verified before the opening is recorded)
+    keys: TrustedKeys | None = None  # the authority's public keys (carried over continue-as-new)
 
 
 class CampaignView(BaseModel):
@@ -128,7 +131,7 @@ class CampaignWorkflow(AuditedWorkflow[CampaignState, CampaignResult]):
         self.runs = input.runs
         self.refresh_wanted = False
         self.started_this_run = 0
-        self._setup(input.campaign_id, input.policy, input.open, input.state, input.processed, None)
+        self._setup(input.campaign_id, input.policy, input.open, input.state, input.processed, None, input.credential, input.keys)
 
     @workflow.run
     async def run(self, input: CampaignInput) -> CampaignView:
@@ -216,6 +219,7 @@ class CampaignWorkflow(AuditedWorkflow[CampaignState, CampaignResult]):
             processed=self._remembered(),
             next_check=self.next_check,
             runs=self.runs + 1,
+            keys=self._carried_keys(),
         )
 
     def _search_attributes(self) -> list[SearchAttributeUpdate]:

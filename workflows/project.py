@@ -15,6 +15,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
+    from domain.identity import TrustedKeys
     from domain.policy import Policy
     from domain.project import DECIDER, ApplyProject, Command, ProjectState, Stage
     from domain.workcal import CalendarFacts
@@ -52,6 +53,8 @@ class ProjectInput(BaseModel):
     state: ProjectState | None = None  # carried over by continue-as-new
     processed: dict[str, ProjectCommandResult] = Field(default_factory=dict)
     calendar: CalendarFacts | None = None  # carried over by continue-as-new
+    credential: str | None = None  # the opener's credential (verified before the opening is recorded)
+    keys: TrustedKeys | None = None  # the authority's public keys (carried over continue-as-new)
 
 
 class ProjectOutcome(BaseModel):
@@ -70,7 +73,9 @@ class SecretaryProjectWorkflow(AuditedWorkflow[ProjectState, ProjectCommandResul
     @workflow.init
     def __init__(self, input: ProjectInput) -> None:
         self.each_decision = False  # run() asks the patch
-        self._setup(input.project_id, input.policy, input.apply, input.state, input.processed, input.calendar)
+        self._setup(
+            input.project_id, input.policy, input.apply, input.state, input.processed, input.calendar, input.credential, input.keys
+        )
 
     @workflow.run
     async def run(self, input: ProjectInput) -> ProjectOutcome:
@@ -94,5 +99,10 @@ class SecretaryProjectWorkflow(AuditedWorkflow[ProjectState, ProjectCommandResul
 
     def _next_run_input(self) -> ProjectInput:
         return ProjectInput(
-            project_id=self.stream_id, policy=self.policy, state=self.state, processed=self._remembered(), calendar=self.calendar.facts
+            project_id=self.stream_id,
+            policy=self.policy,
+            state=self.state,
+            processed=self._remembered(),
+            calendar=self.calendar.facts,
+            keys=self._carried_keys(),
         )

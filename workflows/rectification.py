@@ -14,6 +14,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
+    from domain.identity import TrustedKeys
     from domain.policy import Policy
     from domain.rectification import DECIDER, CaseState, Command, OpenCase, Stage
     from domain.workcal import CalendarFacts
@@ -45,6 +46,8 @@ class CaseInput(BaseModel):
     state: CaseState | None = None  # carried over by continue-as-new
     processed: dict[str, CommandResult] = Field(default_factory=dict)
     calendar: CalendarFacts | None = None  # calendar facts already fetched (carried over continue-as-new)
+    credential: str | None = None  # the opener's credential (verified before the opening is recorded)
+    keys: TrustedKeys | None = None  # the authority's public keys (carried over continue-as-new)
 
 
 class CaseOutcome(BaseModel):
@@ -64,7 +67,9 @@ class RectificationWorkflow(AuditedWorkflow[CaseState, CommandResult]):
     def __init__(self, input: CaseInput) -> None:
         # None until run() asks the patch; False: a case recorded before calendar-aware timing.
         self.timed: bool | None = None
-        self._setup(input.case_id, input.policy, input.open, input.state, input.processed, input.calendar)
+        self._setup(
+            input.case_id, input.policy, input.open, input.state, input.processed, input.calendar, input.credential, input.keys
+        )
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseOutcome:
@@ -97,4 +102,5 @@ class RectificationWorkflow(AuditedWorkflow[CaseState, CommandResult]):
             state=self.state,
             processed=self._remembered(),
             calendar=self.calendar.facts if self.timed else None,
+            keys=self._carried_keys(),
         )

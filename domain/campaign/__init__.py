@@ -70,6 +70,8 @@ DECIDER: Decider[CampaignState, Command, Event] = Decider(
     next_wakeup=no_wakeup,
     calendar_years=no_calendar,
     internal_commands=INTERNAL_COMMANDS,
+    # decisions that judge a person, signed by who decides (docs/security.md)
+    signed_commands=frozenset({"ApproveDesignation"}),
 )
 fold = DECIDER.fold
 

@@ -93,6 +93,8 @@ from domain.rungs import ProposalStatus, Rung, SanctionDecision
 DECIDER: Decider[ProjectState, Command, Event] = Decider(
     KIND, PREFIX, INITIAL_STATE, COMMAND_ADAPTER, EVENT_ADAPTER, NOTICE_EVENTS,
     decide=decide, evolve=evolve, is_terminal=is_terminal, next_wakeup=next_wakeup, calendar_years=calendar_years,
+    # decisions that judge a person, signed by who decides (docs/security.md)
+    signed_commands=frozenset({"ApproveApplication", "RejectApplication", "EvaluateProject", "CloseProject", "DecideSanction"}),
 )  # fmt: skip
 
 # ``fold(events, state=INITIAL_STATE)``: the state after ``events`` (stores and the CLI rebuild with it).

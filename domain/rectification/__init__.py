@@ -109,6 +109,8 @@ DECIDER: Decider[CaseState, Command, Event] = Decider(
     is_terminal=is_terminal,
     next_wakeup=next_wakeup,
     calendar_years=calendar_years,
+    # decisions that judge a person, signed by who decides (docs/security.md)
+    signed_commands=frozenset({"ApprovePlan", "RecordAcceptance", "CloseCase", "DecideSanction"}),
 )
 fold = DECIDER.fold
 

@@ -22,10 +22,11 @@ from temporalio.testing import WorkflowEnvironment
 from cli.binaries import find_binary
 from domain.campaign import CampaignSettings
 from domain.rectification import SubmitPlan
+from tests.identity import credential, request
 from tests.workflow.campaign_support import Campaign, case_ids, designees, terminate_all
 from tests.workflow.scenario import BRANCH, measure
 from worker import build_worker, open_audit_log
-from workflows.rectification import CaseInput, CommandRequest, RectificationWorkflow
+from workflows.rectification import CaseInput, RectificationWorkflow
 from workflows.search_attributes import register
 
 OUTPUT = Path(__file__).parent / "histories" / "campaign" / "annual_campaign.json"
@@ -37,7 +38,10 @@ async def drive(camp: Campaign) -> None:
     opens = designees("RP", 8, region=REGION)
     ids = case_ids(opens)
     await client.start_workflow(
-        RectificationWorkflow.run, CaseInput(case_id=ids[0], policy=camp.policy, open=opens[0]), id=ids[0], task_queue=camp.queue
+        RectificationWorkflow.run,
+        CaseInput(case_id=ids[0], policy=camp.policy, open=opens[0], credential=credential(opens[0].actor)),
+        id=ids[0],
+        task_queue=camp.queue,
     )
     await camp.start()
     await camp.approve(opens[:6])
@@ -47,7 +51,7 @@ async def drive(camp: Campaign) -> None:
     now = await camp.env.get_current_time()
     await client.get_workflow_handle(ids[1]).execute_update(
         RectificationWorkflow.command,
-        CommandRequest(request_id="plan-1", command=SubmitPlan(actor=BRANCH, measures=[measure("M1", ["P1"], now + timedelta(days=20))])),
+        request(ids[1], SubmitPlan(actor=BRANCH, measures=[measure("M1", ["P1"], now + timedelta(days=20))]), "plan-1"),
     )
     view = await camp.refresh()
     assert view.last_check is not None and view.last_check.by_stage == {"designated": 7, "planning": 1}, view.last_check
@@ -67,7 +71,10 @@ async def record(output: Path = OUTPUT) -> Path:
             audit_log = open_audit_log(f"sqlite:///{Path(tmp) / 'audit.db'}")
             async with build_worker(env.client, audit_log, "record-campaign", executor=executor):
                 camp = Campaign(
-                    env, audit_log, "record-campaign", region=REGION,
+                    env,
+                    audit_log,
+                    "record-campaign",
+                    region=REGION,
                     settings=CampaignSettings(start_batch_size=3, batch_pause=timedelta(seconds=5)),
                 )
                 await drive(camp)

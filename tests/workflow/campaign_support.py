@@ -19,7 +19,8 @@ from domain.campaign import ApproveDesignation, CampaignSettings, CloseYear, Ope
 from domain.policy import Policy
 from domain.rectification import Basis, BasisKind, CaseState, OpenCase, ProblemInput, case_id_for
 from store.eventlog import AuditLog
-from workflows.campaign import CampaignInput, CampaignRequest, CampaignResult, CampaignView, CampaignWorkflow
+from tests.identity import credential, request
+from workflows.campaign import CampaignInput, CampaignResult, CampaignView, CampaignWorkflow
 
 # Next year, always ahead of the session's virtual clock on any day these tests run (a fixed year
 # would put the campaign's year end in the past one day).
@@ -74,6 +75,7 @@ class Campaign:
                 policy=self.policy,
                 settings=self.settings,
                 open=OpenCampaign(actor=SUPERVISOR, region=self.region, year=self.year),
+                credential=credential(SUPERVISOR),
             ),
             id=self.campaign_id,
             task_queue=self.queue,
@@ -91,7 +93,7 @@ class Campaign:
         self.requests += 1
         rid = request_id or f"{self.campaign_id}-req-{self.requests}"
         return await self.latest.execute_update(
-            CampaignWorkflow.command, CampaignRequest(request_id=rid, command=command), id=update_id or rid, result_type=CampaignResult
+            CampaignWorkflow.command, request(self.campaign_id, command, rid), id=update_id or rid, result_type=CampaignResult
         )
 
     async def approve(self, opens: list[OpenCase], request_id: str | None = None, update_id: str | None = None) -> CampaignResult:

@@ -39,8 +39,8 @@ from domain.timeutil import SHANGHAI
 from domain.workcal import CalendarFacts, WorkCalendar
 from store.eventlog import AuditLog
 from store.models import AuditEvent
+from tests.identity import credential, request
 from workflows.project import (
-    ProjectCommandRequest,
     ProjectCommandResult,
     ProjectInput,
     ProjectOutcome,
@@ -119,7 +119,12 @@ class Project:
         self.year = (await self.now()).astimezone(SHANGHAI).year + 1
         self.handle = await self.client.start_workflow(
             SecretaryProjectWorkflow.run,
-            ProjectInput(project_id=self.project_id, policy=self.policy, apply=apply_command(self.org_code, self.year)),
+            ProjectInput(
+                project_id=self.project_id,
+                policy=self.policy,
+                apply=apply_command(self.org_code, self.year),
+                credential=credential(apply_command(self.org_code, self.year).actor),
+            ),
             id=self.project_id,
             task_queue=self.queue,
             search_attributes=initial_search_attributes("project", "reviewing", self.org_code, REGION),
@@ -132,7 +137,7 @@ class Project:
         self.requests += 1
         return await self.handle.execute_update(
             SecretaryProjectWorkflow.command,
-            ProjectCommandRequest(request_id=request_id or f"{self.project_id}-req-{self.requests}", command=command),
+            request(self.project_id, command, request_id or f"{self.project_id}-req-{self.requests}"),
             result_type=ProjectCommandResult,
         )
 

@@ -39,10 +39,10 @@ from domain.rectification import (
 )
 from store.eventlog import AuditLog
 from store.models import AuditEvent
+from tests.identity import credential, request
 from workflows.rectification import (
     CaseInput,
     CaseOutcome,
-    CommandRequest,
     CommandResult,
     RectificationWorkflow,
 )
@@ -136,7 +136,12 @@ class Case:
     async def start(self, open_cmd: OpenCase | None = None) -> WorkflowHandle[RectificationWorkflow, CaseOutcome]:
         self.handle = await self.client.start_workflow(
             RectificationWorkflow.run,
-            CaseInput(case_id=self.case_id, policy=self.policy, open=open_cmd or open_command(self.org_code)),
+            CaseInput(
+                case_id=self.case_id,
+                policy=self.policy,
+                open=open_cmd or open_command(self.org_code),
+                credential=credential((open_cmd or open_command(self.org_code)).actor),
+            ),
             id=self.case_id,
             task_queue=self.queue,
             search_attributes=initial_search_attributes("rectification", "designated", self.org_code, REGION),
@@ -152,7 +157,7 @@ class Case:
         assert self.handle is not None
         return await self.handle.execute_update(
             RectificationWorkflow.command,
-            CommandRequest(request_id=request_id or self.next_request_id(), command=command),
+            request(self.case_id, command, request_id or self.next_request_id()),
             id=update_id,
             result_type=CommandResult,
         )

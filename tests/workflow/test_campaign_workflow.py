@@ -15,6 +15,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from domain.campaign import CampaignStage
 from domain.rectification import SubmitPlan
+from tests.identity import credential, request
 from tests.workflow.campaign_support import (
     Campaign,
     case_ids,
@@ -24,7 +25,7 @@ from tests.workflow.campaign_support import (
     terminate_all,
 )
 from tests.workflow.scenario import BRANCH, measure
-from workflows.rectification import CaseInput, CommandRequest, RectificationWorkflow
+from workflows.rectification import CaseInput, RectificationWorkflow
 
 N = 240  # organizations approved in the main test
 
@@ -50,7 +51,7 @@ async def test_campaign_starts_each_case_once_and_checks_figures(time_env, audit
         by_hand = opens[7]
         await client.start_workflow(
             RectificationWorkflow.run,
-            CaseInput(case_id=ids[7], policy=camp.policy, open=by_hand),
+            CaseInput(case_id=ids[7], policy=camp.policy, open=by_hand, credential=credential(by_hand.actor)),
             id=ids[7],
             task_queue=worker_queue,
         )
@@ -90,10 +91,7 @@ async def test_campaign_starts_each_case_once_and_checks_figures(time_env, audit
             handle = client.get_workflow_handle(cid)
             await handle.execute_update(
                 RectificationWorkflow.command,
-                CommandRequest(
-                    request_id=f"{cid}-plan",
-                    command=SubmitPlan(actor=BRANCH, measures=[measure("M1", ["P1"], now + timedelta(days=30))]),
-                ),
+                request(cid, SubmitPlan(actor=BRANCH, measures=[measure("M1", ["P1"], now + timedelta(days=30))]), f"{cid}-plan"),
             )
         view = await camp.refresh()
         figures = view.last_check

@@ -16,9 +16,10 @@ from temporalio.testing import WorkflowEnvironment
 from domain.policy import Policy
 from domain.rectification import DECIDER, CaseState, ReportProgress
 from store.queries import fold_stream
+from tests.identity import credential, request
 from tests.workflow.scenario import BRANCH, POLICY, approve, measure, open_command, plan, unique_org
 from worker import build_worker, open_audit_log
-from workflows.rectification import CaseInput, CommandRequest, CommandResult, RectificationWorkflow
+from workflows.rectification import CaseInput, CommandResult, RectificationWorkflow
 from workflows.search_attributes import initial_search_attributes
 
 
@@ -31,7 +32,7 @@ async def test_a_long_case_continues_as_new_and_keeps_its_state(dev_env: Workflo
         async with build_worker(dev_env.client, audit_log, queue, executor=executor):
             handle = await dev_env.client.start_workflow(
                 RectificationWorkflow.run,
-                CaseInput(case_id=case_id, policy=POLICY, open=opening),
+                CaseInput(case_id=case_id, policy=POLICY, open=opening, credential=credential(opening.actor)),
                 id=case_id,
                 task_queue=queue,
                 search_attributes=initial_search_attributes("rectification", "designated", opening.org_code, opening.region),
@@ -41,7 +42,7 @@ async def test_a_long_case_continues_as_new_and_keeps_its_state(dev_env: Workflo
             async def send(request_id: str, command: object) -> object:
                 latest = dev_env.client.get_workflow_handle(case_id)
                 return await latest.execute_update(
-                    RectificationWorkflow.command, CommandRequest(request_id=request_id, command=command), result_type=CommandResult
+                    RectificationWorkflow.command, request(case_id, command, request_id), result_type=CommandResult
                 )
 
             deadline = datetime.now(UTC) + timedelta(days=60)

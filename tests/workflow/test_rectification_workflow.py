@@ -33,6 +33,7 @@ from domain.rectification import (
     Tick,
     Verdict,
 )
+from tests.identity import credential
 from tests.workflow.scenario import (
     BRANCH,
     COUNTY,
@@ -454,7 +455,12 @@ async def test_reopening_a_closed_case_id_fails_without_touching_the_log(time_en
     again: Case = cases(org_code=case.org_code)
     second = await time_env.client.start_workflow(
         RectificationWorkflow.run,
-        CaseInput(case_id=again.case_id, policy=POLICY, open=open_command(again.org_code)),
+        CaseInput(
+            case_id=again.case_id,
+            policy=POLICY,
+            open=open_command(again.org_code),
+            credential=credential(open_command(again.org_code).actor),
+        ),
         id=again.case_id,
         task_queue=worker_queue,
     )

@@ -12,9 +12,10 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.rectification import ApprovePlan, ReportProgress
+from tests.identity import credential, request
 from tests.workflow.scenario import BRANCH, POLICY, approve, measure, open_command, plan, unique_org
 from worker import build_worker, sdk_runtime
-from workflows.rectification import CaseInput, CommandRequest, RectificationWorkflow
+from workflows.rectification import CaseInput, RectificationWorkflow
 from workflows.search_attributes import initial_search_attributes
 
 
@@ -45,7 +46,7 @@ async def test_refused_commands_are_counted_by_reason(time_env, audit_log) -> No
         async with build_worker(client, audit_log, queue, executor=executor):
             handle = await client.start_workflow(
                 RectificationWorkflow.run,
-                CaseInput(case_id=case_id, policy=POLICY, open=opening),
+                CaseInput(case_id=case_id, policy=POLICY, open=opening, credential=credential(opening.actor)),
                 id=case_id,
                 task_queue=queue,
                 search_attributes=initial_search_attributes("rectification", "designated", opening.org_code, opening.region),
@@ -53,14 +54,14 @@ async def test_refused_commands_are_counted_by_reason(time_env, audit_log) -> No
             now = await time_env.get_current_time()
             await handle.execute_update(
                 RectificationWorkflow.command,
-                CommandRequest(request_id="p", command=plan(measure("M1", ["P1", "P2"], now.replace(year=now.year + 1)))),
+                request(case_id, plan(measure("M1", ["P1", "P2"], now.replace(year=now.year + 1))), "p"),
             )
             for i, command in enumerate(
                 [ApprovePlan(actor=BRANCH), ApprovePlan(actor=BRANCH), ReportProgress(actor=BRANCH, measure_id="M1", note="x")]
             ):
                 with pytest.raises(WorkflowUpdateFailedError):
-                    await handle.execute_update(RectificationWorkflow.command, CommandRequest(request_id=f"bad-{i}", command=command))
-            await handle.execute_update(RectificationWorkflow.command, CommandRequest(request_id="a", command=approve()))
+                    await handle.execute_update(RectificationWorkflow.command, request(case_id, command, f"bad-{i}"))
+            await handle.execute_update(RectificationWorkflow.command, request(case_id, approve(), "a"))
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
                 text = response.read().decode()
             await handle.terminate("test done")
