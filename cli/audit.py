@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,13 +19,36 @@ def verify(
     digest_file: Annotated[
         Path | None, typer.Option("--digest-file", help="Also write the head digest here, to anchor it outside the database.")
     ] = None,
+    signatures: Annotated[
+        bool,
+        typer.Option("--signatures", help="Also check every personal signature against the key the people directory registered."),
+    ] = False,
 ) -> None:
-    """校验审计链 Walk the hash chain; exit 1 at the first row whose stored bytes do not match."""
+    """校验审计链 Walk the hash chain; exit 1 at the first row whose stored bytes do not match.
+
+    With --signatures, also check offline every decision signed by the person who made it (plan
+    approval, acceptance, closing, designation, sanctions): exit 1 if any does not verify."""
 
     def action() -> None:
         report = audit.verify(deps(), digest_file)
-        emit(report, lambda: render.verify_report(report, opts().lang.value))
-        if not report.ok:
+        checked = audit.verify_signatures(deps()) if signatures else None
+        data: Any = report if checked is None else {"chain": report, "signatures": checked}
+
+        def show() -> None:
+            render.verify_report(report, opts().lang.value)
+            if checked is not None:
+                zh = opts().lang == "zh"
+                mark = "✓" if checked.ok else "✗"
+                render.console.print(
+                    f"{mark} 个人签名 {checked.checked} 处，问题 {len(checked.problems)} 处"
+                    if zh
+                    else f"{mark} personal signatures: {checked.checked} checked, {len(checked.problems)} problem(s)"
+                )
+                for problem in checked.problems:
+                    render.console.print(f"  {problem}", soft_wrap=True)
+
+        emit(data, show)
+        if not report.ok or (checked is not None and not checked.ok):
             raise typer.Exit(1)
 
     run(action)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from cli import org_view
-from cli.common import Lang, PolicyOpt, deps, emit, noun, opts, run, run_async, run_then_exit
+from cli.common import Lang, PolicyOpt, deps, emit, noun, opts, run, run_async
 from service import directory
 from service.errors import Refused
 
@@ -80,7 +80,7 @@ def import_file(
 
         emit(data, show)
 
-    run_then_exit(action)
+    run(action)
 
 
 @app.command("list")

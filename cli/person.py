@@ -221,3 +221,16 @@ def totp(person_id: Annotated[str, typer.Argument(help="Whose second factor.")])
         emit({"id": person_id, "secret": secret, "uri": uri}, lambda: console.print(f"{uri}\nsecret: {secret}", soft_wrap=True))
 
     run_then_exit(action)
+
+
+@app.command("history")
+def history() -> None:
+    """目录纪实 The directory's audit trail: who added, granted, revoked, imported, registered keys, and when."""
+    from cli import history_view
+    from service import people
+
+    def action() -> None:
+        rows = people.history(deps())
+        emit(history_view.history_json(rows), lambda: history_view.history(rows, opts().lang.value))
+
+    run(action)

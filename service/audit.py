@@ -4,6 +4,8 @@ schedule the daily verification. Database errors are the ``Deps``' (a schema not
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.bootstrap import Deps
@@ -47,3 +49,67 @@ async def schedule_verification(deps: Deps, hour: int = 2) -> bool:
     from service.schedules import ensure_audit_verification
 
     return await ensure_audit_verification(await deps.client(), deps.task_queue, hour, timeout=deps.timeout)
+
+
+@dataclass
+class SignatureReport:
+    """``pdca audit verify --signatures``: every personal signature in the log, checked offline."""
+
+    checked: int = 0  # events that carry a personal signature
+    problems: list[str] = field(default_factory=list)  # "<stream> v<version> <type>: what is wrong"
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_signatures(deps: Deps) -> SignatureReport:
+    """Check every event's personal signature against the key the people directory registered for the
+    person who acted (by fingerprint): the digest is the signed document's, the signature verifies, the
+    document names this stream, and the key is one the directory registered to that person."""
+    from domain.errors import DomainError
+    from domain.identity import PersonalSignature, PersonKey
+    from domain.identity.signatures import verify_command_signature
+    from domain.people import DECIDER as PEOPLE
+    from domain.people import DIRECTORY_ID, KeyRegistered
+
+    report = SignatureReport()
+
+    def check(_engine: object) -> None:
+        log = deps.audit_log
+        keys: dict[tuple[str, str], PersonKey] = {}  # (person, fingerprint) -> key, as registered so far
+        for row in log.read_stream(DIRECTORY_ID):
+            event = PEOPLE.events.validate_json(row.payload)
+            if isinstance(event, KeyRegistered):
+                keys[(event.person_id, event.key.fingerprint)] = event.key
+        position = 0
+        while True:
+            rows = log.read_all(after_position=position)
+            if not rows:
+                break
+            for row in rows:
+                position = row.position
+                proof = json.loads(row.payload).get("proof")
+                signature = (proof or {}).get("signature")
+                if not signature:
+                    continue
+                report.checked += 1
+                where = f"{row.stream_id} v{row.version} {row.event_type}"
+                try:
+                    parsed = PersonalSignature.model_validate(signature)
+                    document = parsed.document or {}
+                    if document.get("stream") != row.stream_id:
+                        report.problems.append(f"{where}: the signed command names stream {document.get('stream')!r}")
+                        continue
+                    key = keys.get((row.actor, parsed.key))
+                    if key is None:
+                        report.problems.append(f"{where}: key {parsed.key} is not registered to {row.actor} in the people directory")
+                        continue
+                    verify_command_signature(parsed, document, key, row.actor)
+                except DomainError as error:
+                    report.problems.append(f"{where}: {error.message}")
+                except ValueError as error:
+                    report.problems.append(f"{where}: malformed signature ({error})")
+
+    deps.reading(check)
+    return report

@@ -31,11 +31,12 @@ from domain.people import (
 )
 from service import signin
 from service.bootstrap import Deps
-from service.commands import Done, command, send
+from service.commands import Done, command, send, trail
 from service.errors import Refused
 from settings.directory import ActorDirectory
 from settings.errors import InputError
 from settings.files import load_model
+from store.models import AuditEvent
 
 
 @dataclass(frozen=True)
@@ -142,3 +143,8 @@ async def record_import(deps: Deps, what: str, path: Path, summary: dict[str, in
             codes=codes,
         ),
     )
+
+
+def history(deps: Deps) -> list[AuditEvent]:
+    """The directory's audit rows in order: who added, granted, revoked, imported, registered keys."""
+    return trail(deps, DIRECTORY_ID, "the people directory is empty: `pdca up` creates the first administrator")

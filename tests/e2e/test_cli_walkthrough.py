@@ -60,10 +60,20 @@ class Stack:
         self.lines.clear()
         self.process = subprocess.Popen(
             [
-                str(BIN / "pdca"), "up", "--port", str(self.port), "--no-ui",
-                "--metrics-port", str(self.metrics_port), "--sdk-metrics-port", str(self.sdk_metrics_port),
+                str(BIN / "pdca"),
+                "up",
+                "--port",
+                str(self.port),
+                "--no-ui",
+                "--metrics-port",
+                str(self.metrics_port),
+                "--sdk-metrics-port",
+                str(self.sdk_metrics_port),
             ],
-            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         threading.Thread(target=self._collect, args=(self.process,), daemon=True).start()
         self.wait_for("就绪 ready", timeout=90)  # not "already …" in an error line
@@ -97,7 +107,8 @@ def env(tmp_path: Path) -> dict[str, str]:
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "PDCA_HOME": str(tmp_path / "home"),
         "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
-        "PDCA_ACTORS": str(EXAMPLES / "actors.yaml"),
+        "PDCA_ACTORS": str(EXAMPLES / "actors.yaml"),  # contacts for notices (identity is the people directory)
+        "PDCA_API_PORT": str(free_port()),  # `pdca up` serves sign-in there; `pdca login` signs in there
         "PDCA_LOG_FORMAT": "json",
         "COLUMNS": "160",
     }
@@ -107,6 +118,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 def stack(env: dict[str, str]) -> Iterator[Stack]:
     running = Stack(env, int(env["TEMPORAL_ADDRESS"].rsplit(":", 1)[1]))
     running.start()
+    sign_in_everyone(env)
     yield running
     if running.process and running.process.poll() is None:
         running.stop()
@@ -117,6 +129,28 @@ def pdca(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.Complet
     if ok:
         assert result.returncode == 0, f"pdca {' '.join(args)}\n{result.stdout}\n{result.stderr}"
     return result
+
+
+def sign_in_everyone(env: dict[str, str]) -> None:
+    """The README's sign-in: the first administrator with the password `pdca up` wrote, the people of
+    examples/actors.yaml imported with first passwords, each of them signed in on this machine."""
+    password = (Path(env["PDCA_HOME"]) / "initial-admin-password").read_text().strip()
+    login(env, "admin", password)
+    imported = json.loads(pdca(env, "person", "import", str(EXAMPLES / "actors.yaml"), "--passwords", "--json").stdout)
+    for person, first in imported["passwords"].items():
+        login(env, person, first)
+
+
+def login(env: dict[str, str], person: str, password: str) -> None:
+    result = subprocess.run(
+        [str(BIN / "pdca"), "login", person, "--password-stdin"],
+        env=env,
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"pdca login {person}\n{result.stdout}\n{result.stderr}"
 
 
 def events(env: dict[str, str]) -> list[str]:
@@ -216,8 +250,11 @@ def test_a_case_from_designation_to_close(stack: Stack, env: dict[str, str], tmp
     english = pdca(env, "--lang", "en", "case", "show", CASE)  # global options before the noun, too
     assert "closed" in english.stdout and "moved up a class" in english.stdout
 
-    verified = json.loads(pdca(env, "audit", "verify", "--json").stdout)
-    assert verified["ok"] is True and verified["checked"] == len(events(env))
+    verified = json.loads(pdca(env, "audit", "verify", "--signatures", "--json").stdout)
+    directory = json.loads(pdca(env, "person", "history", "--json").stdout)  # who signed in, imported, registered keys
+    assert verified["chain"]["ok"] is True and verified["chain"]["checked"] == len(events(env)) + len(directory)
+    # plan approval, two acceptance verdicts, closing: each signed by the person who decided
+    assert verified["signatures"]["problems"] == [] and verified["signatures"]["checked"] >= 4
     after_close = pdca(env, "case", "progress", CASE, "M1", "--note", "x", "--as", "chen.branch", ok=False)
     assert after_close.returncode == 1 and "closed" in after_close.stderr
 
@@ -264,9 +301,22 @@ def test_cases_survive_a_restart_and_a_missing_worker_is_reported(stack: Stack, 
 
     # The server alone, on the same data file: commands wait a bounded time, then say why.
     server = subprocess.Popen(
-        [str(BIN / "temporal"), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(stack.port),
-         "--db-filename", str(Path(env["PDCA_HOME"]) / "temporal.db"), "--log-level", "error"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(BIN / "temporal"),
+            "server",
+            "start-dev",
+            "--headless",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(stack.port),
+            "--db-filename",
+            str(Path(env["PDCA_HOME"]) / "temporal.db"),
+            "--log-level",
+            "error",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -274,8 +324,19 @@ def test_cases_survive_a_restart_and_a_missing_worker_is_reported(stack: Stack, 
             assert time.monotonic() < deadline
             time.sleep(0.2)
         no_worker = pdca(
-            env, "case", "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch",
-            "--timeout", "3", "--request-id", "submit-1", ok=False,
+            env,
+            "case",
+            "plan",
+            "submit",
+            CASE,
+            str(EXAMPLES / "plan-V001.yaml"),
+            "--as",
+            "chen.branch",
+            "--timeout",
+            "3",
+            "--request-id",
+            "submit-1",
+            ok=False,
         )
         assert no_worker.returncode == 3
         assert "no worker answered" in no_worker.stderr and "--request-id submit-1" in no_worker.stderr

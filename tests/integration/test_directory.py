@@ -19,6 +19,7 @@ from domain.designation import ReasonCode, designate
 from domain.directory import AcceptanceResult, Level, OrgDomain
 from domain.memory import Moment, RuleName, evaluate_memory
 from domain.policy import Policy
+from store.db import make_engine
 from store.directory import Directory
 from store.directory_import import ImportFailed, parse_file
 from store.migrate import downgrade, upgrade
@@ -195,12 +196,22 @@ def invoke(*args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(app, list(args))
 
 
+def seed(url: str, path: Path) -> None:
+    """What an accepted `pdca org import` writes (the audited import itself runs against a real stack in
+    tests/e2e: it is a command of a signed-in supervisor or administrator)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    directory = Directory(engine)
+    directory.import_records(parse_file(path, [o.code for o in directory.organizations()]))
+
+
 def test_cli_import_list_show_preview(cli_env: dict[str, str], tmp_path: Path) -> None:
     before = invoke("campaign", "preview", "--year", "2026")
     assert before.exit_code == 1 and "not ready" in before.stderr
-    done = invoke("org", "import", str(SAMPLE))
-    assert done.exit_code == 0, done.output
-    assert "✓ 已导入" in done.stdout and "党组织 299 个" in done.stdout
+    unsigned = invoke("org", "import", str(SAMPLE))  # an import is an audited command: who imports is proven
+    assert unsigned.exit_code == 1 and "pdca login" in unsigned.stderr, unsigned.output
+    assert invoke("org", "list", "--json").stdout.strip() in ("[]", "")
+    seed(cli_env["url"], SAMPLE)
     listing = invoke("org", "list", "--region", "柳林乡", "--domain", "农村", "--json")
     rows = json.loads(listing.stdout)
     assert rows and all(r["region"] == "柳林乡" and r["domain"] == "village" for r in rows)
@@ -228,7 +239,7 @@ def test_cli_import_list_show_preview(cli_env: dict[str, str], tmp_path: Path) -
 
 
 def test_cli_import_reports_every_bad_row(cli_env: dict[str, str], tmp_path: Path) -> None:
-    invoke("org", "import", str(write_csv(tmp_path / "base.csv", GOOD[:1])))
+    seed(cli_env["url"], write_csv(tmp_path / "base.csv", GOOD[:1]))
     path = write_xlsx(tmp_path / "bad.xlsx", BAD)
     done = invoke("org", "import", str(path))
     assert done.exit_code == 1

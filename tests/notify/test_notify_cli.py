@@ -64,7 +64,7 @@ def test_status_refuses_a_bad_window(setup) -> None:  # type: ignore[no-untyped-
 def test_send_a_test_message(setup) -> None:  # type: ignore[no-untyped-def]
     http = setup["http"]
     before = len(http.to("/hook"))
-    args = ["--channels", setup["channels"], "--actors", setup["actors"]]
+    args = ["--channels", setup["channels"], "--contacts", setup["actors"]]
     ok = runner.invoke(app, ["notify", "test", "oa", "--to", "chen.branch", *args])
     assert ok.exit_code == 0, ok.output
     assert "✓" in ok.output
@@ -98,6 +98,6 @@ def test_a_bad_channels_file_is_refused_with_its_line(tmp_path: Path) -> None:
 def test_an_actor_naming_an_unknown_channel_is_refused_with_its_line(tmp_path: Path) -> None:
     channels = write(tmp_path / "channels.yaml", {"channels": {"oa": {"type": "webhook", "url": "http://127.0.0.1:1/x"}}})
     actors = write(tmp_path / "actors.yaml", {"actors": [actor("a"), actor("b", channels=["oa", "mail"])]})
-    result = runner.invoke(app, ["notify", "test", "oa", "--channels", str(channels), "--actors", str(actors)])
+    result = runner.invoke(app, ["notify", "test", "oa", "--channels", str(channels), "--contacts", str(actors)])
     assert result.exit_code == 1
     assert f"{actors}:" in result.output and "actors.1.channels: unknown channel 'mail'" in result.output

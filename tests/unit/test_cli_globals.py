@@ -19,6 +19,8 @@ from typer.testing import CliRunner
 
 from cli.common import hoist
 from cli.main import app
+from domain.actors import Actor, Role
+from tests.identity import sign_in
 
 PDCA = str(Path(sys.executable).parent / "pdca")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -30,6 +32,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PDCA_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PDCA_ACTORS", str(EXAMPLES / "actors.yaml"))
+    sign_in(tmp_path / "home" / "credentials", Actor(id="wang.sup", roles=[Role.SUPERVISOR]))  # as `pdca login` leaves it
     return dict(os.environ)
 
 
@@ -74,7 +77,7 @@ def test_version_is_the_installed_distribution() -> None:
 def test_help_names_each_global_option_s_environment_variable() -> None:
     code, out, _ = invoke("--help")
     assert code == 0
-    for variable in ("PDCA_ACTOR", "PDCA_ACTORS", "PDCA_LANG", "PDCA_DATABASE_URL"):
+    for variable in ("PDCA_ACTOR", "PDCA_LANG", "PDCA_DATABASE_URL"):
         assert variable in out
     assert "Exit codes" in out
 
@@ -94,7 +97,9 @@ def test_exit_codes_refused_usage_unavailable(env: dict[str, str]) -> None:
     assert unreachable.returncode == 3, unreachable.stderr
     assert unreachable.stderr.startswith("错误：cannot reach Temporal at 127.0.0.1:")
     nobody = subprocess.run([*command, "--as", "nobody", "--lang", "en"], env=down, capture_output=True, text=True, timeout=60, check=False)
-    assert nobody.returncode == 1 and nobody.stderr.startswith("error: unknown actor 'nobody'")
+    assert nobody.returncode == 1 and nobody.stderr.startswith("error: not signed in: nobody is not signed in on this machine")
+    claimed = subprocess.run([*command, "--actors", "evil.yaml"], env=down, capture_output=True, text=True, timeout=60, check=False)
+    assert claimed.returncode == 2 and "--actors" in claimed.stderr  # a directory the caller wrote is no longer an option
 
 
 def test_database_errors_are_one_line_refused_or_unavailable(env: dict[str, str], tmp_path: Path) -> None:
