@@ -54,6 +54,12 @@ class Caller:
     def signature(self, stream_id: str, request_id: str, command: dict[str, Any]) -> PersonalSignature:
         """This person's signature over the command (for a decision that judges a person)."""
         key = self.claims.key
+        if key is not None and self.private_key is None:
+            raise Refused(
+                f"this decision judges a person: it must carry {self.id}'s personal signature over the command "
+                "(the HTTP API's `signature` field, made with the key registered at sign-in)",
+                code="signature_required",
+            )
         if key is None or self.private_key is None:
             raise Refused(
                 f"{self.id} has no personal signing key registered: decisions that judge a person are signed; "

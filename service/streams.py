@@ -324,6 +324,9 @@ def request_for(
     the credential), the caller's credential, and their signature when the decision judges a person
     (``signature`` made by the client, as the HTTP API receives it; else made here with the caller's key)."""
     caller = deps.caller
+    actor = getattr(command, "actor", None)
+    if actor is not None and actor.id != caller.id:
+        raise Refused(f"the command was made for {actor.id} but {caller.id} is signed in: act as {actor.id} (`--as {actor.id}`)")
     body = command if isinstance(command, dict) else command.model_dump(mode="json", exclude={"actor", "proof"})
     if signature is None and body.get("type") in kind.decider.signed_commands:
         signature = caller.signature(stream_id, request_id, body)

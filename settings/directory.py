@@ -1,7 +1,8 @@
-"""Who is acting, with which policy: the actor directory file and the policy file.
+"""The contacts file (``PDCA_ACTORS``: email, mobile, channels per person, read by the notifier and as
+the bootstrap of the people directory, `pdca person import`) and the policy file (``PDCA_POLICY``).
 
-Files come from an explicit path (a CLI option) or the settings (``PDCA_ACTORS``, ``PDCA_POLICY``,
-``PDCA_ACTOR``); problems raise ``InputError`` with the file and line.
+Who acts is never read from here: it is the credential a command carries (docs/security.md). Problems
+raise ``InputError`` with the file and line.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from pydantic import BaseModel, Field
 from domain.actors import Actor
 from domain.policy import Policy
 from settings import get_settings
-from settings.errors import InputError
 from settings.files import load_model
 
-__all__ = ["ActorDirectory", "actors_path", "load_policy", "resolve_actor"]
+__all__ = ["ActorDirectory", "actors_path", "load_policy"]
 
 
 class ActorDirectory(BaseModel):
@@ -29,21 +29,6 @@ class ActorDirectory(BaseModel):
 def actors_path(option: Path | None) -> Path:
     """The option, else PDCA_ACTORS, else $PDCA_HOME/actors.yaml."""
     return option or get_settings().actors_file
-
-
-def resolve_actor(actor_id: str | None, actors_file: Path | None) -> Actor:
-    actor_id = actor_id or get_settings().actor
-    if not actor_id:
-        raise InputError("who is acting? pass --as ACTOR_ID or set PDCA_ACTOR")
-    path = actors_path(actors_file)
-    if not path.exists():
-        raise InputError(f"no actor directory at {path}: pass --actors FILE or set PDCA_ACTORS (see examples/actors.yaml)")
-    directory = load_model(ActorDirectory, path)
-    actor = directory.get(actor_id)
-    if actor is None:
-        known = ", ".join(a.id for a in directory.actors)
-        raise InputError(f"unknown actor {actor_id!r} in {path}; known: {known}")
-    return actor
 
 
 def load_policy(option: Path | None) -> Policy:

@@ -43,7 +43,12 @@ def b64(data: bytes) -> str:
 
 
 def unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict base64url without padding: only the one canonical spelling of the bytes is accepted (a
+    lenient decoder ignores a last character's unused bits, so several strings would mean one token)."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def fingerprint(algorithm: str, public: bytes) -> str:

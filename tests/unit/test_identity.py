@@ -876,3 +876,16 @@ def test_property_ed25519_signed_commands(stream: str, request: str, command: di
 @given(stream=_TEXT, request=_TEXT, command=_COMMANDS, data=st.data())
 def test_property_sm2_signed_commands(stream: str, request: str, command: dict[str, Any], data: st.DataObject) -> None:
     _property("sm2", stream, request, command, data)
+
+
+def test_only_the_canonical_spelling_of_a_credential_verifies(alg: str) -> None:
+    """A lenient base64 decoder ignores the last character's unused bits: "…A" and "…B" could both
+    decode to the same signature. Every part must be the one canonical base64url spelling."""
+    token = issue(alg)
+    head, body, signature = token.split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for part, rebuild in ((signature, lambda s: f"{head}.{body}.{s}"), (body, lambda s: f"{head}.{s}.{signature}")):
+        variants = [part[:-1] + c for c in alphabet if c != part[-1]]
+        for variant in variants:
+            with pytest.raises(CredentialError):
+                verify_credential(rebuild(variant), keys_for(alg), NOW)

@@ -10,7 +10,7 @@ import pytest
 
 from domain.policy import Policy
 from settings import Settings, get_settings, secret
-from settings.directory import load_policy, resolve_actor
+from settings.directory import load_policy
 from settings.errors import InputError
 from settings.files import load_model
 
@@ -122,12 +122,7 @@ def test_an_impossible_date_is_an_input_error_with_its_line(tmp_path: Path, valu
         load_model(SubmitPlan, path)
 
 
-def test_the_actor_and_the_policy_come_from_options_or_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="who is acting"):
-        resolve_actor(None, None)
-    monkeypatch.setenv("PDCA_ACTOR", "sup-1")
-    with pytest.raises(InputError, match="no actor directory at .*actors.yaml"):
-        resolve_actor(None, None)
+def test_the_policy_comes_from_options_or_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert load_policy(None) == Policy()  # the built-in policy
     monkeypatch.setenv("PDCA_POLICY", str(tmp_path / "policy.yaml"))
     with pytest.raises(InputError, match="policy.yaml: no such file"):
