@@ -169,7 +169,8 @@ class AuditedWorkflow(Generic[S, R]):
         if opening is not None and credential is not None:
             # Who opens is whom the credential names (verified in run() before anything is recorded).
             try:
-                opening = opening.model_copy(update={"actor": decode_unverified(credential).actor()})
+                claims = decode_unverified(credential)
+                opening = opening.model_copy(update={"actor": claims.actor(), "proof": Proof(credential=claims.jti)})
             except DomainError as error:
                 self.refused = error
         if opening is not None and self.refused is None:

@@ -20,7 +20,7 @@ from domain.campaign.events import CampaignOpened, CasesStarted, CheckRecorded, 
 from domain.campaign.figures import CampaignFigures, YearEndSummary
 from domain.campaign.ids import campaign_id_for
 from domain.campaign.state import CampaignStage, CampaignState, StartStatus
-from domain.decider import Context
+from domain.decider import Context, Proof
 from domain.errors import DomainError, InvalidCommand, NotAllowedInStage, PermissionDenied
 from domain.permissions import require_role
 from domain.rectification import OpenCase, case_id_for
@@ -98,7 +98,11 @@ def _approve(state: CampaignState, c: ApproveDesignation, ctx: Context) -> list[
     seen: set[str] = set()
     fresh: list[OpenCase] = []
     skipped: list[str] = []
-    for open_case in c.designees:
+    # Each case is opened on behalf of the approver, whoever a designee's body names (the workflow
+    # verified the approver's credential, not anything inside the list).
+    proof = Proof(credential=c.proof.credential) if c.proof is not None else None
+    for named in c.designees:
+        open_case = named.model_copy(update={"actor": c.actor, "proof": proof})
         if open_case.org_code in seen:
             raise InvalidCommand(f"organization {open_case.org_code} is listed twice in the designation")
         seen.add(open_case.org_code)
