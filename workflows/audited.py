@@ -30,7 +30,7 @@ The base does what every kind does the same way:
 Workflow code (deterministic): time from ``workflow.now()``, ids from ``workflow.uuid4()``, I/O only
 through activities. The Update handler and the queries are typed ``Any`` at the Temporal boundary
 because one definition serves every kind: the payload is validated here with the kind's own models
-(``request_model``), and clients read results with the kind's models (service/).
+(``Request``, its command by the decider's command adapter), and clients read results with the kind's models (service/).
 """
 
 from __future__ import annotations
@@ -134,7 +134,6 @@ class AuditedWorkflow(Generic[S, R]):
     """The skeleton; a subclass sets the class attributes and calls ``_setup`` from its ``__init__``."""
 
     decider: ClassVar[Decider[Any, Any, Any]]
-    request_model: ClassVar[type[BaseModel]]  # {request_id, command}: the kind's CommandRequest
     result_model: type[R]  # set on each kind's class, like the two above (a ClassVar cannot name R)
 
     # ------------------------------------------------------------------ set-up
@@ -306,9 +305,7 @@ class AuditedWorkflow(Generic[S, R]):
             return
         timeout = (wake - workflow.now()).total_seconds() if wake is not None else None
         try:
-            await workflow.wait_condition(
-                lambda: self.changes != seen or self._suggested(), timeout=timeout, timeout_summary="next timer"
-            )
+            await workflow.wait_condition(lambda: self.changes != seen or self._suggested(), timeout=timeout, timeout_summary="next timer")
         except TimeoutError:
             pass
 
@@ -542,6 +539,6 @@ def count_rejection(reason: str, command: str) -> None:
     Not prometheus-client: this is workflow code. The SDK's meter records only on first execution
     (never during replay), and validators run live once per request, so nothing is double counted.
     """
-    workflow.metric_meter().create_counter(
-        "pdca_commands_rejected", "Commands refused by the rules, by reason and command"
-    ).add(1, {"reason": reason, "command": command})
+    workflow.metric_meter().create_counter("pdca_commands_rejected", "Commands refused by the rules, by reason and command").add(
+        1, {"reason": reason, "command": command}
+    )

@@ -41,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
         CampaignStage,
         CampaignState,
         CloseYear,
-        Command,
         OpenCampaign,
         RecordCheck,
         RecordOutcomes,
@@ -62,16 +61,12 @@ with workflow.unsafe.imports_passed_through():
 from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult, named_update
 from workflows.rectification import CaseInput, RectificationWorkflow
 
-__all__ = ["UPDATE_NAME", "WORKFLOW_NAME", "CampaignInput", "CampaignRequest", "CampaignResult", "CampaignView", "CampaignWorkflow"]
+__all__ = ["UPDATE_NAME", "WORKFLOW_NAME", "CampaignInput", "CampaignResult", "CampaignView", "CampaignWorkflow"]
 
 WORKFLOW_NAME = "AnnualCampaign"
 
 _READ_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
-
-class CampaignRequest(BaseModel):
-    request_id: str = Field(min_length=1)
-    command: Command
 
 
 class CampaignResult(CommandResult):
@@ -121,7 +116,6 @@ class CampaignView(BaseModel):
 @workflow.defn(name=WORKFLOW_NAME)
 class CampaignWorkflow(AuditedWorkflow[CampaignState, CampaignResult]):
     decider = DECIDER
-    request_model = CampaignRequest
     result_model = CampaignResult
 
     @workflow.init

@@ -47,7 +47,6 @@ class DirectoryInput(BaseModel):
 @workflow.defn(name=WORKFLOW_NAME)
 class DirectoryWorkflow(AuditedWorkflow[DirectoryState, DirectoryResult]):
     decider = DECIDER
-    request_model = DirectoryInput  # unused: requests are workflows.audited.Request
     result_model = DirectoryResult
 
     @workflow.init

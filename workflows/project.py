@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
 
     from domain.identity import TrustedKeys
     from domain.policy import Policy
-    from domain.project import DECIDER, ApplyProject, Command, ProjectState, Stage
+    from domain.project import DECIDER, ApplyProject, ProjectState, Stage
     from domain.workcal import CalendarFacts
 
 from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult
@@ -25,7 +25,6 @@ from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult
 __all__ = [
     "UPDATE_NAME",
     "WORKFLOW_NAME",
-    "ProjectCommandRequest",
     "ProjectCommandResult",
     "ProjectInput",
     "ProjectOutcome",
@@ -35,10 +34,6 @@ __all__ = [
 WORKFLOW_NAME = "SecretaryProject"
 CALENDAR_PATCH = "calendar-each-decision-v1"
 
-
-class ProjectCommandRequest(BaseModel):
-    request_id: str = Field(min_length=1)  # supplied by the client: a retried command is applied once
-    command: Command
 
 
 class ProjectCommandResult(CommandResult):
@@ -67,7 +62,6 @@ class ProjectOutcome(BaseModel):
 @workflow.defn(name=WORKFLOW_NAME)
 class SecretaryProjectWorkflow(AuditedWorkflow[ProjectState, ProjectCommandResult]):
     decider = DECIDER
-    request_model = ProjectCommandRequest
     result_model = ProjectCommandResult
 
     @workflow.init

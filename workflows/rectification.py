@@ -16,22 +16,18 @@ with workflow.unsafe.imports_passed_through():
 
     from domain.identity import TrustedKeys
     from domain.policy import Policy
-    from domain.rectification import DECIDER, CaseState, Command, OpenCase, Stage
+    from domain.rectification import DECIDER, CaseState, OpenCase, Stage
     from domain.workcal import CalendarFacts
 
 from workflows.audited import UPDATE_NAME, AuditedWorkflow
 from workflows.audited import CommandResult as AuditedResult
 
-__all__ = ["UPDATE_NAME", "WORKFLOW_NAME", "CaseInput", "CaseOutcome", "CommandRequest", "CommandResult", "RectificationWorkflow"]
+__all__ = ["UPDATE_NAME", "WORKFLOW_NAME", "CaseInput", "CaseOutcome", "CommandResult", "RectificationWorkflow"]
 
 WORKFLOW_NAME = "RectificationCase"
 # Patch id guarding calendar-aware timing (calendar facts activity, working-time notices).
 TIMING_PATCH = "calendar-timing-v1"
 
-
-class CommandRequest(BaseModel):
-    request_id: str = Field(min_length=1)  # supplied by the client: a retried command is applied once
-    command: Command
 
 
 class CommandResult(AuditedResult):
@@ -60,7 +56,6 @@ class CaseOutcome(BaseModel):
 @workflow.defn(name=WORKFLOW_NAME)
 class RectificationWorkflow(AuditedWorkflow[CaseState, CommandResult]):
     decider = DECIDER
-    request_model = CommandRequest
     result_model = CommandResult
 
     @workflow.init
