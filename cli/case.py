@@ -178,12 +178,32 @@ def close(
 # ----------------------------------------------------------------------------- timing: pause, extension, sanctions
 
 
+ReliefOpt = Annotated[
+    str | None, typer.Option("--request", help="The relief request it grants (Q1, from `pdca case relief`): its requester is proven.")
+]
+
+
+@app.command("relief")
+def relief(
+    case_id: CaseArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why more time is needed, e.g. 村“两委”换届.")],
+    measures: Annotated[list[str] | None, typer.Option("--measure", "-m", help="Measure id (repeatable); none: the whole case.")] = None,
+    request_id: RequestOpt = None,
+) -> None:
+    """暂停/延期申请 Ask for a pause or an extension yourself (ids Q1, Q2, …); an approver grants it with
+    `pdca case pause|extend --request Q1`, and can never be the one who asked."""
+    change(lambda actor: cases.request_relief(deps(), case_id, actor, reason, measures or [], request_id))
+
+
 @app.command("pause")
 def pause(
     case_id: CaseArg,
     reason: Annotated[str, typer.Option("--reason", help="Why, e.g. 村“两委”换届.")],
-    requested_by: Annotated[str, typer.Option("--requested-by", help="Who asked for the pause (not the approver).")],
+    requested_by: Annotated[
+        str | None, typer.Option("--requested-by", help="Who asked (a name, recorded as told), when they did not send --request.")
+    ] = None,
     measures: Annotated[list[str] | None, typer.Option("--measure", "-m", help="Measure id (repeatable); none: the whole case.")] = None,
+    relief: ReliefOpt = None,
     request_id: RequestOpt = None,
 ) -> None:
     """暂停计时 Pause the clock of the whole case or of chosen measures (换届 etc.).
@@ -192,7 +212,7 @@ def pause(
     default). While paused: no reminders, overdue notices or escalations. On resume every deadline
     moves by the working days paused.
     """
-    change(lambda actor: cases.pause(deps(), case_id, actor, reason, requested_by, measures or [], request_id))
+    change(lambda actor: cases.pause(deps(), case_id, actor, reason, requested_by, measures or [], request_id, relief))
 
 
 @app.command("resume")
@@ -215,11 +235,12 @@ def extend(
     reason: Annotated[str, typer.Option("--reason", help="Why the deadline moves.")],
     to: Annotated[str | None, typer.Option("--to", help="New deadline: a date (due at 18:00 Beijing) or a timestamp with offset.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Extra time instead: 10wd (working days), 14d, 12h.")] = None,
-    requested_by: Annotated[str | None, typer.Option("--requested-by", help="Who asked for it (not the approver).")] = None,
+    requested_by: Annotated[str | None, typer.Option("--requested-by", help="Who asked (a name, recorded as told).")] = None,
+    relief: ReliefOpt = None,
     request_id: RequestOpt = None,
 ) -> None:
     """延期 Extend a measure's deadline (audited; reminders re-arm, rungs already fired stay fired)."""
-    change(lambda actor: cases.extend(deps(), case_id, actor, measure, reason, to, by, requested_by, request_id))
+    change(lambda actor: cases.extend(deps(), case_id, actor, measure, reason, to, by, requested_by, request_id, relief))
 
 
 def _decide_sanction(decision: SanctionDecision) -> Callable[..., None]:

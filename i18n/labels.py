@@ -63,6 +63,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "event.FollowUpReviewed": ("回头看", "follow-up review"),
     "event.RelapseRecorded": ("问题反弹，重新整顿", "relapse: new cycle"),
     "event.CaseClosed": ("销号", "case closed"),
+    "event.ReliefRequested": ("暂停/延期申请", "relief requested"),
     "event.ReminderSent": ("到期提醒", "deadline reminder"),
     "event.MeasureOverdue": ("逾期通知", "overdue notice"),
     "event.EscalationRaised": ("逾期升级", "escalation"),

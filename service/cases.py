@@ -29,6 +29,7 @@ from domain.rectification import (
     RecordAcceptance,
     RecordFollowUp,
     ReportProgress,
+    RequestRelief,
     ResumeMeasures,
     ReturnPlan,
     SubmitPlan,
@@ -110,10 +111,24 @@ async def close_case(deps: Deps, case_id: str, actor: Actor, outcome: Outcome, n
     return await _send(deps, case_id, command(CloseCase, actor=actor, outcome=outcome, note=note), request_id)
 
 
-async def pause(
-    deps: Deps, case_id: str, actor: Actor, reason: str, requested_by: str, measure_ids: list[str], request_id: str | None = None
+async def request_relief(
+    deps: Deps, case_id: str, actor: Actor, reason: str, measure_ids: list[str], request_id: str | None = None
 ) -> Done:
-    cmd = command(PauseMeasures, actor=actor, measure_ids=measure_ids, reason=reason, requested_by=requested_by)
+    """暂停/延期申请: the one who needs more time asks (their credential proves who); ids Q1, Q2, …"""
+    return await _send(deps, case_id, command(RequestRelief, actor=actor, measure_ids=measure_ids, reason=reason), request_id)
+
+
+async def pause(
+    deps: Deps,
+    case_id: str,
+    actor: Actor,
+    reason: str,
+    requested_by: str | None,
+    measure_ids: list[str],
+    request_id: str | None = None,
+    relief: str | None = None,
+) -> Done:
+    cmd = command(PauseMeasures, actor=actor, measure_ids=measure_ids, reason=reason, requested_by=requested_by, request=relief)
     return await _send(deps, case_id, cmd, request_id)
 
 
@@ -131,8 +146,11 @@ async def extend(
     by: str | None = None,
     requested_by: str | None = None,
     request_id: str | None = None,
+    relief: str | None = None,
 ) -> Done:
-    cmd = command(ExtendDeadline, actor=actor, measure_id=measure_id, to=to, by=by, reason=reason, requested_by=requested_by)
+    cmd = command(
+        ExtendDeadline, actor=actor, measure_id=measure_id, to=to, by=by, reason=reason, requested_by=requested_by, request=relief
+    )
     return await _send(deps, case_id, cmd, request_id)
 
 

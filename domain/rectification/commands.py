@@ -148,15 +148,27 @@ class CloseCase(_Command):
     note: str = ""
 
 
+class RequestRelief(_Command):
+    """暂停/延期申请: the person who needs more time asks, with their own credential; an approver then
+    pauses or extends ``request=`` it (the requester proven, never the approver)."""
+
+    type: Literal["RequestRelief"] = "RequestRelief"
+    measure_ids: list[str] = Field(default_factory=list)  # empty: the whole case
+    reason: str = Field(min_length=1)
+
+
 class PauseMeasures(_Command):
     """暂停计时 (换届 etc.): stop the clock of chosen measures, or of every open measure (the whole case).
 
-    ``actor`` approves (a ``deadline_approvers`` role); ``requested_by`` is who asked, never the approver."""
+    ``actor`` approves (a ``deadline_approvers`` role). Who asked is ``request`` (a ``RequestRelief``
+    its requester sent: proven) or ``requested_by`` (a name the approver gives: recorded as told);
+    never the approver."""
 
     type: Literal["PauseMeasures"] = "PauseMeasures"
     measure_ids: list[str] = Field(default_factory=list)  # empty: the whole case
     reason: str = Field(min_length=1)
-    requested_by: str = Field(min_length=1)
+    requested_by: str | None = Field(default=None, min_length=1)
+    request: str | None = None  # the id of a pending RequestRelief, e.g. "Q1"
 
 
 class ResumeMeasures(_Command):
@@ -176,6 +188,7 @@ class ExtendDeadline(_Command):
     by: Offset | None = None
     reason: str = Field(min_length=1)
     requested_by: str | None = None
+    request: str | None = None  # the id of a pending RequestRelief, e.g. "Q1"
 
     @model_validator(mode="after")
     def _one_way(self) -> ExtendDeadline:
@@ -195,6 +208,7 @@ Command = Annotated[
     | RecordAcceptance
     | RecordFollowUp
     | CloseCase
+    | RequestRelief
     | PauseMeasures
     | ResumeMeasures
     | ExtendDeadline

@@ -52,7 +52,7 @@ from domain.rectification.memory import at_acceptance, at_opening
 from domain.rectification.permissions import authorize, require_stage
 from domain.rectification.rules import calendar_source, check_categories, open_measure, recipients
 from domain.rectification.state import CaseState, PlanStatus, case_id_for
-from domain.rectification.timing import extend, pause, resume, tick
+from domain.rectification.timing import extend, pause, request_relief, resume, tick
 from domain.rungs import SanctionDecision
 from domain.timeutil import SHANGHAI, deadline_instant, local
 
@@ -284,6 +284,7 @@ _HANDLERS: dict[str, Callable[[CaseState, Any, Context], list[Event]]] = {
     "RecordAcceptance": accept,
     "RecordFollowUp": follow_up,
     "CloseCase": close_case,
+    "RequestRelief": request_relief,
     "PauseMeasures": pause,
     "ResumeMeasures": resume,
     "ExtendDeadline": extend,

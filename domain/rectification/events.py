@@ -161,8 +161,17 @@ class EscalationRaised(_Event):
     calendar: str | None = None
 
 
+class ReliefRequested(_Event):
+    """暂停/延期申请: ``actor`` asked for more time (request ``request_id``)."""
+
+    type: Literal["ReliefRequested"] = "ReliefRequested"
+    request_id: str
+    measure_ids: list[str]
+    reason: str
+
+
 class MeasuresPaused(_Event):
-    """暂停计时. ``actor`` approved it; ``requested_by`` asked."""
+    """暂停计时. ``actor`` approved it; ``requested_by`` asked (proven when ``request`` names their request)."""
 
     type: Literal["MeasuresPaused"] = "MeasuresPaused"
     measure_ids: list[str]
@@ -170,6 +179,7 @@ class MeasuresPaused(_Event):
     reason: str
     requested_by: str
     recipients: list[str]
+    request: str | None = None
 
 
 class DeadlineShift(BaseModel):
@@ -201,6 +211,7 @@ class DeadlineExtended(_Event):
     requested_by: str | None = None
     recipients: list[str]
     calendar: str | None = None
+    request: str | None = None  # the RequestRelief it granted (its requester proven)
 
 
 class SanctionProposed(_Event):
@@ -261,6 +272,7 @@ Event = Annotated[
     | ReminderSent
     | MeasureOverdue
     | EscalationRaised
+    | ReliefRequested
     | MeasuresPaused
     | MeasuresResumed
     | DeadlineExtended

@@ -23,6 +23,7 @@ from domain.rectification.events import (
     PlanSubmitted,
     ProgressReported,
     RelapseRecorded,
+    ReliefRequested,
     ReminderSent,
     ReworkOrdered,
     SanctionDecided,
@@ -36,9 +37,15 @@ from domain.rectification.state import (
     DeadlineChange,
     MeasureState,
     PlanStatus,
+    ReliefRequest,
     SanctionProposal,
     Stage,
 )
+
+
+def _grant(s: CaseState, request: str | None, approver: str) -> None:
+    if request is not None and request in s.relief_requests:
+        s.relief_requests[request] = s.relief_requests[request].model_copy(update={"granted_by": approver})
 
 
 def evolve(state: CaseState, event: Event) -> CaseState:
@@ -56,6 +63,10 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             _check(s, event)
         case ReminderSent() | MeasureOverdue() | EscalationRaised() | MeasuresPaused() | MeasuresResumed() | DeadlineExtended():
             _clock(s, event)
+        case ReliefRequested():
+            s.relief_requests[event.request_id] = ReliefRequest(
+                requested_by=event.actor, measure_ids=list(event.measure_ids), reason=event.reason
+            )
         case SanctionProposed():
             if event.measure_id is not None:
                 _measure(s, event.measure_id).escalated.append(event.rung)
@@ -191,6 +202,7 @@ def _clock(s: CaseState, event: Event) -> None:
         case EscalationRaised():
             _measure(s, event.measure_id).escalated.append(event.rung)
         case MeasuresPaused():
+            _grant(s, event.request, event.actor)
             for measure_id in event.measure_ids:
                 m = _measure(s, measure_id)
                 m.paused_since, m.pause_reason = event.at, event.reason
@@ -218,6 +230,7 @@ def _clock(s: CaseState, event: Event) -> None:
             if not s.paused_measures():
                 s.case_paused, s.pause_reason = False, ""
         case DeadlineExtended():
+            _grant(s, event.request, event.actor)
             m = _measure(s, event.measure_id)
             _move_deadline(
                 m,

@@ -25,6 +25,7 @@ ROLES_ALLOWED: dict[str, frozenset[Role]] = {
     "RecordAcceptance": _ACCEPTORS,
     "RecordFollowUp": _ACCEPTORS,
     "CloseCase": frozenset({Role.SUPERVISOR}),
+    "RequestRelief": _IMPLEMENTERS,
     "Tick": frozenset({Role.SYSTEM}),
 }
 # Commands whose roles come from the policy (deadline_approvers, sanction_approvers).
@@ -47,6 +48,7 @@ ALLOWED_STAGES: dict[str, frozenset[Stage]] = {
     "RecordAcceptance": frozenset({Stage.CHECKING}),
     "RecordFollowUp": frozenset({Stage.CONSOLIDATING}),
     "CloseCase": frozenset({Stage.CONSOLIDATING}),
+    "RequestRelief": frozenset({Stage.IMPLEMENTING}),
     "PauseMeasures": frozenset({Stage.IMPLEMENTING}),
     "ResumeMeasures": frozenset({Stage.IMPLEMENTING}),
     "ExtendDeadline": frozenset({Stage.IMPLEMENTING}),

@@ -105,6 +105,15 @@ class AcceptanceRound(BaseModel):
     at: AwareDatetime
 
 
+class ReliefRequest(BaseModel):
+    """A RequestRelief as recorded: its requester is the credential's person who sent it."""
+
+    requested_by: str
+    measure_ids: list[str]
+    reason: str
+    granted_by: str | None = None  # the approver who paused or extended on it
+
+
 class CaseState(BaseModel):
     case_id: str = ""
     version: int = 0  # number of events folded in: the stream version
@@ -140,6 +149,7 @@ class CaseState(BaseModel):
     case_paused: bool = False  # the whole case is paused (every open measure)
     pause_reason: str = ""
     proposals: list[SanctionProposal] = Field(default_factory=list)
+    relief_requests: dict[str, ReliefRequest] = Field(default_factory=dict)  # Q1, Q2, …: who asked for more time
     secretary: str | None = None
     history: list[HistoryRecord] | None = None  # previous years (memory rules); None: rules off
 

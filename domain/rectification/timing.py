@@ -13,7 +13,7 @@ from datetime import datetime
 from domain.decider import Context, Tick
 from domain.errors import InvalidCommand, NotAllowedInStage
 from domain.policy import EscalationStep, Policy, Recipient
-from domain.rectification.commands import ExtendDeadline, PauseMeasures, ResumeMeasures
+from domain.rectification.commands import ExtendDeadline, PauseMeasures, RequestRelief, ResumeMeasures
 from domain.rectification.events import (
     ConsolidationEnded,
     DeadlineExtended,
@@ -25,6 +25,7 @@ from domain.rectification.events import (
     MeasuresPaused,
     MeasuresResumed,
     ProposalSource,
+    ReliefRequested,
     ReminderSent,
     SanctionLapsed,
     SanctionProposed,
@@ -259,8 +260,39 @@ def calendar_years(state: CaseState, now: datetime) -> list[int]:
 # --------------------------------------------------------------------------- pause, resume, extend
 
 
-def pause(state: CaseState, c: PauseMeasures, ctx: Context) -> list[Event]:
+def request_relief(state: CaseState, c: RequestRelief, ctx: Context) -> list[Event]:
+    """Someone who needs more time asks (their credential proves who); an approver decides on it."""
+    if c.measure_ids:
+        open_ids = {m.id for m in state.open_measures()}
+        unknown = [mid for mid in c.measure_ids if mid not in open_ids]
+        if unknown:
+            raise InvalidCommand(f"not open measures of this case: {', '.join(unknown)}")
+    request_id = f"Q{len(state.relief_requests) + 1}"
+    return [ReliefRequested(**ctx.stamp(c), request_id=request_id, measure_ids=list(c.measure_ids), reason=c.reason)]
+
+
+def requester(state: CaseState, c: PauseMeasures | ExtendDeadline) -> str | None:
+    """Who asked: the requester of ``c.request`` (proven by their credential), else ``c.requested_by``
+    (a name the approver gives). Never the approver."""
+    if c.request is not None:
+        request = state.relief_requests.get(c.request)
+        if request is None:
+            known = ", ".join(state.relief_requests) or "none"
+            raise InvalidCommand(f"no relief request {c.request} in this case (requests: {known})")
+        if request.granted_by is not None:
+            raise InvalidCommand(f"relief request {c.request} was already granted by {request.granted_by}")
+        if c.requested_by is not None and c.requested_by != request.requested_by:
+            raise InvalidCommand(f"relief request {c.request} was made by {request.requested_by}, not {c.requested_by}")
+        approver_is_not_requester(c, request.requested_by)
+        return request.requested_by
     approver_is_not_requester(c, c.requested_by)
+    return c.requested_by
+
+
+def pause(state: CaseState, c: PauseMeasures, ctx: Context) -> list[Event]:
+    asked_by = requester(state, c)
+    if asked_by is None:
+        raise InvalidCommand("who asked for the pause? name their relief request (request=Q1) or requested_by")
     whole = not c.measure_ids
     chosen = state.open_measures() if whole else measures_named(state, c.measure_ids)
     already = [m.id for m in chosen if m.paused]
@@ -277,8 +309,9 @@ def pause(state: CaseState, c: PauseMeasures, ctx: Context) -> list[Event]:
             measure_ids=[m.id for m in chosen],
             whole_case=whole,
             reason=c.reason,
-            requested_by=c.requested_by,
+            requested_by=asked_by,
             recipients=told,
+            request=c.request,
         )
     ]
 
@@ -327,7 +360,7 @@ def resume(state: CaseState, c: ResumeMeasures, ctx: Context) -> list[Event]:
 
 
 def extend(state: CaseState, c: ExtendDeadline, ctx: Context) -> list[Event]:
-    approver_is_not_requester(c, c.requested_by)
+    asked_by = requester(state, c)
     m = open_measure(state, c.measure_id)
     if c.by is not None:
         new_deadline = ctx.calendar.shift(m.deadline, c.by)
@@ -347,8 +380,9 @@ def extend(state: CaseState, c: ExtendDeadline, ctx: Context) -> list[Event]:
             new_deadline=new_deadline,
             by=c.by,
             reason=c.reason,
-            requested_by=c.requested_by,
+            requested_by=asked_by,
             recipients=list(dict.fromkeys([m.responsible] + state.leaders)),
             calendar=calendar_source(ctx.calendar, m.deadline, new_deadline),
+            request=c.request,
         )
     ]

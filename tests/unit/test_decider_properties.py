@@ -33,6 +33,7 @@ from domain.rectification import (
     RecordAcceptance,
     RecordFollowUp,
     ReportProgress,
+    RequestRelief,
     ResumeMeasures,
     ReturnPlan,
     SanctionDecision,
@@ -239,7 +240,11 @@ def draw_command(c: Chooser, state: CaseState, now: datetime):
     if kind == "CloseCase":
         return CloseCase(actor=by, outcome=c.pick(list(Outcome)))
     chosen = [c.pick(measure_ids) for _ in range(c.num(0, 2))]
+    if kind == "RequestRelief":
+        return RequestRelief(actor=by, measure_ids=chosen, reason="换届")
     if kind == "PauseMeasures":
+        if state.relief_requests and c.chance(2):  # granting a request: its sender is the requester
+            return PauseMeasures(actor=by, measure_ids=chosen, reason="换届", request=c.pick([*state.relief_requests, "Q99"]))
         return PauseMeasures(actor=by, measure_ids=chosen, reason="换届", requested_by=c.pick(["ts-1", by.id]))
     if kind == "ResumeMeasures":
         return ResumeMeasures(actor=by, measure_ids=chosen)

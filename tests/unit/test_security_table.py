@@ -207,6 +207,7 @@ def _rect(command_type: str, actor: Actor) -> list[Any]:
         "ReportProgress": (b.implementing, lambda: b.progress("M1", by=actor)),
         "CompleteMeasure": (b.implementing, lambda: b.complete("M1", by=actor)),
         "SubmitSelfCheck": (b.implementing, lambda: b.self_check(by=actor)),
+        "RequestRelief": (b.implementing, lambda: rectification.RequestRelief(actor=actor, reason="换届")),
         "PauseMeasures": (b.implementing, lambda: rectification.PauseMeasures(actor=actor, reason="换届", requested_by="bs-1")),
         "ResumeMeasures": (b.implementing, lambda: rectification.ResumeMeasures(actor=actor)),
         "ExtendDeadline": (b.implementing, lambda: rectification.ExtendDeadline(actor=actor, measure_id="M1", by="10wd", reason="汛期")),
