@@ -15,7 +15,6 @@ is refused there.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from domain.identity import Claims, PersonalSignature, PersonKey, decode_unverif
 from domain.identity.algorithms import b64, unb64
 from domain.identity.signatures import signed_document
 from service.errors import Refused
+from store.keys import private_directory, write_private
 
 _ID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
@@ -95,20 +95,15 @@ class CredentialStore:
             raise Refused(f"{person_id!r} is not a person id (letters, digits, _ . @ -; at most 64)")
         return self.directory / f"{person_id}.{suffix}"
 
-    def _write_private(self, path: Path, text: str) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.directory, 0o700)
-        temporary = path.with_name(path.name + ".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
+    def _private(self, person_id: str, suffix: str) -> Path:
+        """Where to write one of ``person_id``'s files (the store's directory made 0700)."""
+        private_directory(self.directory)
+        return self._path(person_id, suffix)
 
     def save(self, credential: str) -> Caller:
         caller = caller_of(credential)
-        self._write_private(self._path(caller.id, "credential"), credential)
-        self._write_private(self.directory / "current", caller.id)
+        write_private(self._private(caller.id, "credential"), credential)
+        write_private(private_directory(self.directory) / "current", caller.id)
         return caller
 
     def forget(self, person_id: str) -> bool:
@@ -153,24 +148,30 @@ class CredentialStore:
 
     # ------------------------------------------------------------------ personal signing keys
 
-    def private_key(self, person_id: str) -> bytes | None:
+    def _key(self, person_id: str) -> tuple[str, bytes] | None:
+        """``person_id``'s signing key on this machine: (algorithm, private key), None if there is none."""
         path = self._path(person_id, "key")
         if not path.exists():
             return None
         try:
-            return unb64(json.loads(path.read_text())["private"])
+            data = json.loads(path.read_text())
+            return str(data["alg"]), unb64(data["private"])
         except (OSError, ValueError, KeyError, TypeError):
             raise Refused(f"{path} is not a signing key file: remove it and run `pdca key new`") from None
 
+    def private_key(self, person_id: str) -> bytes | None:
+        key = self._key(person_id)
+        return key[1] if key else None
+
     def public_key(self, person_id: str) -> PersonKey | None:
-        path = self._path(person_id, "key")
-        if not path.exists():
-            return None
-        data = json.loads(path.read_text())
-        return PersonKey.of(data["alg"], public_key_of(data["alg"], unb64(data["private"])))
+        key = self._key(person_id)
+        return PersonKey.of(key[0], public_key_of(*key)) if key else None
+
+    def save_key(self, person_id: str, alg: str, private: bytes) -> PersonKey:
+        """Keep ``private`` as ``person_id``'s signing key on this machine (replacing any earlier one)."""
+        write_private(self._private(person_id, "key"), json.dumps({"alg": alg, "private": b64(private)}))
+        return PersonKey.of(alg, public_key_of(alg, private))
 
     def new_key(self, person_id: str, alg: str) -> PersonKey:
         """A new personal key pair (replacing any earlier one on this machine); register it by signing in."""
-        private, public = generate_key(alg)
-        self._write_private(self._path(person_id, "key"), json.dumps({"alg": alg, "private": b64(private)}))
-        return PersonKey.of(alg, public)
+        return self.save_key(person_id, alg, generate_key(alg)[0])

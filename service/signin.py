@@ -35,7 +35,7 @@ from service.identity import Caller, caller_of
 from settings import Settings
 from store import queries
 from store.account_models import Account, get_account, save_account
-from store.keys import KeyStore, KeyStoreError
+from store.keys import KeyStore, KeyStoreError, write_private
 
 HASHER = PasswordHasher()  # argon2id, the library's defaults (RFC 9106 low-memory profile)
 MIN_PASSWORD = 10
@@ -204,9 +204,7 @@ async def bootstrap_admin(deps: Deps, admin_id: str = "admin", name: str = "ç³»ç
     )
     await commands.open_stream(opener, opening, Policy())
     if password_file is not None:
-        password_file.parent.mkdir(parents=True, exist_ok=True)
-        password_file.write_text(password + "\n")
-        password_file.chmod(0o600)
+        write_private(password_file, password + "\n")
     return password
 
 

@@ -25,6 +25,25 @@ class KeyStoreError(Exception):
     pass
 
 
+def private_directory(directory: Path) -> Path:
+    """``directory``, made if need be, readable by its owner only (0700)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    return directory
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (0600), atomically: never a moment where
+    another user could read it (a secret, a key, a credential). The directory's mode is the caller's."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(temporary, 0o600)  # an existing temporary file keeps its mode through O_CREAT
+    os.replace(temporary, path)
+
+
 @dataclass(frozen=True)
 class SigningKey:
     kid: str
@@ -65,12 +84,10 @@ class KeyStore:
             raise KeyStoreError(f"unknown signature algorithm {alg!r}: one of {', '.join(SIGNATURES)}")
         private, public = generate_key(alg)
         kid = fingerprint(alg, public).split(":", 1)[1][:16]
-        self.directory.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.directory, 0o700)
-        key_path = self.directory / f"{kid}.key"
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(b64(private))
+        key_path = private_directory(self.directory) / f"{kid}.key"
+        if key_path.exists():
+            raise KeyStoreError(f"authority key {kid} exists already in {self.directory}")
+        write_private(key_path, b64(private))
         created = datetime.now(UTC).isoformat()
         (self.directory / f"{kid}.pub.json").write_text(json.dumps({"kid": kid, "alg": alg, "public": b64(public), "created": created}))
         return kid

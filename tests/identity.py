@@ -80,10 +80,4 @@ def sign_in(directory: Path, *actors: Actor) -> None:
     for actor in actors:
         store.save(credential(actor))
         key, private = personal_key(actor.id)
-        import json
-
-        from domain.identity.algorithms import b64
-
-        path = directory / f"{actor.id}.key"
-        path.write_text(json.dumps({"alg": key.alg, "private": b64(private)}))
-        path.chmod(0o600)
+        store.save_key(actor.id, key.alg, private)
