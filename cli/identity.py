@@ -16,8 +16,7 @@ from typing import Annotated
 import typer
 
 from cli.common import Lang, emit, noun, opts, run
-from cli.render import console
-from i18n import label
+from cli.render import console, roles_text
 
 
 def _store():  # noqa: ANN202 -- service.identity.CredentialStore, imported on use
@@ -25,10 +24,6 @@ def _store():  # noqa: ANN202 -- service.identity.CredentialStore, imported on u
     from settings import get_settings
 
     return CredentialStore(get_settings().credentials_path)
-
-
-def _roles(roles: list[str], zh: bool) -> str:
-    return "、".join(label(f"role.{r}", "zh" if zh else "en") for r in roles) if zh else ", ".join(roles)
 
 
 def login(
@@ -69,9 +64,9 @@ def login(
         emit(
             data,
             lambda: console.print(
-                f"✓ 已登录 {caller.id}（{_roles(data['roles'], True)}），凭证有效至 {until}；签名密钥 {data['key']}"
+                f"✓ 已登录 {caller.id}（{roles_text(data['roles'], True)}），凭证有效至 {until}；签名密钥 {data['key']}"
                 if zh
-                else f"✓ signed in as {caller.id} ({_roles(data['roles'], False)}), valid until {until}; signing key {data['key']}",
+                else f"✓ signed in as {caller.id} ({roles_text(data['roles'], False)}), valid until {until}; signing key {data['key']}",
                 soft_wrap=True,
             ),
         )
@@ -123,7 +118,9 @@ def whoami() -> None:
             for r in rows:
                 mark = "→" if r["current"] else " "
                 state = ("已过期" if zh else "expired") if r["expired"] else (("有效至 " if zh else "valid until ") + r["expires_at"][:16])
-                console.print(f"{mark} {r['id']} {r['name']}  {_roles(r['roles'], zh)}  {','.join(r['scope'])}  {state}", soft_wrap=True)
+                console.print(
+                    f"{mark} {r['id']} {r['name']}  {roles_text(r['roles'], zh)}  {','.join(r['scope'])}  {state}", soft_wrap=True
+                )
 
         emit(rows, show)
 

@@ -10,8 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import Lang, deps, emit, noun, opts, run, run_async, run_then_exit
-from cli.render import console
-from i18n import label
+from cli.render import console, roles_text
 
 app = noun("人员目录 The people directory: who may sign in, with which roles and scope (administrators change it).")
 
@@ -22,10 +21,6 @@ RolesOpt = Annotated[
     ),
 ]
 ScopeOpt = Annotated[list[str] | None, typer.Option("--scope", help="An organization code, a region, or * ; repeatable [default: *].")]
-
-
-def _roles(roles: list[str], zh: bool) -> str:
-    return "、".join(label(f"role.{r}", "zh") for r in roles) if zh else ", ".join(roles)
 
 
 def _done(result: Any, what_zh: str, what_en: str) -> None:
@@ -67,7 +62,7 @@ def list_people() -> None:
                 )
             for r in rows:
                 status = "" if r["status"] == "active" else ("  已停用" if zh else "  disabled")
-                console.print(f"{r['id']}  {r['name']}  {_roles(r['roles'], zh)}  {','.join(r['scope'])}{status}", soft_wrap=True)
+                console.print(f"{r['id']}  {r['name']}  {roles_text(r['roles'], zh)}  {','.join(r['scope'])}{status}", soft_wrap=True)
 
         emit(rows, show)
 
@@ -91,7 +86,7 @@ def add(
             data,
             lambda: console.print(
                 (
-                    f"✓ 已新增 {person_id}（{_roles(roles, True)}）\n"
+                    f"✓ 已新增 {person_id}（{roles_text(roles, True)}）\n"
                     if opts().lang == Lang.zh
                     else f"✓ added {person_id} ({', '.join(roles)})\n"
                 )
@@ -111,7 +106,7 @@ def grant(person_id: Annotated[str, typer.Argument()], roles: RolesOpt) -> None:
     run_then_exit(
         lambda: _done(
             run_async(people.grant(deps(), person_id, roles)),
-            f"已授予 {person_id}：{_roles(roles, True)}",
+            f"已授予 {person_id}：{roles_text(roles, True)}",
             f"granted {person_id}: {', '.join(roles)}",
         )
     )
@@ -125,7 +120,7 @@ def revoke(person_id: Annotated[str, typer.Argument()], roles: RolesOpt) -> None
     run_then_exit(
         lambda: _done(
             run_async(people.revoke(deps(), person_id, roles)),
-            f"已撤销 {person_id}：{_roles(roles, True)}",
+            f"已撤销 {person_id}：{roles_text(roles, True)}",
             f"revoked {person_id}: {', '.join(roles)}",
         )
     )

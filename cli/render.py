@@ -46,6 +46,11 @@ def yes_no(value: bool, lang: Lang) -> str:
 STAGE_LABELS = {"rectification": "stage", "project": "pstage", "campaign": "campaign_stage"}
 
 
+def roles_text(roles: Sequence[str], zh: bool) -> str:
+    """Roles as people read them: 组织部督导员、乡镇党委书记 (zh), or the role ids (en)."""
+    return "、".join(label(f"role.{r}", "zh") for r in roles) if zh else ", ".join(roles)
+
+
 def stage_label(stream_id: str, stage: str, lang: Lang) -> str:
     """A stage of the stream ``stream_id``, labelled with its kind's words."""
     return enum_label(STAGE_LABELS[decider_of_stream(stream_id).name], stage, lang)

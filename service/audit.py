@@ -68,20 +68,15 @@ def verify_signatures(deps: Deps) -> SignatureReport:
     person who acted (by fingerprint): the digest is the signed document's, the signature verifies, the
     document names this stream, and the key is one the directory registered to that person."""
     from domain.errors import DomainError
-    from domain.identity import PersonalSignature, PersonKey
+    from domain.identity import PersonalSignature
     from domain.identity.signatures import verify_command_signature
-    from domain.people import DECIDER as PEOPLE
-    from domain.people import DIRECTORY_ID, KeyRegistered
+    from service.signin import read_directory
 
     report = SignatureReport()
+    people = read_directory(deps).people  # every key each person ever registered
 
     def check(_engine: object) -> None:
         log = deps.audit_log
-        keys: dict[tuple[str, str], PersonKey] = {}  # (person, fingerprint) -> key, as registered so far
-        for row in log.read_stream(DIRECTORY_ID):
-            event = PEOPLE.events.validate_json(row.payload)
-            if isinstance(event, KeyRegistered):
-                keys[(event.person_id, event.key.fingerprint)] = event.key
         position = 0
         while True:
             rows = log.read_all(after_position=position)
@@ -101,7 +96,8 @@ def verify_signatures(deps: Deps) -> SignatureReport:
                     if document.get("stream") != row.stream_id:
                         report.problems.append(f"{where}: the signed command names stream {document.get('stream')!r}")
                         continue
-                    key = keys.get((row.actor, parsed.key))
+                    person = people.get(row.actor)
+                    key = next((k for k in person.keys if k.fingerprint == parsed.key), None) if person else None
                     if key is None:
                         report.problems.append(f"{where}: key {parsed.key} is not registered to {row.actor} in the people directory")
                         continue

@@ -24,7 +24,7 @@ import asyncio
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
@@ -136,6 +136,11 @@ class Deps:
         if self._caller is None:
             self._caller = CredentialStore(self.settings.credentials_path).load(self.actor_id or self.settings.actor)
         return self._caller
+
+    def acting_as(self, caller: Caller) -> Deps:
+        """The same dependencies (database, Temporal client), sending as ``caller``: the server side
+        acting with a credential it just issued (sign-in registering a key, the first administrator)."""
+        return replace(self, _caller=caller)
 
     # ------------------------------------------------------------------ the audit database
 

@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -249,7 +249,7 @@ class People:
         key, private = self.keys[actor.id]
         person = Person(id=actor.id, name=actor.name, roles=list(actor.roles), scope=list(actor.scope), status="active", keys=[key])
         credential = signin.issue(self.base.settings, person, key, now=await self.stack.now())
-        return replace(self.base, _caller=caller_of(credential, private))
+        return self.base.acting_as(caller_of(credential, private))
 
 
 class Year:

@@ -34,8 +34,8 @@ from service.bootstrap import Deps
 from service.commands import Done, command, send, trail
 from service.errors import Refused
 from settings.directory import ActorDirectory
-from settings.errors import InputError
 from settings.files import load_model
+from store.account_models import get_account
 from store.models import AuditEvent
 
 
@@ -101,10 +101,7 @@ async def enroll_totp(deps: Deps, person_id: str) -> tuple[str, str]:
 async def import_people(deps: Deps, path: Path, passwords: bool = False) -> tuple[Done, list[PasswordSet]]:
     """Bootstrap the directory from an actors YAML (examples/actors.yaml's format): one audited
     ``ImportPeople`` with the file's digest; ``passwords``: a first password for each person who has none."""
-    try:
-        loaded = load_model(ActorDirectory, path)
-    except InputError:
-        raise
+    loaded = load_model(ActorDirectory, path)
     people = [
         command(PersonInput, id=a.id, name=a.name, roles=[r.value for r in a.roles if r != Role.SYSTEM], scope=a.scope)
         for a in loaded.actors
@@ -120,8 +117,6 @@ async def import_people(deps: Deps, path: Path, passwords: bool = False) -> tupl
     issued: list[PasswordSet] = []
     if passwords:
         with deps.database() as engine:
-            from store.account_models import get_account
-
             missing = [p.id for p in people if get_account(engine, p.id) is None]
         for person_id in missing:
             issued.append(await reset_password(deps, person_id))

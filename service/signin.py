@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from domain.actors import Role
 from domain.identity import Claims, PersonKey, encode_credential
+from domain.people import DECIDER as PEOPLE
 from domain.people import DIRECTORY_ID, DirectoryState, Person
 from domain.policy import Policy
 from service.bootstrap import Deps
@@ -56,10 +57,8 @@ class Issued:
 
 def read_directory(deps: Deps) -> DirectoryState:
     """The people directory as its audit rows fold (empty before `pdca up` made the first administrator)."""
-    from domain import people
-
     rows = deps.reading(lambda engine: queries.read_stream(engine, DIRECTORY_ID))
-    return queries.fold_stream(rows, people.DECIDER) if rows else people.DECIDER.initial
+    return queries.fold_stream(rows, PEOPLE) if rows else PEOPLE.initial
 
 
 def _keys(settings: Settings) -> KeyStore:
@@ -152,8 +151,9 @@ def authenticate(deps: Deps, person_id: str, password: str, totp: str | None = N
             raise Refused(f"{person_id} has no second factor yet and this server requires one: ask an administrator", code="sign_in_failed")
         if person.status != "active":
             raise Refused(f"{person_id} is disabled in the people directory", code="sign_in_failed")
-        if account.failed_attempts or account.locked_until or HASHER.check_needs_rehash(account.password_hash):
-            if HASHER.check_needs_rehash(account.password_hash):
+        rehash = HASHER.check_needs_rehash(account.password_hash)
+        if account.failed_attempts or account.locked_until or rehash:
+            if rehash:
                 account.password_hash = HASHER.hash(password)
             account.failed_attempts = 0
             account.locked_until = None
@@ -174,8 +174,7 @@ async def sign_in(deps: Deps, person_id: str, password: str, totp: str | None = 
     registered = False
     if key is not None and (person.current_key is None or person.current_key.fingerprint != key.fingerprint):
         if key.fingerprint not in {k.fingerprint for k in person.keys}:
-            signer = Deps(settings=deps.settings, database_url=deps.database_url, timeout=deps.timeout, _client=deps._client)
-            signer._caller = caller_of(credential)
+            signer = deps.acting_as(caller_of(credential))
             await commands.send(signer, DIRECTORY_ID, commands.command(RegisterKey, actor=person.actor(), person_id=person.id, key=key))
             registered = True
         credential = issue(deps.settings, person, key=key)
@@ -197,8 +196,7 @@ async def bootstrap_admin(deps: Deps, admin_id: str = "admin", name: str = "ç³»ç
     admin = Person(id=admin_id, name=name, roles=[Role.ADMIN], scope=["*"], status="active", keys=[])
     with deps.database() as engine:
         set_password(engine, admin_id, password)
-    opener = Deps(settings=deps.settings, database_url=deps.database_url, timeout=deps.timeout, _client=deps._client)
-    opener._caller = caller_of(issue(deps.settings, admin))
+    opener = deps.acting_as(caller_of(issue(deps.settings, admin)))
     opening = commands.command(
         OpenDirectory, actor=admin.actor(), admin=PersonInput(id=admin_id, name=name, roles=[Role.ADMIN], scope=["*"])
     )

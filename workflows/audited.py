@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.decider import Context, Decider, Proof, Tick
     from domain.errors import DomainError, InvalidCommand
     from domain.identity import PersonalSignature, TrustedKeys, decode_unverified, verify_credential
+    from domain.identity.credentials import CredentialMissing
     from domain.identity.signatures import signed_document, verify_command_signature
     from domain.policy import Policy
     from domain.workcal import CalendarFacts, WorkCalendar
@@ -245,7 +246,7 @@ class AuditedWorkflow(Generic[S, R]):
         try:
             if self.opening_credential is None:
                 if workflow.info().parent is None:
-                    verify_credential(None, self.keys, workflow.now())  # refuses: no credential
+                    raise CredentialMissing()
                 return
             verify_credential(self.opening_credential, self.keys, workflow.now())
         except DomainError as error:
@@ -344,7 +345,7 @@ class AuditedWorkflow(Generic[S, R]):
             if kind in self.decider.internal_commands:
                 raise InvalidCommand(f"{kind} is issued by the workflow itself")
             if parsed.credential is None:  # only histories recorded before credentials have none
-                verify_credential(None, self.keys, workflow.now())
+                raise CredentialMissing()
             command = self._authenticated(parsed)
             self.decider.decide(self.state, command, self._context())
         except DomainError as error:

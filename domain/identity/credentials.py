@@ -36,6 +36,9 @@ class CredentialError(DomainError):
 class CredentialMissing(CredentialError):
     code = "credential_missing"
 
+    def __init__(self, message: str = "no credential: sign in first (`pdca login`); commands carry who sends them") -> None:
+        super().__init__(message)
+
 
 class CredentialExpired(CredentialError):
     code = "credential_expired"
@@ -134,7 +137,7 @@ def verify_credential(token: str | None, keys: TrustedKeys, now: datetime) -> Cl
     """The claims of a credential that is valid at ``now`` under ``keys``; ``CredentialError`` (a
     subclass naming what failed) otherwise."""
     if not token:
-        raise CredentialMissing("no credential: sign in first (`pdca login`); commands carry who sends them")
+        raise CredentialMissing()
     head, body_part, sig_part, header, body = _split(token)
     alg, kid = header.get("alg"), header.get("kid")
     if alg not in SIGNATURES:
