@@ -60,11 +60,28 @@ class Settings(BaseSettings):
     credentials_dir: Path | None = Field(
         default=None, description="This user's credentials and personal signing keys, CLI side (default home/credentials)"
     )
+    evidence_dir: Path | None = Field(default=None, description="Evidence files, stored by SHA-256 (default home/evidence)")
+    evidence_s3_url: str | None = Field(
+        default=None, description="An S3-compatible endpoint for evidence files instead of evidence_dir (needs the [s3] extra)"
+    )
+    evidence_s3_bucket: str = Field(default="pdca-evidence", description="The evidence bucket at PDCA_EVIDENCE_S3_URL")
+    evidence_s3_region: str = Field(default="us-east-1", description="The region the S3-compatible store signs for")
+    evidence_s3_key_env: str = Field(
+        default="PDCA_EVIDENCE_S3_ACCESS_KEY", description="The variable holding the S3 access key id (read when used, never kept)"
+    )
+    evidence_s3_secret_env: str = Field(
+        default="PDCA_EVIDENCE_S3_SECRET_KEY", description="The variable holding the S3 secret key (read when used, never kept)"
+    )
+    evidence_max_mb: int = Field(default=20, ge=1, le=200, description="Largest evidence file accepted, in MB")
     # who and how
     actor: str | None = Field(default=None, description="Which signed-in account the CLI acts as (default: the last to sign in)")
     api_url: str | None = Field(default=None, description="The HTTP API `pdca login` signs in at (default http://127.0.0.1:<api_port>)")
     api_port: int = Field(default=8470, ge=1, le=65535, description="`pdca serve` / `pdca up` HTTP API port")
     api_addr: str = Field(default="127.0.0.1", description="Address the HTTP API binds to")
+    public_url: str | None = Field(
+        default=None,
+        description="The web console's address as people reach it, for links in notices (default http://localhost:<api_port>)",
+    )
     credential_minutes: int = Field(default=480, ge=1, le=1440, description="Lifetime of a credential after sign-in")
     signature_algorithm: Literal["ed25519", "sm2"] = Field(
         default="ed25519", description="New authority and personal keys: ed25519 (SHA-256) or sm2 (SM3)"
@@ -128,6 +145,16 @@ class Settings(BaseSettings):
     def credentials_path(self) -> Path:
         """PDCA_CREDENTIALS_DIR, else home/credentials."""
         return self.credentials_dir or self.home / "credentials"
+
+    @property
+    def evidence_path(self) -> Path:
+        """PDCA_EVIDENCE_DIR, else home/evidence."""
+        return self.evidence_dir or self.home / "evidence"
+
+    @property
+    def public_base(self) -> str:
+        """PDCA_PUBLIC_URL, else http://localhost:<api_port> (a name, not an IP: passkeys need a domain)."""
+        return (self.public_url or f"http://localhost:{self.api_port}").rstrip("/")
 
     @property
     def api_base(self) -> str:

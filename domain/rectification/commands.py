@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_va
 from domain.decider import Command as _Command
 from domain.decider import Input, Tick
 from domain.directory import HistoryRecord
+from domain.evidence import MAX_FILES, EvidenceFile
 from domain.proposals import DecideSanction
 from domain.timeutil import reject_naive_deadline
 from domain.workcal import Offset
@@ -111,14 +112,24 @@ class ReportProgress(_Command):
     type: Literal["ReportProgress"] = "ReportProgress"
     measure_id: str
     note: str = Field(min_length=1)
-    evidence: list[str] = Field(default_factory=list)
+    evidence: list[str] = Field(default_factory=list)  # references: a file name, a link, an archive number
+    files: list[EvidenceFile] = Field(default_factory=list, max_length=MAX_FILES)  # uploaded files, by SHA-256
 
 
 class CompleteMeasure(_Command):
+    """措施完成: with at least one piece of evidence, a reference or an uploaded file."""
+
     type: Literal["CompleteMeasure"] = "CompleteMeasure"
     measure_id: str
     note: str = Field(min_length=1)
-    evidence: list[str] = Field(min_length=1)
+    evidence: list[str] = Field(default_factory=list)
+    files: list[EvidenceFile] = Field(default_factory=list, max_length=MAX_FILES)
+
+    @model_validator(mode="after")
+    def _some_evidence(self) -> CompleteMeasure:
+        if not self.evidence and not self.files:
+            raise ValueError("a completed measure needs evidence: a reference (evidence) or an uploaded file (files)")
+        return self
 
 
 class SubmitSelfCheck(_Command):

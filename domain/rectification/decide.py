@@ -160,12 +160,12 @@ def approve_plan(state: CaseState, c: ApprovePlan, ctx: Context) -> list[Event]:
 
 def report_progress(state: CaseState, c: ReportProgress, ctx: Context) -> list[Event]:
     open_measure(state, c.measure_id)
-    return [ProgressReported(**ctx.stamp(c), measure_id=c.measure_id, note=c.note, evidence=c.evidence)]
+    return [ProgressReported(**ctx.stamp(c), measure_id=c.measure_id, note=c.note, evidence=c.evidence, files=c.files)]
 
 
 def complete_measure(state: CaseState, c: CompleteMeasure, ctx: Context) -> list[Event]:
     open_measure(state, c.measure_id)
-    return [MeasureCompleted(**ctx.stamp(c), measure_id=c.measure_id, note=c.note, evidence=c.evidence)]
+    return [MeasureCompleted(**ctx.stamp(c), measure_id=c.measure_id, note=c.note, evidence=c.evidence, files=c.files)]
 
 
 # --------------------------------------------------------------------------- check

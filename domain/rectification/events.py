@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from domain.decider import Event as _Event
 from domain.directory import HistoryRecord
+from domain.evidence import EvidenceFile
 from domain.rectification.commands import Basis, Command, Outcome, Problem
 from domain.rungs import Rung, SanctionDecision
 
@@ -73,6 +74,7 @@ class ProgressReported(_Event):
     measure_id: str
     note: str
     evidence: list[str]
+    files: list[EvidenceFile] = Field(default_factory=list)  # uploaded evidence: the chain proves each file's hash
 
 
 class MeasureCompleted(_Event):
@@ -80,6 +82,7 @@ class MeasureCompleted(_Event):
     measure_id: str
     note: str
     evidence: list[str]
+    files: list[EvidenceFile] = Field(default_factory=list)
 
 
 class SelfCheckSubmitted(_Event):

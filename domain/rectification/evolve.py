@@ -137,10 +137,13 @@ def _do(s: CaseState, event: Event) -> None:
     """Progress, completion, the self-check that hands the cycle to acceptance."""
     match event:
         case ProgressReported():
-            _measure(s, event.measure_id).progress_reports += 1
+            m = _measure(s, event.measure_id)
+            m.progress_reports += 1
+            m.files = [*m.files, *event.files]
         case MeasureCompleted():
             m = _measure(s, event.measure_id)
             m.done, m.completed_by = True, event.actor
+            m.files = [*m.files, *event.files]
             m.paused_since, m.pause_reason = None, ""
             s.case_paused = s.case_paused and bool(s.paused_measures())
             s.reporters = list(dict.fromkeys(s.reporters + [event.actor]))

@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from domain.directory import AcceptanceResult, HistoryRecord
+from domain.evidence import EvidenceFile
 from domain.proposals import Proposal, pending
 from domain.rectification.commands import Basis, Outcome, Problem
 from domain.rectification.events import Measure, ProposalSource, Verdict
@@ -74,6 +75,7 @@ class MeasureState(Measure):
     pause_reason: str = ""
     original_deadline: AwareDatetime | None = None  # the plan's deadline, before pauses and extensions
     changes: list[DeadlineChange] = Field(default_factory=list)
+    files: list[EvidenceFile] = Field(default_factory=list)  # uploaded evidence, in the order reported
 
     @property
     def paused(self) -> bool:
