@@ -38,7 +38,9 @@ from domain.actors import Actor
 from domain.kinds import decider_named
 from domain.timeutil import local
 from i18n import render_notice
+from i18n.links import item_link
 from observability.metrics import NOTICES
+from settings import get_settings
 from store.notify_models import DeliveryLedger, DeliveryStatus
 
 log = structlog.get_logger(__name__)
@@ -312,7 +314,8 @@ class NotifyActivities:
         kind = decider_named(notice.kind)
         event = kind.events.validate_json(notice.payload)
         recipients = list(getattr(event, "recipients", []) or [])
-        message = render_notice(kind.name, event, notice.stream_id, notice.org_name)
+        link = item_link(get_settings().public_base, notice.stream_id, getattr(event, "measure_id", None))
+        message = render_notice(kind.name, event, notice.stream_id, notice.org_name, link=link)
         event_type = getattr(event, "type", type(event).__name__)
         report = self.notifier.deliver(
             event_id=notice.event_id,

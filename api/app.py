@@ -14,20 +14,18 @@ on first use; each request gets its own ``Deps`` (service/bootstrap.py) with the
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import Client
 
 from api import errors
-from api.security import BodyLimit, SecurityHeaders, Verified, verified
+from api.resources import Resources, resources
+from api.security import MAX_BODY, BodyLimit, SecurityHeaders, Verified, verified
 from domain import campaign, project, rectification
 from domain.identity import PersonalSignature, PersonKey
 from domain.policy import Policy
@@ -35,13 +33,12 @@ from domain.project import ProjectState
 from domain.rectification import CaseState
 from service import cases, commands, projects, signin
 from service import policy as policies
-from service.bootstrap import CONNECT_TIMEOUT, Deps, bootstrap, connect_within
 from service.cases import CaseSummary  # the ledger rows as the service answers them (api/ reads no store)
-from service.commands import AuditEvent, Done
+from service.commands import Done, TrailRow, trail_row
 from service.errors import Refused
-from service.identity import caller_of
 from service.projects import ProjectSummary
 from settings import Settings, get_settings
+from web import pages
 
 TITLE = "PDCA 整改 API"
 PREFIX = "/api/v1"
@@ -52,41 +49,6 @@ OPENINGS: dict[str, type[BaseModel]] = {
     "ApplyProject": project.ApplyProject,
     "OpenCampaign": campaign.OpenCampaign,
 }
-
-
-# ----------------------------------------------------------------------------- shared resources
-
-
-class Resources:
-    """What every request shares: the settings, one audit database engine, one Temporal client."""
-
-    def __init__(self, settings: Settings, client: Client | None = None) -> None:
-        self.settings = settings
-        self.base = bootstrap(settings=settings, client=client)
-        self._lock = asyncio.Lock()
-
-    async def client(self) -> Client:
-        """The Temporal client, connected on first use (``Unavailable`` when Temporal does not answer;
-        the next request tries again)."""
-        if self.base._client is None:
-            async with self._lock:
-                if self.base._client is None:
-                    self.base._client = await connect_within(min(self.base.timeout, CONNECT_TIMEOUT))
-        return self.base._client
-
-    def deps(self, who: Verified | None = None, client: Client | None = None) -> Deps:
-        """A request's ``Deps``: the shared engine (and client), the caller the request's credential names."""
-        self.base.engine  # noqa: B018 -- made once here, shared by every request's Deps
-        return dataclasses.replace(
-            self.base,
-            _caller=caller_of(who.credential) if who else None,
-            _client=client or self.base._client,
-        )
-
-
-def resources(request: Request) -> Resources:
-    shared: Resources = request.app.state.resources
-    return shared
 
 
 Shared = Annotated[Resources, Depends(resources)]
@@ -146,19 +108,6 @@ class OpeningBody(BaseModel):
     policy: dict[str, Any] | None = Field(default=None, description="The policy for the new stream (default: the server's)")
 
 
-class HistoryRow(BaseModel):
-    position: int
-    version: int
-    type: str
-    actor: str
-    at: datetime  # the event's time (the workflow's clock)
-    recorded_at: datetime
-    policy_version: str | None = None
-    credential: str | None = None  # the id of the credential the command came with
-    signed: bool = False  # carries the person's own signature
-    signature_key: str | None = None  # that signature's key fingerprint
-
-
 class PersonView(BaseModel):
     id: str
     name: str
@@ -175,29 +124,6 @@ def _no_actor(body: dict[str, Any], what: str) -> None:
             raise Refused(f"{what} may not carry {field!r}: who sends it is the credential's person", code="invalid_command")
     if not isinstance(body.get("type"), str):
         raise Refused(f"{what} needs a 'type'", code="invalid_command")
-
-
-def history_row(row: AuditEvent) -> HistoryRow:
-    try:
-        payload = json.loads(row.payload)
-    except ValueError:
-        payload = {}
-    proof = payload.get("proof") if isinstance(payload, dict) else None
-    proof = proof if isinstance(proof, dict) else {}
-    signature = proof.get("signature") if isinstance(proof.get("signature"), dict) else None
-    at = payload.get("at") if isinstance(payload, dict) else None
-    return HistoryRow(
-        position=row.position,
-        version=row.version,
-        type=row.event_type,
-        actor=row.actor,
-        at=at or row.recorded_at,
-        recorded_at=row.recorded_at,
-        policy_version=row.policy_version,
-        credential=proof.get("credential") or None,
-        signed=signature is not None,
-        signature_key=signature.get("key") if signature else None,
-    )
 
 
 # ----------------------------------------------------------------------------- routes
@@ -265,9 +191,9 @@ async def send_command(stream_id: str, body: CommandBody, who: Caller, shared: S
 
 
 @router.get("/streams/{stream_id}/history", tags=["reads"])
-def stream_history(stream_id: str, who: Caller, shared: Shared) -> list[HistoryRow]:
+def stream_history(stream_id: str, who: Caller, shared: Shared) -> list[TrailRow]:
     """The stream's audit rows in version order (全程纪实): who, when, with which credential and signature."""
-    return [history_row(row) for row in commands.trail(shared.deps(who), stream_id)]
+    return [trail_row(row) for row in commands.trail(shared.deps(who), stream_id)]
 
 
 @router.get("/cases", tags=["reads"])
@@ -279,14 +205,15 @@ def list_cases(
     region: str | None = None,
     overdue: bool | None = None,
 ) -> list[CaseSummary]:
-    """The case ledger, filtered."""
-    return cases.list_cases(shared.deps(who), stage=stage, org_code=org_code, region=region, overdue=overdue)
+    """The case ledger, filtered: the cases the caller may see (their scope, or a measure they are responsible for)."""
+    actor = who.claims.actor()
+    return cases.list_cases(shared.deps(who), stage=stage, org_code=org_code, region=region, overdue=overdue, visible_to=actor)
 
 
 @router.get("/cases/{case_id}", tags=["reads"])
 def show_case(case_id: str, who: Caller, shared: Shared) -> CaseState:
-    """The case as its audit rows fold."""
-    return cases.show(shared.deps(who), case_id)
+    """The case as its audit rows fold (404 for a case the caller may not see, as for one that does not exist)."""
+    return cases.show(shared.deps(who), case_id, visible_to=who.claims.actor())
 
 
 @router.get("/projects", tags=["reads"])
@@ -346,9 +273,12 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     app.state.clock = clock or (lambda: datetime.now(UTC))
     errors.install(app)
     app.include_router(router)
+    pages.install(app)  # the web console, on the same server and credentials
     # outermost first: the body limit before anything reads a body; no CORS (same origin only)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit)
+    # evidence uploads (web/pages.py: /cases/{id}/do/progress|complete) may carry several files
+    upload = settings.evidence_max_mb * 1024 * 1024 * 4 + MAX_BODY
+    app.add_middleware(BodyLimit, upload_limit=upload, upload_suffixes=("/do/progress", "/do/complete"))
     return app
 
 

@@ -26,7 +26,7 @@ from settings.errors import InputError
 log = logging.getLogger("pdca.api")
 
 UNAUTHORIZED = frozenset({"invalid_credential", "credential_missing", "credential_expired", "unknown_key", "sign_in_failed"})
-FORBIDDEN = frozenset({"permission_denied", "separation_of_duties", "signature_required", "invalid_signature"})
+FORBIDDEN = frozenset({"permission_denied", "separation_of_duties", "signature_required", "invalid_signature", "csrf"})
 LOCKED = frozenset({"account_locked"})
 
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}

@@ -76,16 +76,21 @@ def verified(request: Request, authorization: Annotated[HTTPAuthorizationCredent
 class BodyLimit:
     """Refuse a request body over ``limit`` bytes with 413: at once when its Content-Length says so,
     else as soon as the bytes read exceed it (the body is read here, at most ``limit`` bytes, then
-    handed on)."""
+    handed on). Paths ending in one of ``upload_suffixes`` (the console's evidence uploads) may carry
+    up to ``upload_limit`` bytes; each file's own limit is the evidence service's."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY, upload_limit: int = MAX_BODY, upload_suffixes: tuple[str, ...] = ()) -> None:
         self.app = app
-        self.limit = limit
+        self.default_limit = limit
+        self.upload_limit = max(upload_limit, limit)
+        self.upload_suffixes = upload_suffixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = str(scope.get("path", ""))
+        limit = self.upload_limit if self.upload_suffixes and path.endswith(self.upload_suffixes) else self.default_limit
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None:
             try:
@@ -93,8 +98,8 @@ class BodyLimit:
             except ValueError:
                 await error_response(400, "bad_request", "Content-Length is not a number")(scope, receive, send)
                 return
-            if declared > self.limit:
-                await self._too_large(scope, receive, send)
+            if declared > limit:
+                await self._too_large(limit, scope, receive, send)
                 return
         body = bytearray()
         while True:
@@ -102,8 +107,8 @@ class BodyLimit:
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
-            if len(body) > self.limit:
-                await self._too_large(scope, receive, send)
+            if len(body) > limit:
+                await self._too_large(limit, scope, receive, send)
                 return
             if not message.get("more_body", False):
                 break
@@ -118,14 +123,21 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        megabytes = self.limit / (1024 * 1024)
+    async def _too_large(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        megabytes = limit / (1024 * 1024)
         await error_response(413, "too_large", f"the request body is over {megabytes:g} MB")(scope, receive, send)
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 class SecurityHeaders:
     """``Cache-Control: no-store`` on every API answer unless a route set its own (credentials and
-    personal data are never cached), ``X-Content-Type-Options: nosniff`` and no referrer on all."""
+    personal data are never cached), ``X-Content-Type-Options: nosniff``, no referrer, no framing and
+    a Content-Security-Policy (no inline or foreign script) on all."""
 
     def __init__(self, app: ASGIApp, prefix: str = "/api/v1") -> None:
         self.app = app
@@ -142,6 +154,9 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("X-Frame-Options", "DENY")
+                if not str(scope.get("path", "")).startswith("/api/docs"):  # Swagger UI loads its own scripts
+                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 if private:
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)

@@ -27,3 +27,9 @@ def authorize(actor: Actor, allowed: Iterable[Role], command_type: str, org_code
     """The actor holds one of the ``allowed`` roles and may act on the organization."""
     require_role(actor, allowed, command_type)
     require_scope(actor, org_code, region)
+
+
+def may_see(actor: Actor, org_code: str, region: str, *, involved: bool = False) -> bool:
+    """A person sees a case of an organization in their scope, or one where they are responsible for a
+    measure (a village secretary sees their own village's case, a township its villages', the county all)."""
+    return involved or actor.may_act_on(org_code, region)

@@ -373,13 +373,20 @@ _RENDERERS: dict[str, Callable[..., str]] = {
 }
 
 
-def render_notice(kind: str, event: Any, stream_id: str, org_name: str, lang: Lang = "zh", policy: Policy | None = None) -> str:
-    """The words of ``event`` of a stream of ``kind`` (a Decider's name) for a person, in ``lang``."""
+_LINK: Template = ("办理：{link}", "Open: {link}")
+
+
+def render_notice(
+    kind: str, event: Any, stream_id: str, org_name: str, lang: Lang = "zh", policy: Policy | None = None, link: str | None = None
+) -> str:
+    """The words of ``event`` of a stream of ``kind`` (a Decider's name) for a person, in ``lang``;
+    ``link``: where the item is in the web console, one tap from the message (i18n.links)."""
     try:
         render = _RENDERERS[kind]
     except KeyError:
         raise ValueError(f"unknown stream kind {kind!r}; known: {', '.join(_RENDERERS)}") from None
-    return render(event, stream_id, org_name, lang, policy)
+    text = render(event, stream_id, org_name, lang, policy)
+    return f"{text}\n{pick(_LINK, lang).format(link=link)}" if link else text
 
 
 _CHANNEL_TEST: Template = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from domain.actors import Actor
+from domain.permissions import may_see
 from domain.policy import Policy
 from domain.proposals import DecideSanction
 from domain.rectification import (
@@ -38,6 +39,7 @@ from domain.rectification import (
 from domain.rungs import SanctionDecision
 from service.bootstrap import Deps
 from service.commands import Done, command, expect, folded, open_stream, send, trail
+from service.errors import NotFound
 from store import queries
 from store.models import AuditEvent, CaseSummary
 
@@ -182,15 +184,31 @@ def history(deps: Deps, case_id: str) -> list[AuditEvent]:
     return trail(deps, case_id)
 
 
-def show(deps: Deps, case_id: str) -> CaseState:
-    """The case as its audit rows fold: stage, problems, measures, acceptance rounds, proposals."""
+def show(deps: Deps, case_id: str, visible_to: Actor | None = None) -> CaseState:
+    """The case as its audit rows fold: stage, problems, measures, acceptance rounds, proposals;
+    ``visible_to``: ``NotFound`` unless that person may see it (as if it did not exist)."""
     expect("case", case_id, EXAMPLE)
     state: CaseState = folded(deps, case_id)
+    if visible_to is not None:
+        involved = any(m.responsible == visible_to.id for m in state.measures)
+        if not may_see(visible_to, state.org_code, state.region, involved=involved):
+            raise NotFound(f"unknown case {case_id}", case_id)
     return state
 
 
 def list_cases(
-    deps: Deps, *, stage: str | None = None, org_code: str | None = None, region: str | None = None, overdue: bool | None = None
+    deps: Deps,
+    *,
+    stage: str | None = None,
+    org_code: str | None = None,
+    region: str | None = None,
+    overdue: bool | None = None,
+    visible_to: Actor | None = None,
 ) -> list[CaseSummary]:
-    """Rows of the case ledger, filtered."""
-    return deps.reading(lambda engine: queries.case_summaries(engine, stage=stage, org_code=org_code, region=region, overdue=overdue))
+    """Rows of the case ledger, filtered; ``visible_to``: only the cases that person may see (their
+    scope, or a measure they are responsible for — domain.permissions.may_see)."""
+    rows = deps.reading(lambda engine: queries.case_summaries(engine, stage=stage, org_code=org_code, region=region, overdue=overdue))
+    if visible_to is None:
+        return rows
+    involved = set(deps.reading(lambda engine: queries.cases_involving(engine, visible_to.id)))
+    return [c for c in rows if may_see(visible_to, c.org_code, c.region, involved=c.case_id in involved)]

@@ -7,7 +7,9 @@ what a door prints (``pdca … -o json`` prints it as it is).
 
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -95,6 +97,51 @@ def trail(deps: Deps, stream_id: str, missing: str | None = None) -> list[AuditE
     if not rows:
         raise NotFound(missing or f"unknown {streams.kind_of(stream_id).noun} {stream_id}", stream_id)
     return rows
+
+
+class TrailRow(BaseModel):
+    """One audit row as a person reads it: what happened, who, when, with which proof (全程纪实)."""
+
+    position: int
+    version: int
+    type: str
+    actor: str
+    at: datetime  # the event's time (the workflow's clock)
+    recorded_at: datetime
+    policy_version: str | None = None
+    credential: str | None = None  # the id of the credential the command came with
+    signed: bool = False  # carries the person's own signature
+    signature_key: str | None = None  # that signature's key fingerprint
+    signature_alg: str | None = None  # e.g. ed25519, sm2, webauthn-es256 (a passkey)
+    data: dict[str, Any] = {}  # the event's own fields (without the stamp and proof)
+
+
+_STAMP = frozenset({"type", "event_id", "at", "actor", "policy_version", "proof", "request_id"})
+
+
+def trail_row(row: AuditEvent) -> TrailRow:
+    """An audit row read for people (a payload that does not parse shows its type and actor only)."""
+    try:
+        payload = json.loads(row.payload)
+    except ValueError:
+        payload = {}
+    payload = payload if isinstance(payload, dict) else {}
+    proof: dict[str, Any] = payload["proof"] if isinstance(payload.get("proof"), dict) else {}
+    signature: dict[str, Any] | None = proof["signature"] if isinstance(proof.get("signature"), dict) else None
+    return TrailRow(
+        position=row.position,
+        version=row.version,
+        type=row.event_type,
+        actor=row.actor,
+        at=payload.get("at") or row.recorded_at,
+        recorded_at=row.recorded_at,
+        policy_version=row.policy_version,
+        credential=proof.get("credential") or None,
+        signed=signature is not None,
+        signature_key=signature.get("key") if signature else None,
+        signature_alg=signature.get("alg") if signature else None,
+        data={k: v for k, v in payload.items() if k not in _STAMP},
+    )
 
 
 def folded(deps: Deps, stream_id: str) -> Any:

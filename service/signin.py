@@ -1,7 +1,7 @@
 """Sign-in and credentials: the server side of identity (docs/security.md).
 
-    sign_in(deps, person_id, password, totp=None, key=None)  -> Issued   (argon2id, TOTP, lock-out)
-    issue(settings, person, key=None)                       -> a credential for a directory person
+    sign_in(deps, person_id, password, totp=None, key=None, passkey=False)  -> Issued   (argon2id, TOTP, lock-out)
+    issue(settings, person, key=None, passkey=False)       -> a credential for a directory person
     set_password(engine, person_id, password)               -> store an argon2id hash (after an audited reset)
     enroll_totp(engine, person_id)                          -> a new TOTP secret and its otpauth:// URI
     bootstrap_admin(deps, admin_id, name)                   -> the first administrator's password (once)
@@ -65,8 +65,10 @@ def _keys(settings: Settings) -> KeyStore:
     return KeyStore(settings.authority_path)
 
 
-def issue(settings: Settings, person: Person, key: PersonKey | None = None, now: datetime | None = None) -> str:
-    """A credential for ``person`` as the directory holds them (their current signing key unless ``key``)."""
+def issue(settings: Settings, person: Person, key: PersonKey | None = None, now: datetime | None = None, passkey: bool = False) -> str:
+    """A credential for ``person`` as the directory holds them, naming ``key`` or else their current
+    signing key: the CLI's (``current_key``), or with ``passkey`` their last registered passkey (the web
+    console signs with it; None when they have none: signed decisions are then refused, asking for one)."""
     now = now or datetime.now(UTC)
     try:
         signing = _keys(settings).signing_key()
@@ -81,7 +83,7 @@ def issue(settings: Settings, person: Person, key: PersonKey | None = None, now:
         iat=int(now.timestamp()),
         exp=int((now + timedelta(minutes=settings.credential_minutes)).timestamp()),
         jti=uuid.uuid4().hex,
-        key=key or person.current_key,
+        key=key or (person.current_passkey if passkey else person.current_key),
     )
     return encode_credential(claims, signing.kid, signing.alg, signing.private)
 
@@ -162,15 +164,18 @@ def authenticate(deps: Deps, person_id: str, password: str, totp: str | None = N
     return person
 
 
-async def sign_in(deps: Deps, person_id: str, password: str, totp: str | None = None, key: PersonKey | None = None) -> Issued:
+async def sign_in(
+    deps: Deps, person_id: str, password: str, totp: str | None = None, key: PersonKey | None = None, passkey: bool = False
+) -> Issued:
     """Check the password (and second factor) and issue a credential. ``key``: the person's new public
     signing key, registered in the directory (an audited ``RegisterKey`` sent with the fresh credential)
-    before the credential that names it is issued."""
+    before the credential that names it is issued. ``passkey`` (the web console): the credential names
+    the person's passkey (service/passkeys.py) instead of their CLI key."""
     from domain.people import RegisterKey
     from service import commands
 
     person = await asyncio.to_thread(authenticate, deps, person_id, password, totp)  # argon2 takes ~50 ms of CPU
-    credential = issue(deps.settings, person)
+    credential = issue(deps.settings, person, passkey=passkey)
     registered = False
     if key is not None and (person.current_key is None or person.current_key.fingerprint != key.fingerprint):
         if key.fingerprint not in {k.fingerprint for k in person.keys}:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -29,7 +29,7 @@ from domain.decider import Decider
 from store.campaign_models import CampaignCaseRow, CampaignSummary
 from store.directory_models import AssessmentRow
 from store.eventlog import AuditLog
-from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger
+from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger, SanctionLedger
 from store.project_models import ProjectSummary
 
 CHUNK = 500  # ids per IN (...) query
@@ -311,3 +311,102 @@ def projection_gauges(engine: Engine) -> tuple[list[OpenCases], list[OverdueCase
         [OpenCases(kind, stage, region, int(n)) for kind, stage, region, n in by_stage],
         [OverdueCases(kind, region, int(n), int(m or 0)) for kind, region, n, m in overdue],
     )
+
+
+# ----------------------------------------------------------------------------- the web console's reads
+
+
+def _in_scope(statement: Any, scope: Sequence[str] | None) -> Any:
+    """Only cases of the organizations or regions in ``scope`` (None or "*": every case)."""
+    if scope is None or "*" in scope:
+        return statement
+    codes = list(scope)
+    return statement.where(or_(col(CaseSummary.org_code).in_(codes), col(CaseSummary.region).in_(codes)))
+
+
+def open_measures_of(engine: Engine, responsible: str) -> list[tuple[MeasureLedger, CaseSummary]]:
+    """The measures ``responsible`` still has to finish, in their case's current cycle, soonest deadline first."""
+    statement = (
+        select(MeasureLedger, CaseSummary)
+        .join(CaseSummary, col(CaseSummary.case_id) == col(MeasureLedger.case_id))
+        .where(MeasureLedger.responsible == responsible, col(MeasureLedger.done).is_(False))
+        .where(col(MeasureLedger.cycle) == col(CaseSummary.cycle), CaseSummary.stage != "closed")
+        .order_by(col(MeasureLedger.deadline))
+    )
+    with Session(engine) as session:
+        return [(m, c) for m, c in session.exec(statement).all()]
+
+
+def cases_involving(engine: Engine, person: str) -> list[str]:
+    """The ids of the cases where ``person`` is responsible for a measure (any cycle)."""
+    statement = select(MeasureLedger.case_id).where(MeasureLedger.responsible == person).distinct()
+    with Session(engine) as session:
+        return list(session.exec(statement).all())
+
+
+def cases_at(
+    engine: Engine, stage: str, scope: Sequence[str] | None, *, plan_status: str | None = None, limit: int = 200
+) -> list[CaseSummary]:
+    """Cases in ``stage`` (and ``plan_status``) within ``scope``, the longest waiting first."""
+    statement = select(CaseSummary).where(CaseSummary.stage == stage)
+    if plan_status:
+        statement = statement.where(CaseSummary.plan_status == plan_status)
+    statement = _in_scope(statement, scope).order_by(col(CaseSummary.last_event_at)).limit(limit)
+    with Session(engine) as session:
+        return list(session.exec(statement).all())
+
+
+def pending_sanctions(engine: Engine, scope: Sequence[str] | None, limit: int = 200) -> list[tuple[SanctionLedger, CaseSummary]]:
+    """Sanction proposals still to decide, within ``scope``, the nearest decide-by first."""
+    statement = (
+        select(SanctionLedger, CaseSummary)
+        .join(CaseSummary, col(CaseSummary.case_id) == col(SanctionLedger.case_id))
+        .where(SanctionLedger.status == "pending", CaseSummary.stage != "closed")
+    )
+    statement = _in_scope(statement, scope).order_by(col(SanctionLedger.decide_by)).limit(limit)
+    with Session(engine) as session:
+        return [(p, c) for p, c in session.exec(statement).all()]
+
+
+def cases_with_event(engine: Engine, event_type: str, stage: str, scope: Sequence[str] | None, limit: int = 200) -> list[str]:
+    """The ids of cases in ``stage`` (within ``scope``) whose stream holds an event of ``event_type``."""
+    statement = (
+        select(CaseSummary.case_id)
+        .where(CaseSummary.stage == stage)
+        .where(col(CaseSummary.case_id).in_(select(AuditEvent.stream_id).where(AuditEvent.event_type == event_type)))
+    )
+    statement = _in_scope(statement, scope).order_by(col(CaseSummary.case_id)).limit(limit)
+    with Session(engine) as session:
+        return list(session.exec(statement).all())
+
+
+class CasePage(NamedTuple):
+    rows: list[CaseSummary]
+    total: int
+
+
+def case_page(
+    engine: Engine,
+    scope: Sequence[str] | None,
+    *,
+    year: int | None = None,
+    region: str | None = None,
+    stage: str | None = None,
+    overdue: bool | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> CasePage:
+    """One page of the case ledger within ``scope``, filtered, overdue and nearest deadlines first, with the total."""
+    statement: Any = select(CaseSummary)
+    counting: Any = select(func.count()).select_from(CaseSummary)
+    for column, value in ((CaseSummary.year, year), (CaseSummary.region, region or None), (CaseSummary.stage, stage or None)):
+        if value is not None:
+            statement, counting = statement.where(column == value), counting.where(column == value)
+    if overdue is not None:
+        statement, counting = statement.where(CaseSummary.overdue == overdue), counting.where(CaseSummary.overdue == overdue)
+    statement, counting = _in_scope(statement, scope), _in_scope(counting, scope)
+    statement = statement.order_by(col(CaseSummary.overdue).desc(), col(CaseSummary.next_due), col(CaseSummary.case_id))
+    with Session(engine) as session:
+        total = int(session.exec(counting).one())
+        rows = list(session.exec(statement.offset(offset).limit(limit)).all())
+    return CasePage(rows=rows, total=total)

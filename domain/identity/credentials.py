@@ -21,7 +21,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from domain.actors import Actor, Role
 from domain.errors import DomainError
-from domain.identity.algorithms import SIGNATURES, b64, fingerprint, sign, unb64, verify
+from domain.identity.algorithms import SIGNATURES, b64, sign, unb64, verify
+from domain.identity.webauthn import ALGORITHMS as PASSKEY_ALGORITHMS
+from domain.identity.webauthn import key_fingerprint
 
 TYP = "pdca-credential"
 CLOCK_SKEW = 300  # seconds a credential may seem issued in the future (clocks of the issuer and Temporal differ)
@@ -50,19 +52,32 @@ class UnknownKey(CredentialError):
     code = "unknown_key"
 
 
+def _none(value: object) -> bool:
+    return value is None
+
+
 class PersonKey(BaseModel):
-    """A person's registered signing key (public part), as the directory holds it."""
+    """A person's registered signing key (public part), as the directory holds it: a key the CLI keeps
+    (``ed25519``, ``sm2``) or a passkey (``webauthn-es256``, ``webauthn-ed25519``: domain/identity/webauthn.py),
+    which also names its WebAuthn credential and the site (relying party id) it was made for. The passkey
+    fields are left out of the JSON when absent, so keys recorded before passkeys read and write as they were."""
 
     alg: str
     public: str  # base64url
     fingerprint: str
+    credential_id: str | None = Field(default=None, exclude_if=_none)  # a passkey's WebAuthn credential id (base64url)
+    rp_id: str | None = Field(default=None, exclude_if=_none)  # the relying party id (site) a passkey was made for
+
+    @property
+    def is_passkey(self) -> bool:
+        return self.alg in PASSKEY_ALGORITHMS
 
     def public_bytes(self) -> bytes:
         return unb64(self.public)
 
     @classmethod
-    def of(cls, alg: str, public: bytes) -> PersonKey:
-        return cls(alg=alg, public=b64(public), fingerprint=fingerprint(alg, public))
+    def of(cls, alg: str, public: bytes, credential_id: str | None = None, rp_id: str | None = None) -> PersonKey:
+        return cls(alg=alg, public=b64(public), fingerprint=key_fingerprint(alg, public), credential_id=credential_id, rp_id=rp_id)
 
 
 class Claims(BaseModel):

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from domain.actors import Role
 from domain.decider import Context, Tick
 from domain.errors import InvalidCommand, NotAllowedInStage, PermissionDenied, SeparationOfDuties
-from domain.identity.algorithms import SIGNATURES, fingerprint
+from domain.identity.algorithms import unb64
 from domain.identity.credentials import PersonKey
+from domain.identity.webauthn import KEY_ALGORITHMS, MAX_CREDENTIAL_ID, PUBLIC_KEY_BYTES, key_fingerprint, public_key_problem
 from domain.people.commands import (
     AddPerson,
     Command,
@@ -60,8 +61,8 @@ ROLES_ALLOWED: dict[str, frozenset[Role]] = {
     "ImportPeople": _ADMINS,
     "RecordImport": _ADMINS | {Role.SUPERVISOR},
 }
-# public key sizes in bytes (domain/identity/algorithms.py)
-_PUBLIC_KEY_BYTES: dict[str, int] = {"ed25519": 32, "sm2": 64}
+# public key sizes in bytes (domain/identity/algorithms.py, domain/identity/webauthn.py)
+_PUBLIC_KEY_BYTES: dict[str, int] = {"ed25519": 32, "sm2": 64, **PUBLIC_KEY_BYTES}
 
 
 def _roles(roles: Iterable[Role]) -> str:
@@ -239,19 +240,36 @@ def _no_raise_of_own_rights(own: Person, entry: PersonInput, file_name: str) -> 
 
 
 def _check_key(key: PersonKey) -> None:
-    if key.alg not in SIGNATURES:
-        raise InvalidCommand(f"unknown signature algorithm {key.alg!r}: one of {', '.join(SIGNATURES)}")
+    if key.alg not in KEY_ALGORITHMS:
+        raise InvalidCommand(f"unknown signature algorithm {key.alg!r}: one of {', '.join(KEY_ALGORITHMS)}")
     try:
         public = key.public_bytes()
     except ValueError:
         raise InvalidCommand("the key's public part is not base64url") from None
     if len(public) != _PUBLIC_KEY_BYTES[key.alg]:
         raise InvalidCommand(f"an {key.alg} public key has {_PUBLIC_KEY_BYTES[key.alg]} bytes, not {len(public)}")
-    if fingerprint(key.alg, public) != key.fingerprint:
+    if key_fingerprint(key.alg, public) != key.fingerprint:
         raise InvalidCommand(f"the key's fingerprint {key.fingerprint} does not match its public part")
+    if not key.is_passkey:
+        if key.credential_id is not None or key.rp_id is not None:
+            raise InvalidCommand(f"only a passkey names a WebAuthn credential or site: {key.fingerprint} is an {key.alg} key")
+        return
+    problem = public_key_problem(key.alg, public)
+    if problem:
+        raise InvalidCommand(problem)
+    try:
+        credential_id = unb64(key.credential_id or "")
+    except ValueError:
+        credential_id = b""
+    if not credential_id or len(credential_id) > MAX_CREDENTIAL_ID:
+        raise InvalidCommand(f"a passkey names its WebAuthn credential id (base64url, 1 to {MAX_CREDENTIAL_ID} bytes)")
+    if key.rp_id is not None and not key.rp_id.strip():
+        raise InvalidCommand("a passkey's site (relying party id) may not be blank")
 
 
 def _register_key(state: DirectoryState, actor: Person, c: RegisterKey, ctx: Context) -> list[Event]:
+    """A key the CLI keeps replaces the person's earlier ones (``current_key``); passkeys add up (a
+    phone and a laptop), each registered once, and leave the CLI key current."""
     if c.person_id != actor.id and Role.ADMIN not in actor.roles:
         raise PermissionDenied(f"{actor.id} may register only their own signing key (an administrator may register anyone's)")
     target = _target(state, c.person_id)
@@ -261,6 +279,13 @@ def _register_key(state: DirectoryState, actor: Person, c: RegisterKey, ctx: Con
     owner = next((p for p in state.people.values() if any(k.fingerprint == c.key.fingerprint for k in p.keys)), None)
     if owner is not None and owner.id != target.id:
         raise InvalidCommand(f"key {c.key.fingerprint} is already registered to {owner.id}")
+    if c.key.is_passkey:
+        if owner is not None:
+            raise InvalidCommand(f"passkey {c.key.fingerprint} is already registered to {target.id}: nothing to change")
+        holder = next((p for p in state.people.values() if p.passkey(c.key.credential_id or "") is not None), None)
+        if holder is not None:
+            raise InvalidCommand(f"a passkey with credential id {c.key.credential_id} is already registered to {holder.id}")
+        return [KeyRegistered(**ctx.stamp(c), person_id=target.id, key=c.key)]
     current = target.current_key
     if current is not None and current.fingerprint == c.key.fingerprint:
         raise InvalidCommand(f"key {c.key.fingerprint} is already the current key of {target.id}: nothing to change")

@@ -35,8 +35,23 @@ class Person(BaseModel):
 
     @property
     def current_key(self) -> PersonKey | None:
-        """The key the person signs with now: the last one registered."""
-        return self.keys[-1] if self.keys else None
+        """The key the person signs with from the CLI now: the last one registered that is not a passkey
+        (a new one replaces the earlier ones)."""
+        return next((k for k in reversed(self.keys) if not k.is_passkey), None)
+
+    @property
+    def passkeys(self) -> list[PersonKey]:
+        """Their passkeys (WebAuthn), oldest first: several may be in use at once (a phone, a laptop)."""
+        return [k for k in self.keys if k.is_passkey]
+
+    @property
+    def current_passkey(self) -> PersonKey | None:
+        """The passkey registered last (what a web console credential names unless it names another)."""
+        return next((k for k in reversed(self.keys) if k.is_passkey), None)
+
+    def passkey(self, credential_id: str) -> PersonKey | None:
+        """Their passkey with this WebAuthn credential id."""
+        return next((k for k in self.keys if k.is_passkey and k.credential_id == credential_id), None)
 
     def actor(self) -> Actor:
         return Actor(id=self.id, name=self.name, roles=list(self.roles), scope=list(self.scope))

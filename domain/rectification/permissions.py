@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from domain.actors import Role
+from datetime import datetime
+
+from domain.actors import Actor, Role
 from domain.errors import NotAllowedInStage
 from domain.permissions import authorize as authorize_actor
 from domain.policy import Policy
@@ -80,3 +82,40 @@ def authorize(state: CaseState, command: Command, policy: Policy) -> None:
     else:
         org_code, region = state.org_code, state.region
     authorize_actor(command.actor, roles_allowed(command.type, policy), command.type, org_code, region)
+
+
+def available(state: CaseState, actor: Actor, policy: Policy, now: datetime) -> frozenset[str]:
+    """The case-level commands ``actor`` could send now (stage, role, scope, separation of duties): what
+    a console offers. The workflow still decides; this only keeps forms off pages that would be refused.
+    Measure-level reports (ReportProgress, CompleteMeasure) are offered per measure (``may_report``)."""
+    offered: set[str] = set()
+    in_scope = actor.may_act_on(state.org_code, state.region)
+    for kind, stages in ALLOWED_STAGES.items():
+        if kind in {"OpenCase", "Tick", "ReportProgress", "CompleteMeasure"} or state.stage not in stages:
+            continue
+        if in_scope and actor.has_any(roles_allowed(kind, policy)):
+            offered.add(kind)
+    if state.plan_submitted_by == actor.id:
+        offered -= {"ApprovePlan", "ReturnPlan"}
+    if state.plan_status.value != "submitted":
+        offered -= {"ApprovePlan", "ReturnPlan"}
+    if actor.id in state.reporters:
+        offered.discard("RecordAcceptance")
+    if not state.pending_proposals():
+        offered.discard("DecideSanction")
+    if state.stage == Stage.IMPLEMENTING and state.open_measures():
+        offered.discard("SubmitSelfCheck")
+    if state.follow_ups == 0 or (state.consolidation_until is not None and now < state.consolidation_until):
+        offered.discard("CloseCase")
+    return frozenset(offered)
+
+
+def may_report(state: CaseState, actor: Actor, measure_id: str, policy: Policy) -> bool:
+    """May ``actor`` report progress on or completion of this measure now (its responsible person, or an
+    implementer in scope)?"""
+    m = state.measure(measure_id)
+    if m is None or m.done or state.stage != Stage.IMPLEMENTING:
+        return False
+    if m.responsible == actor.id:
+        return True
+    return actor.may_act_on(state.org_code, state.region) and actor.has_any(roles_allowed("ReportProgress", policy))

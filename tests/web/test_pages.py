@@ -1,0 +1,207 @@
+"""The console's pages against a seeded case: sign-in, my tasks, visibility by scope, forms to commands,
+CSRF, safe headers and what each page offers."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from domain.identity import signed_document, verify_command_signature
+from domain.identity.algorithms import unb64
+from domain.people import DIRECTORY_ID, KeyRegistered
+from service.commands import Done
+from tests.unit import builders
+from tests.web.conftest import BASE, CASE, Console, Sent, _append, csrf_of
+from tests.webauthn import SoftAuthenticator
+
+
+async def test_pages_need_a_session_and_sign_in_brings_the_person_back(console: Console) -> None:
+    async with console.client() as http:
+        page = await http.get(f"/cases/{CASE}")
+        assert page.status_code == 303 and page.headers["location"] == f"/login?next=%2Fcases%2F{CASE}"
+        login = await http.get("/login")
+        assert login.status_code == 200 and "登录整改工作台" in login.text
+        bad = await http.post("/login", data={"id": "bs-1", "password": "wrong", "login_csrf": "x"})
+        assert bad.status_code == 403  # the login form's own token is missing: stale or forged
+    http = await console.signed_in("bs-1")
+    async with http:
+        cookie = next(c for c in http.cookies.jar if c.name == "pdca_session")
+        assert cookie.has_nonstandard_attr("HttpOnly") or "httponly" in str(cookie._rest).lower()  # noqa: SLF001
+        tasks = await http.get("/tasks")
+        assert tasks.status_code == 200
+        assert "M1" in tasks.text and 'class="light' in tasks.text
+        assert tasks.headers["x-frame-options"] == "DENY"
+        assert "script-src 'self'" in tasks.headers["content-security-policy"]
+        assert tasks.headers["cache-control"] == "no-store"
+
+
+async def test_wrong_password_shows_the_form_again_with_the_reason(console: Console) -> None:
+    async with console.client() as http:
+        login = await http.get("/login")
+        token = re.search(r'name="login_csrf" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
+        answer = await http.post("/login", data={"id": "bs-1", "password": "nope", "login_csrf": token})
+        assert answer.status_code == 401
+        assert 'value="bs-1"' in answer.text and "wrong id, password" in answer.text
+
+
+async def test_a_village_sees_its_own_case_and_not_another(console: Console) -> None:
+    mine = await console.signed_in("bs-1")
+    other = await console.signed_in("bs-9")
+    async with mine, other:
+        assert (await mine.get(f"/cases/{CASE}")).status_code == 200
+        hidden = await other.get(f"/cases/{CASE}")
+        assert hidden.status_code == 404 and "unknown case" in hidden.text
+        listed = await other.get("/cases")
+        assert CASE not in listed.text
+        assert (await other.get(f"/cases/{CASE}/measures/M1")).status_code == 404
+
+
+async def test_progress_form_sends_report_progress_as_the_signed_in_person(console: Console) -> None:
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/cases/{CASE}/measures/M1")
+        assert page.status_code == 200 and 'id="report-form"' in page.text
+        csrf = csrf_of(page.text)
+        answer = await http.post(
+            f"/cases/{CASE}/do/progress",
+            data={"csrf": csrf, "measure_id": "M1", "note": "召开支委会", "evidence": "档案 2026-01\nhttps://x"},
+        )
+        assert answer.status_code == 303, answer.text
+        sent = console.sent[-1]
+        assert sent.caller == "bs-1" and sent.stream_id == CASE
+        assert sent.command["type"] == "ReportProgress" and sent.command["evidence"] == ["档案 2026-01", "https://x"]
+        assert "actor" not in sent.command
+
+
+async def test_a_form_without_its_token_or_from_another_site_is_refused(console: Console) -> None:
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/cases/{CASE}/measures/M1")
+        csrf = csrf_of(page.text)
+        missing = await http.post(f"/cases/{CASE}/do/progress", data={"measure_id": "M1", "note": "x"})
+        assert missing.status_code == 403
+        foreign = await http.post(
+            f"/cases/{CASE}/do/progress", data={"csrf": csrf, "measure_id": "M1", "note": "x"}, headers={"Origin": "https://evil.example"}
+        )
+        assert foreign.status_code == 403
+        assert console.sent == []
+
+
+async def test_a_refused_form_comes_back_with_the_error_and_what_was_typed(console: Console) -> None:
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/cases/{CASE}/measures/M1")
+        answer = await http.post(
+            f"/cases/{CASE}/do/complete", data={"csrf": csrf_of(page.text), "measure_id": "M1", "note": "做完了", "evidence": ""}
+        )
+        assert answer.status_code == 400
+        assert "needs evidence" in answer.text and "做完了" in answer.text
+        assert console.sent == []
+
+
+async def test_pages_offer_only_what_the_rules_allow(console: Console) -> None:
+    secretary = await console.signed_in("bs-1")
+    supervisor = await console.signed_in("sup-1")
+    async with secretary, supervisor:
+        mine = await secretary.get(f"/cases/{CASE}/measures/M1")
+        assert 'id="report-form"' in mine.text
+        not_mine = await secretary.get(f"/cases/{CASE}/measures/M2")  # fs-1's measure; bs-1 is an implementer in scope
+        assert 'id="report-form"' in not_mine.text
+        case = await supervisor.get(f"/cases/{CASE}")
+        assert 'id="acceptance-form"' not in case.text  # implementing: nothing to accept yet
+        assert 'id="self-check-form"' not in case.text  # a supervisor does not self-check
+        assert (await supervisor.get(f"/cases/{CASE}/measures/M1")).status_code == 200
+
+
+async def test_english_on_request(console: Console) -> None:
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get("/tasks?lang=en")
+        assert "My tasks" in page.text
+        again = await http.get("/tasks")
+        assert "My tasks" in again.text  # the choice is kept
+
+
+# ----------------------------------------------------------------------------- passkeys
+
+
+async def _register_passkey(console: Console, http: Any, person: str, authenticator: SoftAuthenticator) -> None:
+    page = await http.get("/account")
+    csrf = csrf_of(page.text)
+    options = (await http.post("/account/passkeys/options", headers={"X-CSRF-Token": csrf})).json()["publicKey"]
+    assert options["rp"]["id"] == "localhost" and options["challenge"]
+    made = authenticator.create(options["challenge"])
+    body = {
+        "challenge": options["challenge"],
+        "credential_id": made["credential_id"],
+        "client_data": made["client_data_json"],
+        "attestation_object": made["attestation_object"],
+        "public_key": made["public_key_spki"],
+        "alg": made["cose_alg"],
+    }
+    answer = await http.post("/account/passkeys", json=body, headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 200, answer.text
+
+
+async def test_a_decision_is_signed_with_the_persons_passkey_and_verifies_as_the_workflow_checks(
+    console: Console, monkeypatch: Any
+) -> None:
+    authenticator = SoftAuthenticator(rp_id="localhost", origin=BASE)
+    seen: list[Any] = []
+
+    async def registering(deps: Any, stream_id: str, cmd: Any, request_id: str | None = None, signature: Any = None) -> Done:
+        seen.append(cmd)
+        if getattr(cmd, "type", None) == "RegisterKey":  # as the directory's workflow would record it
+            event = KeyRegistered(at=datetime.now(UTC), actor=deps.caller.id, person_id=cmd.person_id, key=cmd.key)
+            _append(console.engine, DIRECTORY_ID, [event])
+            return Done(stream_id=stream_id, version=1, stage="open", events=["KeyRegistered"])
+        console.sent.append(Sent(stream_id, cmd, request_id, signature, deps.caller.id))
+        return Done(stream_id=stream_id, version=99, stage="checking", events=["AcceptanceRecorded"], request_id=request_id)
+
+    monkeypatch.setattr("service.commands.send", registering)
+    # the case reaches acceptance: M1 and M2 completed by their people, bs-1 self-checks
+    for cmd in (builders.complete("M1"), builders.complete("M2", by=builders.first_secretary()), builders.self_check()):
+        console.case.run(cmd, console.case.now + timedelta(days=1))
+    console.append(console.case.events[-3:])
+
+    http = await console.signed_in("sup-1")
+    async with http:
+        await _register_passkey(console, http, "sup-1", authenticator)
+        page = await http.get(f"/cases/{CASE}")
+        assert 'id="acceptance-form"' in page.text
+        csrf = csrf_of(page.text)
+        prepared = await http.post(f"/cases/{CASE}/sign/acceptance/prepare", data={"csrf": csrf, "score": "92", "unsatisfied": "5"})
+        assert prepared.status_code == 200, prepared.text
+        ready = prepared.json()
+        assert ready["command"] == {"type": "RecordAcceptance", "score": 92.0, "unsatisfied_share": 0.05, "comments": ""}
+        assertion = authenticator.get(unb64(ready["publicKey"]["challenge"]))
+        body = {"request_id": ready["request_id"], "command": ready["command"], "assertion": assertion}
+        answer = await http.post(f"/cases/{CASE}/sign/acceptance/send", json=body, headers={"X-CSRF-Token": csrf})
+        assert answer.status_code == 200, answer.text
+        sent = console.sent[-1]
+        assert sent.caller == "sup-1" and sent.signature.alg.startswith("webauthn")
+        # the signature is what the workflow verifies: over this stream, this request and this command
+        key = authenticator.key
+        verify_command_signature(sent.signature, signed_document(CASE, ready["request_id"], ready["command"]), key, "sup-1")
+
+        # a command changed after signing is refused before it is sent
+        tampered = {**body, "command": {**ready["command"], "score": 99.0}}
+        refused = await http.post(f"/cases/{CASE}/sign/acceptance/send", json=tampered, headers={"X-CSRF-Token": csrf})
+        assert refused.status_code == 403 and len(console.sent) == 1
+        # and a plain form post of a signed decision is refused, asking for the passkey
+        plain = await http.post(f"/cases/{CASE}/do/acceptance", data={"csrf": csrf, "score": "92", "unsatisfied": "5"})
+        assert plain.status_code == 403 and "passkey" in plain.text
+
+
+async def test_signing_without_a_passkey_says_to_register_one(console: Console) -> None:
+    for cmd in (builders.complete("M1"), builders.complete("M2", by=builders.first_secretary()), builders.self_check()):
+        console.case.run(cmd, console.case.now + timedelta(days=1))
+    console.append(console.case.events[-3:])
+    http = await console.signed_in("sup-1")
+    async with http:
+        page = await http.get(f"/cases/{CASE}")
+        prepared = await http.post(
+            f"/cases/{CASE}/sign/acceptance/prepare", data={"csrf": csrf_of(page.text), "score": "92", "unsatisfied": "5"}
+        )
+        assert prepared.status_code == 403 and "passkey" in prepared.json()["message"]

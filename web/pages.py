@@ -1,0 +1,440 @@
+"""The console's pages: each a thin call of the service layer, rendered server side (Jinja2, no build step).
+
+    GET  /login, POST /login, POST /logout          sign in with the directory's password (and TOTP code)
+    GET  /tasks                                     我的待办: my measures (traffic light) and what waits for my decision
+    GET  /cases                                     the cases in my scope, paged and filtered, with the total
+    GET  /cases/{id}                                the case: stage ribbon, timeline, evidence, deadlines, proposals, actions
+    GET  /cases/{id}/measures/{m}                   a measure: report progress or completion with evidence files
+    GET  /cases/{id}/plan                           the plan form (authors) and its review (reviewers)
+    POST /cases/{id}/do/{action}                    a form's command (web/forms.py); back to the page, or the form again with the error
+    POST /cases/{id}/sign/{action}/prepare          a decision that judges a person: the command and its passkey challenge (JSON)
+    POST /cases/{id}/sign/{action}/send             … sent with the passkey's assertion as the personal signature (JSON)
+    GET  /evidence/{case}/{sha256}[/thumb]          an evidence file of a case I may see, checked against its hash
+    GET  /account, POST /account/passkeys[/options] my account; register a passkey (WebAuthn)
+
+Every page needs a session (web/session.py); every POST its CSRF token. What a page offers comes from the
+rules (service.console); the workflow decides every command again, with the credential and signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
+
+from api import errors as api_errors
+from api.resources import Resources, resources
+from domain.errors import DomainError
+from domain.evidence import MAX_FILES, EvidenceFile
+from domain.identity import PersonalSignature
+from i18n import console as words
+from service import commands, console, evidence, passkeys, signin
+from service.errors import NotFound, Refused, ServiceError
+from service.identity import caller_of
+from settings import Settings
+from settings.errors import InputError
+from web import forms
+from web.session import (
+    LANG,
+    SignInNeeded,
+    Viewer,
+    check_csrf,
+    check_login_token,
+    end_session,
+    lang_of,
+    login_redirect,
+    login_token,
+    safe_next,
+    set_login_token,
+    start_session,
+    viewer,
+)
+
+HERE = Path(__file__).parent
+templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False)
+words.install(templates)
+
+router = APIRouter(include_in_schema=False)
+Who = Annotated[Viewer, Depends(viewer)]
+Shared = Annotated[Resources, Depends(resources)]
+
+
+def render(request: Request, who: Viewer | None, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = who.lang if who else lang_of(request)
+    html = templates.get_template(name).render(
+        request=request, who=who, lang=lang, csrf=who.csrf if who else "", path=request.url.path, **context
+    )
+    response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    if request.query_params.get("lang") in {"zh", "en"}:
+        response.set_cookie(LANG, lang, max_age=365 * 86400, samesite="lax", httponly=True, path="/")
+    return response
+
+
+def back(path: str, note: str = "sent") -> RedirectResponse:
+    return RedirectResponse(f"{path}?ok={quote(note)}", status_code=303)
+
+
+def _form_values(data: FormData) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for key, value in data.multi_items():
+        if isinstance(value, str):
+            values.setdefault(key, []).append(value)
+    return values
+
+
+# ----------------------------------------------------------------------------- sign-in
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/tasks", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None, error: str | None = None) -> HTMLResponse:
+    token = login_token(request)
+    response = render(request, None, "login.html", login_csrf=token, next=safe_next(next), error=error, person_id="")
+    set_login_token(response, request.app.state.settings, token)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request, shared: Shared) -> Response:
+    data = await request.form()
+    values = _form_values(data)
+    person_id, next_path = forms.first(values, "id"), safe_next(forms.first(values, "next"))
+    check_login_token(request, forms.first(values, "login_csrf"))
+    try:
+        issued = await signin.sign_in(
+            shared.deps(), person_id, forms.first(values, "password"), forms.first(values, "totp") or None, passkey=True
+        )
+    except Refused as refused:
+        token = login_token(request)
+        status = api_errors.status_of(refused)
+        page = render(request, None, "login.html", status, login_csrf=token, next=next_path, error=refused.message, person_id=person_id)
+        set_login_token(page, request.app.state.settings, token)
+        return page
+    redirect = RedirectResponse(next_path, status_code=303)
+    start_session(redirect, request.app.state.settings, issued.credential, issued.caller.expires())
+    return redirect
+
+
+@router.post("/logout")
+async def logout(request: Request, who: Who) -> RedirectResponse:
+    check_csrf(request, who, forms.first(_form_values(await request.form()), "csrf"))
+    response = RedirectResponse("/login", status_code=303)
+    end_session(response, request.app.state.settings)
+    return response
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+@router.get("/tasks")
+def tasks_page(request: Request, who: Who, shared: Shared) -> HTMLResponse:
+    found = console.my_tasks(shared.deps(who.who))
+    return render(request, who, "tasks.html", tasks=found)
+
+
+@router.get("/cases")
+def cases_page(
+    request: Request,
+    who: Who,
+    shared: Shared,
+    year: str = "",
+    region: str = "",
+    stage: str = "",
+    overdue: str = "",
+    page: int = 1,
+) -> HTMLResponse:
+    year_value = int(year) if year.isdigit() else None
+    overdue_value = {"yes": True, "no": False}.get(overdue)
+    found = console.case_page(
+        shared.deps(who.who), year=year_value, region=region or None, stage=stage or None, overdue=overdue_value, page=max(page, 1)
+    )
+    pages = max((found.total + console.PAGE_SIZE - 1) // console.PAGE_SIZE, 1)
+    filters = {"year": year, "region": region, "stage": stage, "overdue": overdue}
+    return render(request, who, "cases.html", found=found, page=max(page, 1), pages=pages, filters=filters)
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: str, who: Who, shared: Shared) -> HTMLResponse:
+    view = console.case_view(shared.deps(who.who), case_id)
+    return render(request, who, "case.html", view=view, case=view.state, form={}, error=None, now=datetime.now(UTC))
+
+
+@router.get("/cases/{case_id}/measures/{measure_id}")
+def measure_page(request: Request, case_id: str, measure_id: str, who: Who, shared: Shared) -> HTMLResponse:
+    return _measure(request, who, shared, case_id, measure_id)
+
+
+def _measure(
+    request: Request, who: Viewer, shared: Resources, case_id: str, measure_id: str, *, form: Any = None, error: str | None = None,
+    kept: list[EvidenceFile] | None = None, status: int = 200,
+) -> HTMLResponse:
+    view = console.case_view(shared.deps(who.who), case_id)
+    measure = view.state.measure(measure_id)
+    if measure is None:
+        raise NotFound(f"case {case_id} has no measure {measure_id}", case_id)
+    reports = [row for row in view.trail if row.data.get("measure_id") == measure_id]
+    limits = {"max_mb": shared.settings.evidence_max_mb, "max_files": MAX_FILES}
+    return render(
+        request, who, "measure.html", status, view=view, case=view.state, measure=measure, reports=reports, form=form or {},
+        error=error, kept=kept or [], limits=limits,
+    )
+
+
+@router.get("/cases/{case_id}/plan")
+def plan_page(request: Request, case_id: str, who: Who, shared: Shared) -> HTMLResponse:
+    return _plan(request, who, shared, case_id)
+
+
+def _plan(
+    request: Request, who: Viewer, shared: Resources, case_id: str, *, form: Any = None, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    view = console.case_view(shared.deps(who.who), case_id)
+    rounds = [row for row in view.trail if row.type in {"PlanSubmitted", "PlanReturned", "PlanApproved"}]
+    return render(request, who, "plan.html", status, view=view, case=view.state, rounds=rounds, form=form or {}, error=error)
+
+
+# ----------------------------------------------------------------------------- acting
+
+
+async def _uploads(shared: Resources, data: FormData, values: dict[str, list[str]]) -> list[EvidenceFile]:
+    """The form's evidence files, each checked and stored (content-addressed) before the command is sent;
+    files kept from a refused attempt come back as their hashes and are checked again from the store."""
+    files: list[EvidenceFile] = []
+    for kept in values.get("kept", []):  # "sha256:name", as the form of a refused attempt carried it
+        sha256, _, name = kept.partition(":")
+        data_kept = await asyncio.to_thread(evidence.download, shared.settings, sha256)
+        files.append(await asyncio.to_thread(evidence.accept, shared.settings, name or "file", None, data_kept))
+    for item in data.getlist("files"):
+        if isinstance(item, str) or not item.filename:
+            continue
+        upload = item
+        body = await upload.read(shared.settings.evidence_max_mb * 1024 * 1024 + 1)
+        files.append(await asyncio.to_thread(evidence.accept, shared.settings, upload.filename or "file", upload.content_type, body))
+    if len(files) > MAX_FILES:
+        raise Refused(f"at most {MAX_FILES} files at once (一次最多 {MAX_FILES} 个文件)", code="invalid_evidence")
+    return list({f.sha256: f for f in files}.values())
+
+
+@router.post("/cases/{case_id}/do/{action}")
+async def act(request: Request, case_id: str, action: str, who: Who, shared: Shared) -> Response:
+    data = await request.form()
+    values = _form_values(data)
+    check_csrf(request, who, forms.first(values, "csrf"))
+    chosen = forms.action(action)
+    measure_id = forms.first(values, "measure_id")
+    files: list[EvidenceFile] = []
+    try:
+        if chosen.uploads:
+            files = await _uploads(shared, data, values)
+        if chosen.model.model_fields["type"].default in _signed():
+            raise Refused("this decision is signed with your passkey: enable JavaScript and try again", code="signature_required")
+        body = forms.build(action, values, who.who.claims.actor(), files)
+        await commands.send(shared.deps(who.who, await shared.client()), case_id, body, forms.first(values, "request_id") or None)
+    except (Refused, DomainError) as refused:
+        message = refused.message
+        status = 403 if getattr(refused, "code", None) in api_errors.FORBIDDEN else 400
+        if isinstance(refused, NotFound):
+            raise
+        if chosen.uploads and measure_id:
+            return _measure(request, who, shared, case_id, measure_id, form=values, error=message, kept=files, status=status)
+        if action == "plan":
+            return _plan(request, who, shared, case_id, form=values, error=message, status=status)
+        view = console.case_view(shared.deps(who.who), case_id)
+        return render(request, who, "case.html", status, view=view, case=view.state, form=values, error=message, now=datetime.now(UTC))
+    if chosen.uploads and measure_id:
+        return back(f"/cases/{quote(case_id)}/measures/{quote(measure_id)}")
+    return back(f"/cases/{quote(case_id)}" if action != "plan" else f"/cases/{quote(case_id)}/plan")
+
+
+def _signed() -> frozenset[str]:
+    from domain.rectification import DECIDER
+
+    return DECIDER.signed_commands
+
+
+def _rp(settings: Settings) -> tuple[str, str]:
+    """The passkeys' relying party id (the console's host name) and origin."""
+    parts = urlsplit(settings.public_base)
+    return parts.hostname or "localhost", f"{parts.scheme}://{parts.netloc}"
+
+
+@router.post("/cases/{case_id}/sign/{action}/prepare")
+async def prepare_signed(request: Request, case_id: str, action: str, who: Who, shared: Shared) -> JSONResponse:
+    """The command a decision form asks for, and the passkey challenge that signs it: the digest of
+    ``signed_document(case, request id, command)`` — the same document the workflow checks."""
+    values = _form_values(await request.form())
+    check_csrf(request, who, forms.first(values, "csrf"))
+    body = forms.build(action, values, who.who.claims.actor())
+    request_id = uuid.uuid4().hex
+    value = passkeys.command_digest(case_id, request_id, body)
+    rp_id, _origin = _rp(shared.settings)
+    options = passkeys.assertion_options(shared.deps(who.who), rp_id, value)
+    return JSONResponse({"request_id": request_id, "command": body, "digest": value.hex(), "publicKey": options})
+
+
+@router.post("/cases/{case_id}/sign/{action}/send")
+async def send_signed(request: Request, case_id: str, action: str, who: Who, shared: Shared) -> JSONResponse:
+    check_csrf(request, who, None)
+    try:
+        sent = json.loads(await request.body())
+    except ValueError:
+        raise Refused("the request is not JSON", code="invalid_request") from None
+    if not isinstance(sent, dict) or not isinstance(sent.get("command"), dict) or not isinstance(sent.get("request_id"), str):
+        raise Refused("send {request_id, command, assertion}", code="invalid_request")
+    if not re.fullmatch(r"[0-9a-f]{32}", sent["request_id"]):
+        raise Refused("request_id: the one the prepare step gave", code="invalid_request")
+    body = forms.rebuild(action, sent["command"], who.who.claims.actor())
+    assertion: dict[str, Any] = sent["assertion"] if isinstance(sent.get("assertion"), dict) else {}
+    deps = shared.deps(who.who, await shared.client())
+    key = passkeys.signing_passkey(deps, str(assertion.get("credential_id", "")))
+    _rp_id, origin = _rp(shared.settings)
+    signature: PersonalSignature = passkeys.signature_from_assertion(
+        key,
+        passkeys.command_digest(case_id, sent["request_id"], body).hex(),
+        str(assertion.get("authenticator_data", "")),
+        str(assertion.get("client_data", "")),
+        str(assertion.get("signature", "")),
+        origin,
+    )
+    credential = who.who.credential
+    if who.who.claims.key is None or who.who.claims.key.fingerprint != key.fingerprint:
+        # another of the person's passkeys answered: the credential the workflow checks must name it
+        credential = passkeys.credential_naming(deps, key)
+        deps = deps.acting_as(caller_of(credential))
+    await commands.send(deps, case_id, body, sent["request_id"], signature)
+    answer = JSONResponse({"ok": True, "redirect": f"/cases/{quote(case_id)}?ok=signed"})
+    if credential != who.who.credential:
+        start_session(answer, shared.settings, credential, caller_of(credential).expires())
+    return answer
+
+
+# ----------------------------------------------------------------------------- evidence files
+
+
+@router.get("/evidence/{case_id}/{sha256}")
+def download(case_id: str, sha256: str, who: Who, shared: Shared, name: str = "") -> Response:
+    item = _evidence_item(shared, who, case_id, sha256)
+    data = evidence.download(shared.settings, sha256)
+    disposition = "inline" if item.is_image or item.type == "application/pdf" else "attachment"
+    filename = quote(name or item.name)
+    return Response(
+        data,
+        media_type=item.type,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{filename}",
+            "Cache-Control": "private, max-age=3600",
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+            "ETag": f'"{sha256}"',
+        },
+    )
+
+
+@router.get("/evidence/{case_id}/{sha256}/thumb")
+def thumb(case_id: str, sha256: str, who: Who, shared: Shared) -> Response:
+    _evidence_item(shared, who, case_id, sha256)
+    data = evidence.thumbnail(shared.settings, sha256)
+    if data is None:
+        raise NotFound(f"no thumbnail for {sha256}", case_id)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400", "ETag": f'"t{sha256}"'})
+
+
+def _evidence_item(shared: Resources, who: Viewer, case_id: str, sha256: str) -> EvidenceFile:
+    view = console.case_view(shared.deps(who.who), case_id)
+    item = next((i.file for i in view.files if i.file.sha256 == sha256), None)
+    if item is None:
+        raise NotFound(f"case {case_id} has no evidence file {sha256}", case_id)
+    return item
+
+
+# ----------------------------------------------------------------------------- my account and passkeys
+
+
+@router.get("/account")
+def account(request: Request, who: Who, shared: Shared) -> HTMLResponse:
+    directory = signin.read_directory(shared.deps(who.who))
+    person = directory.people.get(who.id)
+    return render(request, who, "account.html", person=person, claims=who.who.claims)
+
+
+@router.post("/account/passkeys/options")
+async def passkey_options(request: Request, who: Who, shared: Shared) -> JSONResponse:
+    check_csrf(request, who, None)
+    rp_id, _origin = _rp(shared.settings)
+    return JSONResponse({"publicKey": passkeys.registration_options(shared.deps(who.who), rp_id, words.RP_NAME)})
+
+
+@router.post("/account/passkeys")
+async def register_passkey(request: Request, who: Who, shared: Shared) -> JSONResponse:
+    """Register the passkey the browser made; the session's credential then names it (signed decisions use it)."""
+    check_csrf(request, who, None)
+    try:
+        sent = json.loads(await request.body())
+    except ValueError:
+        raise Refused("the request is not JSON", code="invalid_request") from None
+    if not isinstance(sent, dict):
+        raise Refused("send the new passkey's fields", code="invalid_request")
+    rp_id, origin = _rp(shared.settings)
+    deps = shared.deps(who.who, await shared.client())
+    key = await passkeys.register_passkey(
+        deps,
+        rp_id,
+        origin,
+        str(sent.get("challenge", "")),
+        str(sent.get("credential_id", "")),
+        str(sent.get("client_data", "")),
+        sent.get("attestation_object") if isinstance(sent.get("attestation_object"), str) else None,
+        str(sent.get("public_key", "")),
+        int(sent.get("alg", 0)) if str(sent.get("alg", "")).lstrip("-").isdigit() else 0,
+    )
+    credential = passkeys.credential_naming(deps, key)  # the session now signs with the new passkey
+    response = JSONResponse({"ok": True, "fingerprint": key.fingerprint})
+    start_session(response, shared.settings, credential, caller_of(credential).expires())
+    return response
+
+
+# ----------------------------------------------------------------------------- errors as pages
+
+
+async def page_error(request: Request, error: Exception) -> Response:
+    """Errors of the console's pages as pages (the API's stay JSON); a missing session goes to sign-in."""
+    path = request.url.path
+    if isinstance(error, SignInNeeded):
+        if path.startswith("/api") or request.method != "GET":
+            return api_errors.error_response(401, "credential_missing", "sign in first")
+        return RedirectResponse(login_redirect(error.next_path), status_code=303)
+    scripted = "/sign/" in path or path.startswith("/account/passkeys") or "application/json" in request.headers.get("accept", "")
+    if path.startswith("/api") or scripted:
+        return await api_errors.service_error(request, error)
+    if isinstance(error, DomainError):
+        error = Refused(error.message, code=error.code)
+    if isinstance(error, InputError):
+        error = Refused(error.message, code=error.code)
+    if not isinstance(error, ServiceError):
+        return await api_errors.service_error(request, error)
+    status = api_errors.status_of(error)
+    return render(request, None, "error.html", status, message=error.message, code=status)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the console on the API's application (one server, one set of credentials)."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for kind in (SignInNeeded, ServiceError, DomainError, InputError):
+        app.add_exception_handler(kind, page_error)
+
+
