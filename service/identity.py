@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from domain.identity import Claims, PersonalSignature, PersonKey, decode_unverif
 from domain.identity.algorithms import b64, unb64
 from domain.identity.signatures import signed_document
 from service.errors import Refused
+from settings import Settings
 from store.keys import private_directory, write_private
 
 _ID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -72,6 +74,19 @@ class Caller:
                 code="invalid_signature",
             )
         return sign_command(signed_document(stream_id, request_id, command), key, self.private_key)
+
+
+CONSOLE_SECRET = "console-secret"
+
+
+def console_secret(settings: Settings) -> bytes:
+    """The web console's HMAC secret (its forms' CSRF tokens), made once, 0600, beside the authority keys."""
+    path = Path(settings.authority_path) / CONSOLE_SECRET
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        write_private(path, secrets.token_hex(32) + "\n")
+        return bytes.fromhex(path.read_text().strip())
 
 
 def caller_of(credential: str, private_key: bytes | None = None) -> Caller:

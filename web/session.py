@@ -19,7 +19,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
@@ -27,13 +26,12 @@ from fastapi.responses import Response
 
 from api.security import Verified, verify
 from service.errors import Refused, ServiceError
+from service.identity import console_secret
 from settings import Settings
-from store.keys import write_private
 
 SESSION = "pdca_session"
 LOGIN_CSRF = "pdca_login_csrf"
 LANG = "pdca_lang"
-SECRET_FILE = "console-secret"
 
 
 class SignInNeeded(Exception):
@@ -48,16 +46,6 @@ class SignInNeeded(Exception):
 class CsrfFailed(Refused):
     def __init__(self) -> None:
         super().__init__("the form is stale or came from another site: reload the page and try again", code="csrf")
-
-
-def console_secret(settings: Settings) -> bytes:
-    """The console's HMAC secret, made once (0600) beside the authority keys."""
-    path = Path(settings.authority_path) / SECRET_FILE
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except FileNotFoundError:
-        write_private(path, secrets.token_hex(32) + "\n")
-        return bytes.fromhex(path.read_text().strip())
 
 
 def secure_cookies(settings: Settings) -> bool:

@@ -5,6 +5,7 @@
     activities/, store/, settings/, i18n/, reports/, observability/: never the CLI or the service layer
     service/     the one door below every entry point: never the CLI
     cli/         screens: no tables (no SQLAlchemy/SQLModel), no worker, no deciding
+    web/         pages: the same, and no Temporal client of their own
 """
 
 from __future__ import annotations
@@ -119,4 +120,12 @@ def test_the_cli_reaches_temporal_activities_and_the_store_only_through_the_serv
     ``activities`` and no ``store`` (a screen may name a row type for annotations, under TYPE_CHECKING)."""
     for name, path in modules("cli"):
         bad = sorted(i for i in runtime_imports(path) if i.split(".")[0] in {"temporalio", "activities", "store"})
+        assert not bad, f"{name} imports {bad}"
+
+
+def test_the_console_reaches_the_store_activities_and_temporal_only_through_the_service() -> None:
+    """web/ renders what the service answers: no tables, no activities, no workflows, no Temporal client."""
+    below = {"temporalio", "activities", "store", "workflows", "sqlalchemy", "sqlmodel"}
+    for name, path in modules("web"):
+        bad = sorted(i for i in runtime_imports(path) if i.split(".")[0] in below)
         assert not bad, f"{name} imports {bad}"
