@@ -192,8 +192,12 @@ async def send_command(stream_id: str, body: CommandBody, who: Caller, shared: S
 
 @router.get("/streams/{stream_id}/history", tags=["reads"])
 def stream_history(stream_id: str, who: Caller, shared: Shared) -> list[TrailRow]:
-    """The stream's audit rows in version order (全程纪实): who, when, with which credential and signature."""
-    return [trail_row(row) for row in commands.trail(shared.deps(who), stream_id)]
+    """The stream's audit rows in version order (全程纪实): who, when, with which credential and signature
+    (a case's only for those who may see it)."""
+    deps = shared.deps(who)
+    if rectification.DECIDER.owns(stream_id):
+        cases.show(deps, stream_id, visible_to=who.claims.actor())
+    return [trail_row(row) for row in commands.trail(deps, stream_id)]
 
 
 @router.get("/cases", tags=["reads"])

@@ -33,7 +33,7 @@ def up(
     ] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where state lives [default: env PDCA_HOME, else ~/.pdca].")] = None,
     api_port: Annotated[
-        int | None, typer.Option("--api-port", help=f"HTTP API port: sign-in, commands, queries (0: off) {_default('api_port')}.")
+        int | None, typer.Option("--api-port", help=f"HTTP API and web console port: sign-in, commands, queries, pages (0: off) {_default('api_port')}.")
     ] = None,
 ) -> None:
     """一键启动 Start the embedded stack: Temporal dev server (state kept in DATA_DIR), audit DB, worker, metrics. Ctrl-C stops all.
@@ -68,8 +68,9 @@ def serve(
     port: Annotated[int | None, typer.Option("--port", help=f"Port {_default('api_port')}.")] = None,
     host: Annotated[str | None, typer.Option("--host", help=f"Address to bind {_default('api_addr')}.")] = None,
 ) -> None:
-    """HTTP API: sign-in (password, TOTP, lock-out), credentials, the same commands and queries as the CLI
-    (OpenAPI at /api/openapi.json), against TEMPORAL_ADDRESS and PDCA_DATABASE_URL. `pdca up` serves it too."""
+    """HTTP API and web console: sign-in (password, TOTP, lock-out), credentials, the same commands and
+    queries as the CLI (OpenAPI at /api/openapi.json), and the console's pages for the people who act (/tasks,
+    docs/web.md), against TEMPORAL_ADDRESS and PDCA_DATABASE_URL. `pdca up` serves it too."""
 
     def action() -> None:
         from api.app import serve as serve_api

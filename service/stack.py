@@ -155,6 +155,7 @@ async def _start_api(port: int, echo: Echo) -> Any:
     if task.done() and task.exception() is not None:
         raise Unavailable(f"the HTTP API could not start on {settings.api_addr}:{port}: {task.exception()}")
     echo(f"HTTP API: http://{settings.api_addr}:{port}/api/docs")
+    echo(f"Web console (工作台): {settings.public_base if settings.public_url else f'http://localhost:{port}'}/tasks")
     return server
 
 

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.actors import Role
 from domain.identity import signed_document, verify_command_signature
 from domain.identity.algorithms import unb64
 from domain.people import DIRECTORY_ID, KeyRegistered
@@ -205,3 +206,20 @@ async def test_signing_without_a_passkey_says_to_register_one(console: Console) 
             f"/cases/{CASE}/sign/acceptance/prepare", data={"csrf": csrf_of(page.text), "score": "92", "unsatisfied": "5"}
         )
         assert prepared.status_code == 403 and "passkey" in prepared.json()["message"]
+
+
+async def test_the_api_reads_follow_the_same_scope(console: Console) -> None:
+    from domain.people import Person
+    from service import signin
+
+    outsider = Person(id="bs-9", name="别村支书", roles=[Role.BRANCH_SECRETARY], scope=["V009"])
+    township = Person(id="ts-1", name="镇党委书记", roles=[Role.TOWNSHIP_SECRETARY], scope=[builders.REGION])
+    async with console.client() as http:
+        for person, visible in ((outsider, False), (township, True)):
+            bearer = {"Authorization": f"Bearer {signin.issue(console.settings, person)}"}
+            listed = await http.get("/api/v1/cases", headers=bearer)
+            assert (CASE in listed.text) is visible
+            one = await http.get(f"/api/v1/cases/{CASE}", headers=bearer)
+            assert one.status_code == (200 if visible else 404)
+            history = await http.get(f"/api/v1/streams/{CASE}/history", headers=bearer)
+            assert history.status_code == (200 if visible else 404)
