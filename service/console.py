@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 
-from activities.calendar import default_override_path, facts_for_years
+from activities.calendar import CalendarFileError, default_override_path, facts_for_years
 from domain.actors import Actor
 from domain.evidence import EvidenceFile
 from domain.lights import Light, light, working_days_left
@@ -41,14 +41,20 @@ PAGE_SIZE = 50
 
 
 @functools.lru_cache(maxsize=8)
-def _calendar(years: tuple[int, ...], override: str | None) -> WorkCalendar:
-    return WorkCalendar(facts_for_years(list(years), Path(override) if override else None))
+def _calendar(years: tuple[int, ...], override: str | None, _modified: float) -> WorkCalendar:
+    try:
+        return WorkCalendar(facts_for_years(list(years), Path(override) if override else None))
+    except CalendarFileError:  # a broken override file (`pdca calendar check` says why): the package's facts
+        return WorkCalendar(facts_for_years(list(years), None))
 
 
 def calendar_for(now: datetime) -> WorkCalendar:
-    """The working-day calendar for this year and the next (the package's facts and the override file)."""
+    """The working-day calendar for this year and the next (the package's facts and the override file,
+    read again when the file changes)."""
     override = default_override_path()
-    return _calendar((now.year, now.year + 1), str(override) if override and override.exists() else None)
+    if override is None or not override.exists():
+        return _calendar((now.year, now.year + 1), None, 0.0)
+    return _calendar((now.year, now.year + 1), str(override), override.stat().st_mtime)
 
 
 # ----------------------------------------------------------------------------- my tasks
