@@ -237,3 +237,14 @@ def test_the_image_installs_every_module_the_worker_and_cli_import() -> None:
                     pending.append(candidate)
     assert not missing, f"`pip install .` in the image would not install: {sorted(missing)} (pyproject.toml packages.find)"
     assert "store.migrations.versions" in installed  # Alembic revisions: `pdca migrate` needs them
+
+
+def test_the_console_serves_the_api_and_pages_with_its_evidence_volume() -> None:
+    services = resolved()["services"]
+    console = services["console"]
+    assert console["command"] == ["pdca", "serve"]
+    env = console["environment"]
+    assert env["PDCA_API_ADDR"] == "0.0.0.0" and env["PDCA_PUBLIC_URL"].startswith("http")
+    assert "audit-db" in env["PDCA_DATABASE_URL"]
+    targets = {v["target"] if isinstance(v, dict) else v.split(":")[1] for v in console["volumes"]}
+    assert env["PDCA_EVIDENCE_DIR"] in targets and "/var/lib/pdca" in targets
