@@ -56,8 +56,17 @@ def _known() -> set[str]:
     return set(all_keys())
 
 
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """Text a spreadsheet will not run: a cell starting like a formula (``=HYPERLINK(…)``, ``+1+1``,
+    ``@SUM``, ``-2+3``, a tab or carriage return) gets a leading apostrophe (OWASP's CSV injection advice)."""
+    return f"'{text}" if text.startswith(FORMULA_LEADS) else text
+
+
 def cell_text(value: Any, lang: str) -> str:
-    """A value as the CSV shows it."""
+    """A value as the CSV shows it (text neutralised against formula injection)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -66,7 +75,9 @@ def cell_text(value: Any, lang: str) -> str:
         return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value.tzinfo else value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float):
         return f"{value:g}"
-    return str(getattr(value, "value", value))
+    if isinstance(value, int):
+        return str(value)
+    return inert(str(getattr(value, "value", value)))
 
 
 def cell_xlsx(value: Any, lang: str) -> Any:
@@ -80,7 +91,7 @@ def cell_xlsx(value: Any, lang: str) -> Any:
         return local.replace(tzinfo=None, second=0, microsecond=0)
     if isinstance(value, (int, float)):
         return value
-    return str(getattr(value, "value", value))
+    return inert(str(getattr(value, "value", value)))
 
 
 def write_csv(path: Path, ledger: str, rows: Sequence[dict[str, Any]], lang: str = "zh") -> Path:

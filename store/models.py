@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.db import UTCDateTime
@@ -12,7 +12,11 @@ from store.db import UTCDateTime
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("stream_id", "version", name="uq_audit_event_stream_version"),)
+    __table_args__ = (
+        UniqueConstraint("stream_id", "version", name="uq_audit_event_stream_version"),
+        # events by type within a scope's cases (the console's dashboard and 我的待办; migration 0008)
+        Index("ix_audit_event_type_stream", "event_type", "stream_id"),
+    )
 
     position: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     event_id: str = Field(max_length=64, unique=True)

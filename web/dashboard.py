@@ -12,6 +12,7 @@ nor foreign images, so the SVG uses presentation attributes and classes only).
 from __future__ import annotations
 
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
@@ -31,7 +32,8 @@ router = APIRouter(include_in_schema=False)
 FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 # chart geometry (SVG user units; the SVG scales to the width of its card)
-WIDTH, LABEL_WIDTH, ROW, BAR_MAX = 340, 104, 26, 184
+WIDTH, LABEL_WIDTH, ROW, BAR_MAX = 300, 102, 28, 160
+LABEL_UNITS = 13  # what fits left of the bars: a CJK character counts 2, a Latin one 1
 
 
 class Bar(NamedTuple):
@@ -51,13 +53,26 @@ class Chart(NamedTuple):
     bar_x: int
 
 
+def _short(text: str, units: int = LABEL_UNITS) -> str:
+    """``text`` cut to ``units`` (CJK characters count double), with "…" when cut."""
+    widths = [2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text]
+    if sum(widths) <= units:
+        return text
+    kept, used = "", 0
+    for ch, width in zip(text, widths, strict=True):
+        if used + width > units - 1:
+            break
+        kept, used = kept + ch, used + width
+    return kept + "…"
+
+
 def chart(items: list[tuple[str, int, str]]) -> Chart:
     """A horizontal bar chart of (label, value, kind) rows, scaled to the largest value."""
     top = max((value for _, value, _ in items), default=0)
     bars = [
         Bar(
             name,
-            name if len(name) <= 7 else name[:6] + "…",
+            _short(name),
             value,
             i * ROW,
             0 if top == 0 else max(round(BAR_MAX * value / top), 2 if value else 0),

@@ -75,7 +75,11 @@ def render(request: Request, who: Viewer | None, name: str, status: int = 200, *
     html = templates.get_template(name).render(
         request=request, who=who, lang=lang, csrf=who.csrf if who else "", path=request.url.path, **context
     )
-    response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    # Referrer-Policy same-origin, not the API's no-referrer: under no-referrer a browser sends
+    # `Origin: null` with a form post, and the CSRF check (web/session.py) refuses every form of the console.
+    # Other sites still get no referrer.
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
+    response = HTMLResponse(html, status_code=status, headers=headers)
     if request.query_params.get("lang") in {"zh", "en"}:
         response.set_cookie(LANG, lang, max_age=365 * 86400, samesite="lax", httponly=True, path="/")
     return response
@@ -432,7 +436,10 @@ async def page_error(request: Request, error: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     """Mount the console on the API's application (one server, one set of credentials)."""
+    from web import dashboard  # it renders with this module's helpers: imported once this module is loaded
+
     app.include_router(router)
+    app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for kind in (SignInNeeded, ServiceError, DomainError, InputError):
         app.add_exception_handler(kind, page_error)
