@@ -33,7 +33,8 @@ def up(
     ] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where state lives [default: env PDCA_HOME, else ~/.pdca].")] = None,
     api_port: Annotated[
-        int | None, typer.Option("--api-port", help=f"HTTP API and web console port: sign-in, commands, queries, pages (0: off) {_default('api_port')}.")
+        int | None,
+        typer.Option("--api-port", help=f"HTTP API and web console port (0: off) {_default('api_port')}."),
     ] = None,
 ) -> None:
     """一键启动 Start the embedded stack: Temporal dev server (state kept in DATA_DIR), audit DB, worker, metrics. Ctrl-C stops all.
