@@ -40,6 +40,7 @@ from domain.evidence import MAX_FILES, EvidenceFile
 from domain.identity import PersonalSignature
 from i18n import console as words
 from service import commands, console, evidence, passkeys, signin
+from service import policy as policies
 from service.errors import NotFound, Refused, ServiceError
 from service.identity import caller_of
 from settings import Settings
@@ -184,8 +185,16 @@ def measure_page(request: Request, case_id: str, measure_id: str, who: Who, shar
 
 
 def _measure(
-    request: Request, who: Viewer, shared: Resources, case_id: str, measure_id: str, *, form: Any = None, error: str | None = None,
-    kept: list[EvidenceFile] | None = None, status: int = 200,
+    request: Request,
+    who: Viewer,
+    shared: Resources,
+    case_id: str,
+    measure_id: str,
+    *,
+    form: Any = None,
+    error: str | None = None,
+    kept: list[EvidenceFile] | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
     view = console.case_view(shared.deps(who.who), case_id)
     measure = view.state.measure(measure_id)
@@ -194,8 +203,18 @@ def _measure(
     reports = [row for row in view.trail if row.data.get("measure_id") == measure_id]
     limits = {"max_mb": shared.settings.evidence_max_mb, "max_files": MAX_FILES}
     return render(
-        request, who, "measure.html", status, view=view, case=view.state, measure=measure, reports=reports, form=form or {},
-        error=error, kept=kept or [], limits=limits,
+        request,
+        who,
+        "measure.html",
+        status,
+        view=view,
+        case=view.state,
+        measure=measure,
+        reports=reports,
+        form=form or {},
+        error=error,
+        kept=kept or [],
+        limits=limits,
     )
 
 
@@ -209,7 +228,10 @@ def _plan(
 ) -> HTMLResponse:
     view = console.case_view(shared.deps(who.who), case_id)
     rounds = [row for row in view.trail if row.type in {"PlanSubmitted", "PlanReturned", "PlanApproved"}]
-    return render(request, who, "plan.html", status, view=view, case=view.state, rounds=rounds, form=form or {}, error=error)
+    categories = policies.effective(shared.settings.policy).problem_categories  # the problem ledger's words, not its codes
+    return render(
+        request, who, "plan.html", status, view=view, case=view.state, rounds=rounds, form=form or {}, error=error, categories=categories
+    )
 
 
 # ----------------------------------------------------------------------------- acting
@@ -262,7 +284,7 @@ async def act(request: Request, case_id: str, action: str, who: Who, shared: Sha
         return render(request, who, "case.html", status, view=view, case=view.state, form=values, error=message, now=datetime.now(UTC))
     if chosen.uploads and measure_id:
         return back(f"/cases/{quote(case_id)}/measures/{quote(measure_id)}")
-    return back(f"/cases/{quote(case_id)}" if action != "plan" else f"/cases/{quote(case_id)}/plan")
+    return back(f"/cases/{quote(case_id)}" if action not in {"plan", "return_plan"} else f"/cases/{quote(case_id)}/plan")
 
 
 def _signed() -> frozenset[str]:
@@ -443,5 +465,3 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for kind in (SignInNeeded, ServiceError, DomainError, InputError):
         app.add_exception_handler(kind, page_error)
-
-

@@ -99,6 +99,8 @@ def available(state: CaseState, actor: Actor, policy: Policy, now: datetime) -> 
         offered -= {"ApprovePlan", "ReturnPlan"}
     if state.plan_status.value != "submitted":
         offered -= {"ApprovePlan", "ReturnPlan"}
+    else:
+        offered.discard("SubmitPlan")  # awaiting review: a new version comes after a return
     if actor.id in state.reporters:
         offered.discard("RecordAcceptance")
     if not state.pending_proposals():

@@ -127,8 +127,17 @@ async def test_the_figures_are_the_bulletins(console: Console) -> None:
     assert view.total == bulletin.total == 3
     assert {s: n for s, n in view.by_stage.items() if n} == bulletin.by_stage == {"implementing": 2, "consolidating": 1}
     for name in (
-        "closed", "measures_total", "measures_done", "measures_due", "measures_on_time", "on_time_rate",
-        "overdue_measures", "overdue_cases", "escalations", "sanction_proposals", "sanctions_pending",
+        "closed",
+        "measures_total",
+        "measures_done",
+        "measures_due",
+        "measures_on_time",
+        "on_time_rate",
+        "overdue_measures",
+        "overdue_cases",
+        "escalations",
+        "sanction_proposals",
+        "sanctions_pending",
     ):
         assert getattr(view, name) == getattr(bulletin, name), name
     assert view.escalations > 0 and view.sanction_proposals > 0
@@ -139,7 +148,10 @@ async def test_the_figures_are_the_bulletins(console: Console) -> None:
     assert [t.region for t in view.townships] == ["白云镇", "青山镇"] and view.regions == ["白云镇", "青山镇"] and view.years == [2026]
     # the longest overdue first: V002's M1 (31 March), then M2 (30 April), then V001's (30 June)
     assert [(m.case_id, m.measure_id) for m in view.overdue_list] == [
-        ("rect-V002-2026", "M1"), ("rect-V002-2026", "M2"), (CASE, "M1"), (CASE, "M2"),
+        ("rect-V002-2026", "M1"),
+        ("rect-V002-2026", "M2"),
+        (CASE, "M1"),
+        (CASE, "M2"),
     ]
     assert view.overdue_list[0].working_days_over > view.overdue_list[2].working_days_over > 0
     # a township filter

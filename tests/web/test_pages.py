@@ -223,3 +223,29 @@ async def test_the_api_reads_follow_the_same_scope(console: Console) -> None:
             assert one.status_code == (200 if visible else 404)
             history = await http.get(f"/api/v1/streams/{CASE}/history", headers=bearer)
             assert history.status_code == (200 if visible else 404)
+
+
+async def test_every_form_on_every_page_carries_the_sessions_token(console: Console) -> None:
+    """A form without its token is refused as stale: each POST form of each page must carry the page's token
+    (the shared form macros render with the page's context)."""
+    for cmd in (builders.complete("M1"), builders.complete("M2", by=builders.first_secretary()), builders.self_check()):
+        console.case.run(cmd, console.case.now + timedelta(days=1))
+    console.append(console.case.events[-3:])
+    pages = {
+        "sup-1": ["/tasks", f"/cases/{CASE}", f"/cases/{CASE}/plan", "/account", "/dashboard"],
+        "ts-1": [f"/cases/{CASE}", f"/cases/{CASE}/plan?lang=en"],
+        "bs-1": [f"/cases/{CASE}/measures/M1", "/cases"],
+    }
+    forms_seen = 0
+    for person, paths in pages.items():
+        http = await console.signed_in(person)
+        async with http:
+            for path in paths:
+                page = await http.get(path)
+                assert page.status_code == 200, (person, path)
+                token = csrf_of(page.text)
+                assert token
+                for form in re.findall(r'<form[^>]*method="post".*?</form>', page.text, flags=re.S):
+                    forms_seen += 1
+                    assert f'name="csrf" value="{token}"' in form, (person, path, form[:200])
+    assert forms_seen >= 6

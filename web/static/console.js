@@ -94,6 +94,25 @@ async function registerPasskey(button) {
   window.location.assign("/account?ok=passkey");
 }
 
+// The plan form: another measure row (m-<n>-…), a copy of the last one emptied; the server reads up to data-max.
+function addMeasureRow(button) {
+  const rows = document.querySelectorAll("#measure-rows > fieldset.measure-row");
+  const last = rows[rows.length - 1];
+  const n = Number(last.dataset.n) + 1;
+  const row = last.cloneNode(true);
+  row.dataset.n = String(n);
+  for (const field of row.querySelectorAll("[name]")) {
+    field.name = field.name.replace(/^m-\d+-/, `m-${n}-`);
+    if (field.type === "checkbox") field.checked = false;
+    else field.value = "";
+  }
+  const legend = row.querySelector("legend");
+  legend.textContent = legend.textContent.replace(/\d+\s*$/, String(n));
+  last.after(row);
+  row.querySelector("input").focus();
+  if (n >= Number(button.dataset.max)) button.hidden = true;
+}
+
 function checkFiles(input) {
   const maxBytes = Number(input.dataset.maxMb) * 1024 * 1024;
   const maxFiles = Number(input.dataset.maxFiles);
@@ -132,6 +151,12 @@ document.addEventListener("DOMContentLoaded", () => {
           register.disabled = false;
         });
     });
+  }
+  const add = document.getElementById("add-measure");
+  if (add) {
+    const rows = document.querySelectorAll("#measure-rows > fieldset.measure-row");
+    add.hidden = rows.length >= Number(add.dataset.max);
+    add.addEventListener("click", () => addMeasureRow(add));
   }
   for (const input of document.querySelectorAll("input[type=file][data-max-mb]")) {
     const form = input.form;
