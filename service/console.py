@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 
 from activities.calendar import CalendarFileError, default_override_path, facts_for_years
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.evidence import EvidenceFile
 from domain.lights import Light, light, working_days_left
 from domain.permissions import may_see
@@ -33,6 +33,7 @@ from service import policy as policies
 from service.bootstrap import Deps
 from service.commands import TrailRow, expect, trail, trail_row
 from service.errors import NotFound
+from service.signin import read_directory
 from store import queries
 from store.models import CaseSummary
 
@@ -203,6 +204,22 @@ def case_view(deps: Deps, case_id: str, now: datetime | None = None, policy: Pol
         actions=sorted(available(state, actor, policy, now)),
         reportable=[m.id for m in open_measures if may_report(state, actor, m.id, policy)],
     )
+
+
+class Candidate(BaseModel):
+    id: str
+    name: str
+
+
+def responsible_candidates(deps: Deps, state: CaseState) -> list[Candidate]:
+    """Who a plan may name as a measure's responsible person: the active people of the directory whose
+    scope covers the case's organization (the plan form offers them; any id is still accepted)."""
+    directory = read_directory(deps)
+    return [
+        Candidate(id=p.id, name=p.name)
+        for p in sorted(directory.people.values(), key=lambda p: p.id)
+        if p.active and p.actor().may_act_on(state.org_code, state.region) and set(p.roles) - {Role.ADMIN}
+    ]
 
 
 def may_download(deps: Deps, case_id: str, sha256: str) -> bool:

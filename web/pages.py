@@ -229,8 +229,19 @@ def _plan(
     view = console.case_view(shared.deps(who.who), case_id)
     rounds = [row for row in view.trail if row.type in {"PlanSubmitted", "PlanReturned", "PlanApproved"}]
     categories = policies.effective(shared.settings.policy).problem_categories  # the problem ledger's words, not its codes
+    people = console.responsible_candidates(shared.deps(who.who), view.state) if "SubmitPlan" in view.actions else []
     return render(
-        request, who, "plan.html", status, view=view, case=view.state, rounds=rounds, form=form or {}, error=error, categories=categories
+        request,
+        who,
+        "plan.html",
+        status,
+        view=view,
+        case=view.state,
+        rounds=rounds,
+        form=form or {},
+        error=error,
+        categories=categories,
+        people=people,
     )
 
 

@@ -249,3 +249,106 @@ async def test_every_form_on_every_page_carries_the_sessions_token(console: Cons
                     forms_seen += 1
                     assert f'name="csrf" value="{token}"' in form, (person, path, form[:200])
     assert forms_seen >= 6
+
+
+def _png(color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), color).save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_a_photo_goes_to_the_store_and_its_hash_into_the_command(console: Console) -> None:
+    import hashlib
+
+    photo = _png()
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/cases/{CASE}/measures/M1")
+        answer = await http.post(
+            f"/cases/{CASE}/do/complete",
+            data={"csrf": csrf_of(page.text), "measure_id": "M1", "note": "支委会已召开"},
+            files=[("files", ("会议记录.png", photo, "image/png"))],
+        )
+        assert answer.status_code == 303, answer.text
+        sent = console.sent[-1].command
+        assert sent["type"] == "CompleteMeasure" and sent["evidence"] == []
+        assert sent["files"] == [
+            {"sha256": hashlib.sha256(photo).hexdigest(), "name": "会议记录.png", "type": "image/png", "size": len(photo)}
+        ]
+        stored = console.home / "evidence"
+        assert any(p.name == hashlib.sha256(photo).hexdigest() for p in stored.rglob("*"))
+
+
+async def test_a_file_that_is_not_what_it_says_is_refused_and_the_good_ones_are_kept(console: Console) -> None:
+    photo = _png((10, 120, 10))
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/cases/{CASE}/measures/M1")
+        answer = await http.post(
+            f"/cases/{CASE}/do/progress",
+            data={"csrf": csrf_of(page.text), "measure_id": "M1", "note": "进展"},
+            files=[("files", ("照片.png", photo, "image/png")), ("files", ("照片2.jpg", b"MZ\x90\x00 not a photo", "image/jpeg"))],
+        )
+        assert answer.status_code == 400
+        assert "照片2.jpg" in answer.text and console.sent == []
+        assert 'name="note"' in answer.text and "进展" in answer.text  # what was typed comes back
+        # nothing half-done: the refused report sent nothing; a form with no note is refused, naming the field
+        empty = await http.post(f"/cases/{CASE}/do/progress", data={"csrf": csrf_of(page.text), "measure_id": "M1", "note": ""})
+        assert empty.status_code == 400 and "note" in empty.text and console.sent == []
+
+
+async def test_a_file_over_the_limit_is_refused_with_the_limit_named(console: Console, monkeypatch: Any) -> None:
+    monkeypatch.setenv("PDCA_EVIDENCE_MAX_MB", "1")
+    from settings import get_settings
+
+    console.app.state.resources.settings = get_settings()
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/cases/{CASE}/measures/M1")
+        big = b"%PDF-1.4\n" + b"0" * (1024 * 1024 + 10)
+        answer = await http.post(
+            f"/cases/{CASE}/do/progress",
+            data={"csrf": csrf_of(page.text), "measure_id": "M1", "note": "附件"},
+            files=[("files", ("台账.pdf", big, "application/pdf"))],
+        )
+        assert answer.status_code in {400, 413}
+        assert "1 MB" in answer.text and console.sent == []
+
+
+async def test_hostile_values_are_shown_as_text_and_next_never_leaves_the_site(console: Console) -> None:
+    async with console.client() as http:
+        login = await http.get("/login?next=https://evil.example/x")
+        assert 'value="/tasks"' in login.text  # an off-site next falls back to my tasks
+        login = await http.get("/login?next=//evil.example")
+        assert 'value="/tasks"' in login.text
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/cases/{CASE}/measures/M1")
+        answer = await http.post(
+            f"/cases/{CASE}/do/complete",
+            data={"csrf": csrf_of(page.text), "measure_id": "M1", "note": "<script>alert(1)</script>", "evidence": ""},
+        )
+        assert "<script>alert(1)</script>" not in answer.text and "&lt;script&gt;" in answer.text
+        assert (await http.get("/cases/..%2F..%2Fetc%2Fpasswd")).status_code in {400, 404}
+        assert (await http.get(f"/evidence/{CASE}/{'0' * 64}")).status_code == 404
+        assert (await http.get(f"/evidence/{CASE}/..%2F..%2Faudit.db")).status_code == 404
+
+
+async def test_the_plan_form_offers_the_people_who_may_act_on_the_organization(console: Console) -> None:
+    other = builders.Case()
+    other.run(builders.open_case(org_code="V002"), builders.T0)  # in 青山镇 too, opened and not yet planned
+    _append(console.engine, "rect-V002-2026", other.events)
+    village = await console.signed_in("bs-1")
+    async with village:
+        assert (await village.get("/cases/rect-V002-2026/plan")).status_code == 404  # bs-1's scope is V001
+    town = await console.signed_in("ts-1")
+    async with town:
+        page = await town.get("/cases/rect-V002-2026/plan")
+        assert 'id="plan-form"' in page.text
+        datalist = page.text.split('<datalist id="people">')[1].split("</datalist>")[0]
+        offered = set(re.findall(r'<option value="([^"]+)">', datalist))
+        assert offered == {"sup-1", "ts-1"}  # whose scope covers V002 (青山镇); not bs-1 (V001), bs-9 (V009), nor the admin
