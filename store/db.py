@@ -44,6 +44,10 @@ def format_utc(value: datetime) -> str:
 
 
 def parse_utc(value: str) -> datetime:
+    # fromisoformat reads the stored form ("…T…:…:….ffffffZ") about 40 times faster than strptime, which
+    # mattered when a county's ledger of ~40,000 rows is downloaded from the console (benchmarks/bench_web.py)
+    if len(value) == 27 and value.endswith("Z"):
+        return datetime.fromisoformat(value)
     return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
 
 
