@@ -8,8 +8,8 @@ the people directory like any key (an audited ``RegisterKey``), and its signatur
 Registration (账户 → 注册通行密钥):
 
     registration_options(deps, rp_id, rp_name)       -> the browser's ``publicKey`` creation options (JSON)
-    register_passkey(deps, rp_id, origin, challenge, credential_id, client_data_json, attestation_object,
-                     public_key_spki, cose_alg)      -> PersonKey   (checked, then ``RegisterKey`` sent)
+    register_passkey(deps, rp_id, origin, Registration(challenge, credential_id, client_data_json,
+                     attestation_object, public_key_spki, cose_alg))  -> PersonKey  (checked, then ``RegisterKey`` sent)
 
 Signing a decision that judges a person:
 
@@ -41,6 +41,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.identity import CredentialError, PersonalSignature, PersonKey, verify_credential, webauthn
 from domain.identity.algorithms import b64, digest, unb64
@@ -154,16 +156,24 @@ def registration_options(deps: Deps, rp_id: str, rp_name: str, challenges: Chall
     }
 
 
+class Registration(BaseModel):
+    """A browser's answer to ``navigator.credentials.create`` as the console posts it (base64url values)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    challenge: str = Field(max_length=128)  # the challenge registration_options gave
+    credential_id: str = Field(max_length=2048)  # rawId
+    client_data_json: str = Field(max_length=8192)  # response.clientDataJSON
+    attestation_object: str | None = Field(default=None, max_length=65536)  # response.attestationObject
+    public_key_spki: str | None = Field(default=None, max_length=4096)  # response.getPublicKey()
+    cose_alg: int  # response.getPublicKeyAlgorithm(): -7 ES256, -8 EdDSA
+
+
 def verify_registration(
     person_id: str,
     rp_id: str,
     origin: str,
-    challenge: str,
-    credential_id: str,
-    client_data_json: str,
-    attestation_object: str | None,
-    public_key_spki: str | None,
-    cose_alg: int,
+    answer: Registration,
     challenges: ChallengeStore = CHALLENGES,
 ) -> PersonKey:
     """The passkey a browser's ``navigator.credentials.create`` answered, checked (``Refused``
@@ -172,6 +182,8 @@ def verify_registration(
     (``getPublicKey()``'s SPKI, else the attestation's COSE key) is ES256 or Ed25519 as ``cose_alg``
     says; the attestation object, when given, is for ``rp_id``, with the person present, and attests
     this credential id and key. Registers nothing."""
+    challenge, credential_id, cose_alg = answer.challenge, answer.credential_id, answer.cose_alg
+    client_data_json, attestation_object, public_key_spki = answer.client_data_json, answer.attestation_object, answer.public_key_spki
     fields = _client_data(_bytes(client_data_json, "client data"), INVALID)
     if fields.get("type") != "webauthn.create":
         raise Refused(f"the passkey's client data is of type {fields.get('type')!r}, not a registration ('webauthn.create')", code=INVALID)
@@ -226,21 +238,14 @@ async def register_passkey(
     deps: Deps,
     rp_id: str,
     origin: str,
-    challenge: str,
-    credential_id: str,
-    client_data_json: str,
-    attestation_object: str | None,
-    public_key_spki: str | None,
-    cose_alg: int,
+    answer: Registration,
     challenges: ChallengeStore = CHALLENGES,
 ) -> PersonKey:
     """Check the browser's answer (``verify_registration``) and register the passkey for the caller:
     an audited ``RegisterKey`` sent with their credential (the directory refuses a passkey registered
     already). The caller's credential still names its earlier key: ``credential_naming`` re-issues it."""
     caller = deps.caller
-    key = verify_registration(
-        caller.id, rp_id, origin, challenge, credential_id, client_data_json, attestation_object, public_key_spki, cose_alg, challenges
-    )
+    key = verify_registration(caller.id, rp_id, origin, answer, challenges)
     await commands.send(deps, DIRECTORY_ID, commands.command(RegisterKey, actor=caller.actor, person_id=caller.id, key=key))
     return key
 

@@ -427,17 +427,7 @@ async def register_passkey(request: Request, who: Who, shared: Shared) -> JSONRe
         raise Refused("send the new passkey's fields", code="invalid_request")
     rp_id, origin = _rp(shared.settings)
     deps = shared.deps(who.who, await shared.client())
-    key = await passkeys.register_passkey(
-        deps,
-        rp_id,
-        origin,
-        str(sent.get("challenge", "")),
-        str(sent.get("credential_id", "")),
-        str(sent.get("client_data", "")),
-        sent.get("attestation_object") if isinstance(sent.get("attestation_object"), str) else None,
-        str(sent.get("public_key", "")),
-        int(sent.get("alg", 0)) if str(sent.get("alg", "")).lstrip("-").isdigit() else 0,
-    )
+    key = await passkeys.register_passkey(deps, rp_id, origin, commands.command(passkeys.Registration, **sent))
     credential = passkeys.credential_naming(deps, key)  # the session now signs with the new passkey
     response = JSONResponse({"ok": True, "fingerprint": key.fingerprint})
     start_session(response, shared.settings, credential, caller_of(credential).expires())

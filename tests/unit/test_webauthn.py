@@ -508,27 +508,20 @@ def test_registration_options_and_a_registration(world: World) -> None:
         authenticator = SoftAuthenticator(alg=alg)
         challenge = passkeys.registration_options(deps, RP_ID, "PDCA", challenges=store)["challenge"]
         created = authenticator.create(challenge)
-        key = passkeys.verify_registration(
-            "sup1", RP_ID, ORIGIN, challenge, created["credential_id"], created["client_data_json"],
-            created["attestation_object"], created["public_key_spki"], created["cose_alg"], challenges=store,
-        )  # fmt: skip
+        key = passkeys.verify_registration("sup1", RP_ID, ORIGIN, registration(challenge, created), challenges=store)
         assert key == authenticator.key
 
 
 def _verify(store: passkeys.ChallengeStore, created: dict[str, Any], issued: str, **changes: Any) -> PersonKey:
     """``verify_registration`` of the authenticator's answer to the challenge ``issued``, with ``changes``."""
-    args: dict[str, Any] = {
-        "person_id": "sup1",
-        "rp_id": RP_ID,
-        "origin": ORIGIN,
-        "challenge": issued,
-        "credential_id": created["credential_id"],
-        "client_data_json": created["client_data_json"],
-        "attestation_object": created["attestation_object"],
-        "public_key_spki": created["public_key_spki"],
-        "cose_alg": created["cose_alg"],
-    }
-    return passkeys.verify_registration(**(args | changes), challenges=store)
+    answer = registration(issued, created).model_copy(update=changes)
+    return passkeys.verify_registration("sup1", RP_ID, ORIGIN, answer, challenges=store)
+
+
+def registration(challenge: str, created: dict[str, Any]) -> passkeys.Registration:
+    """What the console posts of the authenticator's answer ``created`` to ``challenge``."""
+    fields = ("credential_id", "client_data_json", "attestation_object", "public_key_spki", "cose_alg")
+    return passkeys.Registration(challenge=challenge, **{k: created[k] for k in fields})
 
 
 def test_registration_with_the_spki_or_the_attestation_alone(authenticator: SoftAuthenticator) -> None:
@@ -621,10 +614,7 @@ async def test_register_passkey_sends_register_key_for_the_caller(world: World, 
     authenticator = SoftAuthenticator(alg=wa.ED25519)
     challenge = passkeys.registration_options(deps, RP_ID, "PDCA", challenges=store)["challenge"]
     created = authenticator.create(challenge)
-    key = await passkeys.register_passkey(
-        deps, RP_ID, ORIGIN, challenge, created["credential_id"], created["client_data_json"],
-        created["attestation_object"], created["public_key_spki"], created["cose_alg"], challenges=store,
-    )  # fmt: skip
+    key = await passkeys.register_passkey(deps, RP_ID, ORIGIN, registration(challenge, created), challenges=store)
     assert key == authenticator.key
     [(stream_id, command)] = sent
     assert stream_id == "dir-people" and isinstance(command, RegisterKey)

@@ -136,10 +136,10 @@ async def _register_passkey(console: Console, http: Any, person: str, authentica
     body = {
         "challenge": options["challenge"],
         "credential_id": made["credential_id"],
-        "client_data": made["client_data_json"],
+        "client_data_json": made["client_data_json"],
         "attestation_object": made["attestation_object"],
-        "public_key": made["public_key_spki"],
-        "alg": made["cose_alg"],
+        "public_key_spki": made["public_key_spki"],
+        "cose_alg": made["cose_alg"],
     }
     answer = await http.post("/account/passkeys", json=body, headers={"X-CSRF-Token": csrf})
     assert answer.status_code == 200, answer.text

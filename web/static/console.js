@@ -84,10 +84,10 @@ async function registerPasskey(button) {
       body: JSON.stringify({
         challenge: challenge,
         credential_id: toB64url(credential.rawId),
-        client_data: toB64url(response.clientDataJSON),
+        client_data_json: toB64url(response.clientDataJSON),
         attestation_object: toB64url(response.attestationObject),
-        public_key: toB64url(response.getPublicKey()),
-        alg: response.getPublicKeyAlgorithm(),
+        public_key_spki: toB64url(response.getPublicKey()),
+        cose_alg: response.getPublicKeyAlgorithm(),
       }),
     }),
   );
