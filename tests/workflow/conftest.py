@@ -16,8 +16,12 @@ from worker import build_worker, open_audit_log
 from workflows.search_attributes import ALL_KEYS, register
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping test server per test module (about a second to start). Not one per session: an
+    activity overtaken by a long skip on a loaded machine can leave the server's time-skipping lock
+    unbalanced (temporalio/sdk-java#2246), after which every later sleep times out — one module's bad luck
+    must not fail every module after it; and no module inherits another's clock."""
     path = find_binary("temporal-test-server")
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=path
