@@ -83,5 +83,64 @@ def when(value: datetime | date | str | None, with_time: bool = True) -> str:
     return moment.isoformat()
 
 
+# what a plan or report form's fields are called on the page, for a refusal that names a field
+FIELDS: dict[str, tuple[str, str]] = {
+    "measures": ("整改措施", "measures"),
+    "id": ("编号", "id"),
+    "description": ("措施内容", "description"),
+    "problems": ("针对问题", "problems addressed"),
+    "responsible": ("责任人", "responsible person"),
+    "deadline": ("完成时限", "deadline"),
+    "budget": ("工作日数", "working-day budget"),
+    "note": ("情况说明", "note"),
+    "summary": ("说明", "summary"),
+    "comments": ("意见", "comments"),
+    "comment": ("意见", "comment"),
+    "score": ("验收得分", "score"),
+    "unsatisfied_share": ("群众不满意率", "people unsatisfied"),
+    "reason": ("理由", "reason"),
+    "evidence": ("佐证", "evidence"),
+    "files": ("佐证文件", "evidence files"),
+    "outcome": ("结果", "outcome"),
+    "decision": ("决定", "decision"),
+    "proposal_id": ("提议", "proposal"),
+    "measure_id": ("措施", "measure"),
+    "measure_ids": ("措施", "measures"),
+    "request": ("申请编号", "request"),
+    "by": ("延长", "extension"),
+    "to": ("新时限", "new deadline"),
+}
+
+
+def field_path(location: str, lang: str) -> str:
+    """``measures.0.description`` as a person reads it: 整改措施 1 · 措施内容 / measures 1 · description."""
+    words = []
+    for part in location.split("."):
+        if part.isdigit():
+            words[-1:] = [f"{words[-1]} {int(part) + 1}"] if words else [str(int(part) + 1)]
+        else:
+            words.append(pick(FIELDS.get(part, (part, part)), lang))
+    return " · ".join(words)
+
+
+REASONS: dict[str, tuple[str, str]] = {
+    "String should have at least 1 character": ("必填", "required"),
+    "Field required": ("必填", "required"),
+    "List should have at least 1 item after validation, not 0": ("至少选一项", "choose at least one"),
+}
+
+
+def field_reason(reason: str, lang: str) -> str:
+    """A validation message in the page's words where it has one (pydantic's English otherwise)."""
+    reason = reason.removeprefix("Value error, ")
+    return pick(REASONS[reason], lang) if reason in REASONS else reason
+
+
+def refusal(code: str | None, message: str, lang: str) -> str:
+    """A refusal as a page shows it: its label (as the CLI prints it) and the reason."""
+    sep = "：" if lang == "zh" else ": "
+    return f"{shared_label('error.' + code, lang)}{sep}{message}" if code else message
+
+
 def install(env: Environment) -> None:
     env.globals.update(t=t, label=label, command=command, light_word=light_word, when=when)

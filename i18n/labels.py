@@ -81,6 +81,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "error.signature_required": ("须个人签名", "personal signature required"),
     "error.sign_in_failed": ("登录失败", "sign-in failed"),
     "error.account_locked": ("账号已锁定", "account locked"),
+    "error.csrf": ("表单已过期", "stale form"),
+    "error.invalid_evidence": ("佐证材料不可用", "evidence refused"),
+    "error.too_large": ("文件过大", "too large"),
+    "error.invalid_passkey": ("通行密钥无效", "invalid passkey"),
+    "error.invalid_request": ("请求有误", "invalid request"),
     # words used in tables and messages
     "word.case": ("案件", "case"),
     "word.org": ("党组织", "organization"),

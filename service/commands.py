@@ -18,7 +18,7 @@ from domain.identity import PersonalSignature
 from domain.policy import Policy
 from service import streams
 from service.bootstrap import Deps
-from service.errors import NotFound, Refused, ServiceError
+from service.errors import InvalidField, NotFound, ServiceError
 from store import queries
 from store.models import AuditEvent
 
@@ -43,8 +43,7 @@ def command(model: type[M], **fields: Any) -> M:
         return model.model_validate(fields)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise Refused(f"{where + ': ' if where else ''}{first['msg']}") from None
+        raise InvalidField(".".join(str(p) for p in first["loc"]), first["msg"]) from None
 
 
 def expect(noun: str, stream_id: str, example: str) -> None:

@@ -79,6 +79,7 @@ class Decision(BaseModel):
     org_name: str
     region: str
     detail: str = ""  # e.g. the proposal id and rung, the request id and reason
+    plan_status: str | None = None  # for a plan to write or review: none, submitted, returned
     since: datetime | None = None
     link: str
 
@@ -89,9 +90,20 @@ class Tasks(BaseModel):
     decisions: list[Decision] = Field(default_factory=list)
 
 
-def _decision(kind: str, case: CaseSummary, link: str, detail: str = "", since: datetime | None = None) -> Decision:
+def _decision(
+    kind: str, case: CaseSummary, link: str, detail: str = "", since: datetime | None = None, plan_status: str | None = None
+) -> Decision:
     since = since or case.last_event_at
-    return Decision(kind=kind, case_id=case.case_id, org_name=case.org_name, region=case.region, detail=detail, since=since, link=link)
+    return Decision(
+        kind=kind,
+        case_id=case.case_id,
+        org_name=case.org_name,
+        region=case.region,
+        detail=detail,
+        since=since,
+        link=link,
+        plan_status=plan_status,
+    )
 
 
 def my_tasks(deps: Deps, now: datetime | None = None, policy: Policy | None = None) -> Tasks:
@@ -129,10 +141,11 @@ def _decisions(engine: Engine, actor: Actor, policy: Policy) -> list[Decision]:
 
     if allowed("SubmitPlan"):
         for case in queries.cases_at(engine, "designated", scope) + queries.cases_at(engine, "planning", scope, plan_status="returned"):
-            found.append(_decision("SubmitPlan", case, item_path(case.case_id) + "/plan", detail=case.plan_status))
+            found.append(_decision("SubmitPlan", case, item_path(case.case_id) + "/plan", plan_status=case.plan_status))
     if allowed("ApprovePlan"):
         for case in queries.cases_at(engine, "planning", scope, plan_status="submitted"):
-            found.append(_decision("ApprovePlan", case, item_path(case.case_id) + "/plan", detail=f"#{case.plan_round}"))
+            link = item_path(case.case_id) + "/plan"
+            found.append(_decision("ApprovePlan", case, link, detail=f" #{case.plan_round}", plan_status=case.plan_status))
     if allowed("SubmitSelfCheck"):
         for case in queries.cases_at(engine, "implementing", scope):
             if case.measures_total and case.measures_done >= case.measures_total:

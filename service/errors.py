@@ -17,6 +17,16 @@ class Refused(ServiceError):
     """The input or the rules refused: fix and retry."""
 
 
+class InvalidField(Refused):
+    """A field of the input the model refused: ``field`` is its dotted location (``measures.0.description``),
+    ``reason`` what is wrong with it, for a door to word as its form labels the field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field + ': ' if field else ''}{reason}")
+        self.field = field
+        self.reason = reason
+
+
 class NotFound(Refused):
     """No such case, project or campaign (in Temporal, and the audit log does not explain it)."""
 

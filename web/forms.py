@@ -43,8 +43,9 @@ from domain.rectification import (
     SubmitPlan,
     SubmitSelfCheck,
 )
+from i18n.console import field_path, field_reason
 from service.commands import command
-from service.errors import Refused
+from service.errors import InvalidField, Refused
 
 Form = Mapping[str, list[str]]  # a form's fields, each with every value it was sent
 MAX_TEXT = 4000  # characters in one text field (a note, a comment)
@@ -165,13 +166,19 @@ def action(name: str) -> Action:
     return found
 
 
-def build(name: str, form: Form, actor: Actor, files: list[EvidenceFile] | None = None) -> dict[str, Any]:
-    """The command body (JSON, without the actor) a form asks for; ``Refused`` naming a bad field."""
+def build(name: str, form: Form, actor: Actor, files: list[EvidenceFile] | None = None, lang: str = "zh") -> dict[str, Any]:
+    """The command body (JSON, without the actor) a form asks for; ``Refused`` naming a bad field as the
+    form labels it (整改措施 2 · 责任人：必填)."""
     chosen = action(name)
     fields = chosen.read(form)
     if chosen.uploads:
         fields["files"] = [f.model_dump() for f in files or []]
-    model = command(chosen.model, actor=actor, **fields)
+    try:
+        model = command(chosen.model, actor=actor, **fields)
+    except InvalidField as bad:
+        sep = "：" if lang == "zh" else ": "
+        where = field_path(bad.field, lang) + sep if bad.field else ""
+        raise Refused(where + field_reason(bad.reason, lang), code="invalid_command") from None
     body: dict[str, Any] = model.model_dump(mode="json", exclude={"actor", "proof"})
     return body
 

@@ -127,7 +127,16 @@ async def login(request: Request, shared: Shared) -> Response:
     except Refused as refused:
         token = login_token(request)
         status = api_errors.status_of(refused)
-        page = render(request, None, "login.html", status, login_csrf=token, next=next_path, error=refused.message, person_id=person_id)
+        page = render(
+            request,
+            None,
+            "login.html",
+            status,
+            login_csrf=token,
+            next=next_path,
+            error=words.refusal(refused.code, refused.message, lang_of(request)),
+            person_id=person_id,
+        )
         set_login_token(page, request.app.state.settings, token)
         return page
     redirect = RedirectResponse(next_path, status_code=303)
@@ -280,13 +289,14 @@ async def act(request: Request, case_id: str, action: str, who: Who, shared: Sha
             files = await _uploads(shared, data, values)
         if chosen.model.model_fields["type"].default in _signed():
             raise Refused("this decision is signed with your passkey: enable JavaScript and try again", code="signature_required")
-        body = forms.build(action, values, who.who.claims.actor(), files)
+        body = forms.build(action, values, who.who.claims.actor(), files, who.lang)
         await commands.send(shared.deps(who.who, await shared.client()), case_id, body, forms.first(values, "request_id") or None)
     except (Refused, DomainError) as refused:
-        message = refused.message
-        status = 403 if getattr(refused, "code", None) in api_errors.FORBIDDEN else 400
         if isinstance(refused, NotFound):
             raise
+        code = getattr(refused, "code", None)
+        message = words.refusal(code, refused.message, who.lang)
+        status = 403 if code in api_errors.FORBIDDEN else 400
         if chosen.uploads and measure_id:
             return _measure(request, who, shared, case_id, measure_id, form=values, error=message, kept=files, status=status)
         if action == "plan":
@@ -316,7 +326,7 @@ async def prepare_signed(request: Request, case_id: str, action: str, who: Who, 
     ``signed_document(case, request id, command)`` — the same document the workflow checks."""
     values = _form_values(await request.form())
     check_csrf(request, who, forms.first(values, "csrf"))
-    body = forms.build(action, values, who.who.claims.actor())
+    body = forms.build(action, values, who.who.claims.actor(), lang=who.lang)
     request_id = uuid.uuid4().hex
     value = passkeys.command_digest(case_id, request_id, body)
     rp_id, _origin = _rp(shared.settings)
@@ -454,7 +464,8 @@ async def page_error(request: Request, error: Exception) -> Response:
     if not isinstance(error, ServiceError):
         return await api_errors.service_error(request, error)
     status = api_errors.status_of(error)
-    return render(request, None, "error.html", status, message=error.message, code=status)
+    lang = lang_of(request)
+    return render(request, None, "error.html", status, message=words.refusal(error.code, error.message, lang), code=status)
 
 
 def install(app: FastAPI) -> None:

@@ -352,3 +352,18 @@ async def test_the_plan_form_offers_the_people_who_may_act_on_the_organization(c
         datalist = page.text.split('<datalist id="people">')[1].split("</datalist>")[0]
         offered = set(re.findall(r'<option value="([^"]+)">', datalist))
         assert offered == {"sup-1", "ts-1"}  # whose scope covers V002 (青山镇); not bs-1 (V001), bs-9 (V009), nor the admin
+
+
+async def test_a_refused_field_is_named_as_the_form_labels_it(console: Console) -> None:
+    other = builders.Case()
+    other.run(builders.open_case(org_code="V002"), builders.T0)
+    _append(console.engine, "rect-V002-2026", other.events)
+    town = await console.signed_in("ts-1")
+    async with town:
+        page = await town.get("/cases/rect-V002-2026/plan")
+        form = {"csrf": csrf_of(page.text), "m-1-id": "M1", "m-1-description": "", "m-1-responsible": "ts-1", "m-1-budget": "5wd"}
+        answer = await town.post("/cases/rect-V002-2026/do/plan", data={**form, "m-1-problems": "P1"})
+        assert answer.status_code == 400 and "输入有误：整改措施 1 · 措施内容：必填" in answer.text
+        english = await town.post("/cases/rect-V002-2026/do/plan?lang=en", data={**form, "m-1-description": "x"})
+        assert "invalid input: measures 1 · problems addressed: choose at least one" in english.text
+        assert console.sent == []
