@@ -114,7 +114,7 @@ FIELDS: dict[str, tuple[str, str]] = {
 
 def field_path(location: str, lang: str) -> str:
     """``measures.0.description`` as a person reads it: 整改措施 1 · 措施内容 / measures 1 · description."""
-    words = []
+    words: list[str] = []
     for part in location.split("."):
         if part.isdigit():
             words[-1:] = [f"{words[-1]} {int(part) + 1}"] if words else [str(int(part) + 1)]
