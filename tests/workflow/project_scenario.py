@@ -40,6 +40,7 @@ from domain.workcal import CalendarFacts, WorkCalendar
 from store.eventlog import AuditLog
 from store.models import AuditEvent
 from tests.identity import credential, request
+from tests.timeskip import skip_to
 from workflows.project import (
     ProjectCommandResult,
     ProjectInput,
@@ -153,9 +154,7 @@ class Project:
         return await self.env.get_current_time()
 
     async def advance_to(self, instant: datetime) -> None:
-        now = await self.now()
-        if instant > now:
-            await self.env.sleep(instant - now)
+        await skip_to(self.env, instant)
         await self.settle()
 
     async def settle(self, timeout: float = 20.0) -> None:

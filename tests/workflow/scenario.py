@@ -40,6 +40,7 @@ from domain.rectification import (
 from store.eventlog import AuditLog
 from store.models import AuditEvent
 from tests.identity import credential, request
+from tests.timeskip import skip, skip_to
 from workflows.rectification import (
     CaseInput,
     CaseOutcome,
@@ -171,13 +172,11 @@ class Case:
 
     async def advance_to(self, instant: datetime) -> None:
         """Skip virtual time up to ``instant``, then wait until the workflow is idle."""
-        now = await self.now()
-        if instant > now:
-            await self.env.sleep(instant - now)
+        await skip_to(self.env, instant)
         await self.settle()
 
     async def advance(self, delta: timedelta) -> None:
-        await self.env.sleep(delta)
+        await skip(self.env, delta)
         await self.settle()
 
     async def settle(self, timeout: float = 20.0) -> None:

@@ -16,6 +16,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from domain.campaign import CampaignStage
 from domain.rectification import SubmitPlan
 from tests.identity import credential, request
+from tests.timeskip import skip_to
 from tests.workflow.campaign_support import (
     Campaign,
     case_ids,
@@ -174,8 +175,7 @@ async def test_monthly_check_and_year_end_close(time_env, audit_log, worker_queu
         assert checks == 1  # the first look after the last batch
         # Skip to the year end: the campaign closes itself and writes back.
         assert view.year_end is not None
-        now = await time_env.get_current_time()
-        await time_env.sleep(view.year_end - now + timedelta(minutes=1))
+        await skip_to(time_env, view.year_end + timedelta(minutes=1))
         result = await camp.handle.result()  # type: ignore[union-attr]
         assert result.stage == CampaignStage.CLOSED and result.outcomes_recorded
         types = camp.stream_types()
