@@ -12,8 +12,9 @@ An action name (the form's ``action`` path segment) maps to the command it sends
     follow_up     RecordFollowUp    relapsed (yes/no), note
     close         CloseCase         outcome, note                           signed
     relief        RequestRelief     measure_ids, reason
-    pause         PauseMeasures     request (Q1…), measure_ids, reason
-    extend        ExtendDeadline    request, measure_id, by (e.g. 10wd) | to (a date), reason
+    pause         PauseMeasures     request (Q1…) | requested_by, measure_ids, reason
+    resume        ResumeMeasures    measure_ids, note
+    extend        ExtendDeadline    request | requested_by, measure_id, by (e.g. 10wd) | to (a date), reason
     sanction      DecideSanction    proposal_id, decision (approved|dismissed), comment   signed
 
 Nothing here decides: the command goes to the case's workflow, which verifies who sends it and applies the rules.
@@ -39,6 +40,7 @@ from domain.rectification import (
     RecordFollowUp,
     ReportProgress,
     RequestRelief,
+    ResumeMeasures,
     ReturnPlan,
     SubmitPlan,
     SubmitSelfCheck,
@@ -114,11 +116,21 @@ def _acceptance(form: Form) -> dict[str, Any]:
     }
 
 
+def _pause(form: Form) -> dict[str, Any]:
+    return {
+        "measure_ids": many(form, "measure_ids"),
+        "reason": first(form, "reason"),
+        "request": _optional(first(form, "request")),
+        "requested_by": _optional(first(form, "requested_by")),
+    }
+
+
 def _extend(form: Form) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "measure_id": first(form, "measure_id"),
         "reason": first(form, "reason"),
         "request": _optional(first(form, "request")),
+        "requested_by": _optional(first(form, "requested_by")),
     }
     by, to = first(form, "by"), first(form, "to")
     if by:
@@ -147,10 +159,8 @@ ACTIONS: dict[str, Action] = {
     ),
     "close": Action(model=CloseCase, read=lambda f: {"outcome": first(f, "outcome"), "note": first(f, "note")}),
     "relief": Action(model=RequestRelief, read=lambda f: {"measure_ids": many(f, "measure_ids"), "reason": first(f, "reason")}),
-    "pause": Action(
-        model=PauseMeasures,
-        read=lambda f: {"measure_ids": many(f, "measure_ids"), "reason": first(f, "reason"), "request": _optional(first(f, "request"))},
-    ),
+    "pause": Action(model=PauseMeasures, read=_pause),
+    "resume": Action(model=ResumeMeasures, read=lambda f: {"measure_ids": many(f, "measure_ids"), "note": first(f, "note")}),
     "extend": Action(model=ExtendDeadline, read=_extend),
     "sanction": Action(
         model=DecideSanction,

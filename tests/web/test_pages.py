@@ -367,3 +367,36 @@ async def test_a_refused_field_is_named_as_the_form_labels_it(console: Console) 
         english = await town.post("/cases/rect-V002-2026/do/plan?lang=en", data={**form, "m-1-description": "x"})
         assert "invalid input: measures 1 · problems addressed: choose at least one" in english.text
         assert console.sent == []
+
+
+async def test_an_approver_pauses_extends_to_a_date_and_resumes_from_the_case_page(console: Console) -> None:
+    from domain.rectification import PauseMeasures
+
+    http = await console.signed_in("sup-1")
+    async with http:
+        page = await http.get(f"/cases/{CASE}")
+        assert 'id="pause-form"' in page.text and 'id="extend-form"' in page.text and 'id="resume-form"' not in page.text
+        csrf = csrf_of(page.text)
+        paused = await http.post(
+            f"/cases/{CASE}/do/pause", data={"csrf": csrf, "measure_ids": "M1", "requested_by": "村委会来函", "reason": "换届"}
+        )
+        assert paused.status_code == 303, paused.text
+        assert console.sent[-1].command == {
+            "type": "PauseMeasures", "measure_ids": ["M1"], "reason": "换届", "requested_by": "村委会来函", "request": None
+        }  # fmt: skip
+        extended = await http.post(
+            f"/cases/{CASE}/do/extend",
+            data={"csrf": csrf, "measure_id": "M2", "to": "2026-09-30", "requested_by": "刘书记", "reason": "汛期"},
+        )
+        assert extended.status_code == 303, extended.text
+        sent = console.sent[-1].command
+        assert sent["type"] == "ExtendDeadline" and sent["to"] == "2026-09-30" and sent["by"] is None
+
+        pause = PauseMeasures(actor=builders.supervisor(), measure_ids=["M1"], reason="换届", requested_by="村委会来函")
+        console.case.run(pause, console.case.now + timedelta(days=1))
+        console.append(console.case.events[-1:])
+        page = await http.get(f"/cases/{CASE}")
+        assert 'id="resume-form"' in page.text
+        resumed = await http.post(f"/cases/{CASE}/do/resume", data={"csrf": csrf, "measure_ids": "M1", "note": "换届完成"})
+        assert resumed.status_code == 303
+        assert console.sent[-1].command == {"type": "ResumeMeasures", "measure_ids": ["M1"], "note": "换届完成"}
