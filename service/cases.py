@@ -36,6 +36,7 @@ from domain.rectification import (
     SubmitPlan,
     SubmitSelfCheck,
 )
+from domain.rectification.permissions import may_see_case
 from domain.rungs import SanctionDecision
 from service.bootstrap import Deps
 from service.commands import Done, command, expect, folded, open_stream, send, trail
@@ -189,10 +190,8 @@ def show(deps: Deps, case_id: str, visible_to: Actor | None = None) -> CaseState
     ``visible_to``: ``NotFound`` unless that person may see it (as if it did not exist)."""
     expect("case", case_id, EXAMPLE)
     state: CaseState = folded(deps, case_id)
-    if visible_to is not None:
-        involved = any(m.responsible == visible_to.id for m in state.measures)
-        if not may_see(visible_to, state.org_code, state.region, involved=involved):
-            raise NotFound(f"unknown case {case_id}", case_id)
+    if visible_to is not None and not may_see_case(visible_to, state):
+        raise NotFound(f"unknown case {case_id}", case_id)
     return state
 
 

@@ -23,12 +23,12 @@ from activities.calendar import CalendarFileError, default_override_path, facts_
 from domain.actors import Actor, Role
 from domain.evidence import EvidenceFile
 from domain.lights import Light, light, working_days_left
-from domain.permissions import may_see
 from domain.policy import Policy
 from domain.rectification import DECIDER, CaseState
-from domain.rectification.permissions import available, may_report, roles_allowed
+from domain.rectification.permissions import available, may_report, may_see_case, roles_allowed
 from domain.workcal import WorkCalendar
 from i18n.links import item_path
+from service import cases
 from service import policy as policies
 from service.bootstrap import Deps
 from service.commands import TrailRow, expect, trail, trail_row
@@ -204,7 +204,7 @@ def case_view(deps: Deps, case_id: str, now: datetime | None = None, policy: Pol
     missing = f"unknown case {case_id}"
     rows = trail(deps, case_id, missing)
     state = queries.fold_stream(rows, DECIDER)
-    if not may_see(actor, state.org_code, state.region, involved=any(m.responsible == actor.id for m in state.measures)):
+    if not may_see_case(actor, state):
         raise NotFound(missing, case_id)
     calendar = calendar_for(now)
     open_measures = state.open_measures()
@@ -235,10 +235,14 @@ def responsible_candidates(deps: Deps, state: CaseState) -> list[Candidate]:
     ]
 
 
-def may_download(deps: Deps, case_id: str, sha256: str) -> bool:
-    """Is ``sha256`` evidence of a case the signed-in person may see (a file is shown only through its case)?"""
-    view = case_view(deps, case_id)
-    return any(item.file.sha256 == sha256 for item in view.files)
+def evidence_file(deps: Deps, case_id: str, sha256: str) -> EvidenceFile:
+    """An evidence file of a case the signed-in person may see (files are reached only through their case);
+    ``NotFound`` otherwise. Folds the case, nothing more: a gallery asks this once per thumbnail."""
+    state = cases.show(deps, case_id, visible_to=deps.caller.actor)
+    found = next((f for m in state.measures for f in m.files if f.sha256 == sha256), None)
+    if found is None:
+        raise NotFound(f"case {case_id} has no evidence file {sha256}", case_id)
+    return found
 
 
 # ----------------------------------------------------------------------------- the case list

@@ -38,6 +38,7 @@ from api.resources import Resources, resources
 from domain.errors import DomainError
 from domain.evidence import MAX_FILES, EvidenceFile
 from domain.identity import PersonalSignature
+from domain.rectification import DECIDER as CASES
 from i18n import console as words
 from service import commands, console, evidence, passkeys, signin
 from service import policy as policies
@@ -287,7 +288,7 @@ async def act(request: Request, case_id: str, action: str, who: Who, shared: Sha
     try:
         if chosen.uploads:
             files = await _uploads(shared, data, values)
-        if chosen.model.model_fields["type"].default in _signed():
+        if chosen.model.model_fields["type"].default in CASES.signed_commands:
             raise Refused("this decision is signed with your passkey: enable JavaScript and try again", code="signature_required")
         body = forms.build(action, values, who.who.claims.actor(), files, who.lang)
         await commands.send(shared.deps(who.who, await shared.client()), case_id, body, forms.first(values, "request_id") or None)
@@ -306,12 +307,6 @@ async def act(request: Request, case_id: str, action: str, who: Who, shared: Sha
     if chosen.uploads and measure_id:
         return back(f"/cases/{quote(case_id)}/measures/{quote(measure_id)}")
     return back(f"/cases/{quote(case_id)}" if action not in {"plan", "return_plan"} else f"/cases/{quote(case_id)}/plan")
-
-
-def _signed() -> frozenset[str]:
-    from domain.rectification import DECIDER
-
-    return DECIDER.signed_commands
 
 
 def _rp(settings: Settings) -> tuple[str, str]:
@@ -375,7 +370,7 @@ async def send_signed(request: Request, case_id: str, action: str, who: Who, sha
 
 @router.get("/evidence/{case_id}/{sha256}")
 def download(case_id: str, sha256: str, who: Who, shared: Shared, name: str = "") -> Response:
-    item = _evidence_item(shared, who, case_id, sha256)
+    item = console.evidence_file(shared.deps(who.who), case_id, sha256)
     data = evidence.download(shared.settings, sha256)
     disposition = "inline" if item.is_image or item.type == "application/pdf" else "attachment"
     filename = quote(name or item.name)
@@ -393,19 +388,11 @@ def download(case_id: str, sha256: str, who: Who, shared: Shared, name: str = ""
 
 @router.get("/evidence/{case_id}/{sha256}/thumb")
 def thumb(case_id: str, sha256: str, who: Who, shared: Shared) -> Response:
-    _evidence_item(shared, who, case_id, sha256)
+    console.evidence_file(shared.deps(who.who), case_id, sha256)
     data = evidence.thumbnail(shared.settings, sha256)
     if data is None:
         raise NotFound(f"no thumbnail for {sha256}", case_id)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400", "ETag": f'"t{sha256}"'})
-
-
-def _evidence_item(shared: Resources, who: Viewer, case_id: str, sha256: str) -> EvidenceFile:
-    view = console.case_view(shared.deps(who.who), case_id)
-    item = next((i.file for i in view.files if i.file.sha256 == sha256), None)
-    if item is None:
-        raise NotFound(f"case {case_id} has no evidence file {sha256}", case_id)
-    return item
 
 
 # ----------------------------------------------------------------------------- my account and passkeys

@@ -25,7 +25,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from api.security import Verified, verify
-from service.errors import Refused, ServiceError
+from service.errors import Refused
 from service.identity import console_secret
 from settings import Settings
 
@@ -129,9 +129,7 @@ def check_login_token(request: Request, token: str | None) -> None:
 
 def start_session(response: Response, settings: Settings, credential: str, expires_at: datetime) -> None:
     seconds = max(int((expires_at - datetime.now(UTC)).total_seconds()), 0)
-    response.set_cookie(
-        SESSION, credential, max_age=seconds, httponly=True, samesite="strict", secure=secure_cookies(settings), path="/"
-    )
+    response.set_cookie(SESSION, credential, max_age=seconds, httponly=True, samesite="strict", secure=secure_cookies(settings), path="/")
     response.delete_cookie(LOGIN_CSRF, path="/")
 
 
@@ -152,7 +150,3 @@ def safe_next(value: str | None) -> str:
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return "/tasks"
     return value
-
-
-def error_text(error: ServiceError) -> str:
-    return error.message

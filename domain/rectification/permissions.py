@@ -7,6 +7,7 @@ from datetime import datetime
 from domain.actors import Actor, Role
 from domain.errors import NotAllowedInStage
 from domain.permissions import authorize as authorize_actor
+from domain.permissions import may_see
 from domain.policy import Policy
 from domain.rectification.commands import Command, CompleteMeasure, OpenCase, ReportProgress
 from domain.rectification.state import CaseState, Stage
@@ -82,6 +83,12 @@ def authorize(state: CaseState, command: Command, policy: Policy) -> None:
     else:
         org_code, region = state.org_code, state.region
     authorize_actor(command.actor, roles_allowed(command.type, policy), command.type, org_code, region)
+
+
+def may_see_case(actor: Actor, state: CaseState) -> bool:
+    """``domain.permissions.may_see`` for a case: its organization in the actor's scope, or a measure of
+    theirs in it."""
+    return may_see(actor, state.org_code, state.region, involved=any(m.responsible == actor.id for m in state.measures))
 
 
 def available(state: CaseState, actor: Actor, policy: Policy, now: datetime) -> frozenset[str]:
