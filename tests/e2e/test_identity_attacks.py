@@ -11,21 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack, closing, contextmanager
-from dataclasses import dataclass, field
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,99 +35,17 @@ from domain.identity.algorithms import b64, unb64
 from domain.identity.signatures import signed_document
 from service.identity import Caller, CredentialStore
 from store.keys import KeyStore
+from tests.stack_driver import EXAMPLES, Stack, pdca, start_stack
 from workflows.audited import REFRESH_KEYS, UPDATE_NAME, Request
 
 pytestmark = pytest.mark.e2e
 
-BIN = Path(sys.executable).parent
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
 CASE = "rect-V001-2026"
 APPROVE: dict[str, Any] = {"type": "ApprovePlan", "comments": "同意"}
 FORGED_ACTOR = {"id": "mallory", "roles": ["supervisor"], "scope": ["*"]}
-READY = "就绪 ready"
 
 
 # ----------------------------------------------------------------------------- the stack
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct ports free now: all bound at once (so none is handed out twice), then released."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-
-
-@dataclass
-class Stack:
-    """`pdca up` in the background on free ports, its output collected."""
-
-    home: Path
-    temporal_port: int
-    api_port: int
-    metrics_port: int
-    sdk_metrics_port: int
-    lines: list[str] = field(default_factory=list)
-    process: subprocess.Popen[str] | None = None
-
-    @property
-    def env(self) -> dict[str, str]:
-        """The environment of every `pdca` this test runs: this stack only. Nothing of the test process's
-        own PDCA_* / TEMPORAL_* (the suite's test authority in PDCA_AUTHORITY_DIR above all) leaks in."""
-        inherited = {k: v for k, v in os.environ.items() if not k.upper().startswith(("PDCA_", "TEMPORAL_"))}
-        return {
-            **inherited,
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PDCA_HOME": str(self.home),
-            "TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal_port}",
-            "PDCA_API_URL": f"http://127.0.0.1:{self.api_port}",
-            "PDCA_LOG_FORMAT": "json",
-            "COLUMNS": "160",
-        }
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                str(BIN / "pdca"),
-                "up",
-                "--port",
-                str(self.temporal_port),
-                "--no-ui",
-                "--api-port",
-                str(self.api_port),
-                "--metrics-port",
-                str(self.metrics_port),
-                "--sdk-metrics-port",
-                str(self.sdk_metrics_port),
-            ],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        threading.Thread(target=self._collect, args=(self.process,), daemon=True).start()
-        deadline = time.monotonic() + 120
-        while not any(READY in line for line in self.lines):
-            assert self.process.poll() is None, "`pdca up` exited:\n" + "".join(self.lines)
-            assert time.monotonic() < deadline, "`pdca up` not ready in 120 s:\n" + "".join(self.lines)
-            time.sleep(0.2)
-
-    def _collect(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout
-        for line in process.stdout:
-            self.lines.append(line)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=30)
 
 
 @dataclass
@@ -156,28 +68,6 @@ class World:
     def signed_in(self, person_id: str) -> Caller:
         """A person's credential and private signing key as `pdca login` stored them on this machine."""
         return CredentialStore(self.home / "credentials").load(person_id)
-
-
-def pdca(env: dict[str, str], *args: str, ok: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(BIN / "pdca"), *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
-    if ok:
-        assert result.returncode == 0, f"pdca {' '.join(args)}\n{result.stdout}\n{result.stderr}"
-    return result
-
-
-def start_stack(home: Path) -> Stack:
-    """`pdca up` on free ports; a port taken between choosing and binding it: new ports, another try."""
-    for _ in range(3):
-        temporal, api, metrics, sdk_metrics = free_ports(4)
-        stack = Stack(home, temporal, api, metrics, sdk_metrics)
-        try:
-            stack.start()
-            return stack
-        except AssertionError:
-            stack.stop()
-            if not any("already in use" in line for line in stack.lines):
-                raise
-    raise AssertionError("no free ports for `pdca up` after 3 tries")
 
 
 @pytest.fixture(scope="module")
