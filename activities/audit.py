@@ -1,11 +1,11 @@
-"""Activities of the audit log: append a stream's events exactly once; verify the hash chain."""
+"""Activities of the audit log: append a stream's events exactly once; verify the hash chain against the
+signed checkpoints and sign a new one (store/checkpoints.py)."""
 
 from __future__ import annotations
 
 import json
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import structlog
 from pydantic import AliasChoices, BaseModel, Field
@@ -18,13 +18,18 @@ from observability.metrics import (
     AUDIT_APPENDS_DEDUPLICATED,
     AUDIT_CHAIN_OK,
     AUDIT_CHAIN_VERIFIED_EVENTS,
+    AUDIT_CHECKPOINT_POSITION,
+    AUDIT_CHECKPOINT_WEBHOOK_FAILURES,
+    AUDIT_CHECKPOINTS,
     AUDIT_EVENTS_APPENDED,
+    AUDIT_LAST_CHECKPOINT,
     AUDIT_LAST_VERIFICATION,
     AUDIT_VERIFICATIONS,
     COMMAND_APPLY_SECONDS,
     ESCALATIONS,
     STAGE_DURATION_SECONDS,
 )
+from store.checkpoints import Anchoring, CheckpointError, post_checkpoint, sign_head, trusted_audit_keys, verify_anchored
 from store.eventlog import AuditLog, ConcurrencyError, IdempotencyConflict, NewEvent
 
 log = structlog.get_logger(__name__)
@@ -70,41 +75,89 @@ class VerificationResult(BaseModel):
     head_hash: str
     bad_position: int | None = None
     reason: str | None = None
-    digest_file: str | None = None
+    # the checkpoints found and checked, and the newest position a good one anchors
+    checkpoints_checked: int = 0
+    anchored_position: int = 0
+    checkpoint_problems: list[str] = Field(default_factory=list)  # "<file>: <what is wrong>"
+    # the checkpoint this run signed (None: the verification failed, the log is empty, or no directory)
+    checkpoint_file: str | None = None
+    checkpoint_position: int | None = None
+    checkpoint_error: str | None = None  # the checkpoint could not be written (or the webhook refused it)
 
 
 class AuditActivities:
-    def __init__(self, audit_log: AuditLog, digest_dir: Path | None = None) -> None:
+    def __init__(self, audit_log: AuditLog, anchoring: Anchoring | None = None) -> None:
         self.audit_log = audit_log
-        self.digest_dir = digest_dir
+        self.anchoring = anchoring
 
     @activity.defn(name="verify_audit_chain")
     def verify_audit_chain(self) -> VerificationResult:
-        """Walk the whole chain; record the result as metrics and, when intact, export the head digest
-        to a file so the chain can be anchored outside the database."""
-        report = self.audit_log.verify()
+        """Walk the whole chain and every stream's versions, check every checkpoint written so far against
+        it, record the result as metrics and, when all is well, sign the head into a new checkpoint
+        (store/checkpoints.py) outside the database. A checkpoint that cannot be written is logged and
+        counted (pdca_audit_checkpoints_total{result="failed"}), not retried: the next run writes one."""
+        directories = [self.anchoring.checkpoint_dir] if self.anchoring else []
+        try:
+            keys = trusted_audit_keys(self.anchoring.key_dir) if self.anchoring else {}
+        except CheckpointError as error:  # a broken key file: verify the chain, report the keys
+            log.error("audit_keys_unreadable", error=str(error))
+            keys = {}
+        report = verify_anchored(self.audit_log, directories, keys)
         now = datetime.now(UTC)
         AUDIT_VERIFICATIONS.labels("ok" if report.ok else "broken").inc()
         AUDIT_CHAIN_OK.set(1 if report.ok else 0)
         AUDIT_CHAIN_VERIFIED_EVENTS.set(report.checked)
         AUDIT_LAST_VERIFICATION.set(now.timestamp())
-        digest_file = None
-        if report.ok and self.digest_dir is not None:
-            self.digest_dir.mkdir(parents=True, exist_ok=True)
-            path = self.digest_dir / f"audit-digest-{now:%Y%m%dT%H%M%SZ}.json"
-            record = {
-                "verified_at": now.isoformat(),
-                "head_position": report.head_position,
-                "head_hash": report.head_hash,
-                "checked": report.checked,
-            }
-            path.write_text(json.dumps(record) + "\n", encoding="utf-8")
-            digest_file = str(path)
-        if report.ok:
-            log.info("audit_verified", checked=report.checked, head_position=report.head_position, digest_file=digest_file)
-        else:
-            log.error("audit_chain_broken", bad_position=report.bad_position, reason=report.reason, checked=report.checked)
-        return VerificationResult(**report.__dict__, digest_file=digest_file)
+        result = VerificationResult(
+            ok=report.ok,
+            checked=report.checked,
+            head_position=report.head_position,
+            head_hash=report.head_hash,
+            bad_position=report.bad_position,
+            reason=report.reason,
+            checkpoints_checked=report.checkpoints_checked,
+            anchored_position=report.anchored_position,
+            checkpoint_problems=[f"{f.file}: {f.problem}" for f in report.failed_checkpoints],
+        )
+        if not report.ok:
+            log.error(
+                "audit_chain_broken",
+                bad_position=report.bad_position,
+                reason=report.reason,
+                checked=report.checked,
+                checkpoint_problems=result.checkpoint_problems,
+            )
+            return result
+        if self.anchoring is not None and report.head_position > 0 and report.merkle_root is not None:
+            self._checkpoint(self.anchoring, report.head_position, report.head_hash, report.merkle_root, result)
+        log.info(
+            "audit_verified",
+            checked=report.checked,
+            head_position=report.head_position,
+            anchored_position=report.anchored_position,
+            checkpoint_file=result.checkpoint_file,
+        )
+        return result
+
+    @staticmethod
+    def _checkpoint(anchoring: Anchoring, position: int, head_hash: str, merkle_root: str, result: VerificationResult) -> None:
+        try:
+            checkpoint, path = sign_head(anchoring, position, head_hash, merkle_root)
+        except CheckpointError as error:
+            AUDIT_CHECKPOINTS.labels("failed").inc()
+            log.error("audit_checkpoint_failed", error=str(error))
+            result.checkpoint_error = str(error)
+            return
+        AUDIT_CHECKPOINTS.labels("written").inc()
+        AUDIT_CHECKPOINT_POSITION.set(position)
+        AUDIT_LAST_CHECKPOINT.set(checkpoint.recorded.timestamp())
+        result.checkpoint_file, result.checkpoint_position = str(path), position
+        if anchoring.webhook:
+            problem = post_checkpoint(anchoring.webhook, checkpoint)
+            if problem:
+                AUDIT_CHECKPOINT_WEBHOOK_FAILURES.inc()
+                log.warning("audit_checkpoint_webhook_failed", error=problem, checkpoint_file=str(path))
+                result.checkpoint_error = f"webhook: {problem}"
 
     @activity.defn(name="append_events")
     def append_events(self, request: AppendRequest) -> AppendAck:

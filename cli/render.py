@@ -20,7 +20,7 @@ from domain.timeutil import local
 from i18n import Lang, enum_label, human_duration, label
 
 if TYPE_CHECKING:
-    from store.eventlog import VerifyReport
+    from store.checkpoints import AnchoredReport
     from store.models import CaseSummary
 
 console = Console(highlight=False)
@@ -297,15 +297,66 @@ def event_details(event: Event, lang: Lang) -> str:
     return text + (f" [{', '.join(evidence)}]" if evidence else "")
 
 
-def verify_report(report: VerifyReport, lang: Lang) -> None:
-    if report.ok:
-        if lang == "zh":
+# what went wrong with a checkpoint (store/checkpoints.py CheckpointFinding.kind), in Chinese
+CHECKPOINT_KINDS_ZH = {
+    "unreadable": "无法读取",
+    "signature": "签名无效",
+    "truncated": "日志被截断",
+    "rewritten": "日志被改写",
+    "unchecked": "未能核对",
+}
+
+
+def verify_report(report: AnchoredReport, lang: Lang) -> None:
+    """`pdca audit verify`: the chain, the stream versions, then every checkpoint (store/checkpoints.py)."""
+    zh = lang == "zh"
+    if report.chain_ok:
+        if zh:
             console.print(f"✓ 审计链完整：共校验 {report.checked} 条事件，链首序号 {report.head_position}，摘要 {report.head_hash}")
         else:
             console.print(f"✓ audit chain intact: {report.checked} events checked, head {report.head_position}, digest {report.head_hash}")
-    elif lang == "zh":
+    elif report.version_break is not None and report.chain_intact:
+        vb = report.version_break
+        console.print(
+            f"✗ 版本号不连续：记录流 {vb.stream_id} 应为第 {vb.expected} 版，实为第 {vb.found} 版（序号 {vb.position}）"
+            if zh
+            else f"✗ stream versions broken: stream {vb.stream_id} expected version {vb.expected}, "
+            f"found {vb.found} (position {vb.position})"
+        )
+    elif zh:
         console.print(f"✗ 审计链校验失败：第 {report.bad_position} 条事件：{report.reason}（此前 {report.checked} 条完好）")
     else:
         console.print(
             f"✗ audit chain broken at position {report.bad_position}: {report.reason} ({report.checked} events before it are intact)"
+        )
+    if report.version_break is not None and not report.chain_intact:
+        vb = report.version_break
+        console.print(
+            f"✗ 此前已有版本号不连续：记录流 {vb.stream_id} 应为第 {vb.expected} 版，实为第 {vb.found} 版（序号 {vb.position}）"
+            if zh
+            else f"✗ before that, stream versions broken: stream {vb.stream_id} expected {vb.expected}, "
+            f"found {vb.found} (position {vb.position})"
+        )
+    failed = report.failed_checkpoints
+    good = report.checkpoints_checked - len(failed)
+    if report.checkpoints_checked:
+        mark = "✓" if not failed else "✗"
+        console.print(
+            f"{mark} 签名检查点 {report.checkpoints_checked} 个，通过 {good} 个；最新锚定序号 {report.anchored_position}，"
+            f"尚未锚定 {report.not_anchored} 条"
+            if zh
+            else f"{mark} signed checkpoints: {report.checkpoints_checked} checked, {good} good; newest anchored position "
+            f"{report.anchored_position}, not yet anchored: {report.not_anchored}"
+        )
+    for finding in failed:
+        kind = CHECKPOINT_KINDS_ZH.get(finding.kind, finding.kind) if zh else finding.kind
+        console.print(f"  ✗ {finding.file}: {kind}: {finding.problem}", soft_wrap=True)
+    if report.missing_checkpoint:
+        mark = "✗" if report.require_checkpoint else "!"
+        console.print(
+            f"{mark} 未找到有效的签名检查点，无法发现截断或整体重算（运行 `pdca audit checkpoint`，检查点应存放在数据库以外）；"
+            f"尚未锚定 {report.not_anchored} 条"
+            if zh
+            else f"{mark} no good signed checkpoint found: a cut tail or a recomputed chain cannot be seen "
+            f"(run `pdca audit checkpoint`; keep checkpoints outside the database); not yet anchored: {report.not_anchored}"
         )

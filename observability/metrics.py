@@ -58,6 +58,14 @@ AUDIT_CHAIN_VERIFIED_EVENTS = Gauge("pdca_audit_chain_verified_events", "Events 
 AUDIT_LAST_VERIFICATION = Gauge(
     "pdca_audit_last_verification_timestamp_seconds", "Unix time of the last hash-chain verification"
 )
+AUDIT_CHECKPOINTS = Counter(
+    "pdca_audit_checkpoints_total", "Signed checkpoints of the chain head written, by result (written or failed)", ["result"]
+)
+AUDIT_CHECKPOINT_POSITION = Gauge("pdca_audit_checkpoint_position", "Chain position the last checkpoint written anchors")
+AUDIT_LAST_CHECKPOINT = Gauge("pdca_audit_last_checkpoint_timestamp_seconds", "Unix time of the last checkpoint written")
+AUDIT_CHECKPOINT_WEBHOOK_FAILURES = Counter(
+    "pdca_audit_checkpoint_webhook_failures_total", "Checkpoints PDCA_CHECKPOINT_WEBHOOK did not accept"
+)
 
 
 def prime(channels: list[str]) -> None:
@@ -76,6 +84,8 @@ def prime(channels: list[str]) -> None:
         ACCEPTANCE_VERDICTS.labels(verdict.value)
     for result in ("ok", "broken"):
         AUDIT_VERIFICATIONS.labels(result)
+    for result in ("written", "failed"):
+        AUDIT_CHECKPOINTS.labels(result)
     AUDIT_CHAIN_OK.set(float("nan"))
 
 

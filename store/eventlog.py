@@ -1,13 +1,14 @@
 """The audit event log: append-only, optimistic per-stream versions, one global hash chain.
 
 Every row's ``hash`` is SHA-256 over the previous row's hash and the exact text stored in the
-row's columns, so editing, deleting or reordering any stored row breaks verification at that row.
+row's columns (``domain/audit/chain.py``), so editing, deleting or reordering any stored row breaks
+verification at that row; ``verify`` also checks that every stream's versions run 1, 2, 3, … in
+position order. A cut tail or a chain recomputed from some row on is only revealed by signed
+checkpoints kept outside the database (``store/checkpoints.py``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,10 +17,11 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from domain.audit.chain import GENESIS_HASH, link_hash
 from store.db import format_utc
 from store.models import AuditEvent
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "AppendResult", "AuditLog", "ConcurrencyError", "IdempotencyConflict", "NewEvent", "VerifyReport", "row_digest"]
 # Any constant will do; it names "the audit_event append lock" for pg_advisory_xact_lock.
 _PG_APPEND_LOCK = 0x5044_4341
 
@@ -50,13 +52,38 @@ class AppendResult:
 
 
 @dataclass(frozen=True)
+class VersionBreak:
+    """The first event whose stream version is not the stream's previous version + 1 (from 1)."""
+
+    position: int
+    stream_id: str
+    expected: int
+    found: int
+
+    def __str__(self) -> str:
+        return f"stream {self.stream_id}: expected version {self.expected}, found {self.found} (position {self.position})"
+
+
+@dataclass(frozen=True)
 class VerifyReport:
+    """``ok``: the chain is intact and every stream's versions are contiguous from 1.
+
+    A broken chain stops the walk: ``head_*`` are the last intact row's, ``bad_position`` the first bad
+    row. A version break does not stop it (the chain itself may be intact up to the real head):
+    ``version_break`` names it, and ``bad_position``/``reason`` too when the chain is intact."""
+
     ok: bool
     checked: int
     head_position: int
     head_hash: str
     bad_position: int | None = None
     reason: str | None = None
+    version_break: VersionBreak | None = None
+
+    @property
+    def chain_intact(self) -> bool:
+        """Every row up to the head links and hashes (stream versions aside)."""
+        return self.ok or (self.version_break is not None and self.bad_position == self.version_break.position)
 
 
 # Called inside the append transaction with the stream's full event list, so projections
@@ -76,8 +103,7 @@ def row_digest(prev_hash: str, row: AuditEvent) -> str:
         format_utc(row.recorded_at),
         row.payload,
     ]
-    material = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + "\n" + material).encode("utf-8")).hexdigest()
+    return link_hash(prev_hash, fields)
 
 
 def _check_lengths(stream_id: str, events: Sequence[NewEvent]) -> None:
@@ -217,9 +243,13 @@ class AuditLog:
             )
             return list(session.exec(query).all())
 
-    def verify(self, batch: int = 1000) -> VerifyReport:
-        """Walk the whole chain; report the first row whose stored bytes do not hash to its link."""
+    def verify(self, batch: int = 1000, on_row: Callable[[AuditEvent], None] | None = None) -> VerifyReport:
+        """Walk the whole chain; report the first row whose stored bytes do not hash to its link, and the
+        first event whose stream version is not its stream's previous one + 1. ``on_row`` sees every
+        row whose link verified, in position order (a Merkle root, checkpoints: store/checkpoints.py)."""
         prev_hash, expected_position, checked = GENESIS_HASH, 1, 0
+        versions: dict[str, int] = {}
+        version_break: VersionBreak | None = None
         after = 0
         while True:
             rows = self.read_all(after, batch)
@@ -234,9 +264,19 @@ class AuditLog:
                 elif row_digest(prev_hash, row) != row.hash:
                     problem = "stored content does not match its hash"
                 if problem:
-                    return VerifyReport(False, checked, expected_position - 1, prev_hash, row.position, problem)
+                    return VerifyReport(False, checked, expected_position - 1, prev_hash, row.position, problem, version_break)
+                expected_version = versions.get(row.stream_id, 0) + 1
+                if row.version != expected_version and version_break is None:
+                    version_break = VersionBreak(row.position, row.stream_id, expected_version, row.version)
+                versions[row.stream_id] = row.version
+                if on_row is not None:
+                    on_row(row)
                 prev_hash, expected_position, checked = row.hash, row.position + 1, checked + 1
             after = rows[-1].position
+        if version_break is not None:
+            return VerifyReport(
+                False, checked, expected_position - 1, prev_hash, version_break.position, str(version_break), version_break
+            )
         return VerifyReport(True, checked, expected_position - 1, prev_hash)
 
     def rebuild_projections(self, reset: Callable[[Session], None]) -> int:

@@ -144,10 +144,22 @@ def test_a_metrics_port_in_use_is_refused_before_anything_starts(env: dict[str, 
         assert worker.returncode == 3 and "PDCA_METRICS_PORT" in worker.stderr
 
 
-def test_audit_verify_to_an_unwritable_digest_file_is_refused(env: dict[str, str], tmp_path: Path) -> None:
+def test_audit_checkpoint_to_an_unwritable_directory_is_refused(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from store.db import make_engine
+    from store.eventlog import AuditLog, NewEvent
+
     assert invoke("migrate")[0] == 0
-    code, _, err = invoke("audit", "verify", "--digest-file", str(tmp_path / "missing" / "head.txt"), "--lang", "en")
-    assert code == 1 and len(err.strip().splitlines()) == 1 and err.startswith("error: cannot write the digest to")
+    code, _, err = invoke("audit", "checkpoint", "--lang", "en")
+    assert code == 1 and err.startswith("error: the audit log is empty: nothing to anchor yet")
+    engine = make_engine(f"sqlite:///{tmp_path / 'home' / 'audit.db'}")
+    AuditLog(engine).append("s1", 0, [NewEvent("e1", "Noted", "tester", "{}")])
+    engine.dispose()
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("PDCA_CHECKPOINT_DIR", str(tmp_path / "a-file" / "checkpoints"))
+    code, _, err = invoke("audit", "checkpoint", "--lang", "en")
+    assert code == 1 and len(err.strip().splitlines()) == 1 and err.startswith("error: cannot write a checkpoint to"), err
 
 
 def test_audit_rebuild_counts_streams(env: dict[str, str]) -> None:

@@ -38,9 +38,10 @@ async def run_once(env: WorkflowEnvironment) -> dict:
     raise AssertionError("the schedule did not start a run")
 
 
-async def test_daily_verification_records_metrics_and_exports_a_digest(dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch) -> None:
-    digests = tmp_path / "digests"
-    monkeypatch.setenv("PDCA_DIGEST_DIR", str(digests))
+async def test_daily_verification_records_metrics_and_signs_a_checkpoint(dev_env: WorkflowEnvironment, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PDCA_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    monkeypatch.setenv("PDCA_AUDIT_KEY_DIR", str(tmp_path / "audit-keys"))
+    monkeypatch.delenv("PDCA_CHECKPOINT_WEBHOOK", raising=False)
     audit_log = open_audit_log(f"sqlite:///{tmp_path / 'audit.db'}")
     audit_log.append(
         "s1", 0, [NewEvent(uuid.uuid4().hex, "Noted", "tester", '{"n":1}'), NewEvent(uuid.uuid4().hex, "Noted", "tester", '{"n":2}')]
@@ -57,19 +58,27 @@ async def test_daily_verification_records_metrics_and_exports_a_digest(dev_env: 
             assert spec.calendars[0].hour[0].start == 2
 
             ok_before = sample("pdca_audit_verifications_total", result="ok")
+            written_before = sample("pdca_audit_checkpoints_total", result="written")
             report = await run_once(dev_env)
-            assert report["ok"] is True and report["checked"] == 2
+            assert report["ok"] is True and report["checked"] == 2 and report["checkpoints_checked"] == 0
             assert sample("pdca_audit_verifications_total", result="ok") == ok_before + 1
             assert sample("pdca_audit_chain_ok") == 1
-            exported = json.loads(Path(report["digest_file"]).read_text())
-            assert exported["head_position"] == 2 and exported["head_hash"] == audit_log.verify().head_hash
+            assert sample("pdca_audit_checkpoints_total", result="written") == written_before + 1
+            assert sample("pdca_audit_checkpoint_position") == 2
+            checkpoint = json.loads(Path(report["checkpoint_file"]).read_text())
+            assert checkpoint["position"] == 2 and checkpoint["head_hash"] == audit_log.verify().head_hash
+            assert checkpoint["signature_algorithm"] == "ed25519" and checkpoint["signature"]
+            # the next run checks that checkpoint first, then signs another (a new file, never overwritten)
+            report = await run_once(dev_env)
+            assert report["ok"] is True and report["checkpoints_checked"] == 1 and report["anchored_position"] == 2
+            assert len(list((tmp_path / "checkpoints").glob("checkpoint-*.json"))) == 2
 
             with audit_log.engine.begin() as connection:  # tampering, as a DBA could
                 drop_append_only_triggers(connection)
                 connection.exec_driver_sql("UPDATE audit_event SET payload = '{\"n\":3}' WHERE position = 2")
             broken_before = sample("pdca_audit_verifications_total", result="broken")
             report = await run_once(dev_env)
-            assert report["ok"] is False and report["bad_position"] == 2 and report["digest_file"] is None
+            assert report["ok"] is False and report["bad_position"] == 2 and report["checkpoint_file"] is None
             assert sample("pdca_audit_verifications_total", result="broken") == broken_before + 1
             assert sample("pdca_audit_chain_ok") == 0
     await dev_env.client.get_schedule_handle(SCHEDULE_ID).delete()
