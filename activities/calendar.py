@@ -40,6 +40,8 @@ from temporalio.exceptions import ApplicationError
 
 from domain.workcal import CalendarFacts, FactSource, YearFacts, weekends_only
 from settings import get_settings
+from settings.errors import InputError
+from settings.files import check_size
 
 log = structlog.get_logger(__name__)
 
@@ -155,6 +157,10 @@ def load_override(path: Path | None) -> dict[int, OverrideYear]:
     """The years of the override file at ``path`` ({} when there is no file). Raises CalendarFileError."""
     if path is None or not path.exists():
         return {}
+    try:
+        check_size(path)
+    except InputError as error:
+        raise CalendarFileError(str(path), [Problem(None, "(file)", error.message.removeprefix(f"{path}: "))]) from None
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

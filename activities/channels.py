@@ -45,6 +45,7 @@ from settings import get_settings, secret
 from settings.directory import ActorDirectory, actors_path
 from settings.errors import InputError
 from settings.files import line_of, load_model, read_yaml, validate
+from settings.urls import resolved_problem, url_problem
 
 log = structlog.get_logger(__name__)
 
@@ -73,6 +74,8 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     timeout_seconds: float | None = Field(default=None, gt=0, le=120)
+    # May the URL reach loopback, link-local or private addresses (an internal OA)? settings/urls.py
+    allow_private: bool = False
 
 
 class LogSpec(_Spec):
@@ -92,8 +95,9 @@ class WebhookSpec(_Spec):
     def _one_url(self) -> WebhookSpec:
         if bool(self.url) == bool(self.url_env):
             raise ValueError("give exactly one of url (no secrets in it) or url_env (environment variable name)")
-        if self.url and not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"url must start with http:// or https://, not {self.url!r}")
+        problem = url_problem(self.url, self.allow_private) if self.url else None
+        if problem:
+            raise ValueError(f"url {_safe(self.url or '')}: {problem}")
         return self
 
 
@@ -263,11 +267,19 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def post_json(url: str, body: dict[str, Any], timeout: float, headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
+def post_json(
+    url: str, body: dict[str, Any], timeout: float, headers: Mapping[str, str] | None = None, allow_private: bool = False
+) -> tuple[int, bytes]:
     """POST ``body`` as UTF-8 JSON; the status and (at most 64 KiB of) the answer.
+
+    The URL (read now from its environment variable, for robots) and every address its host resolves
+    to are checked first (settings/urls.py): a metadata, loopback or private address is a ChannelError
+    unless ``allow_private``.
 
     Connection problems, timeouts and any answer other than 2xx (a redirect included: a POST is not
     followed elsewhere) raise ChannelError. One attempt: Temporal retries the activity."""
+    if problem := resolved_problem(url, allow_private):
+        raise ChannelError(f"refused to send to {_safe(url)}: {problem}")
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     sent_headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT, **(headers or {})}
     try:
@@ -329,7 +341,7 @@ class WebhookChannel:
             "message": message,
             "sent_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        post_json(url, body, self.timeout, headers)
+        post_json(url, body, self.timeout, headers, allow_private=self.spec.allow_private)
 
 
 class _Robot:
@@ -357,7 +369,7 @@ class _Robot:
         if self.spec.keyword and self.spec.keyword not in text:
             text = f"{self.spec.keyword} {text}"
         body = self.body(text, title_of(message), mobile, who)
-        _status, raw = post_json(self.url(), body, self.timeout)
+        _status, raw = post_json(self.url(), body, self.timeout, allow_private=self.spec.allow_private)
         try:
             answer = json.loads(raw.decode("utf-8") or "{}")
         except ValueError:

@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Literal, TypedDict, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, model_validator
 
 from domain.actors import SYSTEM_ACTOR, Actor
 from domain.identity.signatures import PersonalSignature
+from domain.limits import command_too_large
 from domain.policy import Policy
 from domain.workcal import WorkCalendar
 
@@ -62,6 +63,15 @@ class Command(Input):
 
     actor: Actor
     proof: Proof | None = None
+
+    @model_validator(mode="after")
+    def _fits(self) -> Command:
+        """At most ``domain.limits.MAX_COMMAND_BYTES`` as JSON: refused here, by every door and by the
+        workflow's validator, rather than by Temporal after it entered the workflow."""
+        problem = command_too_large(len(self.model_dump_json().encode("utf-8")))
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class Event(BaseModel):

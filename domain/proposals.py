@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal, Protocol, TypeVar
+from typing import Annotated, Literal, Protocol, TypeVar
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
 from domain.decider import Command
 from domain.errors import InvalidCommand, NotAllowedInStage
+from domain.limits import MAX_ID, MAX_TEXT, Cap
 from domain.rungs import ProposalStatus, Rung, SanctionDecision
 
 
@@ -54,11 +55,11 @@ class DecideSanction(Command):
     only one pending (see ``choose_proposal``)."""
 
     type: Literal["DecideSanction"] = "DecideSanction"
-    proposal_id: str | None = None
-    measure_id: str | None = None
+    proposal_id: Annotated[str | None, Cap(MAX_ID)] = Field(default=None)
+    measure_id: Annotated[str | None, Cap(MAX_ID)] = Field(default=None)
     rung: Rung | None = None
     decision: SanctionDecision
-    comment: str = ""
+    comment: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
 
 
 def proposal(proposals: Sequence[P], proposal_id: str) -> P:

@@ -7,6 +7,7 @@ and ``command(type)`` for what a waiting decision asks.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -133,7 +134,13 @@ REASONS: dict[str, tuple[str, str]] = {
 def field_reason(reason: str, lang: str) -> str:
     """A validation message in the page's words where it has one (pydantic's English otherwise)."""
     reason = reason.removeprefix("Value error, ")
-    return pick(REASONS[reason], lang) if reason in REASONS else reason
+    if reason in REASONS:
+        return pick(REASONS[reason], lang)
+    if (too_long := re.fullmatch(r"String should have at most (\d+) characters?", reason)) and lang == "zh":
+        return f"过长，最多 {too_long.group(1)} 字"
+    if (too_many := re.fullmatch(r"List should have at most (\d+) items? after validation, not \d+", reason)) and lang == "zh":
+        return f"过多，最多 {too_many.group(1)} 项"
+    return reason
 
 
 def refusal(code: str | None, message: str, lang: str) -> str:

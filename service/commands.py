@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from domain.identity import PersonalSignature
+from domain.limits import capped
 from domain.policy import Policy
 from service import streams
 from service.bootstrap import Deps
@@ -38,9 +39,11 @@ class Done(BaseModel):
 
 
 def command(model: type[M], **fields: Any) -> M:
-    """Build a command from a door's fields; a field the model refuses is a ``Refused`` naming it."""
+    """Build a command from a door's fields, held to the size caps (domain.limits); a field the model
+    refuses is a ``Refused`` naming it."""
     try:
-        return model.model_validate(fields)
+        with capped():
+            return model.model_validate(fields)
     except ValidationError as error:
         first = error.errors()[0]
         raise InvalidField(".".join(str(p) for p in first["loc"]), first["msg"]) from None

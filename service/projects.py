@@ -14,6 +14,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from domain.actors import Actor
+from domain.limits import MAX_NAME
 from domain.policy import Policy
 from domain.project import (
     ApplicationInput,
@@ -50,8 +51,8 @@ class ApplicationFile(ApplicationInput):
     model_config = ConfigDict(extra="forbid")
     level: Level
     org_code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    org_name: str = Field(min_length=1)
-    region: str = Field(min_length=1)
+    org_name: str = Field(min_length=1, max_length=MAX_NAME)
+    region: str = Field(min_length=1, max_length=MAX_NAME)
     year: int = Field(ge=2000, le=2100)
 
 

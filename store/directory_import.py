@@ -32,6 +32,8 @@ from domain.directory import (
     parse_domain,
     parse_level,
 )
+from settings.errors import InputError
+from settings.files import check_size
 from store.directory import ParsedDirectory, YearRecord
 
 # canonical field -> accepted header spellings (compared case-insensitively, spaces and _ ignored)
@@ -358,4 +360,8 @@ def parse_rows(rows: Iterable[tuple[int, list[Any]]], known_codes: Iterable[str]
 def parse_file(path: Path, known_codes: Iterable[str] = ()) -> ParsedDirectory:
     if not path.exists():
         raise ImportFailed([RowError(0, "file", f"{path} does not exist")])
+    try:
+        check_size(path)  # before parsing: openpyxl and the csv reader hold the whole file
+    except InputError as error:
+        raise ImportFailed([RowError(0, "file", error.message.removeprefix(f"{path}: "))]) from None
     return parse_rows(raw_rows(path), known_codes)

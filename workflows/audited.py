@@ -55,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.identity import PersonalSignature, TrustedKeys, decode_unverified, verify_credential
     from domain.identity.credentials import CredentialMissing
     from domain.identity.signatures import signed_document, verify_command_signature
+    from domain.limits import capped
     from domain.policy import Policy
     from domain.workcal import CalendarFacts, WorkCalendar
     from workflows.calendar import fetch_calendar
@@ -323,7 +324,7 @@ class AuditedWorkflow(Generic[S, R]):
             if parsed.credential is not None and self.keys.fetched_at is None:
                 await self._refresh_keys()  # a stream that has not fetched its keys yet (started before identity)
             try:
-                command = self._authenticated(parsed)
+                command = self._authenticated(parsed, new=False)
                 events = await self._apply(await self._prepare(command))
             except DomainError as error:
                 # The state (or the time) moved between validation and handling: fail this update, not the workflow.
@@ -346,7 +347,7 @@ class AuditedWorkflow(Generic[S, R]):
                 raise InvalidCommand(f"{kind} is issued by the workflow itself")
             if parsed.credential is None:  # only histories recorded before credentials have none
                 raise CredentialMissing()
-            command = self._authenticated(parsed)
+            command = self._authenticated(parsed, new=True)
             self.decider.decide(self.state, command, self._context())
         except DomainError as error:
             count_rejection(error.code, kind)
@@ -361,7 +362,7 @@ class AuditedWorkflow(Generic[S, R]):
         except ValidationError as error:
             raise ApplicationError(f"malformed command: {error}", type="invalid_command", non_retryable=True) from None
 
-    def _authenticated(self, request: Request) -> Any:
+    def _authenticated(self, request: Request, new: bool) -> Any:
         """The kind's command, its actor the credential's person and its ``proof`` set (the signature,
         for a decision that judges a person, verified with that person's registered key).
         A request without a credential is one recorded before credentials existed (replay only).
@@ -371,7 +372,7 @@ class AuditedWorkflow(Generic[S, R]):
         the keys first and verifies everything before anything is recorded."""
         body = request.command
         if request.credential is None:
-            return self._command_of(body)
+            return self._command_of(body, new)
         if self.keys.fetched_at is None:
             claims = decode_unverified(request.credential)
         else:
@@ -379,7 +380,7 @@ class AuditedWorkflow(Generic[S, R]):
         for field in ("actor", "proof"):
             if field in body:
                 raise InvalidCommand(f"a command may not carry {field!r}: who sends it is the credential's person")
-        command = self._command_of({**body, "actor": claims.actor().model_dump(mode="json")})
+        command = self._command_of({**body, "actor": claims.actor().model_dump(mode="json")}, new)
         signature = None
         if command.type in self.decider.signed_commands or request.signature is not None:
             document = signed_document(self.stream_id, request.request_id, body)
@@ -388,11 +389,21 @@ class AuditedWorkflow(Generic[S, R]):
             signature = request.signature.model_copy(update={"credential": claims.jti, "document": document})
         return command.model_copy(update={"proof": Proof(credential=claims.jti, signature=signature)})
 
-    def _command_of(self, body: dict[str, Any]) -> Any:
+    def _command_of(self, body: dict[str, Any], new: bool) -> Any:
+        """``new``: input the validator judges, held to the size caps (domain.limits); else a command the
+        validator accepted (the handler, which also replays histories recorded before the caps)."""
         try:
-            return self.decider.commands.validate_python(body)
+            if not new:
+                return self.decider.commands.validate_python(body)
+            with capped():
+                return self.decider.commands.validate_python(body)
         except ValidationError as error:
-            raise InvalidCommand(f"malformed command: {error}") from None
+            # one line per problem (at most three), each naming its field: "note: String should have at most 2000 characters"
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'][1:] if not str(p).startswith('function-')) or 'command'}: {e['msg']}"
+                for e in error.errors()[:3]
+            )
+            raise InvalidCommand(f"malformed command: {problems}") from None
 
     @named_update(REFRESH_KEYS)
     async def refresh_keys(self) -> int:

@@ -9,12 +9,13 @@ from pydantic import Field
 from domain.actors import SYSTEM_ACTOR, Actor
 from domain.campaign.figures import CampaignFigures
 from domain.decider import Command as _Command
+from domain.limits import MAX_DESIGNEES, MAX_NAME, MAX_TEXT, Cap
 from domain.rectification import OpenCase
 
 
 class OpenCampaign(_Command):
     type: Literal["OpenCampaign"] = "OpenCampaign"
-    region: str | None = None
+    region: Annotated[str | None, Cap(MAX_NAME)] = Field(default=None)
     year: int = Field(ge=2000, le=2100)
 
 
@@ -22,8 +23,8 @@ class ApproveDesignation(_Command):
     """The designation list, approved by a supervisor: one opening command per designated organization."""
 
     type: Literal["ApproveDesignation"] = "ApproveDesignation"
-    designees: list[OpenCase] = Field(min_length=1)
-    note: str = ""
+    designees: Annotated[list[OpenCase], Cap(MAX_DESIGNEES)] = Field(min_length=1)
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
 
 
 class RecordStarts(_Command):
@@ -45,7 +46,7 @@ class CloseYear(_Command):
     """Act: close the year. People send it without figures; the workflow adds the final figures."""
 
     type: Literal["CloseYear"] = "CloseYear"
-    note: str = ""
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
     figures: CampaignFigures | None = None
 
 

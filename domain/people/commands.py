@@ -14,6 +14,7 @@ from domain.actors import Role
 from domain.decider import Command as _Command
 from domain.decider import Input, Tick
 from domain.identity.credentials import PersonKey
+from domain.limits import MAX_ID, MAX_ITEMS, MAX_NAME, MAX_PEOPLE, MAX_TEXT, Cap
 
 PERSON_ID_PATTERN = r"^[A-Za-z0-9_.@-]+$"
 RESERVED_IDS = frozenset({"system"})  # the workflow's own timers act as ``system``
@@ -42,10 +43,10 @@ class PersonInput(Input):
     """One person as an administrator enters them (or a bootstrap YAML file lists them)."""
 
     id: PersonId
-    name: str = ""
-    roles: list[Role] = Field(min_length=1)
+    name: Annotated[str, Cap(MAX_NAME)] = Field(default="")
+    roles: Annotated[list[Role], Cap(MAX_ITEMS)] = Field(min_length=1)
     # Organization codes, region names, or "*" for every organization.
-    scope: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
+    scope: Annotated[list[Annotated[str, Cap(MAX_NAME)]], Cap(MAX_ITEMS)] = Field(default_factory=lambda: ["*"], min_length=1)
 
     @field_validator("id")
     @classmethod
@@ -79,7 +80,7 @@ class AddPerson(_Command):
 
 class GrantRoles(_Command):
     type: Literal["GrantRoles"] = "GrantRoles"
-    person_id: str = Field(min_length=1)
+    person_id: Annotated[str, Cap(MAX_ID)] = Field(min_length=1)
     roles: list[Role] = Field(min_length=1)
 
     @field_validator("roles")
@@ -90,7 +91,7 @@ class GrantRoles(_Command):
 
 class RevokeRoles(_Command):
     type: Literal["RevokeRoles"] = "RevokeRoles"
-    person_id: str = Field(min_length=1)
+    person_id: Annotated[str, Cap(MAX_ID)] = Field(min_length=1)
     roles: list[Role] = Field(min_length=1)
 
     @field_validator("roles")
@@ -101,8 +102,8 @@ class RevokeRoles(_Command):
 
 class SetScope(_Command):
     type: Literal["SetScope"] = "SetScope"
-    person_id: str = Field(min_length=1)
-    scope: list[str] = Field(min_length=1)
+    person_id: Annotated[str, Cap(MAX_ID)] = Field(min_length=1)
+    scope: Annotated[list[Annotated[str, Cap(MAX_NAME)]], Cap(MAX_ITEMS)] = Field(min_length=1)
 
     @field_validator("scope")
     @classmethod
@@ -112,14 +113,14 @@ class SetScope(_Command):
 
 class DisablePerson(_Command):
     type: Literal["DisablePerson"] = "DisablePerson"
-    person_id: str = Field(min_length=1)
-    reason: str = Field(min_length=1)
+    person_id: Annotated[str, Cap(MAX_ID)] = Field(min_length=1)
+    reason: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
 
 
 class EnablePerson(_Command):
     type: Literal["EnablePerson"] = "EnablePerson"
-    person_id: str = Field(min_length=1)
-    note: str = ""
+    person_id: Annotated[str, Cap(MAX_ID)] = Field(min_length=1)
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
 
 
 class ImportPeople(_Command):
@@ -127,16 +128,16 @@ class ImportPeople(_Command):
     disables anyone (people missing from the file stay as they are)."""
 
     type: Literal["ImportPeople"] = "ImportPeople"
-    file_name: str = Field(min_length=1)
+    file_name: Annotated[str, Cap(MAX_NAME * 2)] = Field(min_length=1)
     file_digest: FileDigest
-    people: list[PersonInput] = Field(min_length=1)
+    people: Annotated[list[PersonInput], Cap(MAX_PEOPLE)] = Field(min_length=1)
 
 
 class RegisterKey(_Command):
     """A person's public signing key (the last one registered is current); by the person or an administrator."""
 
     type: Literal["RegisterKey"] = "RegisterKey"
-    person_id: str = Field(min_length=1)
+    person_id: Annotated[str, Cap(MAX_ID)] = Field(min_length=1)
     key: PersonKey
 
 
@@ -145,7 +146,7 @@ class RecordImport(_Command):
 
     type: Literal["RecordImport"] = "RecordImport"
     what: Literal["organizations", "assessments"]
-    file_name: str = Field(min_length=1)
+    file_name: Annotated[str, Cap(MAX_NAME * 2)] = Field(min_length=1)
     file_digest: FileDigest
     summary: dict[str, int] = Field(default_factory=dict)  # e.g. {"added": 12, "updated": 3}
     codes: list[str] = Field(default_factory=list)  # the organization codes the import touched
@@ -156,7 +157,7 @@ class ResetPassword(_Command):
     by the person themself. The secret is set by the server after this is accepted and never recorded."""
 
     type: Literal["ResetPassword"] = "ResetPassword"
-    person_id: str = Field(min_length=1)
+    person_id: Annotated[str, Cap(MAX_ID)] = Field(min_length=1)
     second_factor: bool = False
 
 

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BeforeValidator, Field
 
 from domain.decider import Command as _Command
 from domain.decider import Input, Tick
+from domain.limits import MAX_ID, MAX_ITEMS, MAX_NAME, MAX_REFERENCES, MAX_SUMMARY, MAX_TEXT, Cap, Reference, Text
 from domain.project.state import Level, Rating
 from domain.proposals import DecideSanction
 from domain.timeutil import reject_naive_deadline
@@ -22,18 +23,18 @@ DeadlineInput = Annotated[AwareDatetime | date, Field(union_mode="left_to_right"
 
 class MilestoneInput(Input):
     id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = Field(min_length=1)
+    description: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
     deadline: DeadlineInput
 
 
 class ApplicationInput(Input):
     """The 立项 application: the problem, goals, measures, milestones and the final deadline."""
 
-    title: str = Field(min_length=1)
-    problem: str = Field(min_length=1)
-    goals: list[str] = Field(min_length=1)
-    measures: list[str] = Field(min_length=1)
-    milestones: list[MilestoneInput] = Field(min_length=1)
+    title: Annotated[str, Cap(MAX_NAME)] = Field(min_length=1)
+    problem: Annotated[str, Cap(MAX_SUMMARY)] = Field(min_length=1)
+    goals: Annotated[list[Text], Cap(MAX_ITEMS)] = Field(min_length=1)
+    measures: Annotated[list[Text], Cap(MAX_ITEMS)] = Field(min_length=1)
+    milestones: Annotated[list[MilestoneInput], Cap(MAX_ITEMS)] = Field(min_length=1)
     deadline: DeadlineInput
 
 
@@ -43,8 +44,8 @@ class ApplyProject(_Command):
     type: Literal["ApplyProject"] = "ApplyProject"
     level: Level
     org_code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    org_name: str = Field(min_length=1)
-    region: str = Field(min_length=1)
+    org_name: Annotated[str, Cap(MAX_NAME)] = Field(min_length=1)
+    region: Annotated[str, Cap(MAX_NAME)] = Field(min_length=1)
     year: int = Field(ge=2000, le=2100)
     application: ApplicationInput
 
@@ -52,44 +53,44 @@ class ApplyProject(_Command):
 class ReviseApplication(_Command):
     type: Literal["ReviseApplication"] = "ReviseApplication"
     application: ApplicationInput
-    note: str = ""
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
 
 
 class ReturnApplication(_Command):
     type: Literal["ReturnApplication"] = "ReturnApplication"
-    comments: str = Field(min_length=1)
+    comments: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
 
 
 class ApproveApplication(_Command):
     type: Literal["ApproveApplication"] = "ApproveApplication"
-    comments: str = ""
+    comments: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
 
 
 class RejectApplication(_Command):
     type: Literal["RejectApplication"] = "RejectApplication"
-    comments: str = Field(min_length=1)
+    comments: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
 
 
 class RecordProgress(_Command):
     """进展台账: one entry of the progress ledger, optionally about a milestone."""
 
     type: Literal["RecordProgress"] = "RecordProgress"
-    note: str = Field(min_length=1)
-    milestone_id: str | None = None
-    evidence: list[str] = Field(default_factory=list)
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
+    milestone_id: Annotated[str | None, Cap(MAX_ID)] = Field(default=None)
+    evidence: Annotated[list[Reference], Cap(MAX_REFERENCES)] = Field(default_factory=list)
 
 
 class CompleteMilestone(_Command):
     type: Literal["CompleteMilestone"] = "CompleteMilestone"
-    milestone_id: str
-    note: str = ""
-    evidence: list[str] = Field(default_factory=list)
+    milestone_id: Annotated[str, Cap(MAX_ID)]
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
+    evidence: Annotated[list[Reference], Cap(MAX_REFERENCES)] = Field(default_factory=list)
 
 
 class SubmitQuarterlyReport(_Command):
     type: Literal["SubmitQuarterlyReport"] = "SubmitQuarterlyReport"
     quarter: int = Field(ge=1, le=4)
-    note: str = Field(min_length=1)
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
 
 
 class EvaluateProject(_Command):
@@ -98,17 +99,17 @@ class EvaluateProject(_Command):
     type: Literal["EvaluateProject"] = "EvaluateProject"
     rating: Rating
     satisfaction: float = Field(ge=0, le=1)
-    comments: str = ""
+    comments: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
 
 
 class PromoteProject(_Command):
     type: Literal["PromoteProject"] = "PromoteProject"
-    note: str = ""
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
 
 
 class CloseProject(_Command):
     type: Literal["CloseProject"] = "CloseProject"
-    note: str = ""
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
 
 
 Command = Annotated[

@@ -16,6 +16,21 @@ from domain.decider import Command as _Command
 from domain.decider import Input, Tick
 from domain.directory import HistoryRecord
 from domain.evidence import MAX_FILES, EvidenceFile
+from domain.limits import (
+    MAX_ID,
+    MAX_ITEMS,
+    MAX_LEADERS,
+    MAX_MEASURES,
+    MAX_NAME,
+    MAX_PROBLEMS,
+    MAX_REFERENCES,
+    MAX_SUMMARY,
+    MAX_TEXT,
+    Cap,
+    Id,
+    Name,
+    Reference,
+)
 from domain.proposals import DecideSanction
 from domain.timeutil import reject_naive_deadline
 from domain.workcal import Offset
@@ -36,13 +51,13 @@ class Outcome(StrEnum):
 
 class Basis(Input):
     kind: BasisKind
-    detail: str = Field(min_length=1)  # e.g. "2025年度综合考评倒排第3名" or a direct criterion
+    detail: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)  # e.g. "2025年度综合考评倒排第3名" or a direct criterion
     rank: int | None = Field(default=None, ge=1)
 
 
 class ProblemInput(Input):
-    category: str = Field(min_length=1)
-    description: str = Field(min_length=1)
+    category: Annotated[str, Cap(MAX_NAME)] = Field(min_length=1)
+    description: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
 
 
 class Problem(ProblemInput):
@@ -52,10 +67,10 @@ class Problem(ProblemInput):
 
 
 class MeasureInput(Input):
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = Field(min_length=1)
-    problems: list[str] = Field(min_length=1)
-    responsible: str = Field(min_length=1)
+    id: Annotated[str, Cap(MAX_ID)] = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
+    problems: Annotated[list[Id], Cap(MAX_ITEMS)] = Field(min_length=1)
+    responsible: Annotated[str, Cap(MAX_NAME)] = Field(min_length=1)
     # A timestamp is tried first: pydantic would otherwise read a midnight timestamp as a bare date.
     deadline: Annotated[AwareDatetime | date | None, Field(union_mode="left_to_right")] = None
     # Or a budget counted from the day the plan is submitted: "20wd" (working days) or "30d".
@@ -78,52 +93,52 @@ class MeasureInput(Input):
 
 class OpenCase(_Command):
     type: Literal["OpenCase"] = "OpenCase"
-    org_code: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    org_name: str = Field(min_length=1)
-    region: str = Field(min_length=1)
+    org_code: Annotated[str, Cap(MAX_ID)] = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    org_name: Annotated[str, Cap(MAX_NAME)] = Field(min_length=1)
+    region: Annotated[str, Cap(MAX_NAME)] = Field(min_length=1)
     year: int = Field(ge=2000, le=2100)
     basis: Basis
-    problems: list[ProblemInput] = Field(min_length=1)
-    leaders: list[str] = Field(min_length=1)
+    problems: Annotated[list[ProblemInput], Cap(MAX_PROBLEMS)] = Field(min_length=1)
+    leaders: Annotated[list[Name], Cap(MAX_LEADERS)] = Field(min_length=1)
     # Memory across years: this organization's records of previous years as the designation read
     # them (possibly none), and its current secretary (same_secretary rules). None (a case opened by
     # hand, or before memory proposals existed): the memory rules are not applied to the case.
-    secretary: str | None = None
-    history: list[HistoryRecord] | None = None
+    secretary: Annotated[str | None, Cap(MAX_NAME)] = Field(default=None)
+    history: Annotated[list[HistoryRecord] | None, Cap(MAX_ITEMS)] = Field(default=None)
 
 
 class SubmitPlan(_Command):
     type: Literal["SubmitPlan"] = "SubmitPlan"
-    measures: list[MeasureInput] = Field(min_length=1)
-    summary: str = ""
+    measures: Annotated[list[MeasureInput], Cap(MAX_MEASURES)] = Field(min_length=1)
+    summary: Annotated[str, Cap(MAX_SUMMARY)] = Field(default="")
 
 
 class ReturnPlan(_Command):
     type: Literal["ReturnPlan"] = "ReturnPlan"
-    comments: str = Field(min_length=1)
+    comments: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
 
 
 class ApprovePlan(_Command):
     type: Literal["ApprovePlan"] = "ApprovePlan"
-    comments: str = ""
+    comments: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
 
 
 class ReportProgress(_Command):
     type: Literal["ReportProgress"] = "ReportProgress"
-    measure_id: str
-    note: str = Field(min_length=1)
-    evidence: list[str] = Field(default_factory=list)  # references: a file name, a link, an archive number
-    files: list[EvidenceFile] = Field(default_factory=list, max_length=MAX_FILES)  # uploaded files, by SHA-256
+    measure_id: Annotated[str, Cap(MAX_ID)]
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
+    evidence: Annotated[list[Reference], Cap(MAX_REFERENCES)] = Field(default_factory=list)  # a file name, a link, an archive number
+    files: Annotated[list[EvidenceFile], Cap(MAX_FILES)] = Field(default_factory=list)  # uploaded files, by SHA-256
 
 
 class CompleteMeasure(_Command):
     """措施完成: with at least one piece of evidence, a reference or an uploaded file."""
 
     type: Literal["CompleteMeasure"] = "CompleteMeasure"
-    measure_id: str
-    note: str = Field(min_length=1)
-    evidence: list[str] = Field(default_factory=list)
-    files: list[EvidenceFile] = Field(default_factory=list, max_length=MAX_FILES)
+    measure_id: Annotated[str, Cap(MAX_ID)]
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
+    evidence: Annotated[list[Reference], Cap(MAX_REFERENCES)] = Field(default_factory=list)
+    files: Annotated[list[EvidenceFile], Cap(MAX_FILES)] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _some_evidence(self) -> CompleteMeasure:
@@ -134,14 +149,14 @@ class CompleteMeasure(_Command):
 
 class SubmitSelfCheck(_Command):
     type: Literal["SubmitSelfCheck"] = "SubmitSelfCheck"
-    summary: str = Field(min_length=1)
+    summary: Annotated[str, Cap(MAX_SUMMARY)] = Field(min_length=1)
 
 
 class RecordAcceptance(_Command):
     type: Literal["RecordAcceptance"] = "RecordAcceptance"
     score: float = Field(ge=0, le=100)
     unsatisfied_share: float = Field(ge=0, le=1)
-    comments: str = ""
+    comments: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
 
 
 class RecordFollowUp(_Command):
@@ -149,14 +164,14 @@ class RecordFollowUp(_Command):
 
     type: Literal["RecordFollowUp"] = "RecordFollowUp"
     relapsed: bool
-    note: str = Field(min_length=1)
-    new_problems: list[ProblemInput] = Field(default_factory=list)
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
+    new_problems: Annotated[list[ProblemInput], Cap(MAX_PROBLEMS)] = Field(default_factory=list)
 
 
 class CloseCase(_Command):
     type: Literal["CloseCase"] = "CloseCase"
     outcome: Outcome
-    note: str = ""
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
 
 
 class RequestRelief(_Command):
@@ -164,8 +179,8 @@ class RequestRelief(_Command):
     pauses or extends ``request=`` it (the requester proven, never the approver)."""
 
     type: Literal["RequestRelief"] = "RequestRelief"
-    measure_ids: list[str] = Field(default_factory=list)  # empty: the whole case
-    reason: str = Field(min_length=1)
+    measure_ids: Annotated[list[Id], Cap(MAX_ITEMS)] = Field(default_factory=list)  # empty: the whole case
+    reason: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
 
 
 class PauseMeasures(_Command):
@@ -176,30 +191,30 @@ class PauseMeasures(_Command):
     never the approver."""
 
     type: Literal["PauseMeasures"] = "PauseMeasures"
-    measure_ids: list[str] = Field(default_factory=list)  # empty: the whole case
-    reason: str = Field(min_length=1)
-    requested_by: str | None = Field(default=None, min_length=1)
-    request: str | None = None  # the id of a pending RequestRelief, e.g. "Q1"
+    measure_ids: Annotated[list[Id], Cap(MAX_ITEMS)] = Field(default_factory=list)  # empty: the whole case
+    reason: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
+    requested_by: Annotated[str | None, Cap(MAX_NAME)] = Field(default=None, min_length=1)
+    request: Annotated[str | None, Cap(MAX_ID)] = Field(default=None)  # the id of a pending RequestRelief, e.g. "Q1"
 
 
 class ResumeMeasures(_Command):
     """恢复计时: paused measures resume; each deadline moves by the working days it was paused."""
 
     type: Literal["ResumeMeasures"] = "ResumeMeasures"
-    measure_ids: list[str] = Field(default_factory=list)  # empty: every paused measure
-    note: str = ""
+    measure_ids: Annotated[list[Id], Cap(MAX_ITEMS)] = Field(default_factory=list)  # empty: every paused measure
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
 
 
 class ExtendDeadline(_Command):
     """延期: a later deadline for one measure, as a new date/timestamp or as extra time ("10wd")."""
 
     type: Literal["ExtendDeadline"] = "ExtendDeadline"
-    measure_id: str
+    measure_id: Annotated[str, Cap(MAX_ID)]
     to: Annotated[AwareDatetime | date | None, Field(union_mode="left_to_right")] = None
     by: Offset | None = None
-    reason: str = Field(min_length=1)
-    requested_by: str | None = None
-    request: str | None = None  # the id of a pending RequestRelief, e.g. "Q1"
+    reason: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
+    requested_by: Annotated[str | None, Cap(MAX_NAME)] = Field(default=None)
+    request: Annotated[str | None, Cap(MAX_ID)] = Field(default=None)  # the id of a pending RequestRelief, e.g. "Q1"
 
     @model_validator(mode="after")
     def _one_way(self) -> ExtendDeadline:

@@ -23,6 +23,13 @@ from tests.workflow.conftest import dev_env, time_env  # noqa: F401
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing
 
 
+@pytest.fixture(autouse=True)
+def _local_servers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recorders here listen on 127.0.0.1, which webhook URLs may not reach unless allowed
+    (settings/urls.py); a worker started by a test inherits the variable."""
+    monkeypatch.setenv("PDCA_ALLOW_PRIVATE_URLS", "1")
+
+
 @pytest.fixture
 def http() -> Iterator[HttpRecorder]:
     recorder, server = start_http()

@@ -29,7 +29,7 @@ def test_defaults_live_under_the_home_directory(tmp_path: Path) -> None:
     assert s.home == home
     assert s.audit_database_url == f"sqlite:///{home / 'audit.db'}"
     assert (s.actors_file, s.channels_file, s.calendar_file) == (home / "actors.yaml", home / "channels.yaml", home / "calendar.yaml")
-    assert (s.digests_path, s.reports_path) == (home / "digests", home / "reports")
+    assert (s.checkpoints_path, s.audit_key_path, s.reports_path) == (home / "checkpoints", home / "audit-keys", home / "reports")
     assert (s.task_queue, s.metrics_port, s.sdk_metrics_port, s.metrics_addr) == ("pdca-rectification", 9464, 9465, "127.0.0.1")
     assert (s.lang, s.log_format, s.actor, s.policy, s.report_font) == ("zh", None, None, None, None)
 
@@ -62,7 +62,7 @@ def test_explicit_variables_win(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     s = get_settings()
     assert s.audit_database_url == "postgresql://u@db/pdca"
     assert (s.actors_file, s.channels_file, s.calendar_file) == (tmp_path / "a.yaml", tmp_path / "c.yaml", tmp_path / "cal.yaml")
-    assert (s.digests_path, s.reports_path) == (tmp_path / "d", tmp_path / "r")
+    assert (s.checkpoints_path, s.reports_path) == (tmp_path / "d", tmp_path / "r")  # the retired PDCA_DIGEST_DIR: an alias
     assert (s.task_queue, s.metrics_port, s.sdk_metrics_port, s.metrics_addr) == ("q2", 0, 19465, "0.0.0.0")
     assert (s.log_format, s.lang, s.actor) == ("json", "en", "sup-1")
 
@@ -118,7 +118,7 @@ def test_an_impossible_date_is_an_input_error_with_its_line(tmp_path: Path, valu
     path = tmp_path / "plan.yaml"
     plan = f"measures:\n  - id: M1\n    description: d\n    problems: [P1]\n    responsible: a\n    deadline: {value}\n"
     path.write_text(plan, encoding="utf-8")
-    with pytest.raises(InputError, match=re.escape(f"{path}:6: invalid YAML: '{value}' is not a real date or time")):
+    with pytest.raises(InputError, match=re.escape(f"{path}:6: measures.0.deadline: invalid YAML: '{value}' is not a real date or time")):
         load_model(SubmitPlan, path)
 
 
