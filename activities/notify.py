@@ -6,6 +6,9 @@ protocol below. The ``Notifier`` routes each recipient to their channels (actor 
 idempotency key (event id, recipient, channel):
 
 - a key already sent is never sent again (activity retries, workflow replays, duplicate notices);
+- a key is recorded as ``sending`` (committed) before it is sent: a retry that finds a key left
+  ``sending`` by an attempt that died mid-send marks it ``uncertain`` and does not send it again
+  (at most once; a person checks it in `pdca notify status`, docs/notifications.md "Crashes");
 - a failing recipient or channel does not stop the others; after trying everything the activity
   raises, so Temporal retries it with the workflow's backoff, and only the failed keys are re-tried;
 - a recipient with ``digest: true`` gets the notice queued for one message a day (``send_digests``).
@@ -14,6 +17,8 @@ idempotency key (event id, recipient, channel):
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -41,7 +46,7 @@ from i18n import render_notice
 from i18n.links import item_link
 from observability.metrics import NOTICES
 from settings import get_settings
-from store.notify_models import DeliveryLedger, DeliveryStatus
+from store.notify_models import DONE, DeliveryLedger, DeliveryStatus, NoticeDelivery
 
 log = structlog.get_logger(__name__)
 
@@ -73,6 +78,7 @@ class Failure(BaseModel):
 class DeliveryReport(BaseModel):
     sent: int = 0
     already: int = 0  # keys sent (or queued) before: not sent again
+    uncertain: int = 0  # keys an earlier attempt began sending and never recorded: not sent again (a person checks)
     queued: int = 0  # newly queued for a digest
     failures: list[Failure] = Field(default_factory=list)
 
@@ -91,6 +97,7 @@ class DigestResult(BaseModel):
     digests_sent: int = 0
     items: int = 0  # notices carried by the digests sent
     already_sent: int = 0  # recipients whose digest for the day went out before
+    uncertain: int = 0  # digests an earlier attempt began sending and never recorded: not sent again
     failures: list[Failure] = Field(default_factory=list)
     skipped: str | None = None  # why nothing was sent (e.g. not a working day)
 
@@ -157,9 +164,13 @@ class Notifier:
             for name in names:
                 ctx = {"channel": name, "recipient_id": recipient, "case_id": case_id, "event_type": event_type, "event_id": event_id}
                 row = self.ledger.get(event_id, recipient, name) if self.ledger else None
-                if row is not None and row.status in (DeliveryStatus.SENT, DeliveryStatus.DIGESTED, DeliveryStatus.QUEUED_FOR_DIGEST):
+                if row is not None and row.status in DONE:
                     report.already += 1
                     log.info("notice_already_delivered", status=row.status, **ctx)
+                    continue
+                if row is not None and row.status == DeliveryStatus.UNCERTAIN:
+                    report.uncertain += 1
+                    log.info("notice_uncertain_not_resent", **ctx)
                     continue
                 record = {
                     "event_id": event_id,
@@ -177,11 +188,16 @@ class Notifier:
                     log.info("notice_queued_for_digest", **ctx)
                     continue
                 channel = self.channels.get(name)
+                claimed: NoticeDelivery | None = None
                 if channel is None:
                     error, permanent = f"channel {name!r} is not configured", True
                 elif name in down:
                     error, permanent = f"not tried: the channel failed earlier in this attempt ({down[name]})", False
                 else:
+                    claimed = self._claim(record)
+                    if claimed is not None and claimed.status != DeliveryStatus.SENDING:
+                        self._not_sending(claimed, report, event_type, ctx)
+                        continue
                     try:
                         channel.send(recipient, message, key=f"{event_id}:{recipient}", case_id=case_id, event_type=event_type)
                     except RecipientError as failure:
@@ -190,17 +206,32 @@ class Notifier:
                         error, permanent = describe(failure), False
                         down[name] = error
                     else:
-                        self._record(record, DeliveryStatus.SENT)
+                        self._record(record, DeliveryStatus.SENT, attempted=claimed is None)
                         NOTICES.labels(event_type, name, "sent").inc()
                         report.sent += 1
                         log.info("notice_sent", **ctx)
                         continue
-                attempted = channel is not None and not error.startswith("not tried")
+                # an attempt is counted once: when the key was claimed (with a ledger), else here
+                attempted = claimed is None and channel is not None and not error.startswith("not tried")
                 self._record(record, DeliveryStatus.FAILED, error=error, attempted=attempted)
                 NOTICES.labels(event_type, name, "failed").inc()
                 report.failures.append(Failure(recipient=recipient, channel=name, error=error, permanent=permanent))
                 log.warning("notice_failed", error=error, permanent=permanent, **ctx)
         return report
+
+    def _claim(self, record: dict[str, str]) -> NoticeDelivery | None:
+        """Record that this attempt is about to send ``record``'s key (None without a ledger: just send)."""
+        return self.ledger.claim(**record, by=attempt_name()) if self.ledger is not None else None
+
+    def _not_sending(self, row: NoticeDelivery, report: DeliveryReport, event_type: str, ctx: dict[str, str]) -> None:
+        """The claim found the key done, or left ``sending`` by an attempt that never finished: not sent."""
+        if row.status == DeliveryStatus.UNCERTAIN:
+            report.uncertain += 1
+            NOTICES.labels(event_type, ctx["channel"], "uncertain").inc()
+            log.warning("notice_uncertain", error=row.last_error, attempts=row.attempts, **ctx)
+        else:
+            report.already += 1
+            log.info("notice_already_delivered", status=row.status, **ctx)
 
     def _record(self, record: dict[str, str], status: DeliveryStatus, error: str | None = None, attempted: bool = True) -> None:
         if self.ledger is not None:
@@ -231,15 +262,30 @@ class Notifier:
             groups[(row.recipient, row.channel)].append(row)
         for (recipient, name), rows in groups.items():
             ctx = {"channel": name, "recipient_id": recipient, "digest_id": digest_id}
-            # A digest sent before a crash: its items are done.
+            # A digest sent before a crash: its items are done. One whose sending never finished
+            # (uncertain): its items are not sent again either; they are uncertain with it.
             for earlier in {r.digest_id for r in rows if r.digest_id}:
                 done = self.ledger.get(earlier, recipient, name)
-                if done is not None and done.status == DeliveryStatus.SENT:
-                    self.ledger.mark_digested(recipient, name, earlier)
+                if done is not None and done.status in (DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN):
+                    outcome = DeliveryStatus.DIGESTED if done.status == DeliveryStatus.SENT else DeliveryStatus.UNCERTAIN
+                    self.ledger.mark_carried(recipient, name, earlier, outcome)
                     rows = [r for r in rows if r.digest_id != earlier]
             today = self.ledger.get(digest_id, recipient, name)
+            if today is not None and today.status == DeliveryStatus.SENDING:
+                # today's digest was being sent by an attempt that died: uncertain, with the items it carried
+                today = self.ledger.claim(
+                    event_id=digest_id, recipient=recipient, channel=name, event_type=DIGEST_EVENT_TYPE, kind="digest",
+                    case_id="", message=today.message, by=attempt_name(),
+                )
+                self.ledger.mark_carried(recipient, name, digest_id, DeliveryStatus.UNCERTAIN)
+                rows = [r for r in rows if r.digest_id != digest_id]
+                NOTICES.labels(DIGEST_EVENT_TYPE, name, "uncertain").inc()
+                log.warning("digest_uncertain", error=today.last_error, **ctx)
             if today is not None and today.status == DeliveryStatus.SENT:
                 result.already_sent += 1  # what is left waits for the next working day's digest
+                continue
+            if today is not None and today.status == DeliveryStatus.UNCERTAIN:
+                result.uncertain += 1  # not sent twice the same day: what is left waits for the next digest
                 continue
             if not rows:
                 continue
@@ -255,13 +301,18 @@ class Notifier:
                 "message": message,
             }
             channel = self.channels.get(name)
+            if channel is not None:
+                claimed = self.ledger.claim(**record, by=attempt_name())
+                if claimed.status != DeliveryStatus.SENDING:  # another attempt got there first (checked above)
+                    result.already_sent += 1
+                    continue
             try:
                 if channel is None:
                     raise RecipientError(f"channel {name!r} is no longer configured", permanent=True)
                 channel.send(recipient, message, key=f"{digest_id}:{recipient}", case_id="", event_type=DIGEST_EVENT_TYPE)
             except Exception as failure:  # noqa: BLE001
                 error = describe(failure)
-                self._record(record, DeliveryStatus.FAILED, error=error, attempted=channel is not None)
+                self._record(record, DeliveryStatus.FAILED, error=error, attempted=False)  # counted when claimed
                 NOTICES.labels(DIGEST_EVENT_TYPE, name, "failed").inc()
                 result.failures.append(
                     Failure(
@@ -270,13 +321,22 @@ class Notifier:
                 )
                 log.warning("digest_failed", error=error, items=len(rows), **ctx)
                 continue
-            self._record(record, DeliveryStatus.SENT)
+            self._record(record, DeliveryStatus.SENT, attempted=False)
             carried = self.ledger.mark_digested(recipient, name, digest_id)
             NOTICES.labels(DIGEST_EVENT_TYPE, name, "sent").inc()
             result.digests_sent += 1
             result.items += carried
             log.info("digest_sent", items=carried, **ctx)
         return result
+
+
+def attempt_name() -> str:
+    """Who is sending, for the ledger's ``sending_by``: this worker and the activity attempt (if any)."""
+    who = f"{socket.gethostname()}:{os.getpid()}"
+    if activity.in_activity():
+        info = activity.info()
+        return f"{who} {info.workflow_id or ''}/{info.activity_id}#{info.attempt}"
+    return who
 
 
 def describe(failure: BaseException) -> str:

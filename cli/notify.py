@@ -44,7 +44,8 @@ def status(
     since: Annotated[str, typer.Option("--since", help="Count deliveries in this window: 30m, 24h, 7d, or all.")] = "24h",
     channels_file: ChannelsOpt = None,
 ) -> None:
-    """通知状态 Per channel: notices sent and failed, digest items queued, the last error (reads the database)."""
+    """通知状态 Per channel: notices sent and failed, digest items queued, deliveries uncertain (a worker died
+    while sending: check with the recipient; never resent), the last error (reads the database)."""
 
     def action() -> None:
         data = notify.status(deps(), channels_file=channels_file, since=notify.parse_since(since))
@@ -63,7 +64,7 @@ def show_status(data: dict[str, Any], lang: Lang) -> None:
         f"{label('notify.config', lang)}{'：' if zh else ': '}{source}    {label('notify.since', lang)}{'：' if zh else ': '}{since}"
     )
     table = Table(show_header=True, header_style="bold")
-    for key in ("channel", "type", "sent", "failed", "queued", "digests", "last_sent", "last_error"):
+    for key in ("channel", "type", "sent", "failed", "queued", "uncertain", "digests", "last_sent", "last_error"):
         table.add_column(label(f"notify.{key}", lang))
     for c in data["channels"]:
         error = f"{when(c['last_error_at'])} {c['last_error']}" if c["last_error"] else "-"
@@ -73,11 +74,19 @@ def show_status(data: dict[str, Any], lang: Lang) -> None:
             str(c["sent"]),
             str(c["failed"]),
             str(c["queued_for_digest"]),
+            str(c["uncertain"]),
             f"{c['digests_sent']}（{c['digested']}）" if zh else f"{c['digests_sent']} ({c['digested']})",
             when(c["last_sent_at"]),
             error,
         )
     console.print(table)
+    if data["uncertain"]:
+        console.print(label("notify.uncertain_list", lang) + ("：" if zh else ":"))
+        for u in data["uncertain"]:
+            console.print(
+                f"  {when(u['sending_at'])}  {u['channel']}  {u['recipient']}  {u['event_type']}  {u['case_id']}  "
+                f"{'事件' if zh else 'event'} {u['event_id']}"
+            )
     if data["failures"]:
         console.print(label("notify.recent_failures", lang) + ("：" if zh else ":"))
         for f in data["failures"]:

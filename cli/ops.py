@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli import render
-from cli.common import deps, emit, opts, run, run_async, run_then_exit
+from cli.common import emit, opts, run, run_async, run_then_exit
 from settings import Settings, get_settings
 
 
@@ -36,6 +36,9 @@ def up(
         int | None,
         typer.Option("--api-port", help=f"HTTP API and web console port (0: off) {_default('api_port')}."),
     ] = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="No worker in this process: run `pdca worker` beside it (commands wait for one).")
+    ] = False,
 ) -> None:
     """一键启动 Start the embedded stack: Temporal dev server (state kept in DATA_DIR), audit DB, worker, metrics. Ctrl-C stops all.
 
@@ -53,6 +56,7 @@ def up(
             sdk_metrics_port=settings.sdk_metrics_port if sdk_metrics_port is None else sdk_metrics_port,
             data_dir=data_dir,  # None: settings.home (PDCA_HOME)
             api_port=api_port,
+            with_worker=not no_worker,
         )
 
     run(action)
@@ -82,13 +86,29 @@ def serve(
     run(action)
 
 
-def migrate() -> None:
-    """Create or upgrade the audit database schema (`pdca up` does this too)."""
+def migrate(
+    app_role: Annotated[
+        str | None,
+        typer.Option(
+            "--app-role",
+            help="PostgreSQL role the app runs as: granted least privilege after the upgrade [default: env PDCA_DATABASE_APP_ROLE].",
+        ),
+    ] = None,
+) -> None:
+    """建库/升级 Create or upgrade the audit database schema (`pdca up` does this too), as the owner role:
+    --db, else PDCA_MIGRATION_DATABASE_URL, else PDCA_DATABASE_URL. On PostgreSQL, --app-role is then
+    granted only what the app needs (docs/security.md, least privilege)."""
     from service import audit
+    from service.bootstrap import bootstrap
 
     def action() -> None:
-        url = audit.migrate(deps())
-        emit({"database": url, "migrated": True}, lambda: render.console.print(f"✓ {url}"))
+        g, settings = opts(), get_settings()
+        given = g.db if g.db and g.db != settings.database_url else None  # --db on the line (it also reads PDCA_DATABASE_URL)
+        owner = bootstrap(database_url=given or settings.migration_url, timeout=g.timeout)
+        url = audit.migrate(owner, app_role)
+        role = app_role or owner.settings.database_app_role
+        granted = f"（应用角色 app role {role} 已授权 granted）" if role and not url.startswith("sqlite") else ""
+        emit({"database": url, "migrated": True, "app_role": role}, lambda: render.console.print(f"✓ {url}{granted}"))
 
     run(action)
 

@@ -200,6 +200,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "notify.last_sent": ("最近发送", "last sent"),
     "notify.last_error": ("最近错误", "last error"),
     "notify.recent_failures": ("最近失败", "recent failures"),
+    "notify.uncertain": ("待核实", "uncertain"),
+    "notify.uncertain_list": (
+        "待核实（发送中工作进程中断，可能已送达，不会重发；请向收件人核实）",
+        "uncertain (the worker stopped while sending: maybe delivered, not resent; check with the recipient)",
+    ),
     "event.NoticeDigest": ("每日通知汇总", "daily notice digest"),
     # --- directory, designation, memory across years (issue 3 / 4)
     "orglevel.committee": ("党委", "committee"),

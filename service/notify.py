@@ -1,7 +1,7 @@
 """Notification channels for any door: how notices reached people, and a test message through a channel.
 
     parse_since("24h")                                   -> timedelta (None for "all")
-    status(deps, channels_file=, since=, now=)           -> dict: per channel sent / failed / queued, failures
+    status(deps, channels_file=, since=, now=)           -> dict: per channel sent / failed / queued / uncertain, failures, uncertain
     send_test(deps, channel, to=, channels_file=, actors_file=, lang=, now=) -> dict (raises Refused with the error)
     await schedule_digest(deps, hour=17)                 -> True if the daily digest Schedule was created
 
@@ -40,7 +40,8 @@ def parse_since(value: str) -> timedelta | None:
 
 
 def summarize(rows: list[Any], config: Any, since: datetime | None) -> dict[str, Any]:
-    """Per channel: notices sent / failed since ``since``, digests, items still queued, last error."""
+    """Per channel: notices sent / failed since ``since``, digests, items still queued, deliveries left
+    uncertain by a worker that died mid-send (all of them, whatever ``since``: a person must check each), last error."""
     from store.notify_models import DeliveryStatus
 
     names = list(config.names()) if config is not None else []
@@ -55,6 +56,7 @@ def summarize(rows: list[Any], config: Any, since: datetime | None) -> dict[str,
                 "sent": 0,
                 "failed": 0,
                 "queued_for_digest": 0,
+                "uncertain": 0,
                 "digested": 0,
                 "digests_sent": 0,
                 "last_sent_at": None,
@@ -66,11 +68,15 @@ def summarize(rows: list[Any], config: Any, since: datetime | None) -> dict[str,
     for name in names:
         entry(name)
     failures = []
+    uncertain = []
     for row in rows:
         item = entry(row.channel)
         recent = since is None or row.updated_at >= since
         if row.status == DeliveryStatus.QUEUED_FOR_DIGEST:
             item["queued_for_digest"] += 1
+        if row.status == DeliveryStatus.UNCERTAIN:
+            item["uncertain"] += 1
+            uncertain.append(row)
         if not recent:
             continue
         if row.status == DeliveryStatus.SENT:
@@ -100,6 +106,20 @@ def summarize(rows: list[Any], config: Any, since: datetime | None) -> dict[str,
                 "updated_at": r.updated_at,
             }
             for r in failures[:10]
+        ],
+        "uncertain": [
+            {
+                "event_id": r.event_id,
+                "recipient": r.recipient,
+                "channel": r.channel,
+                "event_type": r.event_type,
+                "case_id": r.case_id,
+                "attempts": r.attempts,
+                "sending_by": r.sending_by,
+                "sending_at": r.sending_at,
+                "message": r.message,
+            }
+            for r in sorted(uncertain, key=lambda r: r.updated_at, reverse=True)
         ],
     }
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
     RPCError,
@@ -39,9 +39,10 @@ from temporalio.service import RPCStatusCode
 from domain import campaign, people, project, rectification
 from domain.decider import Decider
 from domain.identity import PersonalSignature
+from domain.limits import capped
 from domain.policy import Policy
 from service.bootstrap import Deps
-from service.errors import Closed, NotFound, Refused, ServiceError, Unavailable
+from service.errors import Closed, InvalidField, NotFound, Refused, ServiceError, Unavailable
 from store import queries
 from store.eventlog import AuditLog
 from workflows.audited import KEYS_REFRESH_INTERVAL, REFRESH_KEYS, UPDATE_NAME, Request
@@ -207,6 +208,7 @@ async def open_stream(deps: Deps, opening: Any, policy: Policy, *, if_running: s
     approved again); ``"fail"`` refuses a second one, and a stream the audit log already holds (a
     workflow Temporal no longer runs: terminated, or forgotten) before anything starts."""
     kind = kind_opened_by(opening)
+    _within_caps(opening)
     stream_id = kind.id_for(opening)
     if if_running == "fail" and deps.reading(lambda engine: queries.read_stream(engine, stream_id)):
         raise Refused(f"{kind.noun} {stream_id} already exists: {_ONE_PER[kind.noun]}")
@@ -233,6 +235,17 @@ async def open_stream(deps: Deps, opening: Any, policy: Policy, *, if_running: s
     return await _wait_until_opened(handle, kind, stream_id, deps.timeout)
 
 
+def _within_caps(opening: BaseModel) -> None:
+    """An opening is new input whichever door built it (a file, an HTTP body, a campaign's approval):
+    held to the size caps (domain.limits) before it starts a workflow, which reads its input uncapped."""
+    with capped():
+        try:
+            type(opening).model_validate(opening.model_dump(mode="json"))
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise InvalidField(".".join(str(p) for p in first["loc"]), first["msg"]) from None
+
+
 async def _wait_until_opened(handle: WorkflowHandle[Any, Any], kind: StreamKind, stream_id: str, timeout: float) -> Opened:
     """Poll the workflow's ``opening`` query until the opening is durable (appended to the audit log);
     a first run that failed is the rules' refusal (``_raise_if_refused``)."""
@@ -241,9 +254,10 @@ async def _wait_until_opened(handle: WorkflowHandle[Any, Any], kind: StreamKind,
     while True:
         remaining = deadline - loop.time()
         if remaining <= 0:
+            zh, en = await _waiting_for(handle)
             raise Unavailable(
-                f"{kind.noun} {stream_id} was started but no worker opened it within {timeout:g}s: "
-                "start the worker (`pdca up`); it will open it when it runs"
+                f"{_NOUN_ZH.get(kind.noun, kind.noun)} {stream_id} 已启动，但未在 {timeout:g} 秒内开立：{zh}；稍后仍会完成 / "
+                f"{kind.noun} {stream_id} was started but not opened within {timeout:g}s: {en}; a worker will open it later"
             )
         wait = timedelta(seconds=max(remaining, 1))
         try:
@@ -297,19 +311,73 @@ async def update(
     handle = client.get_workflow_handle(id)
     args = [] if payload is None else [payload]
     try:
-        result: T = await handle.execute_update(
-            name, args=args, id=request_id, result_type=result_type, rpc_timeout=timedelta(seconds=timeout)
-        )
+        # The SDK's rpc_timeout bounds each poll, not the wait: the server answers a long poll with "not
+        # yet" and the SDK polls again, so without this bound a command waited as long as the worker took
+        # (44–59 s with the audit database locked and --timeout 30).
+        async with asyncio.timeout(timeout):
+            result: T = await handle.execute_update(
+                name, args=args, id=request_id, result_type=result_type, rpc_timeout=timedelta(seconds=timeout)
+            )
         return result
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError):
             raise Refused(cause.message, code=cause.type) from None
         raise Refused(f"command refused: {cause}") from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise _no_worker(id, timeout, request_id) from None
+    except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):
+        raise await slow_answer(handle, id, timeout, request_id) from None
     except RPCError as error:
         raise map_rpc_error(error, id, timeout, request_id) from None
+
+
+_NOUN_ZH = {"case": "案件", "project": "项目", "campaign": "年度工作", "directory": "人员名录"}
+_DIAGNOSE_TIMEOUT = 5.0  # seconds to ask Temporal what the stream is waiting for, once the command gave up
+
+
+async def slow_answer(handle: WorkflowHandle[Any, Any], id: str, timeout: float, request_id: str | None) -> Unavailable:
+    """Why a command got no answer within ``timeout`` seconds, from what the workflow is waiting for (a
+    pending activity and its last failure, a workflow task no worker picks up), and that it may still
+    complete: the update stays with the workflow, and a retry with the same request id is applied once
+    and answers with the first result."""
+    noun = _noun(id)
+    zh_noun = _NOUN_ZH.get(noun, noun)
+    zh, en = await _waiting_for(handle)
+    if request_id:
+        later_zh = f"命令可能已送达，稍后仍可能完成：用同一 --request-id {request_id} 重试即可得到结果（最多执行一次）"
+        later_en = (
+            f"the command may have been delivered and may still complete: retry with --request-id {request_id} "
+            "to get its result (applied at most once)"
+        )
+    else:
+        later_zh, later_en = "稍后仍可能完成", "it may still complete later"
+    return Unavailable(
+        f"{zh_noun} {id} 未在 {timeout:g} 秒内答复：{zh}。{later_zh} / "
+        f"no answer from {noun} {id} within {timeout:g}s: {en}; {later_en}"
+    )
+
+
+async def _waiting_for(handle: WorkflowHandle[Any, Any]) -> tuple[str, str]:
+    """What the workflow waits for, in Chinese and English (a short describe; a guess when it fails)."""
+    unknown = ("工作进程未答复（工作进程在运行吗？`pdca up`）", "no worker answered (is the worker running? `pdca up`)")
+    try:
+        description = await asyncio.wait_for(handle.describe(rpc_timeout=timedelta(seconds=_DIAGNOSE_TIMEOUT)), _DIAGNOSE_TIMEOUT)
+    except (RPCError, TimeoutError):
+        return unknown
+    raw = description.raw_description
+    # the audit append first: a command waits on it (a notice in flight runs beside, outside the lock)
+    for pending in sorted(raw.pending_activities, key=lambda p: p.activity_type.name != "append_events"):
+        activity = pending.activity_type.name
+        failure = pending.last_failure.message.splitlines()[0][:200] if pending.HasField("last_failure") else ""
+        tried = f"，第 {pending.attempt} 次尝试" if pending.attempt > 1 else ""
+        tried_en = f", attempt {pending.attempt}" if pending.attempt > 1 else ""
+        last = f"（上次失败 last failure: {failure}）" if failure else ""
+        if activity == "append_events":
+            return (
+                f"工作进程写审计库慢（数据库被锁？）{tried}{last}",
+                f"the worker is slow writing the audit database (is it locked?{tried_en}){' last failure: ' + failure if failure else ''}",
+            )
+        return (f"工作进程的活动 {activity} 未完成{tried}{last}", f"the worker's activity {activity} has not finished{tried_en}")
+    return unknown  # a workflow task (the command itself) that no worker picked up
 
 
 def request_for(

@@ -75,33 +75,48 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def create_sqlite_directory(url: str) -> None:
-    """Make the directory of a SQLite URL's file (only what creates the database does: the migration)."""
+    """Make the directory of a SQLite URL's file (only what creates the database does: the migration),
+    and any missing parent, 0700: the audit database is nobody else's to read. Existing directories are
+    left as they are (`pdca up` makes its own data directory 0700)."""
     path = sqlite_file(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if path is None:
+        return
+    missing = []
+    directory = path.parent.absolute()
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile by another process
+            continue
+        directory.chmod(0o700)  # mkdir's mode is narrowed by the umask, never widened: make sure
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, busy_timeout: float = 30.0) -> Engine:
     """An engine for ``url`` (default PDCA_DATABASE_URL or the SQLite file under PDCA_HOME). Making it
-    creates nothing: a SQLite file appears on first write, in a directory that must exist."""
+    creates nothing: a SQLite file appears on first write, in a directory that must exist.
+    ``busy_timeout``: seconds a SQLite statement waits for a lock another connection holds (a command
+    passes its --timeout, so a locked database cannot hold it longer)."""
     url = url or default_database_url()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        _configure_sqlite(engine)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False})
+        _configure_sqlite(engine, busy_timeout)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout: float = 30.0) -> None:
     # The stdlib driver does not BEGIN before SELECTs; take over transaction control so that
     # every transaction is BEGIN IMMEDIATE: "read the chain head, then insert" is then atomic.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         _use_wal(cursor)
         cursor.close()

@@ -170,6 +170,7 @@ class Inbox:
             f"  {self.CHANNEL}:\n"
             "    type: webhook\n"
             f"    url: {self.url}\n"
+            "    allow_private: true\n"  # the inbox listens on 127.0.0.1 (settings/urls.py)
         )
 
     def start(self) -> Inbox:
@@ -247,6 +248,7 @@ class Stack:
     sdk_metrics_port: int
     ui_port: int | None = None  # None: --no-ui
     extra_env: dict[str, str] = field(default_factory=dict)
+    up_args: tuple[str, ...] = ()  # more `pdca up` options, e.g. ("--no-worker",) (tests/faults)
     lines: list[str] = field(default_factory=list)
     process: subprocess.Popen[str] | None = None
     started_in: float = 0.0  # seconds from Popen to ready
@@ -309,6 +311,7 @@ class Stack:
             str(self.sdk_metrics_port),
         ]
         command += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--no-ui"]
+        command += list(self.up_args)
         began = time.monotonic()
         self.process = subprocess.Popen(
             command,

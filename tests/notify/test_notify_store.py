@@ -15,6 +15,7 @@ from store.notify_models import DeliveryLedger, DeliveryStatus
 COLUMNS = {
     "event_id", "recipient", "channel", "event_type", "kind", "case_id", "status", "attempts",
     "last_error", "message", "digest_id", "created_at", "updated_at", "sent_at",
+    "sending_by", "sending_at",  # 0009: who claimed a key before sending it
 }
 
 
