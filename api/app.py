@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import Client
 
 from api import errors
+from api.codec import CodecCors
+from api.codec import router as codec_router
 from api.resources import Resources, resources
 from api.security import MAX_BODY, BodyLimit, SecurityHeaders, Verified, verified
 from domain import campaign, project, rectification
@@ -277,12 +279,15 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     app.state.clock = clock or (lambda: datetime.now(UTC))
     errors.install(app)
     app.include_router(router)
+    app.include_router(codec_router)  # POST /codec/decode, /codec/encode: the Temporal UI's codec endpoint (api/codec.py)
     pages.install(app)  # the web console, on the same server and credentials
     # outermost first: the body limit before anything reads a body; no CORS (same origin only)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(CodecCors, origins=settings.codec_origins)  # CORS for /codec/ only, PDCA_CODEC_CORS_ORIGINS
     # evidence uploads (web/pages.py: /cases/{id}/do/progress|complete) may carry several files
     upload = settings.evidence_max_mb * 1024 * 1024 * 4 + MAX_BODY
-    app.add_middleware(BodyLimit, upload_limit=upload, upload_suffixes=("/do/progress", "/do/complete"))
+    # and the codec endpoint (api/codec.py) a page of a history's payloads (each up to Temporal's 2 MB)
+    app.add_middleware(BodyLimit, upload_limit=upload, upload_suffixes=("/do/progress", "/do/complete", "/codec/decode", "/codec/encode"))
     return app
 
 

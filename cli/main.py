@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, calendar, campaign, case, identity, notify, ops, org, person, policy, project, report, schedule
+from cli import audit, calendar, campaign, case, codec, identity, notify, ops, org, person, policy, project, report, schedule
 from cli.common import EXIT_CODES, GlobalFirst, root
 
 HELP = f"""整顿软弱涣散党组织 PDCA 闭环管理（书记/组织部督导用）.
@@ -45,6 +45,7 @@ NOUNS: list[tuple[str, typer.Typer]] = [
     ("person", person.app),
     ("key", identity.key),
     ("authority", identity.authority),
+    ("codec", codec.app),
 ]
 
 for _name, _noun in NOUNS:

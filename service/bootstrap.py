@@ -9,8 +9,9 @@
     deps.task_queue, deps.timeout, deps.address
 
 ``connect()`` is the one place a Temporal client is made (the worker, ``pdca up``, the CLI, the demo):
-the pydantic data converter and the connection from settings/temporal.py (profile file, TEMPORAL_*
-variables, TLS, API key). ``database_errors(url)`` is the one place a database error becomes a service
+the data converter of store/payload_codec.py (pydantic payloads, encrypted with the keys of
+PDCA_PAYLOAD_KEY_DIR) and the connection from settings/temporal.py (profile file, TEMPORAL_* variables,
+TLS, API key). ``database_errors(url)`` is the one place a database error becomes a service
 error: a schema that is not there yet is ``Refused`` (run `pdca up` or `pdca migrate`), anything else
 (server down, refused, locked) ``Unavailable``, naming the database with its password masked.
 
@@ -30,7 +31,6 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError, ProgrammingError
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError
 
@@ -40,6 +40,7 @@ from settings import Settings, get_settings
 from settings.temporal import connect_config, target_address
 from store.db import create_sqlite_directory, display_url, make_engine, sqlite_file
 from store.eventlog import AuditLog
+from store.payload_codec import PayloadKeyError, PayloadKeys, data_converter
 
 __all__ = ["CONNECT_TIMEOUT", "Deps", "bootstrap", "connect", "connect_within", "database_error", "database_errors"]
 
@@ -49,17 +50,23 @@ CONNECT_TIMEOUT = 10.0  # seconds: at most this long to reach the frontend, what
 
 
 async def connect(address: str | None = None, namespace: str | None = None, runtime: Runtime | None = None) -> Client:
-    """A client with the pydantic data converter, reaching Temporal as the environment says
-    (settings/temporal.py: profile file, TEMPORAL_* variables, TLS, API key); ``address`` and
-    ``namespace``, when given, win. Settings that cannot be used raise ``InputError`` first."""
+    """A client with the project's data converter (payloads encrypted: store/payload_codec.py), reaching
+    Temporal as the environment says (settings/temporal.py: profile file, TEMPORAL_* variables, TLS, API
+    key); ``address`` and ``namespace``, when given, win. Settings that cannot be used raise ``InputError``
+    first; no payload key (or one that cannot be read) is ``Unavailable``, before any connection."""
     config = connect_config()
+    try:
+        keys = PayloadKeys(get_settings().payload_keys_path)
+        keys.newest()
+    except PayloadKeyError as error:
+        raise Unavailable(error.message) from None
     if address:
         config["target_host"] = address
     if namespace:
         config["namespace"] = namespace
     if not config.get("api_key"):  # TEMPORAL_API_KEY="" (as `pdca up` sets it) means none, even if a profile has one
         config.pop("api_key", None)
-    return await Client.connect(**config, data_converter=pydantic_data_converter, runtime=runtime)
+    return await Client.connect(**config, data_converter=data_converter(keys=keys), runtime=runtime)
 
 
 async def connect_within(timeout: float) -> Client:
@@ -101,6 +108,11 @@ def database_error(error: DBAPIError, url: str) -> ServiceError:
     reason = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
     if _schema_missing(error):
         return Refused(f"audit database {where} is not ready ({reason}): run `pdca up` or `pdca migrate`")
+    if "database is locked" in reason:
+        return Unavailable(
+            f"审计库 {where} 被锁，在超时（--timeout）内未能使用：另一进程正长时间写它？稍后重试 / "
+            f"the audit database {where} stayed locked for the whole --timeout (another process holding a long write?): retry later"
+        )
     return Unavailable(f"cannot use the audit database {where} ({reason}): is it running and reachable?")
 
 
@@ -149,7 +161,7 @@ class Deps:
         """The audit database's engine; a URL this program cannot use is ``Refused`` naming it."""
         if self._engine is None:
             try:
-                self._engine = make_engine(self.database_url)
+                self._engine = make_engine(self.database_url, busy_timeout=self.timeout)  # a lock waits --timeout at most
             except (ArgumentError, NoSuchModuleError) as error:
                 raise Refused(
                     f"--db / PDCA_DATABASE_URL {shown(self.database_url)}: not a database URL this program can use "

@@ -192,7 +192,7 @@ async def ensure_cadence(client: Client, task_queue: str, policy: Policy, *, tim
             continue
         with _mapped(sid, timeout):
             current = (await handle.describe(rpc_timeout=_rpc(timeout))).schedule
-        if _same(current, wanted, policy):
+        if await _same(client, current, wanted, policy):
             outcome[sid] = "unchanged"
             continue
 
@@ -206,7 +206,7 @@ async def ensure_cadence(client: Client, task_queue: str, policy: Policy, *, tim
     return outcome
 
 
-def _same(current: Schedule, wanted: Schedule, policy: Policy) -> bool:
+async def _same(client: Client, current: Schedule, wanted: Schedule, policy: Policy) -> bool:
     action = current.action
     if not isinstance(action, ScheduleActionStartWorkflow) or not isinstance(wanted.action, ScheduleActionStartWorkflow):
         return False
@@ -214,9 +214,13 @@ def _same(current: Schedule, wanted: Schedule, policy: Policy) -> bool:
         return False
     if action.task_queue != wanted.action.task_queue:
         return False
-    # The policy travels in the action's argument: compare it (a changed file changes it).
+    # The policy travels in the action's argument: compare it (a changed file changes it). describe()
+    # gives the argument as stored, encrypted by the payload codec (store/payload_codec.py): decode it first.
     try:
-        payload = json.loads(action.args[0].data)
+        codec = client.data_converter.payload_codec
+        stored = list(action.args[:1])
+        [argument] = await codec.decode(stored) if codec else stored
+        payload = json.loads(argument.data)
         return bool(payload["policy"] == policy.model_dump(mode="json"))
     except Exception:  # noqa: BLE001 — unreadable: rewrite it
         return False

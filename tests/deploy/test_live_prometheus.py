@@ -46,7 +46,7 @@ from .support import (
     tool,
 )
 
-WAIT_SECONDS = 30
+WAIT_SECONDS = 120  # generous: the machine is shared and loaded
 
 REPLICA = textwrap.dedent(
     """
@@ -156,6 +156,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, dev_server) -> Iterator[Stac
             "PDCA_TASK_QUEUE": "pdca-deploy-test",
             "PDCA_DATABASE_URL": database,
             "PDCA_HOME": str(tmp / "pdca-home"),
+            "PDCA_PAYLOAD_KEY_DIR": os.environ["PDCA_PAYLOAD_KEY_DIR"],  # the suite's payload keys (tests/payload_keys.py)
             "PDCA_LOG_FORMAT": "json",
             "PDCA_METRICS_ADDR": "127.0.0.1",
             "PDCA_METRICS_PORT": str(worker_port),

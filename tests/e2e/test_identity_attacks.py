@@ -26,7 +26,6 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 
 from domain.actors import Role
@@ -35,6 +34,7 @@ from domain.identity.algorithms import b64, unb64
 from domain.identity.signatures import signed_document
 from service.identity import Caller, CredentialStore
 from store.keys import KeyStore
+from store.payload_codec import PayloadKeys, data_converter
 from tests.stack_driver import EXAMPLES, Stack, pdca, start_stack
 from workflows.audited import REFRESH_KEYS, UPDATE_NAME, Request
 
@@ -99,8 +99,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 async def client(world: World) -> AsyncIterator[Client]:
-    """A raw Temporal client, as an attacker with network access to Temporal would hold one."""
-    yield await Client.connect(world.env["TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter)
+    """A raw Temporal client, as an attacker with network access to Temporal would hold one (and the
+    stack's payload keys, so that the workflow's refusals can be read: they are encrypted too)."""
+    converter = data_converter(keys=PayloadKeys(world.home / "payload-keys"))
+    yield await Client.connect(world.env["TEMPORAL_ADDRESS"], data_converter=converter)
 
 
 # ----------------------------------------------------------------------------- helpers

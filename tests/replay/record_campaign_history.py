@@ -16,13 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.binaries import find_binary
 from domain.campaign import CampaignSettings
 from domain.rectification import SubmitPlan
 from tests.identity import credential, request
+from tests.replay.payloads import replay_converter  # payloads encrypted with the fixed test keys
 from tests.workflow.campaign_support import Campaign, case_ids, designees, terminate_all
 from tests.workflow.scenario import BRANCH, measure
 from worker import build_worker, open_audit_log
@@ -63,7 +63,7 @@ async def drive(camp: Campaign) -> None:
 
 async def record(output: Path = OUTPUT) -> Path:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=find_binary("temporal-test-server")
+        data_converter=replay_converter(), test_server_existing_path=find_binary("temporal-test-server")
     )
     try:
         await register(env.client)

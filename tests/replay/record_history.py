@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.binaries import find_binary
@@ -35,6 +34,7 @@ from domain.rectification import (
     Stage,
     SubmitSelfCheck,
 )
+from tests.replay.payloads import replay_converter  # payloads encrypted with the fixed test keys
 from tests.workflow.scenario import (
     BRANCH,
     COUNTY,
@@ -150,7 +150,7 @@ async def drive_timing(case: Case) -> None:
 
 async def record(output: Path = DEFAULT_OUTPUT, timing: bool = False) -> Path:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=find_binary("temporal-test-server")
+        data_converter=replay_converter(), test_server_existing_path=find_binary("temporal-test-server")
     )
     try:
         await register(env.client)

@@ -19,10 +19,10 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.binaries import find_binary
+from tests.replay.payloads import replay_converter  # payloads encrypted with the fixed test keys
 from tests.workflow.project_scenario import Project, drive_full_lifecycle
 from worker import build_worker, open_audit_log
 from workflows.search_attributes import register
@@ -34,7 +34,7 @@ ORG_CODE = "replay-proj"
 
 async def record(output: Path = DEFAULT_OUTPUT) -> Path:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=find_binary("temporal-test-server")
+        data_converter=replay_converter(), test_server_existing_path=find_binary("temporal-test-server")
     )
     try:
         await register(env.client)

@@ -6,8 +6,6 @@ its own: ``test_replay.py`` replays ``histories/*.json`` as rectification cases)
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
 
+from tests.replay.payloads import start_input
 from tests.replay.test_replay import replayer
 from workflows.campaign import WORKFLOW_NAME, CampaignInput, CampaignView, CampaignWorkflow
 from workflows.rectification import RectificationWorkflow
@@ -28,9 +27,7 @@ RECORDED = sorted(HISTORY.parent.glob("*.json"))
 
 def campaign_history(path: Path = HISTORY) -> WorkflowHistory:
     text = path.read_text(encoding="utf-8")
-    started = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"]
-    payload = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
-    return WorkflowHistory.from_json(payload["campaign_id"], text)
+    return WorkflowHistory.from_json(start_input(text)["campaign_id"], text)
 
 
 @pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])

@@ -5,21 +5,20 @@ Recorded by ``python -m tests.replay.record_project_history``.
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import (
     SandboxedWorkflowRunner,
     SandboxRestrictions,
 )
 
+from tests.replay.payloads import PASSTHROUGH as TEST_PASSTHROUGH
+from tests.replay.payloads import replay_converter, start_input
 from worker import PASSTHROUGH
 from workflows.project import (
     WORKFLOW_NAME,
@@ -34,8 +33,10 @@ HISTORY = Path(__file__).parent / "histories" / "projects" / "project_full_lifec
 def replayer(*workflows: type) -> Replayer:
     return Replayer(
         workflows=list(workflows or [SecretaryProjectWorkflow]),
-        data_converter=pydantic_data_converter,
-        workflow_runner=SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)),
+        data_converter=replay_converter(),
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH, *TEST_PASSTHROUGH)
+        ),
     )
 
 
@@ -46,9 +47,7 @@ RECORDED = sorted(HISTORY.parent.glob("*.json"))
 
 def history(path: Path = HISTORY) -> WorkflowHistory:
     text = path.read_text(encoding="utf-8")
-    started = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"]
-    payload = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
-    return WorkflowHistory.from_json(payload["project_id"], text)
+    return WorkflowHistory.from_json(start_input(text)["project_id"], text)
 
 
 @pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])

@@ -1,22 +1,22 @@
 """Replay recorded histories against today's workflow code: a non-deterministic change fails here.
 
-Histories are recorded by ``python -m tests.replay.record_history``; every ``histories/*.json`` is replayed.
+Histories are recorded by ``python -m tests.replay.record_history``; every ``histories/*.json`` is replayed,
+through the payload codec (tests/replay/payloads.py: plain histories pass through it unchanged).
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from tests.replay.payloads import PASSTHROUGH as TEST_PASSTHROUGH
+from tests.replay.payloads import replay_converter, start_input
 from worker import PASSTHROUGH
 from workflows.rectification import WORKFLOW_NAME, CaseInput, CaseOutcome, RectificationWorkflow
 
@@ -26,9 +26,9 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 def replayer(*workflows: type) -> Replayer:
     return Replayer(
         workflows=list(workflows or [RectificationWorkflow]),
-        data_converter=pydantic_data_converter,
+        data_converter=replay_converter(),
         workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH, *TEST_PASSTHROUGH)
         ),
     )
 
@@ -36,9 +36,7 @@ def replayer(*workflows: type) -> Replayer:
 def history_of(path: Path) -> WorkflowHistory:
     """The history, under the workflow id it ran with (by convention the case id in its input)."""
     text = path.read_text(encoding="utf-8")
-    started = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"]
-    payload = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
-    return WorkflowHistory.from_json(payload["case_id"], text)
+    return WorkflowHistory.from_json(start_input(text)["case_id"], text)
 
 
 def test_histories_are_recorded() -> None:

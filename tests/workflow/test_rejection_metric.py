@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.rectification import ApprovePlan, ReportProgress
+from store.payload_codec import data_converter
 from tests.identity import credential, request
 from tests.workflow.scenario import BRANCH, POLICY, approve, measure, open_command, plan, unique_org
 from worker import build_worker, sdk_runtime
@@ -37,7 +37,7 @@ async def test_refused_commands_are_counted_by_reason(time_env, audit_log) -> No
     port = free_port()
     runtime = sdk_runtime(port)
     client = await Client.connect(
-        time_env.client.service_client.config.target_host, data_converter=pydantic_data_converter, runtime=runtime
+        time_env.client.service_client.config.target_host, data_converter=data_converter(), runtime=runtime
     )
     queue = f"metrics-{uuid.uuid4().hex[:8]}"
     opening = open_command(unique_org("met"))
