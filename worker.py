@@ -6,13 +6,21 @@ Settings (settings/__init__.py; every one an environment variable):
     TEMPORAL_CONFIG_FILE   the Temporal connection, read by temporalio.envconfig as the `temporal`
                        CLI reads them (settings/temporal.py; default localhost:7233, namespace "default")
     PDCA_TASK_QUEUE    task queue (default pdca-rectification)
-    PDCA_DATABASE_URL  audit database (default: SQLite file under PDCA_HOME, ~/.pdca)
+    PDCA_DATABASE_URL  audit database (default: SQLite file under PDCA_HOME, ~/.pdca); on PostgreSQL a
+                       role that owns nothing (docs/security.md, least privilege)
+    PDCA_MIGRATION_DATABASE_URL, PDCA_DATABASE_APP_ROLE  when set, start-up migrates as this owner URL
+                       and grants that app role; else start-up runs no DDL if the schema is current
     PDCA_METRICS_PORT  Prometheus /metrics port: project metrics (default 9464; 0 disables)
     PDCA_SDK_METRICS_PORT  Prometheus port of the Temporal SDK's own metrics (default 9465; 0 disables)
     PDCA_METRICS_ADDR  address both metrics ports bind to (default 127.0.0.1)
     PDCA_LOG_FORMAT    "console" (default on a terminal) or "json"
-    PDCA_DIGEST_DIR    where the daily audit verification writes chain digests (default $PDCA_HOME/digests)
+    PDCA_CHECKPOINT_DIR  where the daily audit verification writes signed checkpoints of the chain head
+                       (default $PDCA_HOME/checkpoints; keep it on other storage than the database; the
+                       retired PDCA_DIGEST_DIR is read when it is unset), signed with the audit key in
+                       PDCA_AUDIT_KEY_DIR (default $PDCA_HOME/audit-keys); PDCA_CHECKPOINT_WEBHOOK gets a copy
     PDCA_REPORTS_DIR   where scheduled reports are written (default $PDCA_HOME/reports)
+    PDCA_PAYLOAD_KEY_DIR  the keys that encrypt Temporal payloads (default $PDCA_HOME/payload-keys; the
+                       same on every worker and client; `pdca codec init` makes the first, `pdca up` does)
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import structlog
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
@@ -38,6 +47,7 @@ from observability.logging import configure_logging
 from observability.metrics import serve as serve_metrics
 from service.bootstrap import connect
 from settings import InputError, get_settings
+from store.checkpoints import Anchoring
 from store.db import create_sqlite_directory, make_engine
 from store.eventlog import AuditLog
 from store.projections import PROJECTORS
@@ -93,9 +103,11 @@ def reports_dir() -> Path:
     return get_settings().reports_path
 
 
-def digest_dir() -> Path:
-    """Where the scheduled verification exports chain digests (PDCA_DIGEST_DIR, default $PDCA_HOME/digests)."""
-    return get_settings().digests_path
+def anchoring() -> Anchoring:
+    """Where the scheduled verification writes signed checkpoints and the audit key that signs them
+    (PDCA_CHECKPOINT_DIR, PDCA_AUDIT_KEY_DIR, PDCA_SIGNATURE_ALGORITHM, PDCA_CHECKPOINT_WEBHOOK)."""
+    settings = get_settings()
+    return Anchoring(settings.checkpoints_path, settings.audit_key_path, settings.signature_algorithm, settings.checkpoint_webhook)
 
 
 def task_queue() -> str:
@@ -103,14 +115,45 @@ def task_queue() -> str:
 
 
 def open_audit_log(database_url: str | None = None, migrate: bool = True) -> AuditLog:
-    if migrate:
-        create_sqlite_directory(database_url or get_settings().audit_database_url)
-    engine = make_engine(database_url)
+    """The audit log the worker appends to, as PDCA_DATABASE_URL's role (``database_url`` wins). With
+    ``migrate``, the schema is brought to head first: through PDCA_MIGRATION_DATABASE_URL (the owner role,
+    granting PDCA_DATABASE_APP_ROLE) when that is set and no ``database_url`` is given, else through the
+    app's own URL, which runs no DDL when the schema is current (store.migrate.upgrade; ``SchemaBehind``
+    when it is not and the role may not migrate)."""
+    settings = get_settings()
     if migrate:
         from store.migrate import upgrade  # Alembic costs ~0.2 s to import: only when migrating
 
-        upgrade(engine)
+        owner_url = settings.migration_database_url if database_url is None else None
+        if owner_url:
+            create_sqlite_directory(owner_url)
+            owner = make_engine(owner_url)
+            try:
+                upgrade(owner, app_role=settings.database_app_role)
+            finally:
+                owner.dispose()
+        else:
+            create_sqlite_directory(database_url or settings.audit_database_url)
+    engine = make_engine(database_url)
+    if migrate:
+        upgrade(engine)  # at head: no DDL, no lock
+        _warn_if_privileged(engine)
     return AuditLog(engine, PROJECTORS)
+
+
+def _warn_if_privileged(engine: Engine) -> None:
+    """A warning when the app's PostgreSQL role could switch the append-only triggers off (docs/security.md)."""
+    from store.privileges import privileged_reason
+
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as connection:
+        reason = privileged_reason(connection)
+    if reason:
+        structlog.get_logger("worker").warning(
+            "audit_database_role_privileged", reason=reason,
+            hint="run the app as a role that owns nothing (PDCA_MIGRATION_DATABASE_URL for the owner)",
+        )
 
 
 def build_worker(
@@ -121,7 +164,7 @@ def build_worker(
     executor: ThreadPoolExecutor | None = None,
     authority_dir: Path | None = None,
 ) -> Worker:
-    audit = AuditActivities(audit_log, digest_dir())
+    audit = AuditActivities(audit_log, anchoring())
     notify = NotifyActivities(channel, engine=audit_log.engine)  # channel None: PDCA_CHANNELS + actor directory
     calendar = CalendarActivities(default_override_path())
     identity = IdentityActivities(authority_dir or get_settings().authority_path)

@@ -49,11 +49,23 @@ class Settings(BaseSettings):
     # where things live
     home: Path = Field(default_factory=_default_home, description="Data directory (default ~/.pdca)")
     database_url: str | None = Field(default=None, description="Audit database URL (default: SQLite file home/audit.db)")
+    migration_database_url: str | None = Field(
+        default=None,
+        description="The audit database as its owner role, for `pdca migrate` and start-up migration (default: database_url)",
+    )
+    database_app_role: str | None = Field(
+        default=None, description="PostgreSQL role the app runs as, granted least privilege by each migration"
+    )
     actors: Path | None = Field(default=None, description="Actor directory YAML (default home/actors.yaml)")
     policy: Path | None = Field(default=None, description="Policy YAML (default: the built-in policy)")
     channels: Path | None = Field(default=None, description="Notification channels YAML (default home/channels.yaml)")
     calendar: Path | None = Field(default=None, description="Working-day calendar override YAML (default home/calendar.yaml)")
-    digest_dir: Path | None = Field(default=None, description="Audit chain digests (default home/digests)")
+    checkpoint_dir: Path | None = Field(
+        default=None, description="Signed audit checkpoints: put it on other storage than the database (default home/checkpoints)"
+    )
+    digest_dir: Path | None = Field(default=None, description="Retired: read as PDCA_CHECKPOINT_DIR when that is unset")
+    audit_key_dir: Path | None = Field(default=None, description="The audit key that signs checkpoints (default home/audit-keys)")
+    checkpoint_webhook: str | None = Field(default=None, description="An http(s) URL each new checkpoint is also POSTed to")
     reports_dir: Path | None = Field(default=None, description="Scheduled reports (default home/reports)")
     report_font: Path | None = Field(default=None, description="A font file with CJK glyphs for charts")
     authority_dir: Path | None = Field(default=None, description="The credential authority's keys, server side (default home/authority)")
@@ -73,6 +85,22 @@ class Settings(BaseSettings):
         default="PDCA_EVIDENCE_S3_SECRET_KEY", description="The variable holding the S3 secret key (read when used, never kept)"
     )
     evidence_max_mb: int = Field(default=20, ge=1, le=200, description="Largest evidence file accepted, in MB")
+    # bad input (docs/security.md "Bad input"): input files refused over this size before they are parsed
+    max_input_mb: int = Field(default=5, ge=1, le=200, description="Largest YAML/CSV/XLSX input file read, in MB")
+    allow_private_urls: bool = Field(
+        default=False, description="Let webhook/robot URLs reach loopback, link-local and private addresses (tests, an internal OA)"
+    )
+    # Temporal payloads encrypted at rest (store/payload_codec.py, docs/security.md "Privacy model")
+    payload_key_dir: Path | None = Field(
+        default=None, description="Keys that encrypt Temporal payloads; every worker and client needs the same (default home/payload-keys)"
+    )
+    payload_cipher: Literal["aes-256-gcm", "sm4-gcm"] = Field(
+        default="aes-256-gcm", description="Cipher of new payload keys: aes-256-gcm, or sm4-gcm (国密 GB/T 32907)"
+    )
+    codec_cors_origins: str = Field(
+        default="http://localhost:8233,http://127.0.0.1:8233",
+        description="Comma-separated browser origins (the Temporal Web UI) allowed to call /codec/decode and /codec/encode",
+    )
     # who and how
     actor: str | None = Field(default=None, description="Which signed-in account the CLI acts as (default: the last to sign in)")
     api_url: str | None = Field(default=None, description="The HTTP API `pdca login` signs in at (default http://127.0.0.1:<api_port>)")
@@ -104,12 +132,27 @@ class Settings(BaseSettings):
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
 
+    @field_validator("checkpoint_webhook")
+    @classmethod
+    def _http_only(cls, value: str | None) -> str | None:
+        from settings.urls import url_problem  # the channels' rules; private addresses are judged at send time
+
+        problem = url_problem(value, allow_private=True) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
     # ------------------------------------------------------------------ derived locations
 
     @property
     def audit_database_url(self) -> str:
         """PDCA_DATABASE_URL, else the SQLite file home/audit.db."""
         return self.database_url or f"sqlite:///{self.home / 'audit.db'}"
+
+    @property
+    def migration_url(self) -> str:
+        """PDCA_MIGRATION_DATABASE_URL (the owner role), else the audit database URL."""
+        return self.migration_database_url or self.audit_database_url
 
     @property
     def actors_file(self) -> Path:
@@ -127,9 +170,14 @@ class Settings(BaseSettings):
         return self.calendar or self.home / "calendar.yaml"
 
     @property
-    def digests_path(self) -> Path:
-        """PDCA_DIGEST_DIR, else home/digests."""
-        return self.digest_dir or self.home / "digests"
+    def checkpoints_path(self) -> Path:
+        """PDCA_CHECKPOINT_DIR, else the retired PDCA_DIGEST_DIR, else home/checkpoints."""
+        return self.checkpoint_dir or self.digest_dir or self.home / "checkpoints"
+
+    @property
+    def audit_key_path(self) -> Path:
+        """PDCA_AUDIT_KEY_DIR, else home/audit-keys."""
+        return self.audit_key_dir or self.home / "audit-keys"
 
     @property
     def reports_path(self) -> Path:
@@ -150,6 +198,16 @@ class Settings(BaseSettings):
     def evidence_path(self) -> Path:
         """PDCA_EVIDENCE_DIR, else home/evidence."""
         return self.evidence_dir or self.home / "evidence"
+
+    @property
+    def payload_keys_path(self) -> Path:
+        """PDCA_PAYLOAD_KEY_DIR, else home/payload-keys."""
+        return self.payload_key_dir or self.home / "payload-keys"
+
+    @property
+    def codec_origins(self) -> tuple[str, ...]:
+        """PDCA_CODEC_CORS_ORIGINS as a tuple of origins (no trailing slash)."""
+        return tuple(o.strip().rstrip("/") for o in self.codec_cors_origins.split(",") if o.strip())
 
     @property
     def public_base(self) -> str:

@@ -54,11 +54,38 @@ def test_every_variable_has_a_default() -> None:
 
 def test_variables_override_the_defaults() -> None:
     config = yaml.safe_load(
-        compose_config({"TEMPORAL_ADDRESS": "temporal.example:7233", "AUDIT_DB_HOST": "db.example", "AUDIT_DB_PASSWORD": "s3cret"}).stdout
+        compose_config(
+            {"TEMPORAL_ADDRESS": "temporal.example:7233", "AUDIT_DB_HOST": "db.example", "AUDIT_DB_PASSWORD": "s3cret",
+             "AUDIT_DB_APP_PASSWORD": "app-s3cret"}
+        ).stdout
     )
     worker = config["services"]["worker"]["environment"]
     assert worker["TEMPORAL_ADDRESS"] == "temporal.example:7233"
-    assert worker["PDCA_DATABASE_URL"] == "postgresql://pdca:s3cret@db.example:5432/pdca"
+    assert worker["PDCA_DATABASE_URL"] == "postgresql://pdca_app:app-s3cret@db.example:5432/pdca"
+    setup = config["services"]["pdca-setup"]["environment"]
+    assert setup["PDCA_MIGRATION_DATABASE_URL"] == "postgresql://pdca:s3cret@db.example:5432/pdca"
+
+
+def test_the_app_runs_as_a_role_that_owns_nothing() -> None:
+    """docs/security.md "Least privilege on PostgreSQL": only the one-shots hold the owner's password."""
+    services = resolved()["services"]
+    owner_url = services["pdca-setup"]["environment"]["PDCA_MIGRATION_DATABASE_URL"]
+    assert owner_url.startswith("postgresql://pdca:")
+    for name in ("worker", "console"):
+        env = services[name]["environment"]
+        assert env["PDCA_DATABASE_URL"].startswith("postgresql://pdca_app:"), name
+        assert "PDCA_MIGRATION_DATABASE_URL" not in env and "PDCA_DATABASE_APP_ROLE" not in env, name
+    # the app role exists before the migration grants it, and the migration grants it
+    setup = services["pdca-setup"]
+    assert setup["environment"]["PDCA_DATABASE_APP_ROLE"] == "pdca_app"
+    assert setup["depends_on"]["audit-db-roles"]["condition"] == "service_completed_successfully"
+    roles = services["audit-db-roles"]
+    assert roles["environment"]["PGUSER"] == "pdca" and roles["environment"]["APP_USER"] == "pdca_app"
+    assert any(str(v).endswith("roles.sql:/pdca/roles.sql:ro") for v in roles["volumes"])
+    sql_text = (DEPLOY / "audit-db" / "roles.sql").read_text(encoding="utf-8")
+    statements = [line for line in sql_text.splitlines() if line.strip() and not line.startswith("--")]
+    assert "NOSUPERUSER" in sql_text and "NOCREATEROLE" in sql_text
+    assert not [line for line in statements if line.upper().startswith("GRANT")]  # table grants: `pdca migrate`'s
 
 
 def test_the_stack_has_the_issue_services() -> None:
