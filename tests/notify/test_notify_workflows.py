@@ -19,6 +19,7 @@ from domain.timeutil import local
 from store.notify_models import DeliveryLedger, NoticeDelivery
 from tests.notify.conftest import actor, reminder, write
 from tests.notify.servers import closed_port
+from tests.timeskip import skip
 from tests.workflow.scenario import Case, approve, complete, measure, plan, unique_org
 from worker import build_worker, open_audit_log
 from workflows.digest import SCHEDULE_ID, DigestInput, NotificationDigestWorkflow
@@ -98,7 +99,7 @@ async def test_the_digest_workflow_skips_days_off(time_env, tmp_path: Path, monk
     # Move the virtual clock to the coming Saturday, noon Beijing time.
     now = local(await time_env.get_current_time())
     saturday = (now + timedelta(days=(5 - now.weekday()) % 7 or 7)).replace(hour=12, minute=0, second=0, microsecond=0)
-    await time_env.sleep(saturday - now)
+    await skip(time_env, saturday - now)
     result, _ = await _queue_and_run_digest(time_env, tmp_path, monkeypatch, http, DigestInput())
     assert result.day == saturday.date().isoformat()
     # Saturday is off unless the calendar makes it a make-up workday (调休).

@@ -34,6 +34,7 @@ from domain.rectification import (
     Verdict,
 )
 from tests.identity import credential
+from tests.timeskip import skip
 from tests.workflow.scenario import (
     BRANCH,
     COUNTY,
@@ -487,13 +488,13 @@ async def test_commands_are_not_held_up_while_a_notice_is_retried(time_env, audi
             await case.cmd(approve())
             # Stop the clock one second after the 7d reminder: its first delivery attempt has failed and the
             # retry is pending. Virtual time now runs at wall-clock speed.
-            await time_env.sleep(deadline - 7 * DAY - (await case.now()) + timedelta(seconds=1))
+            await skip(time_env, deadline - 7 * DAY - (await case.now()) + timedelta(seconds=1))
             await case.wait_for(lambda: "ReminderSent" in case.types(), "the reminder is audited")
             progress = ReportProgress(actor=BRANCH, measure_id="M1", note="已召开支委会")
             update = asyncio.create_task(case.cmd(progress))
             try:
                 done, _ = await asyncio.wait({update}, timeout=3)
             finally:
-                await time_env.sleep(timedelta(minutes=5))  # let the retries run out, whatever happened
+                await skip(time_env, timedelta(minutes=5))  # let the retries run out, whatever happened
                 await update
             assert done, "a command waited for a failing notice channel"
