@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from domain.limits import MAX_ID, MAX_NAME, Cap
 
 CODE_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
@@ -178,15 +180,15 @@ class Assessment(_Model):
 class HistoryRecord(_Model):
     """One organization-year, as the memory rules read it."""
 
-    org_code: str
+    org_code: Annotated[str, Cap(MAX_ID)]
     year: int
-    person: str | None = None  # the secretary that year
+    person: Annotated[str | None, Cap(MAX_NAME)] = None  # the secretary that year
     rank: int | None = None
     rank_of: int | None = None  # how many organizations were in that ranking
     designated: bool = False
     acceptance: AcceptanceResult | None = None  # the year's final acceptance result
     failed_acceptances: int = Field(default=0, ge=0)  # failed acceptance rounds that year
-    project_rating: str | None = None  # 书记项目 evaluation (good / medium / poor)
+    project_rating: Annotated[str | None, Cap(MAX_ID)] = None  # 书记项目 evaluation (good / medium / poor)
 
     @property
     def last_place(self) -> bool:

@@ -31,7 +31,7 @@ class EvidenceFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: str = Field(max_length=64, pattern=r"^[0-9a-f]{64}$")
     name: str = Field(min_length=1, max_length=255)
     type: str = Field(min_length=1, max_length=128)
     size: int = Field(ge=1)

@@ -20,10 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sized
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Annotated, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, Field
-from pydantic_core import PydanticCustomError
+from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 MAX_ID = 64  # ids people choose: measure ids, milestone ids, organization codes, request ids
 MAX_NAME = 200  # names and short labels: organization, region, person, category, title, responsible
@@ -71,9 +73,27 @@ def _check(limit: int, value: Sized_) -> Sized_:
     )
 
 
-def Cap(limit: int) -> AfterValidator:  # noqa: N802 -- used like pydantic's Field in a type: Annotated[str, Cap(200)]
-    """The cap of a text (characters) or a list (items): ``Annotated[str, Cap(MAX_NAME)]``."""
-    return AfterValidator(lambda value: _check(limit, value))
+@dataclass(frozen=True)
+class Cap:
+    """The cap of a text (characters) or a list (items), in a field's type: ``Annotated[str, Cap(MAX_NAME)]``.
+    Checked after the type's own validation, inside ``capped()`` only; shown in the JSON schema (the API's
+    documentation) as ``maxLength`` / ``maxItems``."""
+
+    limit: int
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(lambda value: _check(self.limit, value), handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        target = json_schema
+        if "anyOf" in json_schema:  # an optional field: the cap belongs to the non-null branch
+            target = next((s for s in json_schema["anyOf"] if s.get("type") != "null"), json_schema)
+        if target.get("type") == "string":
+            target["maxLength"] = self.limit
+        elif target.get("type") == "array":
+            target["maxItems"] = self.limit
+        return json_schema
 
 
 Id = Annotated[str, Field(min_length=1), Cap(MAX_ID)]

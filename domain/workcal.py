@@ -19,6 +19,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from domain.limits import MAX_ID, Cap
 from domain.timeutil import SHANGHAI, format_duration, parse_duration, require_aware
 
 
@@ -223,4 +224,4 @@ def offset_length(offset: str) -> timedelta:
 
 
 # A policy field holding an offset: stored and serialised as its canonical string.
-Offset = Annotated[str, BeforeValidator(normalize_offset)]
+Offset = Annotated[str, Cap(MAX_ID), BeforeValidator(normalize_offset)]

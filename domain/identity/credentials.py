@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -24,6 +25,7 @@ from domain.errors import DomainError
 from domain.identity.algorithms import SIGNATURES, b64, sign, unb64, verify
 from domain.identity.webauthn import ALGORITHMS as PASSKEY_ALGORITHMS
 from domain.identity.webauthn import key_fingerprint
+from domain.limits import MAX_ID, MAX_NAME, MAX_TEXT, Cap
 
 TYP = "pdca-credential"
 CLOCK_SKEW = 300  # seconds a credential may seem issued in the future (clocks of the issuer and Temporal differ)
@@ -62,11 +64,12 @@ class PersonKey(BaseModel):
     which also names its WebAuthn credential and the site (relying party id) it was made for. The passkey
     fields are left out of the JSON when absent, so keys recorded before passkeys read and write as they were."""
 
-    alg: str
-    public: str  # base64url
-    fingerprint: str
-    credential_id: str | None = Field(default=None, exclude_if=_none)  # a passkey's WebAuthn credential id (base64url)
-    rp_id: str | None = Field(default=None, exclude_if=_none)  # the relying party id (site) a passkey was made for
+    alg: Annotated[str, Cap(MAX_ID)]
+    public: Annotated[str, Cap(MAX_TEXT)]  # base64url
+    fingerprint: Annotated[str, Cap(MAX_NAME)]
+    # a passkey's WebAuthn credential id (base64url), and the relying party id (site) it was made for
+    credential_id: Annotated[str | None, Cap(MAX_TEXT)] = Field(default=None, exclude_if=_none)
+    rp_id: Annotated[str | None, Cap(MAX_NAME)] = Field(default=None, exclude_if=_none)
 
     @property
     def is_passkey(self) -> bool:

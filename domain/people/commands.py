@@ -21,7 +21,7 @@ RESERVED_IDS = frozenset({"system"})  # the workflow's own timers act as ``syste
 
 PersonId = Annotated[str, Field(min_length=1, max_length=64, pattern=PERSON_ID_PATTERN)]
 # "<algorithm>:<lowercase hex>", e.g. "sha256:9f86d0…" (the digest of the imported file's bytes)
-FileDigest = Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9]+:[0-9a-f]+$")]
+FileDigest = Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9]+:[0-9a-f]+$"), Cap(MAX_NAME)]
 
 
 def _no_system_role(roles: list[Role]) -> list[Role]:
