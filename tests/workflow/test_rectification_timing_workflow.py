@@ -111,8 +111,10 @@ async def test_a_lapsed_proposal_brings_the_next_rung_forward(cases) -> None:
     due = t0 + 10 * DAY
     await case.cmd(plan(measure("M1", ["P1", "P2"], due, "resp-a")))
     await case.cmd(approve())
-    # Admonishment at 10wd; undecided for 3wd → lapses; personnel adjustment (30wd) fires early.
-    await case.advance_to(due + 24 * DAY)
+    # Admonishment at 10wd; undecided for 3wd → lapses (13wd after the deadline: 17–19 days); personnel
+    # adjustment (30wd) fires early, and would lapse 5wd later (18wd: 24 days at the earliest, exactly 24
+    # from a Monday — where a few seconds of the test server's clock decided whether it had lapsed).
+    await case.advance_to(due + 21 * DAY)
     [lapse] = case.events("SanctionLapsed")
     assert lapse["rung"] == "admonishment_talk" and lapse["next_rung"] == "personnel_adjustment"
     [early] = case.events("SanctionProposed", rung="personnel_adjustment")
