@@ -25,6 +25,7 @@ from typing import Any
 from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import Client
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from store.eventlog import AuditLog
@@ -52,23 +53,32 @@ class Stack:
 
 
 SKIP_STEP = timedelta(days=7)
-SKIP_STEP_TIMEOUT = timedelta(minutes=5)
+SKIP_STEP_TIMEOUT = timedelta(seconds=90)
+SKIP_STEP_ATTEMPTS = 4
 
 
 async def skip(env: WorkflowEnvironment, delta: timedelta, step: timedelta = SKIP_STEP) -> None:
-    """``env.sleep(delta)`` in steps of at most ``step``, each one RPC with a timeout of minutes.
+    """``env.sleep(delta)`` in steps of at most ``step``, each one RPC with a timeout of its own.
 
     One sleep of months makes the test server fire every timer of every running workflow in that time
     inside one RPC (a campaign's cases tick daily: thousands of workflow tasks). On a loaded machine that
     call outlasted the bridge's default RPC timeout ("Timeout expired", or the connection broke: "h2
-    protocol error"; temporalio/sdk-java#1618 and #2246 report the server's stalls under long sleeps).
-    Short steps keep each call short; the timers fire in the same order, so the workflows see the same."""
-    while delta > timedelta(0):
-        chunk = min(delta, step)
+    protocol error"), and the server sometimes stalls inside a sleep (temporalio/sdk-java#1618, #2246).
+    Short steps keep each call short; a step that does not return in ``SKIP_STEP_TIMEOUT`` is asked
+    again for what is left of it, from the server's own clock, a few times before giving up. The timers
+    fire in the same order, so the workflows see the same."""
+    target = await env.get_current_time() + delta
+    stalled = 0
+    while (left := target - await env.get_current_time()) > timedelta(0):
         request = SleepRequest()
-        request.duration.FromTimedelta(chunk)  # what env.sleep sends, with a timeout of our own
-        await env.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SKIP_STEP_TIMEOUT)
-        delta -= chunk
+        request.duration.FromTimedelta(min(left, step))  # what env.sleep sends, with a timeout of our own
+        try:
+            await env.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SKIP_STEP_TIMEOUT)
+        except RPCError:
+            stalled += 1
+            if stalled >= SKIP_STEP_ATTEMPTS:
+                raise
+            logging.getLogger(__name__).warning("time skipping step timed out; asking again (%d)", stalled)
 
 
 @asynccontextmanager
