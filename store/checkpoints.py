@@ -283,17 +283,17 @@ def verify_anchored(
 
     accumulator = Accumulator()
 
-    def on_row(row: AuditEvent) -> None:
-        accumulator.add(bytes.fromhex(row.hash))
-        for finding, checkpoint in at.get(row.position, ()):
-            if row.hash != checkpoint.head_hash:
+    def on_row(position: int, row_hash: str) -> None:
+        accumulator.add(bytes.fromhex(row_hash))
+        for finding, checkpoint in at.get(position, ()):
+            if row_hash != checkpoint.head_hash:
                 rewritten(
-                    finding, f"the event at position {row.position} has hash {row.hash}, the checkpoint anchors {checkpoint.head_hash}"
+                    finding, f"the event at position {position} has hash {row_hash}, the checkpoint anchors {checkpoint.head_hash}"
                 )
             elif accumulator.root().hex() != checkpoint.merkle_root:
                 computed = accumulator.root().hex()
                 rewritten(
-                    finding, f"the Merkle root over events 1..{row.position} is {computed}, the checkpoint's is {checkpoint.merkle_root}"
+                    finding, f"the Merkle root over events 1..{position} is {computed}, the checkpoint's is {checkpoint.merkle_root}"
                 )
 
     chain = audit_log.verify(batch, on_row)
