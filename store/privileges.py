@@ -34,7 +34,7 @@ __all__ = [
 _READ = ("SELECT",)
 _APPEND = ("SELECT", "INSERT")
 _UPSERT = ("SELECT", "INSERT", "UPDATE")
-_REWRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")  # projections: a stream's rows are deleted and re-inserted
+_REWRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")  # projections: rows changed in place, or deleted and re-inserted
 
 TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     # the record: appended to and read, never changed (no UPDATE, DELETE, TRUNCATE)
@@ -42,7 +42,7 @@ TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     # Alembic's revision: read at start-up to check the schema is current; only the owner moves it
     "alembic_version": _READ,
     # projections (store/projections.py, campaign_projection.py, project_projection.py): rebuilt with
-    # DELETE + INSERT (`pdca audit rebuild`, every append re-projects its stream)
+    # DELETE + INSERT (`pdca audit rebuild`); every append inserts, updates and deletes its stream's rows
     "case_summary": _REWRITE,
     "measure_ledger": _REWRITE,
     "problem_ledger": _REWRITE,

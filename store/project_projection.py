@@ -1,20 +1,21 @@
 """Projection of secretary-project streams (``proj-``): the project summary and milestone ledger.
 
 Folded with the project decider (``domain.project.DECIDER``) inside the append transaction, like the
-rectification ledgers.
+rectification ledgers: incrementally, one append's events at a time (store/incremental.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, col, delete
+from sqlmodel import Session, delete
 
 from domain.project import DECIDER, ProjectState, ProposalStatus, outcome_of
+from store.incremental import Ledger, Rows, StreamProjection
 from store.models import AuditEvent
 from store.project_models import ProjectMilestone, ProjectSummary
-from store.queries import fold_stream
 
 PROJECT_TABLES = (ProjectSummary, ProjectMilestone)
 
@@ -59,32 +60,40 @@ def summary_fields(state: ProjectState, now: datetime | None = None) -> dict[str
     }
 
 
+def _summary_row(state: ProjectState, last: AuditEvent) -> dict[str, Any]:
+    return {**summary_fields(state, last.recorded_at), "last_event_at": last.recorded_at, "position": last.position}
+
+
+def _milestone_rows(state: ProjectState) -> tuple[Rows]:
+    return (
+        {
+            (m.id,): {
+                "description": m.description,
+                "deadline": m.deadline,
+                "done": m.done,
+                "done_at": m.done_at,
+                "late": m.late,
+                "overdue": m.overdue and not m.done,
+                "progress_entries": sum(p.milestone_id == m.id for p in state.progress),
+            }
+            for m in state.milestones
+        },
+    )
+
+
+# The project projector (store/incremental.py: only the new events are folded, only changed rows written).
+PROJECTS: StreamProjection[ProjectState] = StreamProjection(
+    DECIDER,
+    ProjectSummary.__table__,  # type: ignore[attr-defined]
+    "project_id",
+    [Ledger(ProjectMilestone.__table__, "project_id", ("milestone_id",))],  # type: ignore[attr-defined]
+    _summary_row,
+    _milestone_rows,
+)
+
+
 def project_projects(session: Session, stream_id: str, rows: Sequence[AuditEvent]) -> None:
-    if not rows or not DECIDER.owns(stream_id):
-        return
-    state = fold_stream(rows, DECIDER)
-    last = rows[-1]
-    summary = session.get(ProjectSummary, stream_id) or ProjectSummary(project_id=stream_id)  # type: ignore[call-arg]
-    for key, value in summary_fields(state, last.recorded_at).items():
-        setattr(summary, key, value)
-    summary.last_event_at = last.recorded_at
-    summary.position = last.position
-    session.add(summary)
-    session.exec(delete(ProjectMilestone).where(col(ProjectMilestone.project_id) == stream_id))
-    for m in state.milestones:
-        session.add(
-            ProjectMilestone(
-                project_id=stream_id,
-                milestone_id=m.id,
-                description=m.description,
-                deadline=m.deadline,
-                done=m.done,
-                done_at=m.done_at,
-                late=m.late,
-                overdue=m.overdue and not m.done,
-                progress_entries=sum(p.milestone_id == m.id for p in state.progress),
-            )
-        )
+    PROJECTS(session, stream_id, rows)
 
 
 def reset_project_projections(session: Session) -> None:

@@ -1,23 +1,25 @@
 """Projections: ledgers and case summaries, derived from the log with the domain's own ``evolve``.
 
 There is one way to compute a case's state — fold its events — so the ledgers can never
-disagree with the workflow or with a rebuild.
+disagree with the workflow or with a rebuild. Each append folds only its own events into the state
+the projector keeps for the stream and writes only the rows that changed (store/incremental.py); a
+rebuild folds every stream from its first event, and both give the same rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from sqlmodel import Session, col, delete
+from sqlmodel import Session, delete
 
 from domain.rectification import DECIDER, KIND, CaseState
 from store.campaign_projection import project_campaign
 from store.eventlog import Projector
+from store.incremental import Ledger, Rows, StreamProjection
 from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger, SanctionLedger
 from store.project_projection import project_projects
-from store.queries import fold_stream
 
 PROJECTION_TABLES = (CaseSummary, MeasureLedger, ProblemLedger, SanctionLedger)
 
@@ -52,67 +54,72 @@ class SummaryFields(TypedDict):
     sanctions_pending: int
 
 
+def _summary_row(state: CaseState, last: AuditEvent) -> dict[str, Any]:
+    return {**summary_fields(state), "kind": KIND, "last_event_at": last.recorded_at, "position": last.position}
+
+
+def _ledger_rows(state: CaseState) -> tuple[Rows, Rows, Rows]:
+    """The case's problem, measure and sanction ledger rows (keyed as in ``LEDGERS``)."""
+    problems: Rows = {
+        (p.id,): {"cycle": p.cycle, "category": p.category, "description": p.description} for p in state.problems
+    }
+    pending = state.pending_proposals()
+    measures: Rows = {
+        (m.id,): {
+            "cycle": state.cycle,
+            "description": m.description,
+            "problems": ",".join(m.problems),
+            "responsible": m.responsible,
+            "deadline": m.deadline,
+            "done": m.done,
+            "overdue": m.overdue and not m.done,
+            "progress_reports": m.progress_reports,
+            "reminders": ",".join(m.reminded),
+            "escalations": ",".join(m.escalated),
+            "completed_by": m.completed_by,
+            "budget": m.budget,
+            "original_deadline": m.original_deadline,
+            "paused": m.paused and not m.done,
+            "paused_since": m.paused_since,
+            "paused_working_days": sum(c.working_days or 0 for c in m.changes if c.kind == "pause"),
+            "extensions": sum(c.kind == "extension" for c in m.changes),
+            "proposals_pending": sum(p.measure_id == m.id for p in pending),
+        }
+        for m in state.measures
+    }
+    sanctions: Rows = {
+        (proposal.proposal_id,): {
+            "measure_id": proposal.measure_id,
+            "rung": proposal.rung.value,
+            "source": proposal.source.value,
+            "status": proposal.status.value,
+            "reason": proposal.reason,
+            "proposed_at": proposal.proposed_at,
+            "decide_by": proposal.decide_by,
+            "decided_by": proposal.decided_by,
+            "decided_at": proposal.decided_at,
+            "comment": proposal.comment,
+        }
+        for proposal in state.proposals
+    }
+    return problems, measures, sanctions
+
+
+LEDGERS = (
+    Ledger(ProblemLedger.__table__, "case_id", ("problem_id",)),  # type: ignore[attr-defined]
+    Ledger(MeasureLedger.__table__, "case_id", ("measure_id",)),  # type: ignore[attr-defined]
+    Ledger(SanctionLedger.__table__, "case_id", ("proposal_id",)),  # type: ignore[attr-defined]
+)
+
+# The case projector: case_summary and the problem, measure and sanction ledgers of every rect- stream,
+# folded incrementally (store/incremental.py).
+CASES: StreamProjection[CaseState] = StreamProjection(
+    DECIDER, CaseSummary.__table__, "case_id", LEDGERS, _summary_row, _ledger_rows  # type: ignore[attr-defined]
+)
+
+
 def project_rectification(session: Session, stream_id: str, rows: Sequence[AuditEvent]) -> None:
-    if not rows or not DECIDER.owns(stream_id):
-        return
-    state = fold_stream(rows, DECIDER)
-    last = rows[-1]
-    for table in (MeasureLedger, ProblemLedger, SanctionLedger):
-        session.exec(delete(table).where(col(table.case_id) == stream_id))
-    # a row filled in column by column below: the table model's required fields are not passed here
-    summary = session.get(CaseSummary, stream_id) or CaseSummary(case_id=stream_id)  # type: ignore[call-arg]
-    for key, value in summary_fields(state).items():
-        setattr(summary, key, value)
-    summary.kind = KIND
-    summary.last_event_at = last.recorded_at
-    summary.position = last.position
-    session.add(summary)
-    for p in state.problems:
-        session.add(
-            ProblemLedger(case_id=stream_id, problem_id=p.id, cycle=p.cycle, category=p.category, description=p.description)
-        )
-    for m in state.measures:
-        session.add(
-            MeasureLedger(
-                case_id=stream_id,
-                measure_id=m.id,
-                cycle=state.cycle,
-                description=m.description,
-                problems=",".join(m.problems),
-                responsible=m.responsible,
-                deadline=m.deadline,
-                done=m.done,
-                overdue=m.overdue and not m.done,
-                progress_reports=m.progress_reports,
-                reminders=",".join(m.reminded),
-                escalations=",".join(m.escalated),
-                completed_by=m.completed_by,
-                budget=m.budget,
-                original_deadline=m.original_deadline,
-                paused=m.paused and not m.done,
-                paused_since=m.paused_since,
-                paused_working_days=sum(c.working_days or 0 for c in m.changes if c.kind == "pause"),
-                extensions=sum(c.kind == "extension" for c in m.changes),
-                proposals_pending=sum(p.measure_id == m.id for p in state.pending_proposals()),
-            )
-        )
-    for proposal in state.proposals:
-        session.add(
-            SanctionLedger(
-                case_id=stream_id,
-                proposal_id=proposal.proposal_id,
-                measure_id=proposal.measure_id,
-                rung=proposal.rung.value,
-                source=proposal.source.value,
-                status=proposal.status.value,
-                reason=proposal.reason,
-                proposed_at=proposal.proposed_at,
-                decide_by=proposal.decide_by,
-                decided_by=proposal.decided_by,
-                decided_at=proposal.decided_at,
-                comment=proposal.comment,
-            )
-        )
+    CASES(session, stream_id, rows)
 
 
 def summary_fields(state: CaseState) -> SummaryFields:
