@@ -6,6 +6,9 @@ Settings (settings/__init__.py; every one an environment variable):
     TEMPORAL_CONFIG_FILE   the Temporal connection, read by temporalio.envconfig as the `temporal`
                        CLI reads them (settings/temporal.py; default localhost:7233, namespace "default")
     PDCA_TASK_QUEUE    task queue (default pdca-rectification)
+    PDCA_WORKFLOW_CACHE  workflows kept in the worker's memory (default 2000, ~0.5 MB each measured: with the
+                       process's ~150 MB about 1.1 GB at most); a workflow not cached replays its history
+                       on its next task (a case sleeping on a timer costs nothing while evicted)
     PDCA_DATABASE_URL  audit database (default: SQLite file under PDCA_HOME, ~/.pdca); on PostgreSQL a
                        role that owns nothing (docs/security.md, least privilege)
     PDCA_MIGRATION_DATABASE_URL, PDCA_DATABASE_APP_ROLE  when set, start-up migrates as this owner URL
@@ -163,7 +166,12 @@ def build_worker(
     channel: Channel | None = None,
     executor: ThreadPoolExecutor | None = None,
     authority_dir: Path | None = None,
+    cached_workflows: int | None = None,
 ) -> Worker:
+    """The worker. ``append_events`` is registered here for both ways workflows call it: as a regular
+    activity (streams recorded before ``append-local-v1``) and as a local activity, which runs on the
+    worker that runs the workflow — so every worker of the task queue must register it, as this one does.
+    ``cached_workflows``: PDCA_WORKFLOW_CACHE (the bound on workflows held in memory)."""
     audit = AuditActivities(audit_log, anchoring())
     notify = NotifyActivities(channel, engine=audit_log.engine)  # channel None: PDCA_CHANNELS + actor directory
     calendar = CalendarActivities(default_override_path())
@@ -183,6 +191,7 @@ def build_worker(
             identity.trusted_keys,
         ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
+        max_cached_workflows=get_settings().workflow_cache if cached_workflows is None else cached_workflows,
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
         ),

@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from temporalio.api.enums.v1 import PendingWorkflowTaskState
 from temporalio.client import (
     Client,
     RPCError,
@@ -364,6 +365,11 @@ async def _waiting_for(handle: WorkflowHandle[Any, Any]) -> tuple[str, str]:
     except (RPCError, TimeoutError):
         return unknown
     raw = description.raw_description
+    appending = any(p.activity_type.name == "append_events" for p in raw.pending_activities)
+    if not appending and raw.pending_workflow_task.state == PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED:
+        # a worker holds the command's workflow task this long: the audit append runs in it, as a local
+        # activity (workflows/audited.py, append-local-v1), which no describe lists
+        return ("工作进程写审计库慢（数据库被锁？）", "the worker is slow writing the audit database (is it locked?)")
     # the audit append first: a command waits on it (a notice in flight runs beside, outside the lock)
     for pending in sorted(raw.pending_activities, key=lambda p: p.activity_type.name != "append_events"):
         activity = pending.activity_type.name

@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     lang: Literal["zh", "en"] = Field(default="zh", description="Labels: zh or en (CLI)")
     # the worker
     task_queue: str = Field(default=DEFAULT_TASK_QUEUE, description="Temporal task queue")
+    workflow_cache: int = Field(
+        default=2000,
+        ge=0,
+        description="Workflows the worker keeps in memory (about 0.5 MB each); others replay from history on their next task",
+    )
     metrics_port: int = Field(default=9464, ge=0, le=65535, description="Project /metrics port (0 disables)")
     sdk_metrics_port: int = Field(default=9465, ge=0, le=65535, description="Temporal SDK metrics port (0 disables)")
     metrics_addr: str = Field(default="127.0.0.1", description="Address both metrics ports bind to")

@@ -6,8 +6,9 @@ The base does what every kind does the same way:
 
 - Commands arrive as the ``command`` Update. The validator runs the decider, so a command the rules
   refuse is rejected before anything enters history (and counted: pdca_commands_rejected). The handler
-  decides again under a lock, appends the events through the audit activity and acknowledges only
-  then. Request ids (chosen by the client) are remembered across continue-as-new: a retried command is
+  decides again under a lock, appends the events through the audit activity — a local activity, in
+  the same workflow task, for runs started since ``append-local-v1`` — and acknowledges only then.
+  Request ids (chosen by the client) are remembered across continue-as-new: a retried command is
   applied once.
 - The opening command (in the workflow input) is decided in ``__init__`` so handlers that run before
   ``run()`` see an opened stream; ``run()`` makes it durable first.
@@ -70,12 +71,22 @@ IDENTITY_PATCH = "identity-v1"
 KEYS_REFRESH_INTERVAL = timedelta(seconds=5)
 # Remembered request ids: enough for a retried CLI command to be recognised across continue-as-new.
 MAX_REMEMBERED_REQUESTS = 500
+# Patch id guarding the append as a local activity (one workflow task per command); streams recorded
+# without it keep appending through the regular activity.
+APPEND_LOCAL_PATCH = "append-local-v1"
+# Each attempt of the append (regular or local): longer than a SQLite append waits on a lock (store/db.py
+# busy_timeout, 30 s), so an attempt blocked on a lock fails on the lock, not on this timeout.
 APPEND_TIMEOUT = timedelta(seconds=60)
+# No overall bound (no schedule-to-close): an append is retried until it is stored, as the regular
+# activity always was; the state moves on only once its events are durable.
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=["ConcurrencyError", "IdempotencyConflict"],
 )
+# A local append's retries back off within the workflow task up to this; a longer backoff (the fourth
+# retry on: 8 s, 16 s, 30 s, …) waits on a durable timer, so a long outage does not hold the task open.
+APPEND_LOCAL_RETRY_THRESHOLD = timedelta(seconds=5)
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5)
 
 
@@ -162,6 +173,7 @@ class AuditedWorkflow(Generic[S, R]):
         self.outbox: list[EventRecord] = []
         self.published: dict[str, object] = {}  # search attribute values last upserted
         self.started = False  # run() has begun (and asked its patch questions)
+        self.append_local: bool | None = None  # None until asked (_appends_locally)
         self.persisted = opening is None
         self.opening: list[Any] = []
         self.refused: DomainError | None = None
@@ -230,6 +242,7 @@ class AuditedWorkflow(Generic[S, R]):
             count_rejection(self.refused.code, "open")
             raise ApplicationError(self.refused.message, type=self.refused.code, non_retryable=True)
         self._start()
+        self._appends_locally()  # asked here, before any append of this run, so at the same point on replay
         self.started = True
         self.delivery = asyncio.create_task(self._deliver_notices())
         if not self.persisted:
@@ -472,21 +485,38 @@ class AuditedWorkflow(Generic[S, R]):
         if any(year not in self.calendar.facts.years for year in years):
             self.calendar = await fetch_calendar(years, self.calendar.facts)
 
+    def _appends_locally(self) -> bool:
+        """Whether this run appends through a local activity (``append-local-v1``): asked once, at the
+        start of ``run()`` (``_begin``), before any append and before any handler may append; remembered.
+        A run recorded with the regular activity replays without the marker and keeps appending that way."""
+        if self.append_local is None:
+            self.append_local = workflow.patched(APPEND_LOCAL_PATCH)
+        return self.append_local
+
     async def _persist(self, events: Sequence[Any], before: S, after: S) -> None:
         records = event_records(events, self.decider.events)
-        await workflow.execute_activity_method(
-            AuditActivities.append_events,
-            AppendRequest(
-                stream_id=self.stream_id,
-                expected_version=before.version,
-                events=records,
-                org_code=after.org_code,
-                stage=after.stage.value,
-                stage_change=self._stage_change(before, after),
-            ),
-            start_to_close_timeout=APPEND_TIMEOUT,
-            retry_policy=APPEND_RETRY,
+        request = AppendRequest(
+            stream_id=self.stream_id,
+            expected_version=before.version,
+            events=records,
+            org_code=after.org_code,
+            stage=after.stage.value,
+            stage_change=self._stage_change(before, after),
         )
+        if self._appends_locally():
+            # In the workflow task that decided the events: no activity task round trip through the server.
+            # Retries re-send the same event ids (minted above with workflow.uuid4()): stored once.
+            await workflow.execute_local_activity_method(
+                AuditActivities.append_events,
+                request,
+                start_to_close_timeout=APPEND_TIMEOUT,
+                retry_policy=APPEND_RETRY,
+                local_retry_threshold=APPEND_LOCAL_RETRY_THRESHOLD,
+            )
+        else:
+            await workflow.execute_activity_method(
+                AuditActivities.append_events, request, start_to_close_timeout=APPEND_TIMEOUT, retry_policy=APPEND_RETRY
+            )
         self.outbox.extend(record for record in records if record.event_type in self.decider.notice_events)
 
     async def _deliver_notices(self) -> None:

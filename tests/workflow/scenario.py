@@ -157,7 +157,7 @@ class Case:
     async def cmd(self, command: Command, request_id: str | None = None, update_id: str | None = None) -> CommandResult:
         assert self.handle is not None
         return await self.handle.execute_update(
-            RectificationWorkflow.command,
+            "command",  # by name: the typed overloads take no result_type
             request(self.case_id, command, request_id or self.next_request_id()),
             id=update_id,
             result_type=CommandResult,
