@@ -1,26 +1,27 @@
 """`pdca case`: 整顿案件 rectification cases — open, plan, do, check, act, read.
 
-Every command calls one function of service/cases.py; the screens are in cli/render.py (and the
-history screen in cli/history_view.py).
+Every command calls one function of service/cases.py (the reads: service/case_reads.py); the screens
+are in cli/render.py (and the history screen in cli/history_view.py).
+
+At the top only what the commands' signatures need (their option types); each command imports the
+service and the screens it uses, so `pdca case show` does not import Temporal's client (issue 12).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field
 
-from cli import history_view, render
 from cli.common import EvidenceOpt, PolicyOpt, RequestOpt, change, deps, emit, noun, opts, run
 from domain.rectification import OpenCase, Outcome, ProblemInput, Stage, SubmitPlan
 from domain.rungs import SanctionDecision
-from service import cases
-from service.commands import Done
-from settings.directory import load_policy
-from settings.files import load_model, read_yaml, validate
+
+if TYPE_CHECKING:
+    from service.commands import Done
 
 app = noun(
     "整顿案件 rectification cases: open (立案), plan, progress, self-check, acceptance, follow-up review, close "
@@ -44,6 +45,9 @@ def open_case(
     policy_file: PolicyOpt = None,
 ) -> None:
     """立案 Open a rectification case for a designated organization (one per organization and year)."""
+    from service import cases
+    from settings.directory import load_policy
+    from settings.files import load_model
 
     def send(actor: Any) -> Awaitable[Done]:
         policy = load_policy(policy_file)
@@ -60,6 +64,8 @@ def plan_submit(
     request_id: RequestOpt = None,
 ) -> None:
     """提交整改方案 Submit (or resubmit after return) the plan: measures, responsible people, deadlines."""
+    from service import cases
+    from settings.files import load_model
 
     def send(actor: Any) -> Awaitable[Done]:
         plan = load_model(SubmitPlan, plan_file, {"actor": actor.model_dump()})
@@ -75,6 +81,8 @@ def plan_approve(
     request_id: RequestOpt = None,
 ) -> None:
     """批准方案 Approve the submitted plan (not by the person who submitted it)."""
+    from service import cases
+
     change(lambda actor: cases.approve_plan(deps(), case_id, actor, comment, request_id))
 
 
@@ -85,6 +93,8 @@ def plan_return(
     request_id: RequestOpt = None,
 ) -> None:
     """退回修改 Return the submitted plan for revision with comments."""
+    from service import cases
+
     change(lambda actor: cases.return_plan(deps(), case_id, actor, comment, request_id))
 
 
@@ -100,6 +110,8 @@ def progress(
     request_id: RequestOpt = None,
 ) -> None:
     """报告进展 Report progress on a measure, with evidence."""
+    from service import cases
+
     change(lambda actor: cases.report_progress(deps(), case_id, actor, measure_id, note, evidence or [], request_id))
 
 
@@ -112,6 +124,8 @@ def complete(
     request_id: RequestOpt = None,
 ) -> None:
     """措施完成 Report a measure completed (at least one --evidence)."""
+    from service import cases
+
     change(lambda actor: cases.complete_measure(deps(), case_id, actor, measure_id, note, evidence or [], request_id))
 
 
@@ -122,6 +136,8 @@ def self_check(
     request_id: RequestOpt = None,
 ) -> None:
     """提交自查 Submit the self-check once every measure is complete; the case moves to acceptance."""
+    from service import cases
+
     change(lambda actor: cases.submit_self_check(deps(), case_id, actor, summary, request_id))
 
 
@@ -134,6 +150,8 @@ def accept(
     request_id: RequestOpt = None,
 ) -> None:
     """验收 Record the acceptance; the verdict comes from policy (pass score, dissatisfaction veto)."""
+    from service import cases
+
     change(lambda actor: cases.record_acceptance(deps(), case_id, actor, score, unsatisfied, comment, request_id))
 
 
@@ -153,6 +171,8 @@ def review(
     request_id: RequestOpt = None,
 ) -> None:
     """回头看 Follow-up review during consolidation; --relapse re-opens the cycle with new problems."""
+    from service import cases
+    from settings.files import read_yaml, validate
 
     def send(actor: Any) -> Awaitable[Done]:
         new_problems: list[ProblemInput] = []
@@ -172,6 +192,8 @@ def close(
     request_id: RequestOpt = None,
 ) -> None:
     """销号 Close the case after the consolidation period and a follow-up review."""
+    from service import cases
+
     change(lambda actor: cases.close_case(deps(), case_id, actor, outcome, note, request_id))
 
 
@@ -192,6 +214,8 @@ def relief(
 ) -> None:
     """暂停/延期申请 Ask for a pause or an extension yourself (ids Q1, Q2, …); an approver grants it with
     `pdca case pause|extend --request Q1`, and can never be the one who asked."""
+    from service import cases
+
     change(lambda actor: cases.request_relief(deps(), case_id, actor, reason, measures or [], request_id))
 
 
@@ -212,6 +236,8 @@ def pause(
     default). While paused: no reminders, overdue notices or escalations. On resume every deadline
     moves by the working days paused.
     """
+    from service import cases
+
     change(lambda actor: cases.pause(deps(), case_id, actor, reason, requested_by, measures or [], request_id, relief))
 
 
@@ -225,6 +251,8 @@ def resume(
     request_id: RequestOpt = None,
 ) -> None:
     """恢复计时 Resume paused measures; each deadline moves by the working days it was paused."""
+    from service import cases
+
     change(lambda actor: cases.resume(deps(), case_id, actor, measures or [], note, request_id))
 
 
@@ -240,6 +268,8 @@ def extend(
     request_id: RequestOpt = None,
 ) -> None:
     """延期 Extend a measure's deadline (audited; reminders re-arm, rungs already fired stay fired)."""
+    from service import cases
+
     change(lambda actor: cases.extend(deps(), case_id, actor, measure, reason, to, by, requested_by, request_id, relief))
 
 
@@ -255,6 +285,8 @@ def _decide_sanction(decision: SanctionDecision) -> Callable[..., None]:
         comment: Annotated[str, typer.Option("--comment", help="Decision comment.")] = "",
         request_id: RequestOpt = None,
     ) -> None:
+        from service import cases
+
         change(lambda actor: cases.decide_sanction(deps(), case_id, actor, decision, proposal, measure, rung, comment, request_id))
 
     return command
@@ -272,9 +304,11 @@ sanction_app.command("dismiss", help="不予处理 Dismiss a pending sanction pr
 @app.command("show")
 def show(case_id: CaseArg) -> None:
     """查看案件 Show a case: stage, problem ledger, measures with deadlines, acceptance rounds."""
+    from cli import render
+    from service import case_reads
 
     def action() -> None:
-        state = cases.show(deps(), case_id)
+        state = case_reads.show(deps(), case_id)
         emit(state, lambda: render.case_detail(state, opts().lang.value))
 
     run(action)
@@ -285,13 +319,32 @@ def list_cases(
     stage: Annotated[Stage | None, typer.Option("--stage", help="Only cases in this stage.")] = None,
     org: Annotated[str | None, typer.Option("--org", help="Only this organization code.")] = None,
     region: Annotated[str | None, typer.Option("--region", help="Only this region / township.")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Only cases of this year.")] = None,
     overdue: Annotated[bool | None, typer.Option("--overdue/--not-overdue", help="Only cases with (or without) overdue measures.")] = None,
+    page: Annotated[int, typer.Option("--page", min=1, help="Which page, from 1.")] = 1,
+    page_size: Annotated[int, typer.Option("--page-size", min=1, max=1000, help="Cases per page.")] = 50,
+    every: Annotated[bool, typer.Option("--all", help="Every matching case on one page (no --page).")] = False,
 ) -> None:
-    """案件列表 List cases from the case ledger, with filters."""
+    """案件列表 List cases a page at a time, with filters and the total (from the case ledger, by case id).
+
+    The last line is the total and the page: 共 120 件，第 1/3 页 (120 case(s), page 1/3). With -o json:
+    {"rows": [...], "total": 120, "page": 1, "pages": 3, "page_size": 50}.
+    """
+    from cli import render
+    from service import case_reads
 
     def action() -> None:
-        rows = cases.list_cases(deps(), stage=stage.value if stage else None, org_code=org, region=region, overdue=overdue)
-        emit(rows, lambda: render.case_list(rows, opts().lang.value))
+        found = case_reads.list_page(
+            deps(),
+            stage=stage.value if stage else None,
+            org_code=org,
+            region=region,
+            year=year,
+            overdue=overdue,
+            page=1 if every else page,
+            page_size=None if every else page_size,
+        )
+        emit(found, lambda: render.case_list(found, opts().lang.value))
 
     run(action)
 
@@ -299,9 +352,11 @@ def list_cases(
 @app.command("history")
 def history(case_id: CaseArg) -> None:
     """全程纪实 The audit trail of a case: every event, who, when."""
+    from cli import history_view
+    from service import case_reads
 
     def action() -> None:
-        rows = cases.history(deps(), case_id)
+        rows = case_reads.history(deps(), case_id)
         emit(history_view.history_json(rows), lambda: history_view.history(rows, opts().lang.value))
 
     run(action)

@@ -3,12 +3,14 @@
 How a noun module (cli/case.py, cli/project.py, cli/campaign.py, …) is written::
 
     from cli.common import RequestOpt, change, deps, emit, noun, opts, run
-    from service import cases                     # service functions only: no tables, no Temporal, no rules, no worker
 
     app = noun("整顿案件 rectification cases: ...")  # a Typer for the noun; cli/main.py lists it in NOUNS (one line)
 
     @app.command("show")                          # a read: run()
     def show(case_id: str) -> None:
+        from cli import render
+        from service import cases                 # service functions only: no tables, no Temporal, no rules, no worker
+
         def action() -> None:
             state = cases.show(deps(), case_id)   # deps(): service.bootstrap.Deps from --db and --timeout
             emit(state, lambda: render.case_detail(state, opts().lang.value))
@@ -16,6 +18,8 @@ How a noun module (cli/case.py, cli/project.py, cli/campaign.py, …) is written
 
     @app.command("close")                         # a change of a stream: change()
     def close(case_id: str, request_id: RequestOpt = None) -> None:
+        from service import cases
+
         change(lambda actor: cases.close_case(deps(), case_id, actor, request_id=request_id))
 
 The pieces:
@@ -46,32 +50,34 @@ the front before Click parses (``hoist``) — for the `pdca` executable, ``pytho
 
 Exit codes: 0 done; 1 refused (``InputError``, ``Refused``, ``NotFound``); 2 usage (Click);
 3 unavailable (``Unavailable``: Temporal, the worker or the audit database did not answer in time).
+
+Start-up cost: `pdca --help` must not pay for what it does not use (issue 12). cli/main.py imports a
+noun's module only when the line names it (``LazyRoot``), and this module imports only Typer and
+service/errors.py at the top: the renderer, the labels, pydantic and the settings are imported inside
+the functions that use them. A noun module keeps what its commands' signatures need (their option
+types) at the top and imports the service, the store, Temporal and the screens inside its commands.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
-from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import BaseModel
 from typer._click import Context as ClickContext  # Typer ships its own Click (typer._click)
 from typer._click.globals import get_current_context
 from typer.core import TyperGroup
 
-from cli import render
-from i18n import label
 from service.errors import Refused, ServiceError, Unavailable
-from settings import get_settings
-from settings.errors import InputError
+
+if TYPE_CHECKING:
+    from settings.errors import InputError
 
 T = TypeVar("T")
 
@@ -161,6 +167,8 @@ class GlobalFirst(TyperGroup):
 
 def _version(value: bool) -> None:
     if value:
+        from importlib import metadata
+
         try:
             version = metadata.version("pdca-rectification")
         except metadata.PackageNotFoundError:
@@ -248,12 +256,16 @@ def acting() -> Any:
 
 
 def run_async(coro: Awaitable[T]) -> T:
+    import asyncio
+
     return asyncio.run(coro)  # type: ignore[arg-type]
 
 
 def change(send: Callable[[Any], Awaitable[Any]]) -> NoReturn:
     """The body of every command that changes a case or a project: ``send(actor)`` → the service's
     ``Done``, printed as one line (or as JSON); exits with the command's code (``run_then_exit``)."""
+
+    from cli import render
 
     def action() -> None:
         result = run_async(send(acting()))
@@ -264,6 +276,8 @@ def change(send: Callable[[Any], Awaitable[Any]]) -> NoReturn:
 
 def to_json(data: Any) -> Any:
     """``data`` as plain JSON values: pydantic models, dataclasses, lists and dicts of them."""
+    from pydantic import BaseModel
+
     if isinstance(data, BaseModel):
         return data.model_dump(mode="json")
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
@@ -289,8 +303,8 @@ def emit(data: Any, show: Callable[[], None]) -> None:
         show()
 
 
-# an error's exit code, by its class (the first that matches)
-_EXIT_CODE_OF: tuple[tuple[type[BaseException], int], ...] = ((Unavailable, UNAVAILABLE), (Refused, REFUSED), (InputError, REFUSED))
+# an error's exit code, by its class (the first that matches); InputError (settings.errors) is REFUSED too
+_EXIT_CODE_OF: tuple[tuple[type[BaseException], int], ...] = ((Unavailable, UNAVAILABLE), (Refused, REFUSED))
 
 
 def exit_code(error: BaseException) -> int:
@@ -301,6 +315,8 @@ def exit_code(error: BaseException) -> int:
 
 def error_line(error: InputError | ServiceError, lang: str) -> str:
     """``错误：<label>：message`` / ``error: <label>: message`` (the label only for a refusal's code)."""
+    from i18n import label
+
     zh = lang == "zh"
     sep = "：" if zh else ": "
     reason = f"{label('error.' + error.code, 'zh' if zh else 'en')}{sep}" if error.code else ""
@@ -310,6 +326,8 @@ def error_line(error: InputError | ServiceError, lang: str) -> str:
 def run(action: Callable[[], T]) -> T:
     """Run a command body; an ``InputError`` or a ``ServiceError`` becomes one line on stderr and its
     exit code (1 refused, 3 unavailable)."""
+    from settings.errors import InputError
+
     try:
         return action()
     except (InputError, ServiceError) as error:
@@ -335,6 +353,9 @@ def run_then_exit(action: Callable[[], None]) -> NoReturn:
 
 
 def _lang_setting() -> str:
+    from settings import get_settings
+    from settings.errors import InputError
+
     try:
         return get_settings().lang
     except InputError:  # the bad setting is what is being reported

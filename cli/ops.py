@@ -133,6 +133,3 @@ def demo(
         emit(result, lambda: print_result(result, lang))
 
     run_then_exit(action)
-
-
-COMMANDS = (("up", up), ("worker", worker), ("serve", serve), ("migrate", migrate), ("demo", demo))

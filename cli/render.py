@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from domain.kinds import decider_of_stream
-from domain.rectification import CaseState, Event
 from domain.timeutil import local
 from i18n import Lang, enum_label, human_duration, label
 
 if TYPE_CHECKING:
+    from domain.rectification import CaseState, Event
+    from service.case_reads import CaseList
     from store.checkpoints import AnchoredReport
-    from store.models import CaseSummary
 
 console = Console(highlight=False)
 
@@ -53,6 +52,8 @@ def roles_text(roles: Sequence[str], zh: bool) -> str:
 
 def stage_label(stream_id: str, stage: str, lang: Lang) -> str:
     """A stage of the stream ``stream_id``, labelled with its kind's words."""
+    from domain.kinds import decider_of_stream  # every kind's rules: imported by the screens that need them
+
     return enum_label(STAGE_LABELS[decider_of_stream(stream_id).name], stage, lang)
 
 
@@ -212,7 +213,17 @@ def keep_whole(table: Table, values: Sequence[str]) -> None:
     first.min_width = max((len(v) for v in values), default=0) or None
 
 
-def case_list(rows: Sequence[CaseSummary], lang: Lang) -> None:
+def page_line(total: int, page: int, pages: int, paged: bool, lang: Lang) -> str:
+    """The last line of a list: 共 120 件，第 1/3 页 / 120 case(s), page 1/3 (without the page when not ``paged``)."""
+    if lang == "zh":
+        return f"共 {total} 件" + (f"，第 {page}/{pages} 页" if paged else "")
+    return f"{total} case(s)" + (f", page {page}/{pages}" if paged else "")
+
+
+def case_list(found: CaseList, lang: Lang) -> None:
+    """`pdca case list`: one page of the case ledger (service.case_reads.CaseList), then the total and the page."""
+    rows = found.rows
+
     def L(key: str) -> str:
         return label(key, lang)
 
@@ -241,7 +252,7 @@ def case_list(rows: Sequence[CaseSummary], lang: Lang) -> None:
             when(r.next_due),
         )
     console.print(table)
-    console.print(f"{len(rows)} " + ("件" if lang == "zh" else "case(s)"))
+    console.print(page_line(found.total, found.page, found.pages, found.page_size is not None, lang))
 
 
 def event_details(event: Event, lang: Lang) -> str:

@@ -26,21 +26,21 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError, ProgrammingError
-from temporalio.client import Client
-from temporalio.runtime import Runtime
-from temporalio.service import RPCError
 
 from service.errors import Refused, ServiceError, Unavailable
-from service.identity import Caller, CredentialStore
 from settings import Settings, get_settings
-from settings.temporal import connect_config, target_address
 from store.db import create_sqlite_directory, display_url, make_engine, sqlite_file
 from store.eventlog import AuditLog
-from store.payload_codec import PayloadKeyError, PayloadKeys, data_converter
+
+if TYPE_CHECKING:  # Temporal's client and the credential store are imported when used: a read needs neither
+    from temporalio.client import Client
+    from temporalio.runtime import Runtime
+
+    from service.identity import Caller
 
 __all__ = ["CONNECT_TIMEOUT", "Deps", "bootstrap", "connect", "connect_within", "database_error", "database_errors"]
 
@@ -54,6 +54,11 @@ async def connect(address: str | None = None, namespace: str | None = None, runt
     Temporal as the environment says (settings/temporal.py: profile file, TEMPORAL_* variables, TLS, API
     key); ``address`` and ``namespace``, when given, win. Settings that cannot be used raise ``InputError``
     first; no payload key (or one that cannot be read) is ``Unavailable``, before any connection."""
+    from temporalio.client import Client
+
+    from settings.temporal import connect_config
+    from store.payload_codec import PayloadKeyError, PayloadKeys, data_converter
+
     config = connect_config()
     try:
         keys = PayloadKeys(get_settings().payload_keys_path)
@@ -72,6 +77,10 @@ async def connect(address: str | None = None, namespace: str | None = None, runt
 async def connect_within(timeout: float) -> Client:
     """``connect()`` bounded: ``Unavailable`` (naming the address) when Temporal does not answer in
     ``timeout`` seconds; connection settings that cannot be used stay ``InputError``."""
+    from temporalio.service import RPCError
+
+    from settings.temporal import target_address
+
     try:
         return await asyncio.wait_for(connect(), timeout)
     except TimeoutError:
@@ -146,6 +155,8 @@ class Deps:
     def caller(self) -> Caller:
         """The signed-in person commands are sent as; ``Refused`` (sign in first) when there is none."""
         if self._caller is None:
+            from service.identity import CredentialStore
+
             self._caller = CredentialStore(self.settings.credentials_path).load(self.actor_id or self.settings.actor)
         return self._caller
 
@@ -208,6 +219,8 @@ class Deps:
     @property
     def address(self) -> str:
         """Where the client connects, for messages."""
+        from settings.temporal import target_address
+
         return target_address()
 
     async def client(self) -> Client:

@@ -6,7 +6,8 @@ Changing a case (async; each returns ``service.commands.Done``): ``open_case``, 
 ``decide_sanction``. Each builds the command and sends it to the case's workflow, whose validator runs
 the rules; the request id is a fresh one unless the door passes one (to retry safely).
 
-Reading a case (sync, from the audit log and its ledgers): ``show``, ``list_cases``, ``history``.
+Reading a case (sync, from the audit log and its ledgers): ``show``, ``list_cases``, ``list_page``,
+``history`` — defined in service/case_reads.py (so a read does not import Temporal), re-exported here.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from domain.actors import Actor
-from domain.permissions import may_see
 from domain.policy import Policy
 from domain.proposals import DecideSanction
 from domain.rectification import (
     ApprovePlan,
-    CaseState,
     CloseCase,
     CompleteMeasure,
     ExtendDeadline,
@@ -36,15 +35,11 @@ from domain.rectification import (
     SubmitPlan,
     SubmitSelfCheck,
 )
-from domain.rectification.permissions import may_see_case
 from domain.rungs import SanctionDecision
 from service.bootstrap import Deps
-from service.commands import Done, command, expect, folded, open_stream, send, trail
-from service.errors import NotFound
-from store import queries
-from store.models import AuditEvent, CaseSummary
-
-EXAMPLE = "rect-V001-2026"
+from service.case_reads import EXAMPLE, CaseList, history, list_cases, list_page, show  # noqa: F401 (the reads, re-exported)
+from service.commands import Done, command, expect, open_stream, send
+from store.models import AuditEvent, CaseSummary  # noqa: F401 (the rows the reads answer; api/ imports them from here)
 
 
 async def _send(deps: Deps, case_id: str, cmd: object, request_id: str | None) -> Done:
@@ -178,36 +173,4 @@ async def decide_sanction(
 
 # ----------------------------------------------------------------------------- reading
 
-
-def history(deps: Deps, case_id: str) -> list[AuditEvent]:
-    """The case's audit rows in version order (全程纪实)."""
-    expect("case", case_id, EXAMPLE)
-    return trail(deps, case_id)
-
-
-def show(deps: Deps, case_id: str, visible_to: Actor | None = None) -> CaseState:
-    """The case as its audit rows fold: stage, problems, measures, acceptance rounds, proposals;
-    ``visible_to``: ``NotFound`` unless that person may see it (as if it did not exist)."""
-    expect("case", case_id, EXAMPLE)
-    state: CaseState = folded(deps, case_id)
-    if visible_to is not None and not may_see_case(visible_to, state):
-        raise NotFound(f"unknown case {case_id}", case_id)
-    return state
-
-
-def list_cases(
-    deps: Deps,
-    *,
-    stage: str | None = None,
-    org_code: str | None = None,
-    region: str | None = None,
-    overdue: bool | None = None,
-    visible_to: Actor | None = None,
-) -> list[CaseSummary]:
-    """Rows of the case ledger, filtered; ``visible_to``: only the cases that person may see (their
-    scope, or a measure they are responsible for — domain.permissions.may_see)."""
-    rows = deps.reading(lambda engine: queries.case_summaries(engine, stage=stage, org_code=org_code, region=region, overdue=overdue))
-    if visible_to is None:
-        return rows
-    involved = set(deps.reading(lambda engine: queries.cases_involving(engine, visible_to.id)))
-    return [c for c in rows if may_see(visible_to, c.org_code, c.region, involved=c.case_id in involved)]
+# show, history, list_cases and list_page live in service/case_reads.py (a read imports no Temporal client)

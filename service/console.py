@@ -262,5 +262,7 @@ def case_page(
     scope = deps.caller.actor.scope
     offset = max(page - 1, 0) * size
     return deps.reading(
-        lambda engine: queries.case_page(engine, scope, year=year, region=region, stage=stage, overdue=overdue, offset=offset, limit=size)
+        lambda engine: queries.case_page(
+            engine, scope=scope, year=year, region=region, stage=stage, overdue=overdue, offset=offset, limit=size, urgent_first=True
+        )
     )

@@ -3,7 +3,7 @@ reports, activities, metrics). Every table is read through its model — no refl
 
     read_stream(engine, "rect-V001-2026")          # one stream's rows, in version order
     fold_stream(rows, DECIDER)                     # a stream's state: its rows folded with the kind's decider
-    case_summaries(engine, stage="implementing", overdue=True)
+    case_page(engine, stage="implementing", overdue=True, limit=50)  # one page and the total
     project_summaries(engine, year=2026, region="城关镇")
     assessments(engine, years=[2025, 2026], org_codes=codes)
     campaign_rows(engine, "camp-all-2026")         # the campaign's cases and their current measures
@@ -72,31 +72,6 @@ def fold_stream(rows: Iterable[AuditEvent], kind: Decider[S, Any, Any]) -> S:
 
 
 # ----------------------------------------------------------------------------- cases (rect-)
-
-
-def case_summaries(
-    engine: Engine,
-    *,
-    stage: str | None = None,
-    org_code: str | None = None,
-    region: str | None = None,
-    overdue: bool | None = None,
-    year: int | None = None,
-) -> list[CaseSummary]:
-    """Rows of the case ledger (``case_summary``) by case id; a filter left None (or empty) keeps every row."""
-    statement = select(CaseSummary).order_by(col(CaseSummary.case_id))
-    if stage:
-        statement = statement.where(CaseSummary.stage == stage)
-    if org_code:
-        statement = statement.where(CaseSummary.org_code == org_code)
-    if region:
-        statement = statement.where(CaseSummary.region == region)
-    if overdue is not None:
-        statement = statement.where(CaseSummary.overdue == overdue)
-    if year is not None:
-        statement = statement.where(CaseSummary.year == year)
-    with Session(engine) as session:
-        return list(session.exec(statement).all())
 
 
 def case_ids(engine: Engine, *, year: int | None = None, region: str | None = None) -> list[str]:
@@ -316,12 +291,16 @@ def projection_gauges(engine: Engine) -> tuple[list[OpenCases], list[OverdueCase
 # ----------------------------------------------------------------------------- the web console's reads
 
 
-def _in_scope(statement: Any, scope: Sequence[str] | None) -> Any:
-    """Only cases of the organizations or regions in ``scope`` (None or "*": every case)."""
+def _in_scope(statement: Any, scope: Sequence[str] | None, involving: str | None = None) -> Any:
+    """Only cases of the organizations or regions in ``scope`` (None or "*": every case) and, with
+    ``involving``, those where that person is responsible for a measure (domain.permissions.may_see)."""
     if scope is None or "*" in scope:
         return statement
     codes = list(scope)
-    return statement.where(or_(col(CaseSummary.org_code).in_(codes), col(CaseSummary.region).in_(codes)))
+    visible = [col(CaseSummary.org_code).in_(codes), col(CaseSummary.region).in_(codes)]
+    if involving:
+        visible.append(col(CaseSummary.case_id).in_(select(MeasureLedger.case_id).where(MeasureLedger.responsible == involving)))
+    return statement.where(or_(*visible))
 
 
 def open_measures_of(engine: Engine, responsible: str) -> list[tuple[MeasureLedger, CaseSummary]]:
@@ -335,13 +314,6 @@ def open_measures_of(engine: Engine, responsible: str) -> list[tuple[MeasureLedg
     )
     with Session(engine) as session:
         return [(m, c) for m, c in session.exec(statement).all()]
-
-
-def cases_involving(engine: Engine, person: str) -> list[str]:
-    """The ids of the cases where ``person`` is responsible for a measure (any cycle)."""
-    statement = select(MeasureLedger.case_id).where(MeasureLedger.responsible == person).distinct()
-    with Session(engine) as session:
-        return list(session.exec(statement).all())
 
 
 def cases_at(
@@ -387,26 +359,41 @@ class CasePage(NamedTuple):
 
 def case_page(
     engine: Engine,
-    scope: Sequence[str] | None,
     *,
-    year: int | None = None,
-    region: str | None = None,
     stage: str | None = None,
+    org_code: str | None = None,
+    region: str | None = None,
     overdue: bool | None = None,
+    year: int | None = None,
+    scope: Sequence[str] | None = None,
+    involving: str | None = None,
     offset: int = 0,
-    limit: int = 50,
+    limit: int | None = 50,
+    urgent_first: bool = False,
 ) -> CasePage:
-    """One page of the case ledger within ``scope``, filtered, overdue and nearest deadlines first, with the total."""
-    statement: Any = select(CaseSummary)
-    counting: Any = select(func.count()).select_from(CaseSummary)
-    for column, value in ((CaseSummary.year, year), (CaseSummary.region, region or None), (CaseSummary.stage, stage or None)):
+    """One page of the case ledger, filtered, with the total of every matching row: one COUNT and one
+    LIMIT/OFFSET query. In case-id order (`pdca case list`), or ``urgent_first``: overdue cases, then the
+    nearest deadlines (the console's case list). A filter left None (or empty) keeps every row;
+    ``scope`` keeps the cases of those organizations or regions (None or "*": every case) and, with
+    ``involving``, also those where that person is responsible for a measure (domain.permissions.may_see);
+    ``limit`` None: every row from ``offset``."""
+    conditions: list[Any] = []
+    for column, value in (
+        (CaseSummary.stage, stage or None),
+        (CaseSummary.org_code, org_code or None),
+        (CaseSummary.region, region or None),
+        (CaseSummary.year, year),
+        (CaseSummary.overdue, overdue),
+    ):
         if value is not None:
-            statement, counting = statement.where(column == value), counting.where(column == value)
-    if overdue is not None:
-        statement, counting = statement.where(CaseSummary.overdue == overdue), counting.where(CaseSummary.overdue == overdue)
-    statement, counting = _in_scope(statement, scope), _in_scope(counting, scope)
-    statement = statement.order_by(col(CaseSummary.overdue).desc(), col(CaseSummary.next_due), col(CaseSummary.case_id))
+            conditions.append(column == value)
+    counting = _in_scope(select(func.count()).select_from(CaseSummary).where(*conditions), scope, involving)
+    order = (col(CaseSummary.overdue).desc(), col(CaseSummary.next_due)) if urgent_first else ()
+    statement = _in_scope(select(CaseSummary).where(*conditions), scope, involving)
+    statement = statement.order_by(*order, col(CaseSummary.case_id)).offset(max(offset, 0))
+    if limit is not None:
+        statement = statement.limit(limit)
     with Session(engine) as session:
         total = int(session.exec(counting).one())
-        rows = list(session.exec(statement.offset(offset).limit(limit)).all())
+        rows = list(session.exec(statement).all()) if total > offset else []
     return CasePage(rows=rows, total=total)

@@ -222,7 +222,7 @@ def test_a_case_from_designation_to_close(stack: Stack, env: dict[str, str], tmp
     wait_for_event(env, "ReminderSent", timeout=30)
     wait_for_event(env, "MeasureOverdue", timeout=60)
     overdue = json.loads(pdca(env, "case", "list", "--overdue", "--json").stdout)
-    assert [row["case_id"] for row in overdue] == [CASE]
+    assert [row["case_id"] for row in overdue["rows"]] == [CASE] and overdue["total"] == 1
     notices = [json.loads(line) for line in stack.lines if line.startswith("{") and '"notice"' in line]
     assert {n["event_type"] for n in notices} >= {"ReminderSent", "MeasureOverdue"}
     assert any("逾期" in n["message"] for n in notices)
@@ -348,7 +348,7 @@ def test_cases_survive_a_restart_and_a_missing_worker_is_reported(stack: Stack, 
     pdca(env, "case", "plan", "submit", CASE, str(EXAMPLES / "plan-V001.yaml"), "--as", "chen.branch", "--request-id", "submit-1")
     assert events(env).count("PlanSubmitted") == 1
     listed = json.loads(pdca(env, "case", "list", "--stage", "planning", "--json").stdout)
-    assert [row["case_id"] for row in listed] == [CASE]
+    assert [row["case_id"] for row in listed["rows"]] == [CASE]
 
     # A Temporal that has never heard of the case (another cluster, or its data lost): the audit log
     # still has it, and the error says where to look instead of "unknown case".
