@@ -60,12 +60,18 @@ class AppendRequest(BaseModel):
     org_code: str = ""
     stage: str = ""
     stage_change: StageChange | None = None
+    # Set by a local append (workflows/audited.py): events an earlier attempt of the same workflow task
+    # stored are adopted, not refused (see ``AuditActivities._adopt``).
+    adopt_earlier_attempt: bool = False
 
 
 class AppendAck(BaseModel):
     version: int
     positions: list[int]
     duplicate: bool
+    # The events stored for this request when they are not the ones it sent: an earlier attempt of the
+    # same workflow task stored its own decision (the record); the workflow takes these instead.
+    adopted: list[EventRecord] | None = None
 
 
 class VerificationResult(BaseModel):
@@ -176,11 +182,17 @@ class AuditActivities:
         try:
             result = self.audit_log.append(request.stream_id, request.expected_version, batch)
         except (ConcurrencyError, IdempotencyConflict) as error:
-            log.error("audit_append_refused", error=str(error))
-            raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
+            adopted = self._adopt(request) if isinstance(error, IdempotencyConflict) else None
+            if adopted is None:
+                log.error("audit_append_refused", error=str(error))
+                raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
+            return adopted
         AUDIT_APPEND_SECONDS.observe(time.perf_counter() - started)
         if result.duplicate:
             AUDIT_APPENDS_DEDUPLICATED.inc()
+            adopted = self._adopt(request)
+            if adopted is not None and adopted.version != result.version:
+                return adopted  # the earlier attempt stored more events than this one decided
         else:
             self._record_metrics(request)
         log.info(
@@ -190,6 +202,39 @@ class AuditActivities:
             duplicate=result.duplicate,
         )
         return AppendAck(version=result.version, positions=result.positions, duplicate=result.duplicate)
+
+    def _adopt(self, request: AppendRequest) -> AppendAck | None:
+        """The events an earlier attempt of the same workflow task stored, when this request is its retry.
+
+        A local append runs inside the workflow task that decided its events; if that task fails after
+        the append committed (a worker killed, the deadlock detector), the retried task decides again at
+        a later ``workflow.now()``: the same event ids (``workflow.uuid4()`` is replayed) for content that
+        may differ. The stream's first event after ``expected_version`` carrying this request's first
+        event id proves the stored batch is that earlier attempt's (only this workflow mints that id at
+        that point of its history, and only it writes its stream): those events are the record, and the
+        workflow adopts them. Anything else is a real conflict (None)."""
+        if not request.adopt_earlier_attempt or not request.events:
+            return None
+        stored = self.audit_log.read_stream(request.stream_id, after_version=request.expected_version)
+        if not stored or stored[0].version != request.expected_version + 1 or stored[0].event_id != request.events[0].event_id:
+            return None
+        AUDIT_APPENDS_DEDUPLICATED.inc()
+        log.warning("audit_append_adopted", stored=[row.event_type for row in stored], sent=[e.event_type for e in request.events])
+        return AppendAck(
+            version=stored[-1].version,
+            positions=[row.position for row in stored],
+            duplicate=True,
+            adopted=[
+                EventRecord(
+                    event_id=row.event_id,
+                    event_type=row.event_type,
+                    actor=row.actor,
+                    policy_version=row.policy_version,
+                    payload=row.payload,
+                )
+                for row in stored
+            ],
+        )
 
     @staticmethod
     def _record_metrics(request: AppendRequest) -> None:

@@ -69,11 +69,13 @@ def approve(
     ] = None,
     note: Annotated[str, typer.Option("--note", help="Approval note recorded on the event.")] = "",
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, max=500, help="Cases started per batch (when this starts the campaign).")
-    ] = 50,
+        int | None,
+        typer.Option("--batch-size", min=1, max=500, help="Cases started per batch (when this starts the campaign; default 50)."),
+    ] = None,
     batch_pause: Annotated[
-        float, typer.Option("--batch-pause", min=0, help="Seconds between start batches (when this starts the campaign).")
-    ] = 2.0,
+        float | None,
+        typer.Option("--batch-pause", min=0, help="Seconds between start batches (when this starts the campaign; default 2)."),
+    ] = None,
     request_id: RequestOpt = None,
 ) -> None:
     """批准认定名单并批量立案 Approve the designation list and start every case.

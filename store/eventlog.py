@@ -490,13 +490,18 @@ class AuditLog:
         return AppendResult(stream_id, expected_version + len(events), positions, duplicate=True)
 
     @staticmethod
-    def _stream(session: Session, stream_id: str) -> list[AuditEvent]:
-        query = select(AuditEvent).where(AuditEvent.stream_id == stream_id).order_by(col(AuditEvent.version))
+    def _stream(session: Session, stream_id: str, after_version: int = 0) -> list[AuditEvent]:
+        query = (
+            select(AuditEvent)
+            .where(AuditEvent.stream_id == stream_id, AuditEvent.version > after_version)
+            .order_by(col(AuditEvent.version))
+        )
         return list(session.exec(query).all())
 
-    def read_stream(self, stream_id: str) -> list[AuditEvent]:
+    def read_stream(self, stream_id: str, after_version: int = 0) -> list[AuditEvent]:
+        """The stream's events in version order (only those after ``after_version``)."""
         with Session(self.engine) as session:
-            return self._stream(session, stream_id)
+            return self._stream(session, stream_id, after_version)
 
     @staticmethod
     def _stream_ids(session: Session) -> list[str]:

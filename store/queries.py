@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from domain.decider import Decider
-from store.campaign_models import CampaignCaseRow, CampaignSummary
+from store.campaign_models import CampaignCaseRow
 from store.directory_models import AssessmentRow
 from store.eventlog import AuditLog
 from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger, SanctionLedger
@@ -209,11 +209,6 @@ def assessments(
 # ----------------------------------------------------------------------------- campaigns (camp-)
 
 
-class CampaignStatus(NamedTuple):
-    summary: CampaignSummary
-    cases: list[CampaignCaseRow]  # by case id
-
-
 def _campaign_cases(session: Session, campaign_id: str) -> list[CampaignCaseRow]:
     statement = select(CampaignCaseRow).where(CampaignCaseRow.campaign_id == campaign_id).order_by(col(CampaignCaseRow.case_id))
     return list(session.exec(statement).all())
@@ -240,52 +235,6 @@ def campaign_rows(engine: Engine, campaign_id: str) -> tuple[list[CaseSummary], 
     """The summaries of the campaign's cases that exist, and their current-cycle measures."""
     cases = cases_by_id(engine, campaign_case_ids(engine, campaign_id))
     return cases, current_measures(engine, cases)
-
-
-def campaign_status(engine: Engine, campaign_id: str) -> CampaignStatus | None:
-    """The campaign's summary row and its cases (one read), or None for an unknown campaign."""
-    with Session(engine) as session:
-        summary = session.get(CampaignSummary, campaign_id)
-        if summary is None:
-            return None
-        return CampaignStatus(summary, _campaign_cases(session, campaign_id))
-
-
-# ----------------------------------------------------------------------------- metrics
-
-
-class OpenCases(NamedTuple):
-    kind: str
-    stage: str
-    region: str
-    cases: int
-
-
-class OverdueCases(NamedTuple):
-    kind: str
-    region: str
-    cases: int
-    measures: int  # overdue measures of those cases
-
-
-def projection_gauges(engine: Engine) -> tuple[list[OpenCases], list[OverdueCases]]:
-    """What a metrics scrape reads: open (not closed) cases by kind, stage and region; open cases with an
-    overdue measure, and their overdue measures, by kind and region."""
-    with Session(engine) as session:
-        by_stage = session.exec(
-            select(CaseSummary.kind, CaseSummary.stage, CaseSummary.region, func.count())
-            .where(CaseSummary.stage != "closed")
-            .group_by(CaseSummary.kind, CaseSummary.stage, CaseSummary.region)
-        ).all()
-        overdue = session.exec(
-            select(CaseSummary.kind, CaseSummary.region, func.count(), func.sum(CaseSummary.overdue_measures))
-            .where(CaseSummary.stage != "closed", CaseSummary.overdue == True)  # noqa: E712
-            .group_by(CaseSummary.kind, CaseSummary.region)
-        ).all()
-    return (
-        [OpenCases(kind, stage, region, int(n)) for kind, stage, region, n in by_stage],
-        [OverdueCases(kind, region, int(n), int(m or 0)) for kind, region, n, m in overdue],
-    )
 
 
 # ----------------------------------------------------------------------------- the web console's reads
