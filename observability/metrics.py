@@ -99,7 +99,9 @@ class ProjectionCollector(Collector):
         return iter(())  # gauges are computed per scrape; nothing to describe up front
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from store.queries import projection_gauges  # the store is only needed at scrape time
+        """One aggregate query per scrape (``store.dashboard_queries.open_case_counts``: a ``GROUP BY``
+        over ``case_summary``); its few dozen rows become the three gauges. Nothing is per case."""
+        from store.dashboard_queries import open_case_counts  # the store is only needed at scrape time
 
         open_cases = GaugeMetricFamily(
             "pdca_open_cases", "Cases not yet closed, by kind, stage and region", labels=["kind", "stage", "region"]
@@ -112,14 +114,19 @@ class ProjectionCollector(Collector):
         )
         up = GaugeMetricFamily("pdca_projection_scrape_success", "1 if the projections could be read at this scrape")
         try:
-            by_stage, overdue = projection_gauges(self.engine)
+            counts = open_case_counts(self.engine)
         except Exception:  # a scrape must never raise: report the failure as a metric instead
             up.add_metric([], 0)
             yield up
             return
-        for kind, stage, region, count in by_stage:
-            open_cases.add_metric([kind, stage, region], count)
-        for kind, region, cases, measures in overdue:
+        overdue: dict[tuple[str, str], list[int]] = {}
+        for row in counts:
+            open_cases.add_metric([row.kind, row.stage, row.region], row.cases)
+            if row.overdue_cases:
+                totals = overdue.setdefault((row.kind, row.region), [0, 0])
+                totals[0] += row.overdue_cases
+                totals[1] += row.overdue_measures
+        for (kind, region), (cases, measures) in sorted(overdue.items()):
             overdue_cases.add_metric([kind, region], cases)
             overdue_measures.add_metric([kind, region], measures)
         up.add_metric([], 1)

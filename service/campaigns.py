@@ -37,10 +37,11 @@ from service.bootstrap import Deps
 from service.commands import Done, done_of, trail
 from service.directory import designation_preview
 from service.errors import Closed, NotFound, Refused
+from store.dashboard_queries import campaign_start_counts
 from store.db import format_utc
 from store.models import AuditEvent
 from store.project_models import ProjectSummary
-from store.queries import campaign_status, project_summaries
+from store.queries import project_summaries
 from workflows.campaign import CampaignResult, CampaignView
 
 __all__ = [
@@ -150,14 +151,20 @@ async def approve(
     *,
     request_id: str | None = None,
     note: str = "",
-    batch_size: int = 50,
-    batch_pause: float = 2.0,
+    batch_size: int | None = None,
+    batch_pause: float | None = None,
 ) -> CampaignDone:
     """Approve ``plan``: start the campaign if it is not running (starting ``batch_size`` cases every
-    ``batch_pause`` seconds), then send the list. The campaign starts one case per designee; a case
-    that already exists is counted, never duplicated; approving again adds only what is new.
-    ``events``: the campaign's opening (when this started it) and the approvals recorded."""
-    settings = CampaignSettings(start_batch_size=batch_size, batch_pause=timedelta(seconds=batch_pause))
+    ``batch_pause`` seconds; None: ``CampaignSettings``' defaults, 50 every 2 s), then send the list.
+    The campaign starts one case per designee; a case that already exists is counted, never duplicated;
+    approving again adds only what is new. ``events``: the campaign's opening (when this started it)
+    and the approvals recorded."""
+    pacing: dict[str, Any] = {}
+    if batch_size is not None:
+        pacing["start_batch_size"] = batch_size
+    if batch_pause is not None:
+        pacing["batch_pause"] = timedelta(seconds=batch_pause)
+    settings = CampaignSettings(**pacing)
     rid = request_id or uuid.uuid4().hex
     opened = await ensure(deps, actor, plan.region, plan.year, policy, settings)
     results = await approve_in_chunks(deps, plan.campaign_id, actor, plan.opens, request_id=rid, chunk=settings.approval_chunk, note=note)
@@ -211,15 +218,14 @@ async def close_year(deps: Deps, cid: str, actor: Actor, *, note: str = "", requ
 
 def status(deps: Deps, cid: str) -> dict[str, Any] | None:
     """The campaign's ledger row and per-township start counts, as JSON-ready data (None when unknown)."""
-    found = deps.reading(lambda engine: campaign_status(engine, cid))
-    if found is None:
+    row, starts = deps.reading(lambda engine: campaign_start_counts(engine, cid))  # a GROUP BY, whatever the list's length
+    if row is None:
         return None
-    row, cases = found
     by_township: dict[str, dict[str, int]] = {}
-    for case in cases:
-        counts = by_township.setdefault(case.region, {"designated": 0, "started": 0, "existing": 0, "pending": 0})
-        counts["designated"] += 1
-        counts[case.status] += 1
+    for start in starts:
+        counts = by_township.setdefault(start.region, {"designated": 0, "started": 0, "existing": 0, "pending": 0})
+        counts["designated"] += start.organizations
+        counts[start.status] += start.organizations
     return {
         "campaign_id": row.campaign_id,
         "region": row.region,

@@ -8,6 +8,8 @@ a person's scope. A few dozen rows come back whatever the number of cases.
     event_counts(engine, scope, types, year=, region=)   events of the cases by type (acceptances, reworks, …)
     project_stage_counts(engine, scope, year=, region=)  secretary projects by stage
     filter_choices(engine, scope)                        the years and townships present (the filters' choices)
+    open_case_counts(engine)                             open cases by kind, stage, region, with the overdue ones (/metrics)
+    campaign_start_counts(engine, campaign_id)           a campaign's row and its organizations by township and start status
 
 ``scope`` is the rule of ``store.queries._in_scope``: None or "*" every case; else organization codes or
 region names (a case is in scope when either matches). The figures' definitions are reports/figures.py's;
@@ -25,6 +27,7 @@ from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from store.campaign_models import CampaignCaseRow, CampaignSummary
 from store.models import AuditEvent, CaseSummary, MeasureLedger, SanctionLedger
 from store.project_models import ProjectSummary
 from store.queries import _in_scope
@@ -79,6 +82,74 @@ def stage_counts(engine: Engine, scope: Sequence[str] | None, *, year: int | Non
     with Session(engine) as session:
         rows = session.execute(statement).all()
     return [StageCount(r or "", s, int(n), int(sp), int(pm), int(cp), int(ex), int(pr)) for r, s, n, sp, pm, cp, ex, pr in rows]
+
+
+class OpenCaseCount(NamedTuple):
+    kind: str
+    stage: str
+    region: str
+    cases: int
+    overdue_cases: int  # of them, with at least one overdue measure (case_summary.overdue)
+    overdue_measures: int  # the overdue measures of those overdue cases
+
+
+def open_case_counts(engine: Engine) -> list[OpenCaseCount]:
+    """Cases not closed, by kind, stage and region, with how many are overdue and their overdue measures:
+    what a metrics scrape reads (observability.metrics), one ``GROUP BY`` over ``case_summary``, every scope."""
+    overdue = col(CaseSummary.overdue).is_(true())
+    statement = (
+        select_columns(
+            col(CaseSummary.kind),
+            col(CaseSummary.stage),
+            col(CaseSummary.region),
+            func.count(),
+            _count_if(overdue),
+            func.coalesce(func.sum(case((overdue, col(CaseSummary.overdue_measures)), else_=0)), 0),
+        )
+        .where(col(CaseSummary.stage) != "closed")
+        .group_by(col(CaseSummary.kind), col(CaseSummary.stage), col(CaseSummary.region))
+    )
+    return [OpenCaseCount(k, s, r or "", int(n), int(o), int(m)) for k, s, r, n, o, m in _snapshot_rows(engine, statement)]
+
+
+def _snapshot_rows(engine: Engine, statement: Any) -> list[Any]:
+    """The rows of one ``SELECT``, on the driver's connection without SQLAlchemy's transaction: on SQLite
+    every transaction this project's engine begins is ``BEGIN IMMEDIATE`` (the write lock, store/db.py),
+    which a scrape every few seconds must not take from the appends; a lone ``SELECT`` reads a
+    consistent snapshot of the WAL file without it. The statement has no user input (literal binds)."""
+    sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+    finally:
+        connection.close()  # back to the pool (rolled back there: PostgreSQL's implicit read transaction ends)
+
+
+class StartCount(NamedTuple):
+    region: str
+    status: str  # started, existing, pending
+    organizations: int
+
+
+def campaign_start_counts(engine: Engine, campaign_id: str) -> tuple[CampaignSummary | None, list[StartCount]]:
+    """A campaign's summary row and its approved organizations by township and start status (one
+    ``GROUP BY`` over ``campaign_case``); (None, []) for an unknown campaign."""
+    statement = (
+        select_columns(col(CampaignCaseRow.region), col(CampaignCaseRow.status), func.count())
+        .where(col(CampaignCaseRow.campaign_id) == campaign_id)
+        .group_by(col(CampaignCaseRow.region), col(CampaignCaseRow.status))
+    )
+    with Session(engine) as session:
+        summary = session.get(CampaignSummary, campaign_id)
+        if summary is None:
+            return None, []
+        rows = session.execute(statement).all()
+    return summary, [StartCount(r, s, int(n)) for r, s, n in rows]
 
 
 # ----------------------------------------------------------------------------- measures

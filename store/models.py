@@ -33,6 +33,8 @@ class AuditEvent(SQLModel, table=True):
 
 class CaseSummary(SQLModel, table=True):
     __tablename__ = "case_summary"
+    # the scrape-time gauges read only this index (store.dashboard_queries.open_case_counts; migration 0010)
+    __table_args__ = (Index("ix_case_summary_gauges", "kind", "stage", "region", "overdue", "overdue_measures"),)
 
     case_id: str = Field(primary_key=True, max_length=128)
     kind: str = Field(max_length=32)

@@ -17,6 +17,11 @@ class CampaignSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Do: children started per batch, and the pause between batches (rate limit on the Temporal frontend).
+    # 50 every 2 s caps the pace at 25 cases/s, above what a worker and the dev server sustain on one
+    # machine (benchmarks/bench_scale.py: ~2-4 cases/s, the same with batches of 50 or 200), so the pace
+    # does not bind. Larger batches gain nothing and cost one long workflow activation: 100 child starts
+    # in one activation of a CPU-starved worker passed the SDK's 2 s deadlock detector (measured). The
+    # values travel in the workflow input: a running campaign keeps the pace it was started with.
     start_batch_size: int = Field(default=50, ge=1, le=500)
     batch_pause: timedelta = timedelta(seconds=2)
     # Continue-as-new after this many children started in one run (far below the 2 000 pending-children
