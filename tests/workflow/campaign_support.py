@@ -119,6 +119,17 @@ class Campaign:
                 raise AssertionError(f"cases not all started: {view}")
             await self.env.sleep(step)
 
+    async def wait_for_event(self, event_type: str, timeout: float = 120.0, step: timedelta = timedelta(seconds=2)) -> int:
+        """Skip virtual time a little at a time until the campaign's stream holds ``event_type``; how many.
+        (A query may see the state of a step whose next event — a check after the last batch — is not
+        appended yet.)"""
+        deadline = time.monotonic() + timeout
+        while (found := self.stream_types().count(event_type)) == 0:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {event_type} in {self.campaign_id}: {self.stream_types()}")
+            await self.env.sleep(step)
+        return found
+
     def stream_types(self, stream_id: str | None = None) -> list[str]:
         return [row.event_type for row in self.audit_log.read_stream(stream_id or self.campaign_id)]
 

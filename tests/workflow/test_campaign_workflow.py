@@ -171,7 +171,7 @@ async def test_monthly_check_and_year_end_close(time_env, audit_log, worker_queu
         await camp.approve(opens)
         view = await camp.wait_started()
         assert view.started == 6
-        checks = camp.stream_types().count("CheckRecorded")
+        checks = await camp.wait_for_event("CheckRecorded")
         assert checks == 1  # the first look after the last batch
         # Skip to the year end: the campaign closes itself and writes back (from the ledgers). The cases
         # are stopped first: a year of their daily ticks in the same skip stalled the time-skipping test
