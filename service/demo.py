@@ -6,9 +6,11 @@ Everything is real — the time-skipping test server (from the temporal-test-ser
 worker with every workflow and activity (service/timeskip.py), a fresh SQLite audit database, the
 shipped sample county (examples/orgs.csv) — except the people: a script plays the supervisors and
 secretaries, acting on the dates a real year would see, through the same service functions every door
-uses (a ``Deps`` holding the time-skipping server's client). Virtual time starts now and runs through
-the campaign year. ``echo`` receives the timeline, line by line (None: nothing is said); the door
-prints the result.
+uses (a ``Deps`` holding the time-skipping server's client); the organizations acting on the same day
+act at once (``CONCURRENCY`` commands in flight, each case's own in order), and the timeline prints a
+step's events by minute, then stream, so it reads the same every run. Virtual time starts now and
+runs through the campaign year. ``echo`` receives the timeline, line by line (None: nothing is said);
+the door prints the result.
 
 The demo points this process at its own files (PDCA_CALENDAR: the example override, unless set;
 PDCA_REPORTS_DIR: under ``out_dir``) before it builds its worker, as ``pdca up`` points it at its stack.
@@ -16,6 +18,7 @@ PDCA_REPORTS_DIR: under ``out_dir``) before it builds its worker, as ``pdca up``
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import logging
 import os
@@ -80,6 +83,8 @@ __all__ = ["DemoResult", "Echo", "run_demo"]
 
 Echo = Callable[[str], None]
 
+CONCURRENCY = 8  # commands in flight at once when many organizations act on the same day
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -129,14 +134,17 @@ class Printer:
         if heading:
             self.say(heading)
         others: Counter[str] = Counter()
+        lines = []
         for row in rows:
             if row.stream_id not in self.featured:
                 others[row.event_type] += 1
                 continue
             event = decider_of_stream(row.stream_id).events.validate_json(row.payload)
-            detail = _detail(event)
             when = local(event.at).strftime("%Y-%m-%d %H:%M")
-            self.say(f"  {when}  {row.stream_id:<24} {label('event.' + row.event_type, self.lang)}{detail}")
+            lines.append((when, row.stream_id, row.position, label("event." + row.event_type, self.lang) + _detail(event)))
+        # By minute, then stream, then log order: streams acting at once (Year.each) print the same way every run.
+        for when, stream_id, _, text in sorted(lines):
+            self.say(f"  {when}  {stream_id:<24} {text}")
         if others:
             summary = "、".join(f"{label('event.' + t, self.lang)} {n}" for t, n in sorted(others.items()))
             self.say(f"  {'其余案件/项目' if self.lang == 'zh' else 'other streams'}: {summary}")
@@ -236,20 +244,32 @@ class People:
     """The demo's people as the server side knows them: a personal signing key each, and a credential
     issued by the demo's authority at the current virtual time for every step (credentials are short-lived)."""
 
+    REISSUE_AFTER = timedelta(hours=1)  # well inside a credential's lifetime (settings.credential_minutes)
+
     def __init__(self, deps: Deps, stack: Stack) -> None:
         self.base = deps
         self.stack = stack
         self.keys: dict[str, tuple[PersonKey, bytes]] = {}
+        self.signed_in: dict[str, tuple[datetime, Deps]] = {}
+        self.clock: datetime | None = None  # the virtual time the current step began (Year.until), if known
 
     async def deps(self, actor: Actor) -> Deps:
-        """``Deps`` whose caller is ``actor``, signed in now."""
+        """``Deps`` whose caller is ``actor``, signed in at the current step's virtual time (the server's
+        clock, asked, before the first step); a credential of the same virtual hour is reused: a step's
+        commands happen within seconds of virtual time."""
+        now = self.clock or await self.stack.now()
+        held = self.signed_in.get(actor.id)
+        if held is not None and held[0] <= now < held[0] + self.REISSUE_AFTER:
+            return held[1]
         if actor.id not in self.keys:
             private, public = generate_key("ed25519")
             self.keys[actor.id] = (PersonKey.of("ed25519", public), private)
         key, private = self.keys[actor.id]
         person = Person(id=actor.id, name=actor.name, roles=list(actor.roles), scope=list(actor.scope), status="active", keys=[key])
-        credential = signin.issue(self.base.settings, person, key, now=await self.stack.now())
-        return self.base.acting_as(caller_of(credential, private))
+        credential = signin.issue(self.base.settings, person, key, now=now)
+        signed = self.base.acting_as(caller_of(credential, private))
+        self.signed_in[actor.id] = (now, signed)
+        return signed
 
 
 class Year:
@@ -295,6 +315,7 @@ class Year:
         target = _at(day, hour)
         if target > now:
             await self.stack.sleep(target - now)
+        self.people.clock = max(target, now)
         self.printer.flush()
 
     def township(self, region: str) -> Actor:
@@ -309,6 +330,19 @@ class Year:
         return await streams.send(await self.people.deps(command.actor), stream_id, command, request_id=uuid.uuid4().hex)
 
     case = project = send
+
+    async def each(self, items: Any, step: Callable[[Any], Any]) -> None:
+        """``await step(item)`` for every item, up to ``CONCURRENCY`` at a time, as many people act at once
+        in a real county: each item's own commands stay in order (one case is one workflow)."""
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(item: Any) -> None:
+            async with gate:
+                await step(item)
+
+        async with asyncio.TaskGroup() as group:
+            for item in items:
+                group.create_task(one(item))
 
     # ------------------------------------------------------------------ the year
 
@@ -353,8 +387,7 @@ class Year:
 
         # Plans (一村一策): every case submits a two-measure plan; the township approves.
         await self.until(first_workday + timedelta(days=7))
-        for o in opens:
-            await self._plan(o, first_workday)
+        await self.each(opens, self._plan)
         self.printer.flush(
             "【方案】各村提交一村一策，乡镇党委审核批准" if self.zh else "[Plan] each organization's plan is submitted and approved"
         )
@@ -374,9 +407,9 @@ class Year:
         await self.until(date(year, 3, 15))
         await self.case(case_c, PauseMeasures(actor=self.supervisor, reason="村“两委”换届选举", requested_by=f"town.{c.region}"))
         await self.until(date(year, 3, 20))
-        for o in opens:
-            if o is not b and o is not c:
-                await self.case(f"rect-{o.org_code}-{year}", complete(o, "M1"))
+        await self.each(
+            [o for o in opens if o is not b and o is not c], lambda o: self.case(f"rect-{o.org_code}-{year}", complete(o, "M1"))
+        )
         self.printer.flush(
             "【进展】措施M1陆续完成；案件C因换届暂停计时；案件B未按期推进"
             if self.zh
@@ -400,10 +433,12 @@ class Year:
         await self._project_milestone("MS1", date(year, 6, 10), only=1)
         await self.until(date(year, 6, 20))
         await self.case(case_b, complete(b, "M1", "逾期后完成"))
-        for o in opens:
-            if o is not c:
-                await self.case(f"rect-{o.org_code}-{year}", complete(o, "M2"))
-                await self.case(f"rect-{o.org_code}-{year}", self_check(o))
+
+        async def finish(o: Any) -> None:
+            await self.case(f"rect-{o.org_code}-{year}", complete(o, "M2"))
+            await self.case(f"rect-{o.org_code}-{year}", self_check(o))
+
+        await self.each([o for o in opens if o is not c], finish)
         self.printer.flush(
             "【自查 Check】措施全部完成的组织提交自查"
             if self.zh
@@ -414,13 +449,13 @@ class Year:
         await self._report("bulletin", date(year, 6, 30))
         await self._project_reports(2, date(year, 7, 12))
         await self.until(date(year, 7, 15))
-        for o in opens:
-            if o is not c:
-                score = 62.0 if o is b else 85.0
-                await self.case(
-                    f"rect-{o.org_code}-{year}",
-                    RecordAcceptance(actor=self.county, score=score, unsatisfied_share=0.1, comments="县级验收"),
-                )
+        await self.each(
+            [o for o in opens if o is not c],
+            lambda o: self.case(
+                f"rect-{o.org_code}-{year}",
+                RecordAcceptance(actor=self.county, score=62.0 if o is b else 85.0, unsatisfied_share=0.1, comments="县级验收"),
+            ),
+        )
         self.printer.flush(
             "【验收】县级验收：案件B得分62，不达标，限期重新整改；其余进入巩固期"
             if self.zh
@@ -473,7 +508,7 @@ class Year:
             await self.stack.sleep(timedelta(seconds=5))
         raise RuntimeError(f"the campaign started {view.started} of {total} cases")
 
-    async def _plan(self, o: Any, first_workday: date) -> None:
+    async def _plan(self, o: Any) -> None:
         problems = [f"P{i}" for i in range(1, len(o.problems) + 1)]
         cid = f"rect-{o.org_code}-{o.year}"
         measures = [
@@ -513,8 +548,11 @@ class Year:
 
     async def _projects(self, year: int, orgs: list[Any]) -> list[str]:
         chosen = [o for o in orgs if o.level.value == "branch"][:3]
-        ids = []
-        for k, org in enumerate(chosen):
+        ids = [project_id_for(Level.SECRETARY, org.code, year) for org in chosen]
+        self.printer.featured.update(ids)
+
+        async def apply(k: int) -> None:
+            org, pid = chosen[k], ids[k]
             application = ApplicationInput(
                 title=f"{org.name}书记项目",
                 problem="村集体经济薄弱",
@@ -527,9 +565,6 @@ class Year:
                 deadline=date(year, 12, 15),
             )
             owner = self.secretary(org.code)
-            pid = project_id_for(Level.SECRETARY, org.code, year)
-            ids.append(pid)
-            self.printer.featured.add(pid)
             opening = ApplyProject(
                 actor=owner,
                 level=Level.SECRETARY,
@@ -544,6 +579,8 @@ class Year:
                 await self.project(pid, ReturnApplication(actor=self.township(org.region), comments="目标不够具体，请细化"))
                 await self.project(pid, ReviseApplication(actor=owner, application=application, note="已细化目标"))
             await self.project(pid, ApproveApplication(actor=self.township(org.region), comments="同意立项"))
+
+        await self.each(range(len(chosen)), apply)
         self.printer.flush(
             "【书记项目】年初领题：立项、评审（退回修改一次）、批准"
             if self.zh
@@ -556,29 +593,36 @@ class Year:
     async def _project_reports(self, quarter: int, day: date) -> None:
         """Quarterly reports from every project but the second, which never reports (reminder, then 催办)."""
         await self.until(day)
-        for k, pid in enumerate(self._project_ids):
-            if k != 1:
-                owner = self.secretary(self._project_orgs[k].code)
-                await self.project(pid, SubmitQuarterlyReport(actor=owner, quarter=quarter, note="按计划推进"))
+        await self.each(
+            [k for k in range(len(self._project_ids)) if k != 1],
+            lambda k: self.project(
+                self._project_ids[k],
+                SubmitQuarterlyReport(actor=self.secretary(self._project_orgs[k].code), quarter=quarter, note="按计划推进"),
+            ),
+        )
         self.printer.flush()
 
     async def _project_milestone(self, milestone: str, day: date, skip: int | None = None, only: int | None = None) -> None:
         await self.until(day)
-        for k, pid in enumerate(self._project_ids):
-            if k == skip or (only is not None and k != only):
-                continue
-            await self.project(
-                pid, CompleteMilestone(actor=self.secretary(self._project_orgs[k].code), milestone_id=milestone, note="完成")
-            )
+        await self.each(
+            [k for k in range(len(self._project_ids)) if k != skip and (only is None or k == only)],
+            lambda k: self.project(
+                self._project_ids[k],
+                CompleteMilestone(actor=self.secretary(self._project_orgs[k].code), milestone_id=milestone, note="完成"),
+            ),
+        )
         self.printer.flush()
 
     async def _project_year_end(self, ids: list[str]) -> None:
         await self.until(date(self.year, 12, 20))
-        for k, pid in enumerate(ids):
-            rating = (Rating.GOOD, Rating.POOR, Rating.MEDIUM)[k]
-            await self.project(
-                pid, EvaluateProject(actor=self.supervisor, rating=rating, satisfaction=0.92 if k != 1 else 0.45, comments="年终评价")
-            )
+        ratings = (Rating.GOOD, Rating.POOR, Rating.MEDIUM)
+        await self.each(
+            range(len(ids)),
+            lambda k: self.project(
+                ids[k],
+                EvaluateProject(actor=self.supervisor, rating=ratings[k], satisfaction=0.92 if k != 1 else 0.45, comments="年终评价"),
+            ),
+        )
         await self.project(ids[0], PromoteProject(actor=self.supervisor, note="典型推广"))
         self.printer.flush(
             "【书记项目】年末结题：评价记入述职评议；评价差的生成处理建议；优秀项目典型推广"
