@@ -17,16 +17,21 @@ The base does what every kind does the same way:
 - Timers: the loop sleeps until the decider's ``next_wakeup`` (or until a command changed the state)
   and then decides a ``Tick``.
 - Working-day calendar facts come from an activity for the years the decider needs, kept in state and
-  carried over continue-as-new.
+  carried over continue-as-new. The calendar and key fetches are local activities (in the workflow
+  task that asks) for runs started since ``local-fetch-v1``; runs recorded before keep the regular ones.
 - Search attributes are upserted when their value changed; continue-as-new when the server suggests it
   and every handler has finished.
 - Identity (docs/security.md): every command carries a credential; the validator verifies it with the
   authority's public keys the workflow holds (fetched by an activity, kept in state, carried over
-  continue-as-new; ``refresh_keys`` fetches them again when a credential names a key not yet held) at
+  continue-as-new; ``refresh_keys`` fetches them again when a credential names a key not yet held; a
+  case a campaign opens fetches them with its first command, not at its opening) at
   ``workflow.now()``, and the command's actor — roles, scope — comes from it, never from the body.
   Decisions that judge a person (the decider's ``signed_commands``) carry the person's own signature,
   verified with the key the credential names. The proof goes into the events (``Proof``). Streams
   recorded before this (no ``identity-v1`` marker) replay as recorded.
+
+The kinds' modules import this one passed through the sandbox (imported once per worker, not once per
+run): nothing here holds per-run state — a run's state is on its instance.
 
 Workflow code (deterministic): time from ``workflow.now()``, ids from ``workflow.uuid4()``, I/O only
 through activities. The Update handler and the queries are typed ``Any`` at the Temporal boundary
@@ -87,6 +92,9 @@ APPEND_RETRY = RetryPolicy(
 # A local append's retries back off within the workflow task up to this; a longer backoff (the fourth
 # retry on: 8 s, 16 s, 30 s, …) waits on a durable timer, so a long outage does not hold the task open.
 APPEND_LOCAL_RETRY_THRESHOLD = timedelta(seconds=5)
+# Patch id guarding the key and calendar fetches as local activities (and no key fetch at a campaign
+# child's opening); runs recorded without it keep fetching through the regular activities.
+LOCAL_FETCH_PATCH = "local-fetch-v1"
 NOTICE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5)
 
 
@@ -174,6 +182,7 @@ class AuditedWorkflow(Generic[S, R]):
         self.published: dict[str, object] = {}  # search attribute values last upserted
         self.started = False  # run() has begun (and asked its patch questions)
         self.append_local: bool | None = None  # None until asked (_appends_locally)
+        self.local_fetch: bool | None = None  # None until asked (_fetches_locally)
         self.persisted = opening is None
         self.opening: list[Any] = []
         self.refused: DomainError | None = None
@@ -188,8 +197,14 @@ class AuditedWorkflow(Generic[S, R]):
                 self.refused = error
         if opening is not None and self.refused is None:
             # Decide the opening now so validators see an opened stream; run() makes it durable first.
+            # A run since local-fetch-v1 decides it at the run's start time: its first workflow task
+            # appends it (the fetches before it are local), and a retried attempt of that task (timed out
+            # under load) must decide the same events as the attempt whose append may have been stored —
+            # workflow.now() is the attempt's own time, workflow_start_time the same for every attempt.
+            # The patch is asked here, before run(), for an opening run; _begin reuses the answer.
+            at = workflow.info().workflow_start_time if self._fetches_locally() else None
             try:
-                self.opening = self.decider.decide(self.decider.initial, opening, self._context())
+                self.opening = self.decider.decide(self.decider.initial, opening, self._context(at))
             except DomainError as error:  # a raw client may start a stream the rules refuse
                 self.refused = error
             for event in self.opening:
@@ -229,14 +244,16 @@ class AuditedWorkflow(Generic[S, R]):
 
     # ------------------------------------------------------------------ the run loop's shared parts
 
-    def _context(self) -> Context:
-        return Context(now=workflow.now(), policy=self._decision_policy(), calendar=self.calendar)
+    def _context(self, now: datetime | None = None) -> Context:
+        return Context(now=now or workflow.now(), policy=self._decision_policy(), calendar=self.calendar)
 
     async def _begin(self) -> None:
         """Refuse a refused opening, start delivering notices, make the opening durable, fetch the
         calendar, publish search attributes."""
+        self._fetches_locally()  # asked first (if __init__ did not), before any fetch of this run
         if self.refused is None and not self.persisted and workflow.patched(IDENTITY_PATCH):
-            await self._refresh_keys()
+            if not (self._fetches_locally() and self._opened_by_parent()):
+                await self._refresh_keys()
             self._verify_opening()
         if self.refused is not None:
             count_rejection(self.refused.code, "open")
@@ -247,7 +264,9 @@ class AuditedWorkflow(Generic[S, R]):
         self.delivery = asyncio.create_task(self._deliver_notices())
         if not self.persisted:
             async with self.lock:
-                await self._persist(self.opening, self.decider.initial, self.state)
+                stored = await self._persist(self.opening, self.decider.initial, self.state)
+                if stored is not self.opening:  # an earlier attempt's opening was stored: it is the record
+                    self.opening, self.state = list(stored), self._folded(self.decider.initial, stored)
                 self.persisted = True
         if self._calendar_on():
             async with self.lock:
@@ -266,8 +285,21 @@ class AuditedWorkflow(Generic[S, R]):
         except DomainError as error:
             self.refused = error
 
+    def _opened_by_parent(self) -> bool:
+        """An opening without a credential, from a parent workflow (a campaign starting its cases).
+
+        Such an opening needs no keys (``_verify_opening`` checks only that a parent started it), so a
+        run started since ``local-fetch-v1`` does not fetch them at the opening. Identity is not weakened
+        for what follows: nothing is ever recorded on an unverified credential. While a stream holds no
+        keys (``keys.fetched_at`` None) the ``command`` handler fetches them before it verifies and
+        decides (the path streams started before identity already take); the validator of that first
+        command can only read the credential's claims (``_authenticated``), so a forged credential may
+        reach the handler and is refused there, before anything is appended. ``refresh_keys`` fetches
+        them on request as before."""
+        return self.opening_credential is None and workflow.info().parent is not None
+
     async def _refresh_keys(self) -> None:
-        self.keys = (await fetch_keys()).model_copy(update={"fetched_at": workflow.now()})
+        self.keys = (await fetch_keys(local=self._fetches_locally())).model_copy(update={"fetched_at": workflow.now()})
 
     async def _run_to_end(self) -> None:
         """The whole life of a timer-driven stream: begin, tick until terminal, finish."""
@@ -466,10 +498,10 @@ class AuditedWorkflow(Generic[S, R]):
             await self._ensure_calendar()
         events = self.decider.decide(self.state, command, self._context())
         if events:
-            after = self.state
-            for event in events:
-                after = self.decider.evolve(after, event)
-            await self._persist(events, self.state, after)
+            after = self._folded(self.state, events)
+            stored = await self._persist(events, self.state, after)
+            if stored is not events:  # an earlier attempt's decision was stored: it is the record
+                events, after = list(stored), self._folded(self.state, stored)
             self.state = after
             self.changes += 1
             self._publish()
@@ -477,13 +509,18 @@ class AuditedWorkflow(Generic[S, R]):
                 await self._ensure_calendar()
         return events
 
+    def _folded(self, state: S, events: Sequence[Any]) -> S:
+        for event in events:
+            state = self.decider.evolve(state, event)
+        return state
+
     async def _ensure_calendar(self) -> None:
         """Fetch the calendar facts of any year the stream now needs (recorded as an activity)."""
         if not self._calendar_on():
             return
         years = self.decider.calendar_years(self.state, workflow.now())
         if any(year not in self.calendar.facts.years for year in years):
-            self.calendar = await fetch_calendar(years, self.calendar.facts)
+            self.calendar = await fetch_calendar(years, self.calendar.facts, local=self._fetches_locally())
 
     def _appends_locally(self) -> bool:
         """Whether this run appends through a local activity (``append-local-v1``): asked once, at the
@@ -493,8 +530,22 @@ class AuditedWorkflow(Generic[S, R]):
             self.append_local = workflow.patched(APPEND_LOCAL_PATCH)
         return self.append_local
 
-    async def _persist(self, events: Sequence[Any], before: S, after: S) -> None:
+    def _fetches_locally(self) -> bool:
+        """Whether this run fetches keys and calendar facts through local activities (``local-fetch-v1``)
+        and decides its opening at its start time: asked once — in ``__init__`` for a run that opens the
+        stream, else first thing in ``run()`` (``_begin``) or at a ``refresh_keys`` update that runs before
+        it, which replays at the same point — and remembered. A run recorded
+        with the regular activities replays without the marker and keeps fetching that way to its end."""
+        if self.local_fetch is None:
+            self.local_fetch = workflow.patched(LOCAL_FETCH_PATCH)
+        return self.local_fetch
+
+    async def _persist(self, events: Sequence[Any], before: S, after: S) -> Sequence[Any]:
+        """Append ``events``; returns the events stored: ``events`` themselves, or — when an earlier attempt
+        of this workflow task stored its own decision before the task failed — those (``AppendAck.adopted``),
+        which the caller folds instead (the record is what is stored)."""
         records = event_records(events, self.decider.events)
+        local = self._appends_locally()
         request = AppendRequest(
             stream_id=self.stream_id,
             expected_version=before.version,
@@ -502,22 +553,28 @@ class AuditedWorkflow(Generic[S, R]):
             org_code=after.org_code,
             stage=after.stage.value,
             stage_change=self._stage_change(before, after),
+            adopt_earlier_attempt=local,
         )
-        if self._appends_locally():
+        if local:
             # In the workflow task that decided the events: no activity task round trip through the server.
-            # Retries re-send the same event ids (minted above with workflow.uuid4()): stored once.
-            await workflow.execute_local_activity_method(
+            # Retries re-send the same event ids (minted above with workflow.uuid4()): stored once. A retried
+            # *task* may decide different content under the same ids (a later workflow.now()): adopted.
+            ack = await workflow.execute_local_activity_method(
                 AuditActivities.append_events,
                 request,
                 start_to_close_timeout=APPEND_TIMEOUT,
                 retry_policy=APPEND_RETRY,
                 local_retry_threshold=APPEND_LOCAL_RETRY_THRESHOLD,
             )
+            if ack.adopted is not None:
+                records = ack.adopted
+                events = [self.decider.events.validate_json(record.payload) for record in records]
         else:
             await workflow.execute_activity_method(
                 AuditActivities.append_events, request, start_to_close_timeout=APPEND_TIMEOUT, retry_policy=APPEND_RETRY
             )
         self.outbox.extend(record for record in records if record.event_type in self.decider.notice_events)
+        return events
 
     async def _deliver_notices(self) -> None:
         while True:

@@ -28,6 +28,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
+# Passed through: domain models and the skeleton (workflows.audited, no per-run state) are imported once;
+# a new run re-imports this module (and workflows.rectification).
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
@@ -56,9 +58,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import Policy
     from domain.rectification import DECIDER as RECTIFICATION
     from domain.rectification import OpenCase, case_id_for
+    from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult, named_update
     from workflows.search_attributes import CASE_KIND, REGION, STAGE, initial_search_attributes
-
-from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult, named_update
 from workflows.rectification import CaseInput, RectificationWorkflow
 
 __all__ = ["UPDATE_NAME", "WORKFLOW_NAME", "CampaignInput", "CampaignResult", "CampaignView", "CampaignWorkflow"]

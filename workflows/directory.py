@@ -13,6 +13,8 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
+# Passed through: domain models and the skeleton (workflows.audited, no per-run state) are imported once;
+# a new run re-imports only this module.
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
@@ -20,9 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.identity import TrustedKeys
     from domain.people import DECIDER, DirectoryStage, DirectoryState, OpenDirectory
     from domain.policy import Policy
+    from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult
     from workflows.search_attributes import CASE_KIND, STAGE
-
-from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult
 
 __all__ = ["UPDATE_NAME", "WORKFLOW_NAME", "DirectoryInput", "DirectoryResult", "DirectoryWorkflow"]
 

@@ -1,4 +1,6 @@
-"""Workflow-side access to the authority's public keys: fetched by an activity (recorded in history)."""
+"""Workflow-side access to the authority's public keys: fetched by an activity (recorded in history) —
+a local activity (in the workflow task that asks, no round trip through the server) for runs started
+since ``local-fetch-v1`` (workflows/audited.py), the regular activity for runs recorded before."""
 
 from __future__ import annotations
 
@@ -12,10 +14,19 @@ with workflow.unsafe.imports_passed_through():
     from domain.identity import TrustedKeys
 
 
-async def fetch_keys() -> TrustedKeys:
+TIMEOUT = timedelta(seconds=30)
+RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+# A local fetch's retries back off within the workflow task up to this; longer backoffs wait on a timer.
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=5)
+
+
+async def fetch_keys(local: bool = False) -> TrustedKeys:
     """The public keys credentials may be signed with now (never a private key)."""
-    return await workflow.execute_activity_method(
-        IdentityActivities.trusted_keys,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
-    )
+    if local:
+        return await workflow.execute_local_activity_method(
+            IdentityActivities.trusted_keys,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+        )
+    return await workflow.execute_activity_method(IdentityActivities.trusted_keys, start_to_close_timeout=TIMEOUT, retry_policy=RETRY)

@@ -12,6 +12,8 @@ from typing import Any
 
 from temporalio import workflow
 
+# Passed through: domain models and the skeleton (workflows.audited, no per-run state) are imported once;
+# a new run re-imports only this module.
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
@@ -19,8 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import Policy
     from domain.project import DECIDER, ApplyProject, ProjectState, Stage
     from domain.workcal import CalendarFacts
-
-from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult
+    from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult
 
 __all__ = [
     "UPDATE_NAME",

@@ -11,6 +11,8 @@ from typing import Any
 
 from temporalio import workflow
 
+# Passed through: domain models and the skeleton (workflows.audited, no per-run state) are imported once;
+# a new run re-imports only this module.
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
@@ -18,9 +20,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import Policy
     from domain.rectification import DECIDER, CaseState, OpenCase, Stage
     from domain.workcal import CalendarFacts
-
-from workflows.audited import UPDATE_NAME, AuditedWorkflow
-from workflows.audited import CommandResult as AuditedResult
+    from workflows.audited import UPDATE_NAME, AuditedWorkflow
+    from workflows.audited import CommandResult as AuditedResult
 
 __all__ = ["UPDATE_NAME", "WORKFLOW_NAME", "CaseInput", "CaseOutcome", "CommandResult", "RectificationWorkflow"]
 

@@ -1,10 +1,12 @@
 """Record the history of one annual campaign for the replay test.
 
-    python -m tests.replay.record_campaign_history [output.json]
+    python -m tests.replay.record_campaign_history [output.json] [--child child.json]
 
 On the time-skipping test server with a real worker and a throw-away SQLite audit log: open → approve 6
 organizations (one already opened by hand) → amend with 2 more (one overlapping) → batches of 3 with
-pauses → a case moves on → refresh (Check) → close the year → write-back. Re-record only on purpose.
+pauses → a case moves on → refresh (Check) → close the year → write-back. ``--child``: also the history of
+the case the campaign started that then got a command (opened by its parent without a credential; its
+keys fetched by the command). Re-record only on purpose.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ OUTPUT = Path(__file__).parent / "histories" / "campaign" / "annual_campaign.jso
 REGION = "青山镇"
 
 
-async def drive(camp: Campaign) -> None:
+async def drive(camp: Campaign) -> str:
     client = camp.client
     opens = designees("RP", 8, region=REGION)
     ids = case_ids(opens)
@@ -59,9 +61,10 @@ async def drive(camp: Campaign) -> None:
     result = await camp.latest.result()
     assert result.outcomes_recorded
     await terminate_all(client, ids)
+    return ids[1]  # the child that got a command
 
 
-async def record(output: Path = OUTPUT) -> Path:
+async def record(output: Path = OUTPUT, child_output: Path | None = None) -> Path:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=replay_converter(), test_server_existing_path=find_binary("temporal-test-server")
     )
@@ -77,16 +80,27 @@ async def record(output: Path = OUTPUT) -> Path:
                     region=REGION,
                     settings=CampaignSettings(start_batch_size=3, batch_pause=timedelta(seconds=5)),
                 )
-                await drive(camp)
+                child_id = await drive(camp)
                 history = await camp.latest.fetch_history()
+                child = await camp.client.get_workflow_handle(child_id).fetch_history()
             audit_log.engine.dispose()
     finally:
         await env.shutdown()
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(history.to_json(), encoding="utf-8")
     print(f"wrote {output} ({len(history.events)} history events, workflow id {history.workflow_id})")
+    if child_output is not None:
+        child_output.parent.mkdir(parents=True, exist_ok=True)
+        child_output.write_text(child.to_json(), encoding="utf-8")
+        print(f"wrote {child_output} ({len(child.events)} history events, workflow id {child.workflow_id})")
     return output
 
 
 if __name__ == "__main__":
-    asyncio.run(record(Path(sys.argv[1]) if len(sys.argv) > 1 else OUTPUT))
+    args = sys.argv[1:]
+    child_path = None
+    if "--child" in args:
+        at = args.index("--child")
+        child_path = Path(args[at + 1])
+        del args[at : at + 2]
+    asyncio.run(record(Path(args[0]) if args else OUTPUT, child_path))
