@@ -332,8 +332,11 @@ def list_cases(
     """
     from cli import render
     from service import case_reads
+    from service.errors import InvalidField
 
     def action() -> None:
+        if every and page != 1:
+            raise InvalidField("page", "--all lists every case on one page: leave out --page")
         found = case_reads.list_page(
             deps(),
             stage=stage.value if stage else None,

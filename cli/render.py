@@ -215,9 +215,12 @@ def keep_whole(table: Table, values: Sequence[str]) -> None:
 
 def page_line(total: int, page: int, pages: int, paged: bool, lang: Lang) -> str:
     """The last line of a list: 共 120 件，第 1/3 页 / 120 case(s), page 1/3 (without the page when not ``paged``)."""
+    beyond = paged and page > pages  # a page past the last: say so, and which is the last
     if lang == "zh":
-        return f"共 {total} 件" + (f"，第 {page}/{pages} 页" if paged else "")
-    return f"{total} case(s)" + (f", page {page}/{pages}" if paged else "")
+        note = f"（没有第 {page} 页，最后一页是第 {pages} 页）" if beyond else ""
+        return f"共 {total} 件" + (f"，第 {page}/{pages} 页" if paged else "") + note
+    note = f" (no page {page}: the last is {pages})" if beyond else ""
+    return f"{total} case(s)" + (f", page {page}/{pages}" if paged else "") + note
 
 
 def case_list(found: CaseList, lang: Lang) -> None:

@@ -182,12 +182,17 @@ def test_cli_table_ends_with_the_total_and_the_page(env: str) -> None:
     assert code == 0 and out.rstrip().splitlines()[-1] == "共 4 件，第 1/2 页"
     code, out, _ = invoke("case", "list", "--all", "--lang", "en")
     assert code == 0 and out.rstrip().splitlines()[-1] == "10 case(s)" and all(case_id in out for case_id in ALL)
+    # a page past the last is empty and says which page is the last
+    code, out, _ = invoke("case", "list", "--page", "9", "--page-size", "4")
+    assert code == 0 and out.rstrip().splitlines()[-1] == "共 10 件，第 9/3 页（没有第 9 页，最后一页是第 3 页）"
 
 
 def test_cli_refuses_a_page_out_of_range(env: str) -> None:
     for args in (("--page", "0"), ("--page-size", "0"), ("--page-size", "1001"), ("--year", "soon")):
         code, _, err = invoke("case", "list", *args)
         assert code == 2, (args, err)
+    code, _, err = invoke("case", "list", "--all", "--page", "2")  # --all is one page: a page number is a mistake
+    assert code != 0 and "--all" in err, err
 
 
 def test_case_ids_stay_whole_in_a_narrow_pipe(env: str) -> None:
