@@ -54,7 +54,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-    from activities.audit import AppendRequest, AuditActivities, EventRecord, StageChange
+    from activities.audit import AppendAck, AppendRequest, AuditActivities, EventRecord, StageChange
     from activities.notify import Notice, NotifyActivities
     from domain.decider import Context, Decider, Proof, Tick
     from domain.errors import DomainError, InvalidCommand
@@ -64,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.limits import capped
     from domain.policy import Policy
     from domain.workcal import CalendarFacts, WorkCalendar
+    from workflows.activity_calls import call_activity
     from workflows.calendar import fetch_calendar
     from workflows.identity import fetch_keys
     from workflows.search_attributes import stream_search_attributes
@@ -89,9 +90,6 @@ APPEND_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=["ConcurrencyError", "IdempotencyConflict"],
 )
-# A local append's retries back off within the workflow task up to this; a longer backoff (the fourth
-# retry on: 8 s, 16 s, 30 s, …) waits on a durable timer, so a long outage does not hold the task open.
-APPEND_LOCAL_RETRY_THRESHOLD = timedelta(seconds=5)
 # Patch id guarding the key and calendar fetches as local activities (and no key fetch at a campaign
 # child's opening); runs recorded without it keep fetching through the regular activities.
 LOCAL_FETCH_PATCH = "local-fetch-v1"
@@ -555,24 +553,15 @@ class AuditedWorkflow(Generic[S, R]):
             stage_change=self._stage_change(before, after),
             adopt_earlier_attempt=local,
         )
-        if local:
-            # In the workflow task that decided the events: no activity task round trip through the server.
-            # Retries re-send the same event ids (minted above with workflow.uuid4()): stored once. A retried
-            # *task* may decide different content under the same ids (a later workflow.now()): adopted.
-            ack = await workflow.execute_local_activity_method(
-                AuditActivities.append_events,
-                request,
-                start_to_close_timeout=APPEND_TIMEOUT,
-                retry_policy=APPEND_RETRY,
-                local_retry_threshold=APPEND_LOCAL_RETRY_THRESHOLD,
-            )
-            if ack.adopted is not None:
-                records = ack.adopted
-                events = [self.decider.events.validate_json(record.payload) for record in records]
-        else:
-            await workflow.execute_activity_method(
-                AuditActivities.append_events, request, start_to_close_timeout=APPEND_TIMEOUT, retry_policy=APPEND_RETRY
-            )
+        # Local: in the workflow task that decided the events, no activity task round trip through the server.
+        # Retries re-send the same event ids (minted above with workflow.uuid4()): stored once. A retried
+        # *task* may decide different content under the same ids (a later workflow.now()): adopted.
+        ack: AppendAck = await call_activity(
+            AuditActivities.append_events, request, local=local, timeout=APPEND_TIMEOUT, retry=APPEND_RETRY
+        )
+        if local and ack.adopted is not None:
+            records = ack.adopted
+            events = [self.decider.events.validate_json(record.payload) for record in records]
         self.outbox.extend(record for record in records if record.event_type in self.decider.notice_events)
         return events
 

@@ -12,12 +12,11 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities
     from domain.workcal import CalendarFacts, WorkCalendar
+    from workflows.activity_calls import call_activity
 
 
 TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-# A local fetch's retries back off within the workflow task up to this; longer backoffs wait on a timer.
-LOCAL_RETRY_THRESHOLD = timedelta(seconds=5)
 
 
 async def fetch_calendar(years: list[int], known: CalendarFacts | None = None, local: bool = False) -> WorkCalendar:
@@ -26,17 +25,6 @@ async def fetch_calendar(years: list[int], known: CalendarFacts | None = None, l
     known = known or CalendarFacts()
     wanted = sorted({y for y in years if y not in known.years})
     if wanted:
-        if local:
-            fetched = await workflow.execute_local_activity_method(
-                CalendarActivities.load_calendar_facts,
-                wanted,
-                start_to_close_timeout=TIMEOUT,
-                retry_policy=RETRY,
-                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
-            )
-        else:
-            fetched = await workflow.execute_activity_method(
-                CalendarActivities.load_calendar_facts, wanted, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
-            )
+        fetched = await call_activity(CalendarActivities.load_calendar_facts, wanted, local=local, timeout=TIMEOUT, retry=RETRY)
         known = known.merged(fetched)
     return WorkCalendar(known)

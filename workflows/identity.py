@@ -12,21 +12,14 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.identity import IdentityActivities
     from domain.identity import TrustedKeys
+    from workflows.activity_calls import call_activity
 
 
 TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-# A local fetch's retries back off within the workflow task up to this; longer backoffs wait on a timer.
-LOCAL_RETRY_THRESHOLD = timedelta(seconds=5)
 
 
 async def fetch_keys(local: bool = False) -> TrustedKeys:
     """The public keys credentials may be signed with now (never a private key)."""
-    if local:
-        return await workflow.execute_local_activity_method(
-            IdentityActivities.trusted_keys,
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
-        )
-    return await workflow.execute_activity_method(IdentityActivities.trusted_keys, start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
+    keys: TrustedKeys = await call_activity(IdentityActivities.trusted_keys, local=local, timeout=TIMEOUT, retry=RETRY)
+    return keys
