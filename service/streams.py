@@ -23,7 +23,9 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from temporalio.api.enums.v1 import PendingWorkflowTaskState
+from temporalio.api.enums.v1 import PendingWorkflowTaskState, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
     RPCError,
@@ -366,7 +368,11 @@ async def _waiting_for(handle: WorkflowHandle[Any, Any]) -> tuple[str, str]:
         return unknown
     raw = description.raw_description
     appending = any(p.activity_type.name == "append_events" for p in raw.pending_activities)
-    if not appending and raw.pending_workflow_task.state == PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED:
+    started = raw.pending_workflow_task.state == PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
+    if started and not await _workers_polling(handle, raw.execution_config.task_queue.name):
+        # a task started by a worker that is gone (stopped, or the server restarted since): it times out
+        return unknown
+    if not appending and started:
         # a worker holds the command's workflow task this long: the audit append runs in it, as a local
         # activity (workflows/audited.py, append-local-v1), which no describe lists
         return ("工作进程写审计库慢（数据库被锁？）", "the worker is slow writing the audit database (is it locked?)")
@@ -384,6 +390,23 @@ async def _waiting_for(handle: WorkflowHandle[Any, Any]) -> tuple[str, str]:
             )
         return (f"工作进程的活动 {activity} 未完成{tried}{last}", f"the worker's activity {activity} has not finished{tried_en}")
     return unknown  # a workflow task (the command itself) that no worker picked up
+
+
+async def _workers_polling(handle: WorkflowHandle[Any, Any], queue: str) -> bool:
+    """Whether any worker has polled the stream's task queue lately, as the server knows it (True when
+    the server cannot say: the diagnosis then reads the workflow task alone)."""
+    request = DescribeTaskQueueRequest(
+        namespace=handle._client.namespace,  # noqa: SLF001 -- the handle's own client and namespace
+        task_queue=TaskQueue(name=queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    try:
+        described = await handle._client.workflow_service.describe_task_queue(  # noqa: SLF001
+            request, timeout=timedelta(seconds=_DIAGNOSE_TIMEOUT)
+        )
+    except RPCError:
+        return True
+    return bool(described.pollers)
 
 
 def request_for(
