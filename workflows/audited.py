@@ -248,16 +248,26 @@ class AuditedWorkflow(Generic[S, R]):
     async def _begin(self) -> None:
         """Refuse a refused opening, start delivering notices, make the opening durable, fetch the
         calendar, publish search attributes."""
-        self._fetches_locally()  # asked first (if __init__ did not), before any fetch of this run
-        if self.refused is None and not self.persisted and workflow.patched(IDENTITY_PATCH):
-            if not (self._fetches_locally() and self._opened_by_parent()):
+        local_fetch = self._fetches_locally()  # asked first (if __init__ did not), before any fetch of this run
+        identity = self.refused is None and not self.persisted and workflow.patched(IDENTITY_PATCH)
+        if local_fetch:
+            # Every patch question of the run before its first local activity: a patch marker recorded after
+            # a local activity's marker in the same workflow task failed to replay after a worker was killed
+            # (core met the marker before the replayed activity had resolved: "Non-deprecated patch marker
+            # encountered … no corresponding change command"). Runs recorded before local-fetch-v1 keep
+            # their order (below).
+            self._start()
+            self._appends_locally()
+        if identity:
+            if not (local_fetch and self._opened_by_parent()):
                 await self._refresh_keys()
             self._verify_opening()
         if self.refused is not None:
             count_rejection(self.refused.code, "open")
             raise ApplicationError(self.refused.message, type=self.refused.code, non_retryable=True)
-        self._start()
-        self._appends_locally()  # asked here, before any append of this run, so at the same point on replay
+        if not local_fetch:
+            self._start()
+            self._appends_locally()  # asked here, before any append of this run, so at the same point on replay
         self.started = True
         self.delivery = asyncio.create_task(self._deliver_notices())
         if not self.persisted:
