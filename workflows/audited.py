@@ -179,8 +179,6 @@ class AuditedWorkflow(Generic[S, R]):
         self.outbox: list[EventRecord] = []
         self.published: dict[str, object] = {}  # search attribute values last upserted
         self.started = False  # run() has begun (and asked its patch questions)
-        self.append_local: bool | None = None  # None until asked (_appends_locally)
-        self.local_fetch: bool | None = None  # None until asked (_fetches_locally)
         self.persisted = opening is None
         self.opening: list[Any] = []
         self.refused: DomainError | None = None
@@ -533,20 +531,18 @@ class AuditedWorkflow(Generic[S, R]):
     def _appends_locally(self) -> bool:
         """Whether this run appends through a local activity (``append-local-v1``): asked once, at the
         start of ``run()`` (``_begin``), before any append and before any handler may append; remembered.
-        A run recorded with the regular activity replays without the marker and keeps appending that way."""
-        if self.append_local is None:
-            self.append_local = workflow.patched(APPEND_LOCAL_PATCH)
-        return self.append_local
+        A run recorded with the regular activity replays without the marker and keeps appending that way.
+        (The SDK remembers a run's first answer to a patch: later calls return it and record nothing.)"""
+        return workflow.patched(APPEND_LOCAL_PATCH)
 
     def _fetches_locally(self) -> bool:
         """Whether this run fetches keys and calendar facts through local activities (``local-fetch-v1``)
         and decides its opening at its start time: asked once — in ``__init__`` for a run that opens the
         stream, else first thing in ``run()`` (``_begin``) or at a ``refresh_keys`` update that runs before
         it, which replays at the same point — and remembered. A run recorded
-        with the regular activities replays without the marker and keeps fetching that way to its end."""
-        if self.local_fetch is None:
-            self.local_fetch = workflow.patched(LOCAL_FETCH_PATCH)
-        return self.local_fetch
+        with the regular activities replays without the marker and keeps fetching that way to its end.
+        (Remembered by the SDK, as above.)"""
+        return workflow.patched(LOCAL_FETCH_PATCH)
 
     async def _persist(self, events: Sequence[Any], before: S, after: S) -> Sequence[Any]:
         """Append ``events``; returns the events stored: ``events`` themselves, or — when an earlier attempt
