@@ -47,6 +47,7 @@ from sqlmodel import Session
 
 from domain.decider import Decider
 from store.models import AuditEvent
+from store.queries import fold_stream
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -173,7 +174,7 @@ class StreamProjection(Generic[S]):
         else:
             self.slow_paths += 1
             before, new_rows = self._fold_before(conn, stream_id, first.version), list(rows)
-        after = self.decider.fold((self.decider.events.validate_json(row.payload) for row in new_rows), before)
+        after = fold_stream(new_rows, self.decider, before)
         summary = self.summary_of(after, last)
         ledgers = tuple(self.ledgers_of(after))
         if entry is None or not self._update_summary(conn, stream_id, summary, entry.version):

@@ -65,10 +65,11 @@ def read_streams(engine: Engine, stream_ids: Sequence[str]) -> dict[str, list[Au
     return streams
 
 
-def fold_stream(rows: Iterable[AuditEvent], kind: Decider[S, Any, Any]) -> S:
+def fold_stream(rows: Iterable[AuditEvent], kind: Decider[S, Any, Any], state: S | None = None) -> S:
     """A stream's state: its rows' payloads parsed with the kind's events and folded with its ``evolve``
-    (``fold_stream(rows, domain.rectification.DECIDER)``; [] gives the kind's initial state)."""
-    return kind.fold(kind.events.validate_json(row.payload) for row in rows)
+    (``fold_stream(rows, domain.rectification.DECIDER)``; [] gives the kind's initial state), from
+    ``state`` when given (the state before these rows: store/incremental.py)."""
+    return kind.fold((kind.events.validate_json(row.payload) for row in rows), state)
 
 
 # ----------------------------------------------------------------------------- cases (rect-)
