@@ -12,11 +12,13 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
-from domain.cadence import CadenceKind, monthly_digest, review_list
+from domain.cadence import CadenceKind, cadence_recipients, monthly_digest, review_list
+from domain.people import DECIDER as PEOPLE
+from domain.people import DIRECTORY_ID
 from domain.policy import Policy
 from domain.timeutil import SHANGHAI, local
 from i18n.cadence import TITLES, render_digest, render_review
-from store.queries import case_ledgers
+from store.queries import case_ledgers, fold_stream, read_stream
 
 if TYPE_CHECKING:
     from activities.notify import Channel
@@ -30,6 +32,10 @@ class CadenceRequest(BaseModel):
     as_of: datetime  # the workflow's now: the run is reproducible from its history
     policy: Policy
     run_id: str  # names the files and keys the notices, so a retried activity overwrites, not adds
+    # Started by hand (`pdca schedule trigger`), not at one of the schedule's moments: covers up to now.
+    by_hand: bool = False
+    # The schedule's moment when it ran later (moved to a working day); None when started by hand.
+    scheduled_for: datetime | None = None
 
 
 class CadenceResult(BaseModel):
@@ -63,8 +69,8 @@ class CadenceActivities:
             for lang in ("zh", "en"):
                 files.append(_write(folder / f"review.{lang}.md", render_review(ahead, behind, request.as_of, lang)))
         else:
-            files, items = _bulletin(self.engine, folder, request.as_of)
-        recipients = list(request.policy.supervisors)
+            files, items = _bulletin(self.engine, folder, request.as_of, request.by_hand)
+        recipients = self.recipients(request.policy)
         title = TITLES[request.kind][0]
         message = f"【{title}】{local(request.as_of):%Y-%m-%d}：涉及 {items} 个党组织，详见 {files[0]}"
         for recipient in recipients:
@@ -76,8 +82,25 @@ class CadenceActivities:
                     case_id=request.kind.value,
                     event_type=f"Cadence.{request.kind.value}",
                 )
-        log.info("cadence_run", kind=request.kind.value, items=items, files=[str(f) for f in files], recipients=len(recipients))
+        log.info(
+            "cadence_run", kind=request.kind.value, items=items, files=[str(f) for f in files], recipients=len(recipients),
+            by_hand=request.by_hand, scheduled_for=request.scheduled_for.isoformat() if request.scheduled_for else None,
+        )
+        if not recipients:
+            log.warning(
+                "cadence_no_recipients", kind=request.kind.value,
+                hint="name supervisors in the policy or give someone a cadence.recipient_roles role (pdca person grant)",
+            )
         return CadenceResult(kind=request.kind, files=[str(f) for f in files], items=items, recipients=recipients)
+
+    def recipients(self, policy: Policy) -> list[str]:
+        """The policy's supervisors, else the people directory's active people with a
+        ``cadence.recipient_roles`` role (read from its audited stream, as sign-in reads it)."""
+        if policy.supervisors:
+            return cadence_recipients(policy.supervisors, [], policy.cadence.recipient_roles)
+        rows = read_stream(self.engine, DIRECTORY_ID)
+        people = fold_stream(rows, PEOPLE).people.values() if rows else []
+        return cadence_recipients([], people, policy.cadence.recipient_roles)
 
 
 def _write(path: Path, text: str) -> Path:
@@ -85,15 +108,20 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def _bulletin(engine: Engine, folder: Path, as_of: datetime) -> tuple[list[Path], int]:
+def _bulletin(engine: Engine, folder: Path, as_of: datetime, by_hand: bool = False) -> tuple[list[Path], int]:
     """The half-year bulletin for the half-year that ended before ``as_of``: run in July it covers
-    January–June of this year; run in January, the whole of last year (the second half's bulletin)."""
+    January–June of this year; run in January, the whole of last year (the second half's bulletin).
+    Started by hand, the bulletin of the running year up to ``as_of`` (triggered in November it
+    covers January to that moment, not 30 June)."""
     from reports.render import report_from_database  # matplotlib: only when a bulletin is due
 
     day = local(as_of)
     kind: Kind
-    year, kind = (day.year, "bulletin") if day.month >= 7 else (day.year - 1, "summary")
-    end = datetime(year, 7, 1, tzinfo=SHANGHAI) if kind == "bulletin" else datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+    if by_hand:
+        year, kind, end = day.year, "bulletin", as_of
+    else:
+        year, kind = (day.year, "bulletin") if day.month >= 7 else (day.year - 1, "summary")
+        end = datetime(year, 7, 1, tzinfo=SHANGHAI) if kind == "bulletin" else datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
     files: list[Path] = []
     total = 0
     for lang in ("zh", "en"):

@@ -7,6 +7,7 @@ service returns and never imports the store itself."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,22 @@ if TYPE_CHECKING:
     from service.case_reads import CaseList
     from store.checkpoints import AnchoredReport
 
-console = Console(highlight=False)
+# Not a terminal (a pipe, a file, a program reading the output): no width to fit, so no table cell is cut
+# (rect-V001-2026 and rect-V001-2027 to the same rect-V001…) or wrapped — each row is one line, whole,
+# whatever COLUMNS says. A terminal keeps its own width. Every screen prints through ``console`` (or a
+# console made with ``console_width()``).
+PIPE_WIDTH = 10_000
+
+
+def console_width() -> int | None:
+    """None (the terminal's width) when stdout is a terminal, else ``PIPE_WIDTH``."""
+    try:
+        return None if sys.stdout.isatty() else PIPE_WIDTH
+    except (AttributeError, ValueError):  # a replaced or closed stdout: not a terminal
+        return PIPE_WIDTH
+
+
+console = Console(highlight=False, width=console_width())
 
 
 def when(value: datetime | None) -> str:
@@ -42,7 +58,7 @@ def yes_no(value: bool, lang: Lang) -> str:
 
 
 # the label family of each kind's stages (a Decider's name → the prefix of its stage labels)
-STAGE_LABELS = {"rectification": "stage", "project": "pstage", "campaign": "campaign_stage"}
+STAGE_LABELS = {"rectification": "stage", "project": "pstage", "campaign": "campaign_stage", "inspection": "istage"}
 
 
 def roles_text(roles: Sequence[str], zh: bool) -> str:

@@ -12,16 +12,58 @@ projections through an activity. These functions only choose; the words are i18n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.actors import Role
+
 # re-exported: the cadence policy's types, where the cadence rules' callers look for them
 from domain.policy.cadence import CadenceEntry as CadenceEntry
 from domain.policy.cadence import CadenceKind as CadenceKind
 from domain.policy.cadence import CadencePolicy as CadencePolicy
+from domain.timeutil import SHANGHAI, require_aware
+from domain.workcal import WorkCalendar
+
+# ------------------------------------------------------------------ when a run happens
+
+
+def is_scheduled_moment(moment: datetime, entry: CadenceEntry) -> bool:
+    """Is ``moment`` one of the entry's calendar moments (its month, day, hour and minute, Beijing time)?
+    A Schedule's run carries the moment it was scheduled for; a run triggered by hand carries the moment
+    of the trigger, which is not one of them (a trigger at exactly 09:00:00 on the day counts as the
+    scheduled run, which is due that day anyway)."""
+    local = require_aware(moment).astimezone(SHANGHAI)
+    return (
+        local.month in entry.months
+        and (local.day, local.hour, local.minute, local.second, local.microsecond) == (entry.day, entry.hour, entry.minute, 0, 0)
+    )
+
+
+def working_day_run(scheduled: datetime, calendar: WorkCalendar) -> datetime:
+    """When a run scheduled for ``scheduled`` happens: that moment if its Beijing day is a working day,
+    else the same Beijing time on the next working day (顺延: weekends and public holidays off, make-up
+    workdays 调休 on). Returned in ``scheduled``'s time zone."""
+    local = require_aware(scheduled).astimezone(SHANGHAI)
+    day = calendar.next_workday(local.date())
+    if day == local.date():
+        return scheduled
+    moved = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=SHANGHAI)
+    return moved.astimezone(scheduled.tzinfo)
+
+
+def cadence_recipients(named: Sequence[str], people: Iterable[Any], roles: Sequence[Role]) -> list[str]:
+    """Who a cadence run tells: the policy's ``supervisors`` when it names any; else every active person
+    of the people directory with one of ``roles`` (policy ``cadence.recipient_roles``), in directory
+    order. ``people`` have id, roles and active (``domain.people.Person``). Empty only when the
+    directory has nobody active with those roles."""
+    if named:
+        return list(dict.fromkeys(named))
+    wanted = set(roles)
+    return [p.id for p in people if p.active and wanted.intersection(p.roles)]
+
 
 # ------------------------------------------------------------------ choosing
 

@@ -9,7 +9,8 @@
 What a door calls (each takes the ``Deps``: its client, task queue and timeout):
 
     await ensure_all(deps, policy)                      -> {schedule id: outcome}  (`pdca up`, `pdca schedule create`)
-    await list_schedules(deps)                          -> [dict] (pdca's own, by id)
+    await list_schedules(deps)                          -> [dict] (pdca's own, by id; next runs on working days)
+    await show_schedule(deps, id)                       -> dict (one, its next 10 runs and recent ones)
     await pause(deps, id, note) / resume(deps, id) / trigger(deps, id)
 
 The building blocks under them (a client and a task queue; ``timeout`` seconds per call, None: the SDK's):
@@ -17,6 +18,11 @@ The building blocks under them (a client and a task queue; ``timeout`` seconds p
     await ensure_audit_verification(client, task_queue, hour=2)   -> True if created
     await ensure_digest_schedule(client, task_queue, hour=17)     -> True if created
     await ensure_cadence(client, task_queue, policy)    -> {id: "created" | "updated" | "unchanged" | "deleted" | "absent"}
+
+Working days: Temporal's calendar specs know no holidays, so a cadence schedule fires on its calendar
+day and the run itself waits for the next working day when that day is off (workflows/cadence.py); the
+listing shows the runs moved by the same rule (``domain.cadence.working_day_run``) over the working-day
+calendar the workflows use (docs/calendar.md), beside the moments Temporal fires.
 
 A cadence schedule that exists with another spec (the policy changed) is updated; one with the same spec
 is left alone, paused or not — pausing is a person's decision that `pdca up` must not undo. Times are
@@ -48,9 +54,10 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.cadence import CadenceKind
+from domain.cadence import CadenceKind, working_day_run
 from domain.policy import Policy
 from domain.timeutil import local
+from domain.workcal import WorkCalendar
 from i18n.cadence import TITLES
 from service.bootstrap import Deps
 from service.errors import Refused
@@ -77,6 +84,7 @@ __all__ = [
     "pause",
     "resume",
     "schedule_id",
+    "show_schedule",
     "trigger",
 ]
 
@@ -214,16 +222,8 @@ async def _same(client: Client, current: Schedule, wanted: Schedule, policy: Pol
         return False
     if action.task_queue != wanted.action.task_queue:
         return False
-    # The policy travels in the action's argument: compare it (a changed file changes it). describe()
-    # gives the argument as stored, encrypted by the payload codec (store/payload_codec.py): decode it first.
-    try:
-        codec = client.data_converter.payload_codec
-        stored = list(action.args[:1])
-        [argument] = await codec.decode(stored) if codec else stored
-        payload = json.loads(argument.data)
-        return bool(payload["policy"] == policy.model_dump(mode="json"))
-    except Exception:  # noqa: BLE001 — unreadable: rewrite it
-        return False
+    # The policy travels in the action's argument: compare it (a changed file changes it; unreadable: rewrite it).
+    return await _stored_policy(client, action) == policy.model_dump(mode="json")
 
 
 async def ensure_all(deps: Deps, policy: Policy) -> dict[str, str]:
@@ -245,31 +245,118 @@ def _beijing(moment: datetime) -> str:
     return local(moment).strftime("%Y-%m-%d %H:%M")
 
 
-async def list_schedules(deps: Deps) -> list[dict[str, Any]]:
-    """The project's schedules by id: what they run, paused or not (and why), the next three runs
-    (Beijing time), how many recent runs Temporal remembers."""
+# How a schedule's firings become runs: a cadence run moves to the next working day (workflows/cadence.py),
+# the notice digest skips days that are not working days (workflows/digest.py), the rest run every day.
+MOVES = "next_working_day"
+SKIPS = "working_days_only"
+EVERY_DAY = "every_day"
+
+
+def _working_calendar(years: set[int]) -> tuple[WorkCalendar, list[str]]:
+    """The working-day calendar the workflows will use for these years (the override file over the
+    package), and any problem with it. A bad override file leaves weekends only, with the file's problem
+    as a warning: listing schedules must not fail on it."""
+    from activities.calendar import CalendarFileError, facts_for_years
+    from service.calendar import override_path
+
+    try:
+        calendar = WorkCalendar(facts_for_years(sorted(years), override_path(None)))
+    except (CalendarFileError, Refused) as error:
+        return WorkCalendar(), [f"calendar: {error}; counting weekends only"]
+    return calendar, []
+
+
+def _runs(rule: str, scheduled: list[datetime], calendar: WorkCalendar) -> tuple[list[datetime], list[dict[str, str]]]:
+    """(the moments runs really happen, the firings moved to another day) for a schedule's firings."""
+    if rule == MOVES:
+        pairs = [(t, working_day_run(t, calendar)) for t in scheduled]
+        return [run for _, run in pairs], [{"scheduled": _beijing(t), "runs": _beijing(run)} for t, run in pairs if run != t]
+    if rule == SKIPS:
+        return [t for t in scheduled if calendar.is_workday(local(t).date())], []
+    return list(scheduled), []
+
+
+async def _stored_policy(client: Client, action: ScheduleActionStartWorkflow) -> dict[str, Any] | None:
+    """The policy a cadence schedule's action carries, as JSON (None when unreadable). describe() gives
+    the argument as stored, encrypted by the payload codec (store/payload_codec.py): decode it first."""
+    try:
+        codec = client.data_converter.payload_codec
+        stored = list(action.args[:1])
+        [argument] = await codec.decode(stored) if codec else stored
+        policy = json.loads(argument.data)["policy"]
+        return policy if isinstance(policy, dict) else None
+    except Exception:  # noqa: BLE001 — unreadable: the caller decides
+        return None
+
+
+async def _rule(client: Client, sid: str, action: object) -> str:
+    if sid == DIGEST_SCHEDULE_ID:
+        return SKIPS
+    if sid.startswith(CADENCE_PREFIX) and isinstance(action, ScheduleActionStartWorkflow):
+        policy = await _stored_policy(client, action)
+        cadence = (policy or {}).get("cadence") or {}
+        return MOVES if cadence.get("working_days_only", True) else EVERY_DAY
+    return EVERY_DAY
+
+
+async def _describe_rows(deps: Deps, ids: list[str], count: int) -> list[dict[str, Any]]:
     client, timeout = await deps.client(), deps.timeout
+    described = []
+    for sid in ids:
+        with _mapped(sid, timeout):
+            described.append((sid, await client.get_schedule_handle(sid).describe(rpc_timeout=_rpc(timeout))))
+    years = {local(t).year + extra for _, d in described for t in d.info.next_action_times for extra in (0, 1)}
+    calendar, problems = _working_calendar(years) if years else (WorkCalendar(), [])
     rows = []
-    with _mapped(OWN_PREFIX + "*", timeout):
-        entries = [entry async for entry in await client.list_schedules(rpc_timeout=_rpc(timeout))]
-    for entry in entries:
-        if not entry.id.startswith(OWN_PREFIX):
-            continue
-        with _mapped(entry.id, timeout):
-            description = await client.get_schedule_handle(entry.id).describe(rpc_timeout=_rpc(timeout))
+    for sid, description in described:
         state = description.schedule.state
         calendars = description.schedule.spec.calendars
+        scheduled = list(description.info.next_action_times)
+        rule = await _rule(client, sid, description.schedule.action)
+        runs, moved = _runs(rule, scheduled, calendar)
+        shown = {_beijing(t) for t in scheduled[:count]}
+        # what a person should know about the calendar of the runs shown (weekends only, provisional)
+        warnings = problems + calendar.warnings({local(t).year for t in runs[:count]}) if rule != EVERY_DAY else []
         rows.append(
             {
-                "id": entry.id,
+                "id": sid,
                 "what": calendars[0].comment if calendars else "",
                 "paused": state.paused,
                 "note": state.note or "",
-                "next_runs": [_beijing(t) for t in description.info.next_action_times[:3]],
+                "rule": rule,
+                # when the work really happens (Beijing time), by the working-day calendar
+                "next_runs": [_beijing(t) for t in runs[:count]],
+                # when Temporal fires (the schedule's calendar spec), and the firings moved to a working day
+                "scheduled_runs": [_beijing(t) for t in scheduled[:count]],
+                "moved": [m for m in moved if m["scheduled"] in shown],
                 "recent_runs": len(description.info.recent_actions),
+                "recent": [
+                    {"scheduled": _beijing(a.scheduled_at), "started": _beijing(a.started_at)} for a in description.info.recent_actions
+                ],
+                "calendar_warnings": list(dict.fromkeys(warnings)),
             }
         )
-    return sorted(rows, key=lambda row: row["id"])
+    return rows
+
+
+async def list_schedules(deps: Deps) -> list[dict[str, Any]]:
+    """The project's schedules by id: what they run, paused or not (and why), the next three runs as
+    they will really happen (Beijing time: a cadence run on a day off moved to the next working day, the
+    notice digest's days off left out) beside the moments Temporal fires, how many recent runs Temporal
+    remembers."""
+    client, timeout = await deps.client(), deps.timeout
+    with _mapped(OWN_PREFIX + "*", timeout):
+        entries = [entry async for entry in await client.list_schedules(rpc_timeout=_rpc(timeout))]
+    ids = sorted(entry.id for entry in entries if entry.id.startswith(OWN_PREFIX))
+    return await _describe_rows(deps, ids, 3)
+
+
+async def show_schedule(deps: Deps, sid: str) -> dict[str, Any]:
+    """One of the project's schedules with its next runs (as many as Temporal tells, up to 10) and its
+    recent ones; ``NotFound`` when it does not exist."""
+    check_own(sid)
+    [row] = await _describe_rows(deps, [sid], 10)
+    return row
 
 
 def check_own(sid: str) -> str:
@@ -302,7 +389,9 @@ async def resume(deps: Deps, sid: str) -> None:
 
 
 async def trigger(deps: Deps, sid: str) -> None:
-    """Run a schedule's action now (e.g. the monthly digest before a meeting)."""
+    """Run a schedule's action now (e.g. the monthly digest before a meeting). A cadence run started so
+    runs at once, whatever the day, and covers up to now (workflows/cadence.py); it is not skipped
+    while a scheduled run waits for its working day (overlap: allow all)."""
     handle = await _handle(deps, sid)
     with _mapped(sid, deps.timeout):
-        await handle.trigger(rpc_timeout=_rpc(deps.timeout))
+        await handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL, rpc_timeout=_rpc(deps.timeout))

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.actors import Role
+
 
 class CadenceKind(StrEnum):
     MONTHLY_DIGEST = "monthly_digest"  # 月督导
@@ -48,6 +50,12 @@ class CadencePolicy(BaseModel):
     look_ahead_days: int = Field(default=30, ge=1, le=180)
     # The quarterly list names this many organizations at each end.
     review_list_size: int = Field(default=5, ge=1, le=50)
+    # A scheduled run whose day is not a working day (weekend, public holiday) runs on the next working
+    # day at the same time (顺延), by the working-day calendar (docs/calendar.md); false: on the day itself.
+    working_days_only: bool = True
+    # Who is told when the policy names no ``supervisors``: every active person in the people directory
+    # (`pdca person list`) with one of these roles — so a fresh stack without a policy file tells someone.
+    recipient_roles: list[Role] = Field(default_factory=lambda: [Role.SUPERVISOR], min_length=1)
 
     def entry(self, kind: CadenceKind) -> CadenceEntry:
         entry: CadenceEntry = getattr(self, kind.value)

@@ -75,3 +75,61 @@ def test_cadence_policy_defaults_and_validation() -> None:
     for bad in ({"months": [13], "day": 1}, {"months": [1, 1], "day": 1}, {"months": [1], "day": 31}, {"months": [], "day": 1}):
         with pytest.raises(ValidationError):
             CadenceEntry(**bad)
+
+
+def test_a_run_due_on_a_day_off_moves_to_the_same_time_on_the_next_working_day() -> None:
+    from datetime import date
+
+    from domain.cadence import working_day_run
+    from domain.timeutil import SHANGHAI
+    from domain.workcal import CalendarFacts, FactSource, WorkCalendar, YearFacts
+
+    facts = YearFacts(
+        year=2027, source=FactSource.OVERRIDE,
+        holidays=[date(2027, 10, d) for d in (1, 4, 5, 6, 7)], workdays=[date(2027, 9, 26), date(2027, 10, 9)],
+    )
+    calendar = WorkCalendar(CalendarFacts(years={2027: facts}))
+    at = lambda *day: datetime(*day, 9, 0, tzinfo=SHANGHAI)  # noqa: E731
+    assert working_day_run(at(2027, 6, 5), calendar) == at(2027, 6, 7)  # Saturday → Monday
+    assert working_day_run(at(2027, 10, 5), calendar) == at(2027, 10, 8)  # 国庆 → the first day back
+    assert working_day_run(at(2027, 10, 9), calendar) == at(2027, 10, 9)  # a make-up Saturday (调休) is worked
+    assert working_day_run(at(2027, 7, 5), calendar) == at(2027, 7, 5)  # a working day: unchanged
+    utc = at(2027, 6, 5).astimezone(UTC)
+    assert working_day_run(utc, calendar) == at(2027, 6, 7) and working_day_run(utc, calendar).tzinfo == UTC
+    late = datetime(2027, 12, 31, 23, 30, tzinfo=SHANGHAI)  # a Friday; 2028 counts weekends only
+    assert working_day_run(late, calendar) == late
+
+
+def test_a_scheduled_moment_is_one_of_the_entrys_and_a_trigger_is_not() -> None:
+    from domain.cadence import is_scheduled_moment
+    from domain.timeutil import SHANGHAI
+
+    entry = CadenceEntry(months=[1, 7], day=15, hour=9)
+    assert is_scheduled_moment(datetime(2027, 7, 15, 9, 0, tzinfo=SHANGHAI), entry)
+    assert is_scheduled_moment(datetime(2027, 7, 15, 1, 0, tzinfo=UTC), entry)  # the same moment in UTC
+    assert not is_scheduled_moment(datetime(2027, 11, 20, 9, 0, tzinfo=SHANGHAI), entry)  # November: by hand
+    assert not is_scheduled_moment(datetime(2027, 7, 15, 9, 0, 7, tzinfo=SHANGHAI), entry)  # triggered at 09:00:07
+    assert not is_scheduled_moment(datetime(2027, 7, 16, 9, 0, tzinfo=SHANGHAI), entry)
+
+
+def test_recipients_are_the_policys_supervisors_else_the_directorys_people_with_the_roles() -> None:
+    from domain.actors import Role
+    from domain.cadence import cadence_recipients
+
+    people = [
+        Row(id="admin", roles=[Role.ADMIN], active=True),
+        Row(id="wang.sup", roles=[Role.SUPERVISOR], active=True),
+        Row(id="gone.sup", roles=[Role.SUPERVISOR], active=False),
+        Row(id="li.county", roles=[Role.COUNTY_LEADER, Role.SUPERVISOR], active=True),
+        Row(id="chen.branch", roles=[Role.BRANCH_SECRETARY], active=True),
+    ]
+    assert cadence_recipients(["zhou.sup", "zhou.sup"], people, [Role.SUPERVISOR]) == ["zhou.sup"]
+    assert cadence_recipients([], people, [Role.SUPERVISOR]) == ["wang.sup", "li.county"]
+    assert cadence_recipients([], people, [Role.COUNTY_LEADER]) == ["li.county"]
+    assert cadence_recipients([], people[:1], [Role.SUPERVISOR]) == []
+    policy = CadencePolicy()
+    assert policy.working_days_only is True and policy.recipient_roles == [Role.SUPERVISOR]
+    with pytest.raises(ValidationError):
+        CadencePolicy(recipient_roles=[])
+    with pytest.raises(ValidationError):
+        CadencePolicy(recipient_roles=["nobody"])

@@ -188,7 +188,7 @@ def test_cli_table_ends_with_the_total_and_the_page(env: str) -> None:
 
 
 def test_cli_refuses_a_page_out_of_range(env: str) -> None:
-    for args in (("--page", "0"), ("--page-size", "0"), ("--page-size", "1001"), ("--year", "soon")):
+    for args in (("--page", "0"), ("--page-size", "0"), ("--page-size", "1001"), ("--year", "soon"), ("--year", "1999")):
         code, _, err = invoke("case", "list", *args)
         assert code == 2, (args, err)
     code, _, err = invoke("case", "list", "--all", "--page", "2")  # --all is one page: a page number is a mistake
