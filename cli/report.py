@@ -23,8 +23,9 @@ AsOfOpt = Annotated[
     str | None,
     typer.Option(
         "--as-of",
-        help="Count as of this date (end of that day, Beijing time) or timestamp with offset. "
-        "Default: end of 30 June (bulletin) / 31 December (summary), or now if earlier.",
+        help="Count as of this date (end of that day, Beijing time; today: up to now) or timestamp with offset; "
+        "never in the future. Default: up to now while the year runs; for a past year the end of 30 June "
+        "(bulletin) / 31 December (summary).",
     ),
 ]
 OutDirOpt = Annotated[Path, typer.Option("--out", help="Directory for the .md, .html and .png files (created).")]
@@ -33,6 +34,9 @@ OutDirOpt = Annotated[Path, typer.Option("--out", help="Directory for the .md, .
 class LedgerName(StrEnum):
     problems = "problems"
     measures = "measures"
+    progress = "progress"
+    acceptances = "acceptances"
+    adjustments = "adjustments"
     projects = "projects"
 
 
@@ -47,15 +51,25 @@ def _report(kind: Literal["bulletin", "summary"], year: int, region: str | None,
         files = reports.write_report(deps(), kind, year, out, region=region, as_of=reports.parse_as_of(as_of), lang=lang.value)
 
         def show() -> None:
+            from reports.render import show_time
+
             f = files.figures
             rate = "-" if f.on_time_rate is None else f"{100 * f.on_time_rate:.1f}%"
+            score, satisfaction = f.failures_by_reason.get("failed_score", 0), f.failures_by_reason.get("failed_satisfaction", 0)
             if lang == Lang.zh:
                 what = "半年通报" if kind == "bulletin" else "年终总结"
                 print(f"✓ {what}：{f.total} 件案件，已销号 {f.closed}，逾期 {f.overdue_cases}，按期完成率 {rate}")
+                print(f"  验收 {f.acceptance_rounds} 轮（得分不达标 {score}，群众满意度否决 {satisfaction}），限期重新整改 {f.reworks} 次")
+                print(f"  统计截至 {show_time(f.as_of)}（北京时间）")
                 print("已写入：")
             else:
                 what = "half-year bulletin" if kind == "bulletin" else "year-end summary"
                 print(f"✓ {what}: {f.total} case(s), {f.closed} closed, {f.overdue_cases} overdue, on-time rate {rate}")
+                print(
+                    f"  {f.acceptance_rounds} acceptance round(s) (failed: score {score}, public dissatisfaction {satisfaction}), "
+                    f"{f.reworks} rework order(s)"
+                )
+                print(f"  as of {show_time(f.as_of)} (Beijing time)")
                 print("written:")
             for p in [files.markdown, files.html, *files.charts]:
                 print(f"  {p}")
@@ -81,7 +95,14 @@ def summary(year: YearOpt, region: RegionOpt = None, as_of: AsOfOpt = None, out:
 
 @app.command("ledger")
 def ledger(
-    name: Annotated[LedgerName, typer.Argument(help="problems (问题台账), measures (整改措施台账) or projects (书记项目台账).")],
+    name: Annotated[
+        LedgerName,
+        typer.Argument(
+            help="problems (问题台账), measures (整改措施台账: original and current deadline, every progress report), "
+            "progress (整改进展记录: one row per report), acceptances (验收记录: one row per round), "
+            "adjustments (组织调整执行台账) or projects (书记项目台账)."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="File to write, e.g. measures.xlsx.")],
     fmt: Annotated[
         LedgerFormat | None, typer.Option("--format", help="csv (UTF-8 with BOM, opens in Excel) or xlsx [default: from --out's suffix].")

@@ -33,6 +33,14 @@ Definitions (cases of one year and region, as the caller selected them):
   closed by then (closed_at missing or later than the year's end): they carry over into the next year.
   Before the year ends it is 0 for that year's cases.
 - ``upgraded``: closed cases with outcome ``upgraded`` (晋位升级).
+- ``acceptance_rounds``: acceptance rounds (验收) recorded by ``as_of``, every PDCA cycle, summed over the
+  cases' ``acceptance_rounds``; ``acceptances_passed`` of them passed; ``failures_by_reason``: the failed
+  ones by verdict (``failed_score`` 得分不达标, ``failed_satisfaction`` 群众满意度否决); ``reworks``: rework
+  orders (限期重新整改) by ``as_of``, summed over the cases' ``reworks``; ``cases_reworked``: cases with
+  at least one. ``acceptance_by_region``: the same per township. Rows without these attributes count 0.
+- ``executions``: adjustments carried out (组织调整 / 诫勉谈话 executed, ``AdjustmentExecuted``), summed
+  over the cases' ``executions``; ``findings``: inspection findings taken into the cases
+  (``FindingsRecorded``), summed over the cases' ``findings``. Rows without them count 0.
 - ``org_upgrades``: from directory assessments (org_code, year, star, org_class): organizations whose star
   rating rose, or whose class improved (三类 → 二类 → 一类), from year Y-1 to year Y, for each Y in
   the figures' year (or every year present when the figures have no year).
@@ -149,6 +157,30 @@ class RegionRate(BaseModel):
         return rate(self.on_time, self.due)
 
 
+class AcceptanceCounts(BaseModel):
+    """Acceptance rounds, their outcome by reason, and rework orders (one township, or all)."""
+
+    rounds: int = 0
+    passed: int = 0
+    failed_score: int = 0  # 得分不达标
+    failed_satisfaction: int = 0  # 群众满意度否决
+    reworks: int = 0
+    cases_reworked: int = 0
+
+    def add(self, case: Any) -> None:
+        self.rounds += int(_get(case, "acceptance_rounds", 0) or 0)
+        self.passed += int(_get(case, "acceptances_passed", 0) or 0)
+        self.failed_score += int(_get(case, "failed_score", 0) or 0)
+        self.failed_satisfaction += int(_get(case, "failed_satisfaction", 0) or 0)
+        reworks = int(_get(case, "reworks", 0) or 0)
+        self.reworks += reworks
+        self.cases_reworked += reworks > 0
+
+    @property
+    def failed(self) -> int:
+        return self.failed_score + self.failed_satisfaction
+
+
 class CaseFigures(BaseModel):
     as_of: datetime
     year: int | None = None
@@ -171,6 +203,14 @@ class CaseFigures(BaseModel):
     on_time_by_region: dict[str, RegionRate] = Field(default_factory=dict)
     carried_over: int = 0
     upgraded: int = 0
+    acceptance_rounds: int = 0
+    acceptances_passed: int = 0
+    failures_by_reason: dict[str, int] = Field(default_factory=lambda: {"failed_score": 0, "failed_satisfaction": 0})
+    reworks: int = 0
+    cases_reworked: int = 0
+    acceptance_by_region: dict[str, AcceptanceCounts] = Field(default_factory=dict)
+    executions: int = 0
+    findings: int = 0
     overdue_orgs: list[OverdueOrg] = Field(default_factory=list)
     carried_over_cases: list[CaseRef] = Field(default_factory=list)
     upgraded_cases: list[CaseRef] = Field(default_factory=list)
@@ -204,8 +244,14 @@ def case_figures(
     by_stage: Counter[str] = Counter()
     by_region: dict[str, Counter[str]] = defaultdict(Counter)
     case_by_id = {}
+    totals = AcceptanceCounts()
+    acceptance_region: dict[str, AcceptanceCounts] = defaultdict(AcceptanceCounts)
     for case in cases:
         stage = str(_value(_get(case, "stage", "")))
+        totals.add(case)
+        acceptance_region[_get(case, "region", "") or ""].add(case)
+        figures.executions += int(_get(case, "executions", 0) or 0)
+        figures.findings += int(_get(case, "findings", 0) or 0)
         by_stage[stage] += 1
         by_region[_get(case, "region", "") or ""][stage] += 1
         case_by_id[_get(case, "case_id", "")] = case
@@ -225,6 +271,10 @@ def case_figures(
                 figures.carried_over_cases.append(_ref(case))
     figures.by_stage = _ordered(by_stage, STAGE_ORDER)
     figures.by_region = {r: _ordered(by_region[r], STAGE_ORDER) for r in sorted(by_region)}
+    figures.acceptance_rounds, figures.acceptances_passed = totals.rounds, totals.passed
+    figures.failures_by_reason = {"failed_score": totals.failed_score, "failed_satisfaction": totals.failed_satisfaction}
+    figures.reworks, figures.cases_reworked = totals.reworks, totals.cases_reworked
+    figures.acceptance_by_region = {r: acceptance_region[r] for r in sorted(acceptance_region)}
 
     rungs: Counter[str] = Counter()
     if measures is None:

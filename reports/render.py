@@ -79,9 +79,17 @@ class ReportFiles:
 
 
 def default_as_of(kind: Kind, year: int, now: datetime) -> datetime:
-    """Bulletin: the end of 30 June; summary: the end of 31 December (Beijing) — or now, if earlier."""
-    end = datetime(year, 7, 1, tzinfo=SHANGHAI) if kind == "bulletin" else datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
-    return min(end.astimezone(UTC), now.astimezone(UTC))
+    """The moment a report counts up to when none is given (Beijing time).
+
+    While ``year`` runs (or has not begun), both count up to ``now``: a bulletin asked for in November
+    covers the half-year in progress up to that moment, not 30 June. For a year that has ended: the
+    bulletin up to the end of 30 June (the half-year bulletin as it was due), the summary up to the end
+    of 31 December."""
+    now = now.astimezone(UTC)
+    year_end = datetime(year + 1, 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
+    if now < year_end:
+        return now
+    return datetime(year, 7, 1, tzinfo=SHANGHAI).astimezone(UTC) if kind == "bulletin" else year_end
 
 
 def end_of_day(day: Any) -> datetime:
@@ -174,6 +182,13 @@ def build_document(
         [L("report.fig.overdue_measures"), str(figures.overdue_measures)],
         [L("report.fig.escalations"), str(figures.escalations)],
         [L("report.fig.sanction_proposals"), str(figures.sanction_proposals)],
+        [L("report.fig.acceptance_rounds"), str(figures.acceptance_rounds)],
+        [L("report.fig.acceptances_passed"), str(figures.acceptances_passed)],
+        [L("report.fig.failed_score"), str(figures.failures_by_reason.get("failed_score", 0))],
+        [L("report.fig.failed_satisfaction"), str(figures.failures_by_reason.get("failed_satisfaction", 0))],
+        [L("report.fig.reworks"), str(figures.reworks)],
+        [L("report.fig.executions"), str(figures.executions)],
+        [L("report.fig.findings"), str(figures.findings)],
         [L("report.fig.upgraded"), str(figures.upgraded)],
     ]
     if kind == "summary":
@@ -213,7 +228,26 @@ def build_document(
     )
     blocks.append(Image(L("report.chart.on_time"), charts["on_time"]))
 
-    # 5. overdue organizations, named
+    # 5. acceptance rounds, failures by reason, reworks — per township and in total
+    blocks.append(Heading(2, L("report.section.acceptance")))
+    acceptance_head = [
+        L("word.region"), L("report.fig.acceptance_rounds"), L("report.fig.acceptances_passed"), L("report.fig.failed_score"),
+        L("report.fig.failed_satisfaction"), L("report.fig.reworks"), L("report.fig.cases_reworked"),
+    ]
+    acceptance_rows = [
+        [region or "-", *map(str, (a.rounds, a.passed, a.failed_score, a.failed_satisfaction, a.reworks, a.cases_reworked))]
+        for region, a in figures.acceptance_by_region.items()
+    ]
+    acceptance_rows.append(
+        [
+            L("report.word.total"), str(figures.acceptance_rounds), str(figures.acceptances_passed),
+            str(figures.failures_by_reason.get("failed_score", 0)), str(figures.failures_by_reason.get("failed_satisfaction", 0)),
+            str(figures.reworks), str(figures.cases_reworked),
+        ]
+    )
+    blocks.append(TableBlock(acceptance_head, acceptance_rows))
+
+    # 6. overdue organizations, named
     blocks.append(Heading(2, L("report.section.overdue")))
     if figures.overdue_orgs:
         blocks.append(
@@ -242,7 +276,7 @@ def build_document(
     else:
         blocks.append(Para(L("report.word.none")))
 
-    # 6. escalations and sanction proposals
+    # 7. escalations and sanction proposals
     blocks.append(Heading(2, L("report.section.escalations")))
     if figures.escalations_by_rung:
         blocks.append(
@@ -257,7 +291,10 @@ def build_document(
     else:
         blocks.append(Para(L("report.word.none")))
 
-    # 7. secretary projects
+    # adjustments carried out and findings taken in (when any)
+    _executions_and_findings(blocks, data, lang)
+
+    # secretary projects
     blocks.append(Heading(2, L("report.section.projects")))
     if projects.total:
         ratings = "/".join(str(projects.ratings.get(r, 0)) for r in RATINGS)
@@ -312,7 +349,7 @@ def build_document(
     else:
         blocks.append(Para(L("report.proj.none")))
 
-    # 8. carried over (year-end summary)
+    # carried over (year-end summary)
     if kind == "summary":
         blocks.append(Heading(2, L("report.section.carried_over")))
         if figures.carried_over_cases:
@@ -328,7 +365,7 @@ def build_document(
         else:
             blocks.append(Para(L("report.word.none")))
 
-    # 9. upgrades
+    # upgrades
     blocks.append(Heading(2, L("report.section.upgrades")))
     if figures.upgraded_cases:
         blocks.append(Para(L("report.fig.upgraded") + colon + _join([f"{c.org_name or c.org_code}" for c in figures.upgraded_cases], lang)))
@@ -355,14 +392,59 @@ def build_document(
     return blocks
 
 
-_ZH_NUMERALS = "一二三四五六七八九十"
+def _executions_and_findings(blocks: list[Block], data: ReportData, lang: str) -> None:
+    """The adjustments carried out (组织调整 / 诫勉谈话 executed) and the inspection findings taken into
+    cases, named, each a section only when there is one (as of the report's date)."""
+
+    def L(key: str) -> str:
+        return label(key, lang)
+
+    cases = {c.case_id: c for c in data.cases}
+
+    def org(case_id: str) -> tuple[str, str]:
+        case = cases.get(case_id)
+        return (case.org_name or case.org_code, case.region) if case is not None else (case_id, "")
+
+    if data.executions:
+        blocks.append(Heading(2, L("report.section.executions")))
+        rows = []
+        for e in data.executions:
+            name, region = org(e.case_id)
+            secretaries = f"{e.previous_secretary or '-'} → {e.new_secretary}" if e.new_secretary else "-"
+            when = str(e.executed_on) if e.executed_on else show_time(e.at)
+            rows.append([name, region, e.case_id, enum_label("rung", e.rung, lang), e.action or "-", when, secretaries])
+        blocks.append(
+            TableBlock(
+                [L("word.org"), L("word.region"), L("word.case"), L("ledger.rung"), L("report.word.action"),
+                 L("report.word.executed_on"), L("report.word.new_secretary")],
+                rows,
+            )
+        )
+    if data.findings:
+        blocks.append(Heading(2, L("report.section.findings")))
+        counted: dict[tuple[str, str], int] = {}
+        for f in data.findings:
+            counted[(f.source, f.case_id)] = counted.get((f.source, f.case_id), 0) + 1
+        rows = [[source or "-", *org(case_id), case_id, str(n)] for (source, case_id), n in sorted(counted.items())]
+        head = [L("report.word.source"), L("word.org"), L("word.region"), L("word.case"), L("report.word.findings")]
+        blocks.append(TableBlock(head, rows))
+
+
+_ZH_DIGITS = "一二三四五六七八九"
+
+
+def zh_numeral(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 35 → 三十五 (1–99)."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _ZH_DIGITS[tens - 1] + "十")
+    return head + (_ZH_DIGITS[ones - 1] if ones else "")
 
 
 def _number_sections(blocks: list[Block], lang: str) -> None:
     """一、二、… (1. 2. …) in order, whichever sections the report has."""
     sections = [b for b in blocks if isinstance(b, Heading) and b.level == 2]
-    for i, heading in enumerate(sections):
-        heading.text = f"{_ZH_NUMERALS[i]}、{heading.text}" if lang == "zh" and i < len(_ZH_NUMERALS) else f"{i + 1}. {heading.text}"
+    for i, heading in enumerate(sections, start=1):
+        heading.text = f"{zh_numeral(i)}、{heading.text}" if lang == "zh" and i < 100 else f"{i}. {heading.text}"
 
 
 # ----------------------------------------------------------------------------- Markdown and HTML
@@ -480,8 +562,8 @@ def report_from_database(
 ) -> ReportFiles:
     """Gather from the audit database and write the report: what `pdca report bulletin|summary` does.
 
-    ``as_of`` defaults to the end of 30 June (bulletin) or 31 December (summary), or now if earlier;
-    a caller with its own clock (the demo on the time-skipping server) passes it.
+    ``as_of`` defaults to ``default_as_of`` (now while the year runs); a caller with its own clock (the
+    demo on the time-skipping server, the cadence) passes it.
     """
     from reports.gather import gather
 

@@ -639,7 +639,10 @@ class Year:
 
     async def _report(self, kind: Literal["bulletin", "summary"], day: date) -> None:
         as_of = (datetime(day.year, day.month, day.day, tzinfo=SHANGHAI) + timedelta(days=1)).astimezone(UTC)
-        written = write_report(self.deps, kind, self.year, self.out_dir / "reports" / kind, as_of=as_of, lang=self.lang, warn=False)
+        # the demo's clock is virtual: its "now" is the moment it reports at, not the machine's date
+        written = write_report(
+            self.deps, kind, self.year, self.out_dir / "reports" / kind, as_of=as_of, now=as_of, lang=self.lang, warn=False
+        )
         self.reports += [written.markdown, written.html, *written.charts]
         name = {"bulletin": ("半年通报", "half-year bulletin"), "summary": ("年终总结", "year-end summary")}[kind]
         self.say(f"【报告】{name[0]}：{written.markdown}", f"[Report] {name[1]}: {written.markdown}")

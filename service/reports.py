@@ -1,8 +1,11 @@
 """Reports for any door: the half-year bulletin, the year-end summary, the ledgers as files.
 
-    parse_as_of("2026-06-30")                              -> end of that day, Beijing time (UTC)
+    parse_as_of("2026-06-30")                              -> end of that day, Beijing time (UTC); today: now
     write_report(deps, "bulletin", 2026, out_dir, region=, as_of=, lang=) -> ReportFiles
     export_ledger(deps, "measures", out, fmt=, year=, region=, lang=)     -> LedgerExport
+
+A report counts what has happened: an ``as_of`` after now is refused (``Refused`` naming the date and
+today), a date that is today means up to now.
 
 Everything is read from the audit database (no Temporal; its errors are the ``Deps``'); figures and
 layout are reports/ (gather, figures, render, ledgers). matplotlib and openpyxl are imported when a
@@ -16,31 +19,49 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from domain.timeutil import SHANGHAI
 from service.bootstrap import Deps
 from service.errors import Refused
 
-__all__ = ["LEDGERS", "LedgerExport", "export_ledger", "parse_as_of", "report_data", "write_report"]
+__all__ = ["LEDGERS", "LedgerExport", "check_as_of", "export_ledger", "parse_as_of", "report_data", "write_report"]
 
 Kind = Literal["bulletin", "summary"]
-LEDGERS = ("problems", "measures", "projects")
+LEDGERS = ("problems", "measures", "progress", "acceptances", "adjustments", "projects")
 
 
-def parse_as_of(value: str | None) -> datetime | None:
-    """A date (the end of that day, Beijing time) or a timestamp with its offset, as UTC; None stays None."""
+def parse_as_of(value: str | None, now: datetime | None = None) -> datetime | None:
+    """A date (the end of that day, Beijing time; today: ``now``) or a timestamp with its offset, as UTC;
+    None stays None. A moment after ``now`` (default: the clock) is refused (``check_as_of``)."""
     if value is None:
         return None
     from reports.render import end_of_day
 
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     text = value.strip()
     try:
         if len(text) == 10:
-            return end_of_day(date.fromisoformat(text))
+            day = date.fromisoformat(text)
+            return now if day == now.astimezone(SHANGHAI).date() else check_as_of(end_of_day(day), now, value)
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise Refused(f"--as-of {value!r}: expected a date YYYY-MM-DD or a timestamp like 2026-06-30T18:00+08:00") from None
     if moment.tzinfo is None:
         raise Refused(f"--as-of {value!r}: a timestamp needs its UTC offset, e.g. +08:00")
-    return moment.astimezone(UTC)
+    return check_as_of(moment.astimezone(UTC), now, value)
+
+
+def check_as_of(moment: datetime, now: datetime, given: str | None = None) -> datetime:
+    """``moment`` unless it is after ``now``: a report counts only what has happened (no future as-of)."""
+    if moment <= now:
+        return moment
+    from reports.render import show_time
+
+    shown = given if given is not None else show_time(moment)
+    today = now.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+    raise Refused(
+        f"--as-of {shown}: in the future (today is {today}, {now.astimezone(SHANGHAI):%H:%M} Beijing time); "
+        "a report counts only what has happened: give a date up to today, or leave --as-of out for up to now"
+    )
 
 
 def write_report(
@@ -55,14 +76,18 @@ def write_report(
     now: datetime | None = None,
     warn: bool = True,
 ) -> Any:
-    """Gather ``year`` (and ``region``) as of ``as_of`` — default the end of 30 June (bulletin) or
-    31 December (summary), or ``now`` if earlier — and write ``{stem}.md``, ``{stem}.html`` and the PNG
-    charts into ``out_dir``. Returns ``reports.render.ReportFiles`` (paths, figures, notes)."""
+    """Gather ``year`` (and ``region``) as of ``as_of`` and write ``{stem}.md``, ``{stem}.html`` and the
+    PNG charts into ``out_dir``. Returns ``reports.render.ReportFiles`` (paths, figures, notes).
+
+    ``as_of`` after ``now`` is refused. Without it (``reports.render.default_as_of``): the summary counts
+    up to 31 December, or up to now while the year runs; the bulletin counts up to now while the year
+    runs (the half-year in progress), and up to 30 June for a year that has ended."""
     from reports.gather import gather
     from reports.render import default_as_of
     from reports.render import write_report as render
 
-    moment = as_of or default_as_of(kind, year, now or datetime.now(UTC))
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    moment = check_as_of(as_of, now) if as_of is not None else default_as_of(kind, year, now)
     data = deps.reading(lambda engine: gather(engine, year, moment, region))
     try:
         return render(kind, data, out_dir, lang, warn=warn)
@@ -102,8 +127,9 @@ def export_ledger(
     region: str | None = None,
     lang: str = "zh",
 ) -> LedgerExport:
-    """Write ``ledger`` (problems 问题台账, measures 整改措施台账, projects 书记项目台账) to ``out`` as CSV
-    (UTF-8 with BOM) or XLSX — ``fmt``, else ``out``'s suffix — with Chinese headers (English with lang en)."""
+    """Write ``ledger`` (problems 问题台账, measures 整改措施台账, progress 整改进展记录, acceptances 验收记录,
+    adjustments 组织调整执行台账, projects 书记项目台账) to ``out`` as CSV (UTF-8 with BOM) or XLSX —
+    ``fmt``, else ``out``'s suffix — with Chinese headers (English with lang en)."""
     from reports import gather, ledgers
 
     if ledger not in LEDGERS:
@@ -111,8 +137,7 @@ def export_ledger(
     chosen = fmt or out.suffix.lower().lstrip(".")
     if chosen not in ("csv", "xlsx"):
         raise Refused(f"--out {out}: say --format csv or --format xlsx (or name the file .csv / .xlsx)")
-    readers = {"problems": gather.problem_ledger, "measures": gather.measure_ledger, "projects": gather.project_ledger}
-    rows = deps.reading(lambda engine: readers[ledger](engine, year, region))
+    rows = deps.reading(lambda engine: gather.LEDGER_READERS[ledger](engine, year, region))
     try:
         path = ledgers.export(out, ledger, rows, chosen, lang)  # type: ignore[arg-type]
     except OSError as error:

@@ -269,7 +269,8 @@ def test_bulletin_markdown_html_and_charts(data: gather.ReportData, tmp_path: Pa
     assert "| 按期完成率 | 50.0%（2/4） |" in markdown
     assert "| 逾期未完成措施 | 1 |" in markdown
     assert "| 城关镇 | 3 | 1 | 33.3% |" in markdown and "| 青山镇 | 1 | 1 | 100.0% |" in markdown
-    assert "## 一、总体情况" in markdown and "## 八、晋位升级" in markdown
+    assert "## 一、总体情况" in markdown and "## 五、检查验收与重新整改" in markdown and "## 九、晋位升级" in markdown
+    assert "| 验收轮次 | 1 |" in markdown and "| 限期重新整改 | 0 |" in markdown  # 东村 passed at its first round
     assert "西村党支部" in markdown and "提醒谈话" in markdown  # named in the 通报, with its rungs
     assert "| 城关镇 |" in markdown and "| 青山镇 |" in markdown
     assert "结转下年度" not in markdown  # the bulletin has no carried-over section
@@ -282,7 +283,7 @@ def test_summary_in_english_with_carried_over_cases(engine: Engine, tmp_path: Pa
     markdown = _check_files(files, tmp_path)
     assert markdown.startswith("# Year-end summary 2026")
     assert "| carried over | 5 |" in markdown  # nothing was closed in 2026
-    assert "## 8. Cases carried over to next year" in markdown and "## 9. Upgrades" in markdown and "rect-V203-2026" in markdown
+    assert "## 9. Cases carried over to next year" in markdown and "## 10. Upgrades" in markdown and "rect-V203-2026" in markdown
     assert files.figures.carried_over == 5
 
 
@@ -305,7 +306,7 @@ def test_csv_ledger_equals_the_rows(engine: Engine, tmp_path: Path, name: str) -
     with path.open(encoding="utf-8-sig", newline="") as handle:
         table = list(csv.reader(handle))
     columns = ledgers.columns_for(name, rows)
-    assert table[0] == ledgers.headers(columns, "zh") and table[0][0] == "案件编号"
+    assert table[0] == ledgers.headers(columns, "zh", name) and table[0][0] == "案件编号"
     assert table[1:] == [[ledgers.cell_text(row[c], "zh") for c in columns] for row in rows]
     assert len(rows) == (10 if name == "problems" else 6)
 
@@ -320,7 +321,7 @@ def test_xlsx_ledger_equals_the_rows(engine: Engine, tmp_path: Path, name: str) 
     assert sheet.freeze_panes == "A2"
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     columns = ledgers.columns_for(name, rows)
-    assert values[0] == ledgers.headers(columns, "en")
+    assert values[0] == ledgers.headers(columns, "en", name)
     assert values[1:] == [[ledgers.cell_xlsx(row[c], "en") for c in columns] for row in rows]
     assert all(sheet.column_dimensions[chr(ord("A") + i)].width >= 6 for i in range(min(len(columns), 26)))
 
@@ -348,7 +349,7 @@ def test_cli_bulletin_and_ledgers(engine: Engine, tmp_path: Path) -> None:
         "--region",
         "青山镇",
         "--as-of",
-        "2026-12-31",
+        "2026-11-30",
         "--out",
         str(tmp_path / "out"),
         "--json",

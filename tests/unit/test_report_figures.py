@@ -220,3 +220,21 @@ def test_project_figures() -> None:
     assert figures.by_region == {"城关镇": {"implementing": 1, "evaluated": 1}, "青山镇": {"evaluated": 1}}
     empty = project_figures([], AS_OF)
     assert empty.total == 0 and empty.ratings == {"good": 0, "medium": 0, "poor": 0}
+
+
+def test_acceptance_rounds_failures_by_reason_and_reworks_per_region() -> None:
+    cases = [
+        case("rect-A-2026", "城关镇", acceptance_rounds=3, acceptances_passed=1, failed_score=1, failed_satisfaction=1, reworks=2),
+        case("rect-B-2026", "城关镇", acceptance_rounds=1, acceptances_passed=1),
+        case("rect-C-2026", "青山镇", acceptance_rounds=2, acceptances_passed=0, failed_score=2, reworks=2, executions=1, findings=3),
+        case("rect-D-2026", "青山镇"),  # rows without the attributes count 0
+    ]
+    f = case_figures(cases, AS_OF)
+    assert (f.acceptance_rounds, f.acceptances_passed, f.reworks, f.cases_reworked) == (6, 2, 4, 2)
+    assert f.failures_by_reason == {"failed_score": 3, "failed_satisfaction": 1}
+    assert f.acceptance_by_region["城关镇"].model_dump() == {
+        "rounds": 4, "passed": 2, "failed_score": 1, "failed_satisfaction": 1, "reworks": 2, "cases_reworked": 1,
+    }
+    assert f.acceptance_by_region["青山镇"].failed == 2 and (f.executions, f.findings) == (1, 3)
+    empty = case_figures([], AS_OF)
+    assert empty.failures_by_reason == {"failed_score": 0, "failed_satisfaction": 0} and empty.acceptance_by_region == {}
