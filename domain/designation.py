@@ -9,6 +9,9 @@ Rules (every number is a policy setting):
   ``quota_scope: county`` (default) the pool is the whole county and ``region`` only filters the
   resulting list, so each township's list is exactly its share of the county list; with
   ``quota_scope: region`` the pool is the region's organizations alone.
+* **Pooling.** ``pooling: per_domain`` (default) ranks each domain on its own; ``pooling: pooled`` ranks
+  every organization of ``pooled_domains`` (all domains when unset) in one pool with one quota of
+  ``pooled_share`` (“全区按后10%划定”), whatever domain the bottom ones are in.
 * **Quota.** ``quota = ceil(pool × share)`` (``rounding``: ceil, floor or half_up), computed in exact
   decimal arithmetic (10 % of 30 is 3, never 4), where ``share`` is ``shares[domain]`` or
   ``default_share``. A domain whose pool has fewer than ``min_pool`` organizations gets no ranking
@@ -19,7 +22,14 @@ Rules (every number is a policy setting):
 * **Direct criteria (直接认定)** always designate, regardless of the quota: star rating below
   ``star_below`` (default 3); secretary post vacant for at least ``secretary_vacant_for`` (default
   180 days) on the designation date ``as_of`` (default 31 December of ``year``); flagged by another
-  department (any flag, or one of ``flag_codes``); class 三类 when ``third_class`` is on (default off).
+  department (any flag, or one of ``flag_codes``); class 三类 when ``third_class`` is on (default off);
+  a veto item (一票否决) of its domain's category standard occurred; its standard total below the
+  standard's ``designate_below``; inspection findings referred to this designation (``inspection``).
+* **Category standards and 分类.** A domain may have a standard of its own (e.g. 社区 by 三有一化):
+  items with points and veto items, read from ``standards`` (org code → item code → points achieved;
+  a veto item: 1 = the situation occurred). Each designee carries its 分类 result (一/二/三类): a veto →
+  三类; else the standard's class lines over its total; else the imported class (类别). And its label:
+  what its designees are called (the standard's ``label``, else ``labels[domain]``, else 软弱涣散党组织).
 * **Direct designees and the quota.** With ``direct_consumes_quota: false`` (default) the quota is
   filled from the bottom of the ranking *skipping* directly designated organizations: exactly
   ``min(quota, pool - direct in pool)`` organizations are designated by ranking alone, in addition to
@@ -34,7 +44,7 @@ ranking and the memory findings (domain.memory) at designation; ``Designee.open_
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -52,7 +62,7 @@ from domain.directory import (
     zh_name,
 )
 from domain.memory import MemoryFinding, evaluate_memory
-from domain.policy.designation import Days, DesignationPolicy, ReasonCode
+from domain.policy.designation import CategoryStandard, Days, DesignationPolicy, ReasonCode
 from domain.policy.memory import MemoryPolicy, Moment
 from domain.rectification import Basis, BasisKind, OpenCase, ProblemInput
 
@@ -67,7 +77,10 @@ __all__ = [
     "Reason",
     "ReasonCode",
     "ReasonKind",
+    "StandardResult",
+    "classify",
     "designate",
+    "evaluate_standard",
     "ranking_key",
 ]
 
@@ -85,10 +98,53 @@ class Reason(BaseModel):
     category: str = "other"  # the problem category it opens the case with
 
 
-class DomainQuota(BaseModel):
-    """The quota arithmetic of one domain, shown by `pdca campaign preview`."""
+class StandardResult(BaseModel):
+    """An organization measured by its domain's category standard (e.g. 三有一化)."""
 
-    domain: OrgDomain
+    standard: str
+    total: float  # points achieved over the point items
+    full: float  # the point items' full points
+    vetoes: list[str] = Field(default_factory=list)  # veto items (一票否决情形) that occurred, by code
+    veto_texts: list[str] = Field(default_factory=list)
+    org_class: OrgClass | None = None  # the standard's 分类 (None: no class lines, no veto)
+
+
+def evaluate_standard(standard: CategoryStandard, results: Mapping[str, float]) -> StandardResult:
+    """The total over the point items (a missing item scores 0, a score is capped at the item's points)
+    and the veto items that occurred (value > 0). A veto classes 三类 whatever the total."""
+    total = 0.0
+    vetoes: list[str] = []
+    texts: list[str] = []
+    for item in standard.items:
+        value = results.get(item.code)
+        if item.veto:
+            if value is not None and value > 0:
+                vetoes.append(item.code)
+                texts.append(item.zh)
+            continue
+        if value is not None:
+            total += max(0.0, min(float(value), item.points))
+    if vetoes:
+        org_class: OrgClass | None = OrgClass.THIRD
+    else:
+        org_class = standard.classes.of(total) if standard.classes is not None else None
+    return StandardResult(
+        standard=standard.name, total=round(total, 4), full=standard.full_points, vetoes=vetoes, veto_texts=texts, org_class=org_class
+    )
+
+
+def classify(assessment: Assessment | None, standard: StandardResult | None) -> OrgClass | None:
+    """The 分类 result: the standard's (a veto or its class lines), else the imported class (类别)."""
+    if standard is not None and standard.org_class is not None:
+        return standard.org_class
+    return assessment.org_class if assessment is not None else None
+
+
+class DomainQuota(BaseModel):
+    """The quota arithmetic of one domain (or of the pooled ranking), shown by `pdca campaign preview`."""
+
+    domain: OrgDomain | None  # None: the pooled ranking over ``domains``
+    domains: list[OrgDomain] = Field(default_factory=list)  # pooled: the domains ranked together
     pool: int  # organizations ranked in the domain (in the quota scope)
     share: float
     exact: str  # pool × share, before rounding, e.g. "12.3"
@@ -110,10 +166,14 @@ class Designee(BaseModel):
     bottom_position: int | None = None  # 倒数第 k in the domain's ranking pool
     pool: int | None = None
     star: int | None = None
-    org_class: OrgClass | None = None
+    org_class: OrgClass | None = None  # the imported class (类别)
     secretary: str | None = None
     leader: str | None = None
     memory: list[MemoryFinding] = Field(default_factory=list)
+    label: str = "软弱涣散党组织"  # what the list calls it (e.g. 三有一化薄弱社区党组织)
+    classification: OrgClass | None = None  # the 分类 result recorded with the designation (一/二/三类)
+    standard: StandardResult | None = None  # its category standard's result, when one applies
+    findings: list[str] = Field(default_factory=list)  # inspection findings referred to the designation
     # This organization's records of previous years as the designation read them: the case's memory
     # rules (domain.rectification) are evaluated over them again at opening and at acceptance.
     history: list[HistoryRecord] = Field(default_factory=list, exclude=True)
@@ -132,6 +192,8 @@ class Designee(BaseModel):
         direct = [r for r in self.reasons if r.kind == ReasonKind.DIRECT]
         kind = BasisKind.RANKING if ranking and not direct else BasisKind.DIRECT
         detail = "；".join(r.zh for r in ranking + direct)
+        if self.label != "软弱涣散党组织":
+            detail = f"认定为{self.label}：{detail}"
         problems: list[ProblemInput] = []
         seen: set[tuple[str, str]] = set()
         for reason in ranking + direct:
@@ -174,6 +236,9 @@ class DesignationList(BaseModel):
     quotas: list[DomainQuota]
     designees: list[Designee]
     other_findings: list[OrgFindings] = Field(default_factory=list)
+    pooling: str = "per_domain"
+    # 分类 results over the organizations in scope (一类/二类/三类 → how many), designated or not
+    classes: dict[str, int] = Field(default_factory=dict)
 
     def codes(self) -> list[str]:
         return [d.org_code for d in self.designees]
@@ -192,12 +257,17 @@ def ranking_key(assessment: Assessment) -> tuple[float, int, int, str]:
 
 
 def _direct_reasons(
-    org: Organization, assessment: Assessment | None, policy: DesignationPolicy, as_of: date
+    org: Organization,
+    assessment: Assessment | None,
+    policy: DesignationPolicy,
+    as_of: date,
+    standard: tuple[CategoryStandard, StandardResult] | None,
+    findings: Sequence[str],
 ) -> list[Reason]:
     reasons: list[Reason] = []
 
-    def add(code: ReasonCode, zh: str, en: str) -> None:
-        reasons.append(Reason(kind=ReasonKind.DIRECT, code=code, zh=zh, en=en, category=policy.category_for(code)))
+    def add(code: ReasonCode, zh: str, en: str, category: str | None = None) -> None:
+        reasons.append(Reason(kind=ReasonKind.DIRECT, code=code, zh=zh, en=en, category=category or policy.category_for(code)))
 
     star = assessment.star if assessment is not None else None
     if policy.star_below is not None and star is not None and star < policy.star_below:
@@ -221,7 +291,46 @@ def _direct_reasons(
             add(ReasonCode.FLAGGED, f"相关部门标记：{'、'.join(flags)}", f"flagged by other departments: {', '.join(flags)}")
     if policy.third_class and assessment is not None and assessment.org_class == OrgClass.THIRD:
         add(ReasonCode.THIRD_CLASS, "分类定级为三类（后进）", "classed third (lagging)")
+    if standard is not None:
+        spec, result = standard
+        items = {i.code: i for i in spec.items}
+        for code in result.vetoes:
+            item = items[code]
+            add(
+                ReasonCode.VETO,
+                f"{spec.name}一票否决：{item.zh}",
+                f"{spec.name} veto item: {item.en or item.zh}",
+                item.category,
+            )
+        if spec.designate_below is not None and not result.vetoes and result.total < spec.designate_below:
+            add(
+                ReasonCode.STANDARD,
+                f"{spec.name}标准得分{result.total:g}（满分{result.full:g}，低于{spec.designate_below:g}）",
+                f"{spec.name} standard: {result.total:g} of {result.full:g} (below {spec.designate_below:g})",
+            )
+    if policy.inspection and findings:
+        add(
+            ReasonCode.INSPECTION,
+            f"督查发现问题移交认定：{'；'.join(findings)}",
+            f"inspection findings referred to the designation: {'; '.join(findings)}",
+        )
     return reasons
+
+
+def _rank_pool(
+    scope: Sequence[Organization], assessed: Mapping[str, Assessment], policy: DesignationPolicy, domain: OrgDomain | None
+) -> list[Assessment]:
+    return sorted(
+        (
+            assessed[o.code]
+            for o in scope
+            if (o.domain == domain if domain is not None else policy.in_pool(o.domain))
+            and o.level in policy.ranked_levels
+            and o.code in assessed
+            and assessed[o.code].score is not None
+        ),
+        key=ranking_key,
+    )
 
 
 def designate(
@@ -233,8 +342,14 @@ def designate(
     memory: MemoryPolicy,
     region: str | None = None,
     as_of: date | None = None,
+    standards: Mapping[str, Mapping[str, float]] | None = None,
+    referred: Mapping[str, Sequence[str]] | None = None,
 ) -> DesignationList:
-    """Who is designated in ``year`` and why. Deterministic whatever the order of the inputs."""
+    """Who is designated in ``year`` and why. Deterministic whatever the order of the inputs.
+
+    ``standards``: category-standard item results of the assessed year (org code → item code → points;
+    a veto item 1 when it occurred). ``referred``: inspection findings referred to this designation
+    (org code → finding references)."""
     as_of = as_of or date(year, 12, 31)
     assessed_year = year - policy.assessment_year_offset
     by_code: dict[str, Organization] = {}
@@ -248,34 +363,35 @@ def designate(
     by_org_history: dict[str, list[HistoryRecord]] = {}
     for record in history_list:
         by_org_history.setdefault(record.org_code, []).append(record)
+    standards = standards or {}
+    referred = referred or {}
 
     def in_scope(org: Organization) -> bool:
         return region is None or org.region == region
 
     quota_scope = [o for o in by_code.values() if policy.quota_scope == "county" or in_scope(o)]
 
+    measured: dict[str, tuple[CategoryStandard, StandardResult]] = {}
+    for org in by_code.values():
+        spec = policy.standard_for(org.domain)
+        if spec is not None and org.code in standards:
+            measured[org.code] = (spec, evaluate_standard(spec, standards[org.code]))
+
     direct: dict[str, list[Reason]] = {}
     for org in by_code.values():
-        reasons = _direct_reasons(org, assessed.get(org.code), policy, as_of)
+        referrals = sorted(dict.fromkeys(referred.get(org.code, [])))
+        reasons = _direct_reasons(org, assessed.get(org.code), policy, as_of, measured.get(org.code), referrals)
         if reasons:
             direct[org.code] = reasons
 
     ranking_reasons: dict[str, Reason] = {}
     positions: dict[str, tuple[int, int]] = {}
     quotas: list[DomainQuota] = []
-    for domain in OrgDomain:
-        pool = sorted(
-            (
-                assessed[o.code]
-                for o in quota_scope
-                if o.domain == domain
-                and o.level in policy.ranked_levels
-                and o.code in assessed
-                and assessed[o.code].score is not None
-            ),
-            key=ranking_key,
-        )
-        direct_in_scope = sum(1 for o in quota_scope if o.domain == domain and o.code in direct)
+    groups: list[OrgDomain | None] = [None] if policy.pooling == "pooled" else list(OrgDomain)
+    for domain in groups:
+        pool = _rank_pool(quota_scope, assessed, policy, domain)
+        members = [o for o in quota_scope if (o.domain == domain if domain is not None else policy.in_pool(o.domain))]
+        direct_in_scope = sum(1 for o in members if o.code in direct)
         if not pool and not direct_in_scope:
             continue
         for position, a in enumerate(pool, start=1):
@@ -288,24 +404,28 @@ def designate(
             if a.org_code in direct and not policy.direct_consumes_quota:
                 continue
             chosen.append(a)
+        pooled_domains = sorted({o.domain for o in members}, key=list(OrgDomain).index) if domain is None else []
         for a in chosen:
             position, size = positions[a.org_code]
             rank_text = f"，考核排名第{a.rank}" if a.rank is not None else ""
             rank_en = f", rank {a.rank}" if a.rank is not None else ""
+            if domain is None:
+                zh_group = f"{'、'.join(zh_name(d) for d in pooled_domains)}合并"
+                en_group = "pooled " + "+".join(d.value.replace("_", " ") for d in pooled_domains)
+            else:
+                zh_group, en_group = f"{zh_name(domain)}类", domain.value.replace("_", " ")
             ranking_reasons[a.org_code] = Reason(
                 kind=ReasonKind.RANKING,
                 code=ReasonCode.RANKING,
-                zh=f"{assessed_year}年度综合考评{zh_name(domain)}类倒排第{position}名（共{size}个，得分{a.score:g}{rank_text}）",
-                en=(
-                    f"{assessed_year} assessment, {domain.value.replace('_', ' ')}: "
-                    f"bottom {position} of {size} (score {a.score:g}{rank_en})"
-                ),
+                zh=f"{assessed_year}年度综合考评{zh_group}倒排第{position}名（共{size}个，得分{a.score:g}{rank_text}）",
+                en=f"{assessed_year} assessment, {en_group}: bottom {position} of {size} (score {a.score:g}{rank_en})",
                 category=policy.category_for(ReasonCode.RANKING),
             )
-        share = policy.share_for(domain)
+        share = policy.pooled_share if domain is None else policy.share_for(domain)
         quotas.append(
             DomainQuota(
                 domain=domain,
+                domains=pooled_domains,
                 pool=len(pool),
                 share=share,
                 exact=_fmt_decimal(Decimal(len(pool)) * Decimal(str(share))),
@@ -318,9 +438,15 @@ def designate(
 
     designees: list[Designee] = []
     other: list[OrgFindings] = []
+    classes: dict[str, int] = {}
     for org in by_code.values():
         if not in_scope(org):
             continue
+        found = assessed.get(org.code)
+        standard = measured.get(org.code)
+        org_class = classify(found, standard[1] if standard else None)
+        if org_class is not None:
+            classes[org_class.value] = classes.get(org_class.value, 0) + 1
         reasons = ([ranking_reasons[org.code]] if org.code in ranking_reasons else []) + direct.get(org.code, [])
         records = by_org_history.get(org.code, [])
         if not reasons:
@@ -330,7 +456,6 @@ def designate(
             if findings:
                 other.append(OrgFindings(org_code=org.code, org_name=org.name, region=org.region, findings=findings))
             continue
-        found = assessed.get(org.code)
         place = positions.get(org.code)
         designees.append(
             Designee(
@@ -350,6 +475,10 @@ def designate(
                 leader=org.leader,
                 memory=evaluate_memory(org.code, records, year, Moment.DESIGNATION, memory, person=org.secretary),
                 history=records,
+                label=policy.label_for(org.domain),
+                classification=org_class,
+                standard=standard[1] if standard else None,
+                findings=sorted(dict.fromkeys(referred.get(org.code, []))),
             )
         )
     designees.sort(key=lambda d: (list(OrgDomain).index(d.domain), d.bottom_position or 10**9, d.org_code))
@@ -362,4 +491,6 @@ def designate(
         quotas=quotas,
         designees=designees,
         other_findings=other,
+        pooling=policy.pooling,
+        classes=dict(sorted(classes.items(), key=lambda kv: list(OrgClass).index(OrgClass(kv[0])))),
     )

@@ -26,6 +26,7 @@ CAMPAIGN_LINES: dict[str, Template] = {
         "designated {s.designated}, on time {rate}, carried over {carried}, upgraded {upgraded}",
     ),
     "OutcomesRecorded": ("写回 {e.organizations} 个党组织的年度记录", "outcomes written back for {e.organizations} organizations"),
+    "DesignationStepRecorded": ("第{e.index}/{e.of}步 {e.name}：{e.note}{listed}", "step {e.index}/{e.of} {e.step}: {e.note}{listed}"),
 }
 
 _COUNTY_WIDE: Template = ("全县", "county-wide")
@@ -49,6 +50,12 @@ def _approved(e: Any, lang: Lang) -> dict[str, Any]:
     return {"added": len(e.designees), "extra": extra}
 
 
+def _step(e: Any, lang: Lang) -> dict[str, Any]:
+    if not e.org_codes:
+        return {"listed": ""}
+    return {"listed": f"（名单 {len(e.org_codes)} 个）" if lang == "zh" else f" (list of {len(e.org_codes)})"}
+
+
 def _started(e: Any, lang: Lang) -> dict[str, Any]:
     return {"started": len(e.started), "existing": len(e.existing)}
 
@@ -68,6 +75,7 @@ _FIELDS: dict[str, Callable[[Any, Lang], dict[str, Any]]] = {
     "CasesStarted": _started,
     "CheckRecorded": _checked,
     "YearClosed": _closed,
+    "DesignationStepRecorded": _step,
 }
 
 

@@ -16,18 +16,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from domain.designation import DesignationList, designate
-from domain.directory import Assessment, HistoryRecord, Organization, parse_domain, parse_level
+from domain.directory import Assessment, HistoryRecord, Organization, Pairing, parse_domain, parse_level
 from domain.memory import MemoryFinding, Moment, evaluate_memory
 from domain.policy import Policy
+from domain.timeutil import SHANGHAI
 from service.bootstrap import Deps
 from service.errors import Refused
 from store.directory import Directory, ImportSummary
 from store.directory_import import HEADERS, ImportFailed, RowError, parse_file
+from store.standards import standard_results
 
 __all__ = [
     "HEADERS",
@@ -36,6 +40,7 @@ __all__ = [
     "OrgListing",
     "OrgRecord",
     "assessment_years",
+    "as_of_date",
     "designation_preview",
     "import_file",
     "list_organizations",
@@ -73,6 +78,7 @@ class OrgRecord:
     years: list[tuple[Assessment | None, HistoryRecord]]
     finding_year: int | None
     findings: list[MemoryFinding] = field(default_factory=list)
+    pairings: list[Pairing] = field(default_factory=list)  # 结对单位、联村领导、驻村工作队 (docs/pairing.md)
 
 
 def _read(deps: Deps, action: Callable[[Directory], T]) -> T:
@@ -139,21 +145,22 @@ def list_organizations(
 
 
 def show_organization(deps: Deps, code: str, policy: Policy) -> OrgRecord:
-    """One organization's record; ``Refused`` for an unknown code."""
+    """One organization's record, with the pairing units paired with it; ``Refused`` for an unknown code."""
+    from store.pairings import pairings_of
 
-    def query(directory: Directory) -> tuple[Organization, list[Assessment], list[HistoryRecord]]:
+    def query(directory: Directory) -> tuple[Organization, list[Assessment], list[HistoryRecord], list[Pairing]]:
         org = directory.organization(code)
         if org is None:
             raise Refused(f"unknown organization {code}")
-        return org, directory.assessments(org_code=code), directory.history(org_code=code)
+        return org, directory.assessments(org_code=code), directory.history(org_code=code), pairings_of(directory.engine, code)
 
-    org, assessments, history = _read(deps, query)
+    org, assessments, history, pairings = _read(deps, query)
     by_year = {a.year: a for a in assessments}
     latest = history[-1] if history else None
     findings: list[MemoryFinding] = []
     if latest is not None:
         findings = evaluate_memory(code, history, latest.year, Moment.DESIGNATION, policy.memory, person=org.secretary, designated_now=True)
-    return OrgRecord(org, [(by_year.get(h.year), h) for h in history], latest.year if latest else None, findings)
+    return OrgRecord(org, [(by_year.get(h.year), h) for h in history], latest.year if latest else None, findings, pairings)
 
 
 def organization_count(deps: Deps) -> int:
@@ -165,12 +172,39 @@ def assessment_years(deps: Deps) -> list[int]:
     return _read(deps, lambda directory: directory.years())
 
 
-def designation_preview(deps: Deps, year: int, policy: Policy, *, region: str | None = None, as_of: date | None = None) -> DesignationList:
-    """Who would be designated weak and lax in ``year`` (and why), from the directory and the policy.
-    Changes nothing. ``Refused`` when the directory is empty, lacks the assessed year, or does not know
-    ``region``."""
+def as_of_date(text: str | None, *, today: date | None = None) -> date | None:
+    """A door's ``--as-of`` text as a designation date: None stays None; not a date, or later than
+    ``today`` (default: today in Beijing), is ``Refused`` naming the option."""
+    if text is None:
+        return None
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        raise Refused(f"--as-of: {text!r} is not a date (YYYY-MM-DD)") from None
+    _not_future(value, today)
+    return value
 
-    def query(directory: Directory) -> tuple[list[Organization], list[Assessment], list[HistoryRecord]]:
+
+def _not_future(as_of: date, today: date | None) -> None:
+    now = today or datetime.now(SHANGHAI).date()
+    if as_of > now:
+        raise Refused(f"--as-of {as_of.isoformat()}: in the future (today is {now.isoformat()}, Beijing time); give a date up to today")
+
+
+def designation_preview(
+    deps: Deps, year: int, policy: Policy, *, region: str | None = None, as_of: date | None = None, today: date | None = None
+) -> DesignationList:
+    """Who would be designated weak and lax in ``year`` (and why), from the directory and the policy,
+    the category-standard results of the assessed year (store/standards.py) and the inspection findings
+    referred to this designation (store/inspections.py, when that module exists). Changes nothing.
+    ``Refused`` when the directory is empty, lacks the assessed year, does not know ``region``, or
+    ``as_of`` is later than ``today`` (default: today in Beijing)."""
+    if as_of is not None:
+        _not_future(as_of, today)
+
+    def query(
+        directory: Directory,
+    ) -> tuple[list[Organization], list[Assessment], list[HistoryRecord], dict[str, dict[str, float]], dict[str, list[str]]]:
         if directory.count() == 0:
             raise Refused("the organization directory is empty: run `pdca org import FILE` first")
         assessed = year - policy.designation.assessment_year_offset
@@ -180,7 +214,40 @@ def designation_preview(deps: Deps, year: int, policy: Policy, *, region: str | 
             raise Refused(f"no assessments for {assessed} in the directory (years: {known})")
         if region is not None and region not in directory.regions():
             raise Refused(f"unknown region {region!r}; known: {', '.join(directory.regions())}")
-        return directory.designation_inputs(year)
+        orgs, found, history = directory.designation_inputs(year)
+        standards = _standards(directory.engine, assessed) if policy.designation.standards else {}
+        return orgs, found, history, standards, _referred(directory.engine, year) if policy.designation.inspection else {}
 
-    orgs, assessments, history = _read(deps, query)
-    return designate(orgs, assessments, history, year, policy.designation, policy.memory, region=region, as_of=as_of)
+    orgs, assessments, history, standards, referred = _read(deps, query)
+    return designate(
+        orgs,
+        assessments,
+        history,
+        year,
+        policy.designation,
+        policy.memory,
+        region=region,
+        as_of=as_of,
+        standards=standards,
+        referred=referred,
+    )
+
+
+def _standards(engine: Any, year: int) -> dict[str, dict[str, float]]:
+    try:
+        return standard_results(engine, year)
+    except (OperationalError, ProgrammingError):
+        return {}  # no standard_result table yet (database not migrated to 0014): nothing imported
+
+
+def _referred(engine: Any, year: int) -> dict[str, list[str]]:
+    """Inspection findings referred to ``year``'s designation (org code → references); {} until the
+    inspections store exists (guarded import) or while its table is missing (an old database)."""
+    try:
+        from store.inspections import referred_to_designation
+    except ImportError:
+        return {}
+    try:
+        return referred_to_designation(engine, year)
+    except (OperationalError, ProgrammingError):
+        return {}  # no inspection tables yet (database not migrated to 0012)

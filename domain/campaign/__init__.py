@@ -5,8 +5,11 @@
 
 One campaign per region and year, stream ``camp-{region}-{year}`` (see ``campaign_id_for``):
 
-    Plan   OpenCampaign, ApproveDesignation (a supervisor approves the designees; approving again
-           amends: organizations already approved are skipped, never duplicated)
+    Plan   OpenCampaign, RecordDesignationStep (the policy's designation steps, e.g. 县级领导遍访 →
+           乡镇党委摸排 → 联席会诊 → 常委会审定, in order, each by a person with the step's role),
+           ApproveDesignation (a supervisor approves the designees once every step is recorded, with
+           each designee's 分类 result and label; approving again amends: organizations already
+           approved are skipped, never duplicated)
     Do     CasesStarted (the workflow starts each approved case as a child rectification workflow and
            records, batch by batch, which case ids it started and which already existed)
     Check  CheckRecorded (a snapshot of the figures over the campaign's cases, when they changed)
@@ -35,6 +38,7 @@ from domain.campaign.commands import (
     Command,
     OpenCampaign,
     RecordCheck,
+    RecordDesignationStep,
     RecordOutcomes,
     RecordStarts,
 )
@@ -47,6 +51,7 @@ from domain.campaign.events import (
     CasesStarted,
     CheckRecorded,
     DesignationApproved,
+    DesignationStepRecorded,
     Event,
     OutcomesRecorded,
     YearClosed,
@@ -54,7 +59,7 @@ from domain.campaign.events import (
 from domain.campaign.evolve import evolve
 from domain.campaign.figures import CampaignFigures, ProjectCounts, YearEndSummary
 from domain.campaign.ids import ALL_REGIONS, KIND, PREFIX, campaign_id_for, region_token
-from domain.campaign.state import INITIAL_STATE, CampaignCase, CampaignStage, CampaignState, StartStatus, is_terminal
+from domain.campaign.state import INITIAL_STATE, CampaignCase, CampaignStage, CampaignState, StartStatus, StepRecord, is_terminal
 from domain.decider import Decider, no_calendar, no_wakeup
 
 DECIDER: Decider[CampaignState, Command, Event] = Decider(
@@ -99,14 +104,17 @@ __all__ = [
     "CloseYear",
     "Command",
     "DesignationApproved",
+    "DesignationStepRecorded",
     "Event",
     "OpenCampaign",
     "OutcomesRecorded",
     "ProjectCounts",
     "RecordCheck",
+    "RecordDesignationStep",
     "RecordOutcomes",
     "RecordStarts",
     "StartStatus",
+    "StepRecord",
     "YearClosed",
     "YearEndSummary",
     "campaign_id_for",

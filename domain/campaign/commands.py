@@ -9,7 +9,8 @@ from pydantic import Field
 from domain.actors import SYSTEM_ACTOR, Actor
 from domain.campaign.figures import CampaignFigures
 from domain.decider import Command as _Command
-from domain.limits import MAX_DESIGNEES, MAX_NAME, MAX_TEXT, Cap
+from domain.directory import OrgClass
+from domain.limits import MAX_DESIGNEES, MAX_ID, MAX_NAME, MAX_TEXT, Cap
 from domain.rectification import OpenCase
 
 
@@ -25,6 +26,19 @@ class ApproveDesignation(_Command):
     type: Literal["ApproveDesignation"] = "ApproveDesignation"
     designees: Annotated[list[OpenCase], Cap(MAX_DESIGNEES)] = Field(min_length=1)
     note: Annotated[str, Cap(MAX_TEXT)] = Field(default="")
+    # The 分类 result (一/二/三类) and the list's name for each designee (org code → …), recorded with it.
+    classes: Annotated[dict[str, OrgClass], Cap(MAX_DESIGNEES)] = Field(default_factory=dict)
+    labels: Annotated[dict[str, Annotated[str, Cap(MAX_NAME)]], Cap(MAX_DESIGNEES)] = Field(default_factory=dict)
+
+
+class RecordDesignationStep(_Command):
+    """One step of the designation procedure (policy ``designation.steps``, e.g. 县级领导遍访), recorded by
+    a person holding the step's role: notes, and optionally the organizations the step puts on the list."""
+
+    type: Literal["RecordDesignationStep"] = "RecordDesignationStep"
+    step: str = Field(min_length=1, max_length=40)
+    note: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
+    org_codes: Annotated[list[Annotated[str, Cap(MAX_ID)]], Cap(MAX_DESIGNEES)] = Field(default_factory=list)
 
 
 class RecordStarts(_Command):
@@ -59,9 +73,10 @@ class RecordOutcomes(_Command):
 
 
 Command = Annotated[
-    OpenCampaign | ApproveDesignation | RecordStarts | RecordCheck | CloseYear | RecordOutcomes,
+    OpenCampaign | ApproveDesignation | RecordStarts | RecordCheck | CloseYear | RecordOutcomes | RecordDesignationStep,
     Field(discriminator="type"),
 ]
 # Commands only the workflow itself issues (the opening is in its input; starts, checks and outcomes
-# are its own bookkeeping): people send ApproveDesignation and CloseYear through the `command` Update.
+# are its own bookkeeping): people send RecordDesignationStep, ApproveDesignation and CloseYear through
+# the `command` Update.
 INTERNAL_COMMANDS = frozenset({"OpenCampaign", "RecordStarts", "RecordCheck", "RecordOutcomes"})

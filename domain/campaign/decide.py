@@ -13,16 +13,27 @@ from domain.campaign.commands import (
     Command,
     OpenCampaign,
     RecordCheck,
+    RecordDesignationStep,
     RecordOutcomes,
     RecordStarts,
 )
-from domain.campaign.events import CampaignOpened, CasesStarted, CheckRecorded, DesignationApproved, Event, OutcomesRecorded, YearClosed
+from domain.campaign.events import (
+    CampaignOpened,
+    CasesStarted,
+    CheckRecorded,
+    DesignationApproved,
+    DesignationStepRecorded,
+    Event,
+    OutcomesRecorded,
+    YearClosed,
+)
 from domain.campaign.figures import CampaignFigures, YearEndSummary
 from domain.campaign.ids import campaign_id_for
 from domain.campaign.state import CampaignStage, CampaignState, StartStatus
 from domain.decider import Context, Proof
 from domain.errors import DomainError, InvalidCommand, NotAllowedInStage, PermissionDenied
 from domain.permissions import require_role
+from domain.policy.designation import STEP_ROLES
 from domain.rectification import OpenCase, case_id_for
 
 _SUPERVISORS = frozenset({Role.SUPERVISOR})
@@ -34,6 +45,7 @@ ROLES_ALLOWED: dict[str, frozenset[Role]] = {
     "RecordCheck": _SUPERVISORS | _SYSTEM,
     "CloseYear": _SUPERVISORS | _SYSTEM,
     "RecordOutcomes": _SYSTEM,
+    "RecordDesignationStep": STEP_ROLES,  # each step's policy roles narrow it
 }
 ALLOWED_STAGES: dict[str, frozenset[CampaignStage]] = {
     "OpenCampaign": frozenset({CampaignStage.NEW}),
@@ -42,6 +54,7 @@ ALLOWED_STAGES: dict[str, frozenset[CampaignStage]] = {
     "RecordCheck": frozenset({CampaignStage.OPEN, CampaignStage.RUNNING}),
     "CloseYear": frozenset({CampaignStage.OPEN, CampaignStage.RUNNING}),
     "RecordOutcomes": frozenset({CampaignStage.CLOSED}),
+    "RecordDesignationStep": frozenset({CampaignStage.OPEN, CampaignStage.RUNNING}),
 }
 
 
@@ -79,6 +92,8 @@ def decide(state: CampaignState, command: Command, ctx: Context) -> list[Event]:
         ]
     if isinstance(command, ApproveDesignation):
         return _approve(state, command, ctx)
+    if isinstance(command, RecordDesignationStep):
+        return _step(state, command, ctx)
     if isinstance(command, RecordStarts):
         return _starts(state, command, ctx)
     if isinstance(command, RecordCheck):
@@ -94,7 +109,62 @@ def decide(state: CampaignState, command: Command, ctx: Context) -> list[Event]:
     raise InvalidCommand(f"unknown campaign command {kind}")  # pragma: no cover
 
 
+def _step(state: CampaignState, c: RecordDesignationStep, ctx: Context) -> list[Event]:
+    """A step of the designation procedure: known to the policy, by one of its roles, after the steps
+    before it (recording a step again amends it: the latest record counts)."""
+    steps = ctx.policy.designation.steps
+    codes = [s.code for s in steps]
+    if c.step not in codes:
+        known = ", ".join(f"{s.code} ({s.zh})" for s in steps) or "none: the policy has no designation.steps"
+        raise InvalidCommand(f"step: unknown designation step {c.step!r}; known: {known}")
+    index = codes.index(c.step)
+    spec = steps[index]
+    require_role(c.actor, frozenset(spec.roles), f"designation step {spec.code} ({spec.zh})")
+    missing = [s for s in steps[:index] if s.code not in state.steps]
+    if missing:
+        raise NotAllowedInStage(
+            f"step {spec.code} ({spec.zh}) comes after {', '.join(f'{s.code} ({s.zh})' for s in missing)}: record those first"
+        )
+    doubled = sorted({code for code in c.org_codes if c.org_codes.count(code) > 1})
+    if doubled:
+        raise InvalidCommand(f"org_codes: listed twice: {', '.join(doubled)}")
+    return [
+        DesignationStepRecorded(
+            **ctx.stamp(c),
+            policy_version=ctx.policy.version,
+            step=spec.code,
+            name=spec.zh,
+            index=index + 1,
+            of=len(steps),
+            note=c.note,
+            org_codes=list(c.org_codes),
+        )
+    ]
+
+
+def _steps_done(state: CampaignState, ctx: Context) -> list[str]:
+    """The procedure's step codes, all recorded (else ``NotAllowedInStage`` naming the missing ones); the
+    approval then may list only the organizations the last step names (when it names any)."""
+    steps = ctx.policy.designation.steps
+    missing = [s for s in steps if s.code not in state.steps]
+    if missing:
+        raise NotAllowedInStage(
+            "the designation steps are not all recorded: "
+            + ", ".join(f"{s.code} ({s.zh})" for s in missing)
+            + " (`pdca campaign step`); cases open only after the last step"
+        )
+    return [s.code for s in steps]
+
+
 def _approve(state: CampaignState, c: ApproveDesignation, ctx: Context) -> list[Event]:
+    done = _steps_done(state, ctx)
+    final = state.steps[done[-1]] if done else None
+    if final is not None and final.org_codes:
+        outside = [o.org_code for o in c.designees if o.org_code not in final.org_codes]
+        if outside:
+            raise InvalidCommand(
+                f"designees not on the list of the last step {final.step} ({final.name}): {', '.join(outside[:20])}"
+            )
     seen: set[str] = set()
     fresh: list[OpenCase] = []
     skipped: list[str] = []
@@ -122,9 +192,18 @@ def _approve(state: CampaignState, c: ApproveDesignation, ctx: Context) -> list[
         fresh.append(open_case)
     if not fresh:
         return []  # everything already approved: amending with nothing new changes nothing
+    codes = {o.org_code for o in fresh}
     return [
         DesignationApproved(
-            **ctx.stamp(c), policy_version=ctx.policy.version, round=state.approvals + 1, designees=fresh, skipped=skipped, note=c.note
+            **ctx.stamp(c),
+            policy_version=ctx.policy.version,
+            round=state.approvals + 1,
+            designees=fresh,
+            skipped=skipped,
+            note=c.note,
+            classes={k: v for k, v in c.classes.items() if k in codes},
+            labels={k: v for k, v in c.labels.items() if k in codes},
+            steps=done,
         )
     ]
 

@@ -9,6 +9,7 @@ from pydantic import Field, TypeAdapter
 from domain.campaign.commands import Command
 from domain.campaign.figures import CampaignFigures, YearEndSummary
 from domain.decider import Event as _Event
+from domain.directory import OrgClass
 from domain.rectification import OpenCase
 
 
@@ -25,6 +26,21 @@ class DesignationApproved(_Event):
     designees: list[OpenCase]  # only organizations not approved before
     skipped: list[str] = Field(default_factory=list)  # org codes already approved (amending never duplicates)
     note: str = ""
+    classes: dict[str, OrgClass] = Field(default_factory=dict)  # 分类 result of each new designee
+    labels: dict[str, str] = Field(default_factory=dict)  # what the list calls each new designee
+    steps: list[str] = Field(default_factory=list)  # the designation steps recorded before it (codes)
+
+
+class DesignationStepRecorded(_Event):
+    """A step of the designation procedure, recorded by a verified person with the step's role."""
+
+    type: Literal["DesignationStepRecorded"] = "DesignationStepRecorded"
+    step: str  # code in policy designation.steps
+    name: str  # its Chinese name at the time, e.g. 常委会议审定
+    index: int  # 1-based position in the procedure
+    of: int  # steps in the procedure
+    note: str
+    org_codes: list[str] = Field(default_factory=list)
 
 
 class CasesStarted(_Event):
@@ -51,7 +67,13 @@ class OutcomesRecorded(_Event):
 
 
 Event = Annotated[
-    CampaignOpened | DesignationApproved | CasesStarted | CheckRecorded | YearClosed | OutcomesRecorded,
+    CampaignOpened
+    | DesignationApproved
+    | CasesStarted
+    | CheckRecorded
+    | YearClosed
+    | OutcomesRecorded
+    | DesignationStepRecorded,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from domain.campaign.events import CampaignOpened, CasesStarted, CheckRecorded, DesignationApproved, Event, OutcomesRecorded, YearClosed
-from domain.campaign.state import CampaignCase, CampaignStage, CampaignState, StartStatus
+from domain.campaign.events import (
+    CampaignOpened,
+    CasesStarted,
+    CheckRecorded,
+    DesignationApproved,
+    DesignationStepRecorded,
+    Event,
+    OutcomesRecorded,
+    YearClosed,
+)
+from domain.campaign.state import CampaignCase, CampaignStage, CampaignState, StartStatus, StepRecord
 from domain.rectification import case_id_for
 
 
@@ -21,8 +30,16 @@ def evolve(state: CampaignState, event: Event) -> CampaignState:
         s.pending = [*state.pending, *event.designees]
         for o in event.designees:
             cid = case_id_for(o.org_code, o.year)
+            org_class = event.classes.get(o.org_code)
             s.cases[cid] = CampaignCase(
-                case_id=cid, org_code=o.org_code, org_name=o.org_name, region=o.region, basis=o.basis.kind.value, round=event.round
+                case_id=cid,
+                org_code=o.org_code,
+                org_name=o.org_name,
+                region=o.region,
+                basis=o.basis.kind.value,
+                round=event.round,
+                org_class=org_class.value if org_class is not None else None,
+                label=event.labels.get(o.org_code),
             )
     elif isinstance(event, CasesStarted):
         s.batches = event.batch
@@ -43,5 +60,12 @@ def evolve(state: CampaignState, event: Event) -> CampaignState:
         s.closed_at = event.at
     elif isinstance(event, OutcomesRecorded):
         s.outcomes_recorded = True
+    elif isinstance(event, DesignationStepRecorded):
+        s.steps = {
+            **state.steps,
+            event.step: StepRecord(
+                step=event.step, name=event.name, actor=event.actor, at=event.at, note=event.note, org_codes=list(event.org_codes)
+            ),
+        }
     return s
 

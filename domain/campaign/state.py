@@ -32,6 +32,19 @@ class CampaignCase(BaseModel):
     basis: str  # ranking | direct
     round: int  # the approval round that added it
     status: StartStatus = StartStatus.PENDING
+    org_class: str | None = None  # the 分类 result recorded with the designation (first/second/third)
+    label: str | None = None  # what the list called it (e.g. 三有一化薄弱社区党组织)
+
+
+class StepRecord(BaseModel):
+    """A designation step as recorded (the latest record of each step counts)."""
+
+    step: str
+    name: str
+    actor: str
+    at: datetime
+    note: str
+    org_codes: list[str] = Field(default_factory=list)
 
 
 class CampaignState(BaseModel):
@@ -51,6 +64,7 @@ class CampaignState(BaseModel):
     closed_at: datetime | None = None
     outcomes_recorded: bool = False
     policy_version: str | None = None
+    steps: dict[str, StepRecord] = Field(default_factory=dict)  # designation steps, by code (latest record)
 
     def count(self, status: StartStatus) -> int:
         return sum(1 for c in self.cases.values() if c.status == status)
