@@ -120,7 +120,8 @@ def show(
     policy_file: PolicyOpt = None,
 ) -> None:
     """查看 One organization: attributes, its years of assessments, designations and acceptance outcomes,
-    and the memory rules (历史记录规则) that would fire were it designated in its latest year."""
+    the memory rules (历史记录规则) that would fire were it designated in its latest year, and the pairing
+    units paired with it (结对单位、联村领导、驻村工作队)."""
 
     def action() -> None:
         from settings.directory import load_policy
@@ -132,7 +133,88 @@ def show(
                 {"assessment": a.model_dump(mode="json") if a else None, "history": h.model_dump(mode="json")} for a, h in record.years
             ],
             "memory": {"year": record.finding_year, "findings": [f.model_dump(mode="json") for f in record.findings]},
+            "pairings": [p.model_dump(mode="json") for p in record.pairings],
         }
-        emit(data, lambda: org_view.org_detail(record.organization, record.years, record.findings, record.finding_year, opts().lang.value))
+        emit(
+            data,
+            lambda: org_view.org_detail(
+                record.organization, record.years, record.findings, record.finding_year, opts().lang.value, record.pairings
+            ),
+        )
+
+    run(action)
+
+
+pairings_app = noun(
+    "结对 pairing units (1+N 结对共建单位、联村领导、驻村工作队): import them from a file, list them (docs/pairing.md)."
+)
+app.add_typer(pairings_app, name="pairings")
+
+
+@pairings_app.command("import")
+def import_pairings(
+    file: Annotated[
+        Path,
+        typer.Argument(help="CSV (UTF-8 or GB18030) or XLSX, one row per unit: 单位编码, 单位名称, 类型, 人员, 结对组织."),
+    ],
+) -> None:
+    """导入结对单位 Import pairing units: each with its people (person ids) and the organizations it is paired with.
+
+    Every row is checked first (organizations must be in the directory, people in the people directory):
+    if any is bad, each problem is printed as FILE:LINE: FIELD: message and nothing is imported (exit 1).
+    Re-importing a unit replaces its name, kind, people and organizations; units not in the file stay.
+    """
+    from service import pairings
+
+    def action() -> None:
+        lang = opts().lang
+        zh = lang == Lang.zh
+        try:
+            summary = run_async(pairings.import_file(deps(), file))
+        except pairings.PairingImportRejected as rejected:
+            for error in rejected.errors:
+                field = error.field
+                if zh and field in pairings.PAIRING_HEADERS:
+                    field = f"{field}（{pairings.PAIRING_HEADERS[field][0]}）"
+                print(f"{'错误：' if zh else 'error: '}{file}:{error.line}: {field}: {error.message}", file=sys.stderr)
+            raise Refused(
+                f"{len(rejected.errors)} 处错误，未导入任何数据" if zh else f"{len(rejected.errors)} problem(s); nothing imported"
+            ) from None
+        data = {"file": str(file), "units": summary.units, "created": summary.created, "updated": summary.updated, "links": summary.links}
+
+        def show() -> None:
+            if zh:
+                text = (
+                    f"✓ 已导入 {file}：结对单位 {summary.units} 个（新增 {summary.created}，更新 {summary.updated}），"
+                    f"结对关系 {summary.links} 条"
+                )
+            else:
+                text = (
+                    f"✓ imported {file}: {summary.units} pairing units ({summary.created} new, {summary.updated} updated), "
+                    f"{summary.links} pairings"
+                )
+            org_view.console.print(text, soft_wrap=True)
+
+        emit(data, show)
+
+    run(action)
+
+
+@pairings_app.command("list")
+def list_pairings(
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only this kind: 结对单位/paired_unit, 联村领导/liaison_leader, 驻村工作队/work_team.")
+    ] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Only the units paired with this organization code.")] = None,
+) -> None:
+    """结对单位列表 List pairing units with their people and organizations."""
+    from service import pairings
+
+    def action() -> None:
+        rows = pairings.pairings_of(deps(), org) if org else pairings.list_pairings(deps(), kind)
+        if org and kind:
+            wanted = pairings.list_pairings(deps(), kind)
+            rows = [r for r in rows if r.unit_code in {w.unit_code for w in wanted}]
+        emit([r.model_dump(mode="json") for r in rows], lambda: org_view.pairing_list(rows, opts().lang.value))
 
     run(action)

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from cli.render import paren
 from domain.designation import DesignationList, ReasonKind
-from domain.directory import Assessment, HistoryRecord, Organization
+from domain.directory import PAIRING_KIND_NAMES, Assessment, HistoryRecord, Organization, Pairing
 from domain.memory import MemoryFinding
 from i18n import Lang, enum_label, label
 
@@ -86,6 +86,7 @@ def org_detail(
     findings: Sequence[MemoryFinding],
     finding_year: int | None,
     lang: Lang,
+    pairings: Sequence[Pairing] = (),
 ) -> None:
     def L(key: str) -> str:
         return label(key, lang)
@@ -145,6 +146,37 @@ def org_detail(
             f"{L('word.memory')}（如{finding_year}年被认定）" if lang == "zh" else f"{L('word.memory')} (if designated in {finding_year})"
         )
         _say(title + ("：" if lang == "zh" else ": ") + (describe_findings(findings, lang) or ("无" if lang == "zh" else "none")))
+    _say(("结对帮扶：" if lang == "zh" else "Paired with: ") + (pairing_text(pairings, lang) or ("无" if lang == "zh" else "none")))
+
+
+def pairing_kind_word(kind: str, lang: Lang) -> str:
+    from domain.directory import PairingKind
+
+    return PAIRING_KIND_NAMES[PairingKind(kind)] if lang == "zh" else kind
+
+
+def pairing_text(pairings: Sequence[Pairing], lang: Lang) -> str:
+    """结对单位 县农业农村局（NY01：zhang.ny、li.ny）；驻村工作队 …"""
+    zh = lang == "zh"
+    parts = []
+    for p in pairings:
+        people = ("、" if zh else ", ").join(p.people) or "-"
+        inner = f"（{p.unit_code}：{people}）" if zh else f" ({p.unit_code}: {people})"
+        parts.append(f"{pairing_kind_word(p.kind, lang)} {p.unit_name}{inner}")
+    return ("；" if zh else "; ").join(parts)
+
+
+def pairing_list(pairings: Sequence[Pairing], lang: Lang) -> None:
+    """`pdca org pairings`: one row per unit."""
+    zh = lang == "zh"
+    table = Table()
+    for column in (("编码", "code"), ("名称", "name"), ("类型", "kind"), ("人员", "people"), ("结对党组织", "organizations")):
+        table.add_column(column[0] if zh else column[1])
+    sep = "、" if zh else ", "
+    for p in pairings:
+        table.add_row(p.unit_code, p.unit_name, pairing_kind_word(p.kind, lang), sep.join(p.people) or "-", sep.join(p.org_codes))
+    console.print(table)
+    _say(f"共 {len(pairings)} 个结对单位" if zh else f"{len(pairings)} pairing unit(s)")
 
 
 def _say(text: str) -> None:
@@ -180,7 +212,12 @@ def preview(result: DesignationList, policy_version: str, lang: Lang) -> None:
                 if lang == "zh"
                 else f"{q.pool}×{q.share:.0%}={q.exact} → {q.quota} ({q.rounding})"
             )
-        quotas.add_row(enum_label("orgdomain", q.domain, lang), str(q.pool), f"{q.share:.0%}", how, str(q.by_ranking), str(q.direct))
+        if q.domain is None:  # pooled ranking (designation.pooling: pooled)
+            together = ("、" if lang == "zh" else "+").join(enum_label("orgdomain", d, lang) for d in q.domains)
+            group = f"合并：{together}" if lang == "zh" else f"pooled: {together}"
+        else:
+            group = enum_label("orgdomain", q.domain, lang)
+        quotas.add_row(group, str(q.pool), f"{q.share:.0%}", how, str(q.by_ranking), str(q.direct))
     console.print(quotas)
     console.print("认定名单" if lang == "zh" else "Designated organizations")
     for i, d in enumerate(result.designees, start=1):
@@ -195,6 +232,10 @@ def preview(result: DesignationList, policy_version: str, lang: Lang) -> None:
             facts.append(f"倒数第 {d.bottom_position}/{d.pool}" if lang == "zh" else f"bottom {d.bottom_position} of {d.pool}")
         if d.star is not None:
             facts.append(f"{d.star}星" if lang == "zh" else f"{d.star} stars")
+        if d.classification is not None:  # the 分类 result recorded with the designation
+            facts.append(enum_label("orgclass", d.classification, lang))
+        if d.label != "软弱涣散党组织":
+            facts.append(f"认定为{d.label}" if lang == "zh" else f"listed as {d.label}")
         sep = "，" if lang == "zh" else ", "
         _say(f"{i:>3}. {d.org_code} {d.org_name}{paren(sep.join(facts), lang)}")
         for r in d.reasons:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import campaign, people, project, rectification
+from domain import campaign, inspection, people, project, rectification
 from domain.decider import Decider
 
-# rectification cases (rect-), annual campaigns (camp-), secretary projects (proj-), the people directory (dir-)
-DECIDERS: tuple[Decider[Any, Any, Any], ...] = (rectification.DECIDER, campaign.DECIDER, project.DECIDER, people.DECIDER)
+# rectification cases (rect-), annual campaigns (camp-), secretary projects (proj-), the people directory (dir-),
+# inspections (insp-)
+DECIDERS: tuple[Decider[Any, Any, Any], ...] = (
+    rectification.DECIDER, campaign.DECIDER, project.DECIDER, people.DECIDER, inspection.DECIDER,
+)  # fmt: skip
 
 
 def decider_named(name: str) -> Decider[Any, Any, Any]:

@@ -39,7 +39,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
-from domain import campaign, people, project, rectification
+from domain import campaign, inspection, people, project, rectification
 from domain.decider import Decider
 from domain.identity import PersonalSignature
 from domain.limits import capped
@@ -51,6 +51,7 @@ from store.eventlog import AuditLog
 from workflows.audited import KEYS_REFRESH_INTERVAL, REFRESH_KEYS, UPDATE_NAME, Request
 from workflows.campaign import CampaignInput, CampaignResult, CampaignWorkflow
 from workflows.directory import DirectoryInput, DirectoryResult, DirectoryWorkflow
+from workflows.inspection import InspectionCommandResult, InspectionInput, InspectionWorkflow
 from workflows.project import ProjectCommandResult, ProjectInput, SecretaryProjectWorkflow
 from workflows.rectification import CaseInput, CommandResult, RectificationWorkflow
 from workflows.search_attributes import initial_search_attributes
@@ -99,7 +100,7 @@ PROJECTS = StreamKind(
         project_id=stream_id, policy=policy, apply=opening, credential=credential
     ),
     result_model=ProjectCommandResult,
-    id_for=lambda c: project.project_id_for(c.level, c.org_code, c.year),
+    id_for=lambda c: project.project_id_for(c.level, c.org_code, c.year, c.actor.id),  # 委员/支部项目: one per person
     first_stage="reviewing",
     closed_message="project {id} is {stage}: it accepts no more commands",
 )
@@ -129,7 +130,20 @@ DIRECTORY = StreamKind(
     first_stage="open",
     closed_message="the people directory {id} is closed",
 )
-KINDS = (CASES, PROJECTS, CAMPAIGNS, DIRECTORY)
+INSPECTIONS = StreamKind(
+    decider=inspection.DECIDER,
+    noun="inspection",
+    opening=inspection.RecordInspection,
+    run=InspectionWorkflow.run,
+    make_input=lambda stream_id, policy, opening, credential: InspectionInput(
+        inspection_id=stream_id, policy=policy, record=opening, credential=credential
+    ),
+    result_model=InspectionCommandResult,
+    id_for=lambda c: inspection.inspection_id_for(c.year, c.number),
+    first_stage="open",
+    closed_message="inspection {id} is closed (已办结): it accepts no more commands",
+)
+KINDS = (CASES, PROJECTS, CAMPAIGNS, DIRECTORY, INSPECTIONS)
 
 
 def kind_of(stream_id: str) -> StreamKind:
@@ -199,9 +213,10 @@ class Opened:
 
 _ONE_PER = {
     "case": "one rectification case per organization and year",
-    "project": "one project per level, organization and year",
+    "project": "one 书记项目 per organization and year, one 委员项目 / 支部项目 per person, organization and year",
     "campaign": "one campaign per region and year",
     "directory": "one people directory",
+    "inspection": "one inspection per year and number",
 }
 
 
@@ -333,7 +348,7 @@ async def update(
         raise map_rpc_error(error, id, timeout, request_id) from None
 
 
-_NOUN_ZH = {"case": "案件", "project": "项目", "campaign": "年度工作", "directory": "人员名录"}
+_NOUN_ZH = {"case": "案件", "project": "项目", "campaign": "年度工作", "directory": "人员名录", "inspection": "检查"}
 _DIAGNOSE_TIMEOUT = 5.0  # seconds to ask Temporal what the stream is waiting for, once the command gave up
 
 

@@ -27,10 +27,12 @@ from domain.directory import (
     AcceptanceResult,
     Assessment,
     Organization,
+    Pairing,
     parse_acceptance,
     parse_class,
     parse_domain,
     parse_level,
+    parse_pairing_kind,
 )
 from settings.errors import InputError
 from settings.files import check_size
@@ -365,3 +367,109 @@ def parse_file(path: Path, known_codes: Iterable[str] = ()) -> ParsedDirectory:
     except InputError as error:
         raise ImportFailed([RowError(0, "file", error.message.removeprefix(f"{path}: "))]) from None
     return parse_rows(raw_rows(path), known_codes)
+
+
+# ---------------------------------------------------------------------------- pairing units (docs/pairing.md)
+
+# canonical field -> accepted header spellings of a pairing-unit file (one row per unit)
+PAIRING_HEADERS: dict[str, tuple[str, ...]] = {
+    "unit_code": ("单位编码", "编码", "unit_code", "code"),
+    "unit_name": ("单位名称", "名称", "unit_name", "name"),
+    "kind": ("类型", "结对类型", "kind"),
+    "people": ("人员", "责任人", "成员", "people"),
+    "org_codes": ("结对组织", "结对党组织", "联系党组织", "org_codes", "orgs"),
+}
+PAIRING_REQUIRED = ("unit_code", "unit_name", "kind", "org_codes")
+_PAIRING_LOOKUP = {_norm(alias): canonical for canonical, aliases in PAIRING_HEADERS.items() for alias in aliases}
+
+
+def parse_pairing_rows(
+    rows: Iterable[tuple[int, list[Any]]], known_codes: Iterable[str], known_people: Iterable[str] | None = None
+) -> list[Pairing]:
+    """Validate every row of a pairing-unit file; return the units or raise ImportFailed with all problems.
+
+    Each organization must be in the directory (``known_codes``); each person, when ``known_people``
+    is given, in the people directory."""
+    errors: list[RowError] = []
+    iterator = iter(rows)
+    header_row: list[Any] | None = None
+    for line, cells in iterator:
+        if any(_text(c) for c in cells):
+            header_line, header_row = line, cells
+            break
+    if header_row is None:
+        raise ImportFailed([RowError(1, "file", "the file is empty: expected a header row")])
+    columns: dict[int, str] = {}
+    for index, header in enumerate(header_row):
+        name = _text(header)
+        if not name:
+            continue
+        canonical = _PAIRING_LOOKUP.get(_norm(name))
+        if canonical is None:
+            errors.append(RowError(header_line, name, "unknown column (see docs/pairing.md for the accepted headers)"))
+        elif canonical in columns.values():
+            errors.append(RowError(header_line, name, f"column {canonical} given twice"))
+        else:
+            columns[index] = canonical
+    for required in PAIRING_REQUIRED:
+        if required not in columns.values():
+            errors.append(RowError(header_line, required, f"missing column ({PAIRING_HEADERS[required][0]} / {required})"))
+    if errors:
+        raise ImportFailed(errors)
+    orgs, people = set(known_codes), None if known_people is None else set(known_people)
+    seen: dict[str, int] = {}
+    units: list[Pairing] = []
+    for line, cells in iterator:
+        values = {columns[i]: _text(cells[i]) for i in columns if i < len(cells)}
+        if not any(values.values()):
+            continue
+        row_errors: list[RowError] = []
+        for required in PAIRING_REQUIRED:
+            if not values.get(required):
+                row_errors.append(RowError(line, required, "required"))
+        kind = None
+        if values.get("kind"):
+            try:
+                kind = parse_pairing_kind(values["kind"])
+            except ValueError as error:
+                row_errors.append(RowError(line, "kind", str(error)))
+        code = values.get("unit_code", "")
+        if code in seen:
+            row_errors.append(RowError(line, "unit_code", f"duplicate: {code} already on line {seen[code]}"))
+        elif code:
+            seen[code] = line
+        members = [p.strip() for p in FLAG_SEPARATORS.split(values.get("people", "")) if p.strip()]
+        codes = [c.strip() for c in FLAG_SEPARATORS.split(values.get("org_codes", "")) if c.strip()]
+        unknown = [c for c in codes if c not in orgs]
+        if unknown:
+            row_errors.append(
+                RowError(line, "org_codes", f"unknown organization(s) {', '.join(unknown)} (not in the directory: `pdca org import` first)")
+            )
+        if people is not None:
+            strangers = [p for p in members if p not in people]
+            if strangers:
+                row_errors.append(
+                    RowError(line, "people", f"unknown person(s) {', '.join(strangers)} (not in the people directory: `pdca person add`)")
+                )
+        if not row_errors:
+            try:
+                units.append(Pairing(unit_code=code, unit_name=values["unit_name"], kind=kind, people=members, org_codes=codes))
+            except ValidationError as error:
+                field, message = _pydantic_message(error)
+                row_errors.append(RowError(line, field, message))
+        errors.extend(row_errors)
+    if errors:
+        raise ImportFailed(sorted(errors, key=lambda e: e.line))
+    if not units:
+        raise ImportFailed([RowError(header_line, "file", "no data rows")])
+    return units
+
+
+def parse_pairing_file(path: Path, known_codes: Iterable[str], known_people: Iterable[str] | None = None) -> list[Pairing]:
+    if not path.exists():
+        raise ImportFailed([RowError(0, "file", f"{path} does not exist")])
+    try:
+        check_size(path)
+    except InputError as error:
+        raise ImportFailed([RowError(0, "file", error.message.removeprefix(f"{path}: "))]) from None
+    return parse_pairing_rows(raw_rows(path), known_codes, known_people)

@@ -51,11 +51,15 @@ TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "campaign_case": _REWRITE,
     "project_summary": _REWRITE,
     "project_milestone": _REWRITE,
+    "inspection_summary": _REWRITE,  # store/inspections.py
+    "inspection_finding": _REWRITE,
     # working data written by upsert, never deleted by the code
     "organization": _UPSERT,  # store/directory.py: organization import
     "assessment": _UPSERT,  # store/directory.py: assessment import and rankings
     "notice_delivery": _UPSERT,  # store/notify_models.py: one row per notice, status updated
     "account": _UPSERT,  # store/account_models.py, service/signin.py: password hash, TOTP, lock-out
+    "pairing_unit": _UPSERT,  # store/pairings.py: pairing-unit import
+    "pairing_link": _REWRITE,  # store/pairings.py: a re-imported unit's organizations replace its old ones
 }
 
 _ALL = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"

@@ -4,6 +4,7 @@
 import store.account_models  # noqa: F401
 import store.campaign_models  # noqa: F401
 import store.directory_models  # noqa: F401
+import store.inspection_models  # noqa: F401
 import store.models  # noqa: F401
 import store.notify_models  # noqa: F401
 import store.project_models  # noqa: F401
