@@ -46,6 +46,7 @@ from activities.calendar import CalendarActivities, default_override_path
 from activities.campaign import CampaignActivities
 from activities.identity import IdentityActivities
 from activities.notify import Channel, NotifyActivities
+from activities.org_record import OrgRecordActivities
 from observability.logging import configure_logging
 from observability.metrics import serve as serve_metrics
 from service.bootstrap import connect
@@ -59,6 +60,7 @@ from workflows.cadence import CadenceWorkflow
 from workflows.campaign import CampaignWorkflow
 from workflows.digest import NotificationDigestWorkflow
 from workflows.directory import DirectoryWorkflow
+from workflows.inspection import InspectionWorkflow
 from workflows.project import SecretaryProjectWorkflow
 from workflows.rectification import RectificationWorkflow
 
@@ -70,6 +72,7 @@ WORKFLOWS: Sequence[type] = (
     SecretaryProjectWorkflow,
     NotificationDigestWorkflow,
     DirectoryWorkflow,
+    InspectionWorkflow,
 )
 # Modules the workflow sandbox shares instead of re-importing on every run (they are pure or
 # only used from activities); re-importing pydantic/sqlmodel/structlog costs seconds per run.
@@ -189,6 +192,7 @@ def build_worker(
             *CampaignActivities(audit_log.engine).activities(),
             notify.send_digests,
             identity.trusted_keys,
+            *OrgRecordActivities(audit_log.engine).activities(),  # a hand-opened case's record (memory-recall-v1)
         ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
         max_cached_workflows=get_settings().workflow_cache if cached_workflows is None else cached_workflows,

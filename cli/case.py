@@ -17,7 +17,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field
 
 from cli.common import EvidenceOpt, PolicyOpt, RequestOpt, change, deps, emit, noun, opts, run
-from domain.rectification import OpenCase, Outcome, ProblemInput, Stage, SubmitPlan
+from domain.rectification import FindingInput, OpenCase, Outcome, ProblemInput, Stage, SubmitPlan
 from domain.rungs import SanctionDecision
 
 if TYPE_CHECKING:
@@ -44,7 +44,11 @@ def open_case(
     case_file: Annotated[Path, typer.Argument(help="Case YAML: org_code, org_name, region, year, basis, problems, leaders.")],
     policy_file: PolicyOpt = None,
 ) -> None:
-    """立案 Open a rectification case for a designated organization (one per organization and year)."""
+    """立案 Open a rectification case for a designated organization (one per organization and year).
+
+    The organization's secretary, its history of earlier years and its pairing units are read from the
+    directory (`pdca org import`) as the case opens, and the memory rules (docs/memory.md) apply to it:
+    the opening may propose sanctions at once (printed with the events)."""
     from service import cases
     from settings.directory import load_policy
     from settings.files import load_model
@@ -60,10 +64,15 @@ def open_case(
 @plan_app.command("submit")
 def plan_submit(
     case_id: CaseArg,
-    plan_file: Annotated[Path, typer.Argument(help="Plan YAML: measures (id, description, problems, responsible, deadline), summary.")],
+    plan_file: Annotated[
+        Path, typer.Argument(help="Plan YAML: measures (id, description, problems, responsible, partners, deadline), summary.")
+    ],
     request_id: RequestOpt = None,
 ) -> None:
-    """提交整改方案 Submit (or resubmit after return) the plan: measures, responsible people, deadlines."""
+    """提交整改方案 Submit (or resubmit after return) the plan: measures, responsible people, partners, deadlines.
+
+    Once the plan is approved, a plan submitted again is a supplementary plan (补充整改方案) for problems
+    found since (`pdca case findings`): only new measures, for those problems; reviewed as a plan is."""
     from service import cases
     from settings.files import load_model
 
@@ -197,6 +206,45 @@ def close(
     change(lambda actor: cases.close_case(deps(), case_id, actor, outcome, note, request_id))
 
 
+class _FindingsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: str | None = None
+    findings: list[FindingInput] = Field(min_length=1)
+
+
+@app.command("findings")
+def findings(
+    case_id: CaseArg,
+    findings_file: Annotated[
+        Path, typer.Argument(help="YAML: `findings:` each with finding_id, category, description (and optionally `source:`).")
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Where they were found, e.g. insp-2027-001 (明察暗访/专项抽查/观摩); else the file's source."),
+    ] = None,
+    request_id: RequestOpt = None,
+) -> None:
+    """检查发现问题 Record an inspection's findings as new problems of the case (supervisor, county leader).
+
+    They join the current cycle (P4, P5, … marked with the source) and the plan must address them: before
+    approval a new version of the plan; once approved a supplementary plan (`pdca case plan submit` with
+    only the new measures), reviewed as a plan is; the self-check waits for it. In consolidation they open
+    a new cycle, as a relapse does. `pdca inspection refer` does this for you from a recorded inspection."""
+    from service import cases
+    from service.errors import InvalidField
+    from settings.files import read_yaml, validate
+
+    def send(actor: Any) -> Awaitable[Done]:
+        data, node = read_yaml(findings_file)
+        parsed = validate(_FindingsFile, data, node, findings_file)
+        origin = source or parsed.source
+        if not origin:
+            raise InvalidField("source", "give --source (e.g. insp-2027-001) or `source:` in the file")
+        return cases.record_findings(deps(), case_id, actor, origin, parsed.findings, request_id)
+
+    change(send)
+
+
 # ----------------------------------------------------------------------------- timing: pause, extension, sanctions
 
 
@@ -298,18 +346,42 @@ sanction_app.command("approve", help="同意 Approve a pending sanction proposal
 sanction_app.command("dismiss", help="不予处理 Dismiss a pending sanction proposal.")(_decide_sanction(SanctionDecision.DISMISSED))
 
 
+@sanction_app.command("execute")
+def sanction_execute(
+    case_id: CaseArg,
+    proposal: Annotated[str, typer.Option("--proposal", help="The approved proposal carried out, e.g. S1 (组织调整 or 诫勉谈话).")],
+    action: Annotated[str, typer.Option("--action", help="What was done, e.g. 免去张某某村党支部书记职务 / 诫勉谈话已谈.")],
+    on: Annotated[str, typer.Option("--on", help="The day it was done (YYYY-MM-DD; not in the future).")],
+    new_secretary: Annotated[
+        str | None, typer.Option("--new-secretary", help="组织调整 only: the new secretary (person id or name); the directory follows.")
+    ] = None,
+    request_id: RequestOpt = None,
+) -> None:
+    """落实 Record that an approved 组织调整 (personnel adjustment) or 诫勉谈话 (admonishment talk) was carried
+    out: what, when, by whom (you); once per proposal. With --new-secretary the secretary is replaced
+    (撤换) in the case and in the organization directory, and the memory rules see the new secretary."""
+    from service import cases
+
+    change(lambda actor: cases.record_execution(deps(), case_id, actor, proposal, action, on, new_secretary, request_id))
+
+
 # ----------------------------------------------------------------------------- reading
 
 
 @app.command("show")
 def show(case_id: CaseArg) -> None:
     """查看案件 Show a case: stage, problem ledger, measures with deadlines, acceptance rounds."""
-    from cli import render
+    from cli import case_view, render
     from service import case_reads
 
     def action() -> None:
         state = case_reads.show(deps(), case_id)
-        emit(state, lambda: render.case_detail(state, opts().lang.value))
+
+        def screen() -> None:
+            render.case_detail(state, opts().lang.value)
+            case_view.case_extras(state, opts().lang.value)
+
+        emit(state, screen)
 
     run(action)
 
@@ -319,7 +391,7 @@ def list_cases(
     stage: Annotated[Stage | None, typer.Option("--stage", help="Only cases in this stage.")] = None,
     org: Annotated[str | None, typer.Option("--org", help="Only this organization code.")] = None,
     region: Annotated[str | None, typer.Option("--region", help="Only this region / township.")] = None,
-    year: Annotated[int | None, typer.Option("--year", help="Only cases of this year.")] = None,
+    year: Annotated[int | None, typer.Option("--year", min=2000, max=2100, help="Only cases of this year, e.g. 2027.")] = None,
     overdue: Annotated[bool | None, typer.Option("--overdue/--not-overdue", help="Only cases with (or without) overdue measures.")] = None,
     page: Annotated[int, typer.Option("--page", min=1, help="Which page, from 1.")] = 1,
     page_size: Annotated[int, typer.Option("--page-size", min=1, max=1000, help="Cases per page.")] = 50,
@@ -348,6 +420,27 @@ def list_cases(
             page_size=None if every else page_size,
         )
         emit(found, lambda: render.case_list(found, opts().lang.value))
+
+    run(action)
+
+
+@app.command("memory")
+def memory(case_id: CaseArg) -> None:
+    """历史记录 What the memory rules read for this case: the secretary, each earlier year of the
+    organization (rank, designated, acceptance, failed rounds, rules it already served as evidence for),
+    and the memory proposals made (rule, years cited, status)."""
+    from cli import case_view
+    from service import case_reads
+
+    def action() -> None:
+        state = case_reads.show(deps(), case_id)
+        data = {
+            "case_id": state.case_id,
+            "secretary": state.secretary,
+            "history": state.history,
+            "proposals": [p for p in state.proposals if p.source.value == "memory"],
+        }
+        emit(data, lambda: case_view.memory(state, opts().lang.value))
 
     run(action)
 

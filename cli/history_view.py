@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from cli import project_view, render
+from cli import case_view, project_view
 from cli.render import console, when
 from domain.kinds import decider_of_stream
 from i18n import Lang, label, render_notice
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # a kind's (Decider name's) details column; kinds not named here: their notice wording
 _DETAILS: dict[str, Callable[[Any, Lang], str]] = {
-    "rectification": render.event_details,
+    "rectification": case_view.event_details,
     "project": project_view.event_details,
 }
 

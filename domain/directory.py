@@ -17,7 +17,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from domain.limits import MAX_ID, MAX_NAME, Cap
+from domain.limits import MAX_ID, MAX_ITEMS, MAX_NAME, Cap
 
 CODE_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
@@ -189,7 +189,73 @@ class HistoryRecord(_Model):
     acceptance: AcceptanceResult | None = None  # the year's final acceptance result
     failed_acceptances: int = Field(default=0, ge=0)  # failed acceptance rounds that year
     project_rating: Annotated[str | None, Cap(MAX_ID)] = None  # 书记项目 evaluation (good / medium / poor)
+    # memory rules (rule names) whose proposal in some case already cited this year: each piece of
+    # evidence (rule + year) is proposed once (domain.memory skips the year for that rule)
+    proposed: Annotated[list[Annotated[str, Cap(MAX_ID)]], Cap(MAX_ITEMS)] = Field(default_factory=list)
 
     @property
     def last_place(self) -> bool:
         return self.rank is not None and self.rank_of is not None and self.rank >= self.rank_of
+
+
+class PairingKind(StrEnum):
+    """Who is paired with an organization and shares responsibility for its rectification."""
+
+    PAIRED_UNIT = "paired_unit"  # 结对单位 (1+N 结对共建: a county unit paired with villages)
+    LIAISON_LEADER = "liaison_leader"  # 联村领导
+    WORK_TEAM = "work_team"  # 驻村工作队
+
+
+PAIRING_KIND_NAMES: dict[PairingKind, str] = {
+    PairingKind.PAIRED_UNIT: "结对单位",
+    PairingKind.LIAISON_LEADER: "联村领导",
+    PairingKind.WORK_TEAM: "驻村工作队",
+}
+_PAIRING_ALIASES: dict[str, PairingKind] = {
+    "结对共建": PairingKind.PAIRED_UNIT,
+    "结对共建单位": PairingKind.PAIRED_UNIT,
+    "1+n": PairingKind.PAIRED_UNIT,
+    "联村": PairingKind.LIAISON_LEADER,
+    "包村领导": PairingKind.LIAISON_LEADER,
+    "联村干部": PairingKind.LIAISON_LEADER,
+    "工作队": PairingKind.WORK_TEAM,
+    "驻村工作组": PairingKind.WORK_TEAM,
+}
+
+
+def parse_pairing_kind(value: object) -> PairingKind:
+    """结对单位 / paired_unit, 联村领导 / liaison_leader, 驻村工作队 / work_team (and a few spellings)."""
+    if isinstance(value, PairingKind):
+        return value
+    text = str(value).strip()
+    for member, zh in PAIRING_KIND_NAMES.items():
+        if text.lower() == member.value or text == zh:
+            return member
+    alias = _PAIRING_ALIASES.get(text.lower())
+    if alias is not None:
+        return alias
+    words = ", ".join(f"{zh}/{m.value}" for m, zh in PAIRING_KIND_NAMES.items())
+    raise ValueError(f"{text!r} is not one of {words}")
+
+
+MAX_PAIRED = 1_000  # people of one unit, organizations one unit is paired with (a county unit with a whole township)
+
+
+class Pairing(_Model):
+    """A pairing unit (1+N 结对共建单位, 联村领导, 驻村工作队): its people (actor ids) and the organizations
+    it is paired with. Directory data, imported from a file (docs/pairing.md)."""
+
+    unit_code: Annotated[str, Cap(MAX_ID)] = Field(min_length=1, max_length=64, pattern=CODE_PATTERN)
+    unit_name: Annotated[str, Cap(MAX_NAME)] = Field(min_length=1, max_length=MAX_NAME)
+    kind: PairingKind
+    people: Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_ID), Cap(MAX_ID)]], Cap(MAX_PAIRED)] = Field(
+        default_factory=list
+    )
+    org_codes: Annotated[list[Annotated[str, Field(min_length=1, max_length=64, pattern=CODE_PATTERN), Cap(MAX_ID)]], Cap(MAX_PAIRED)] = (
+        Field(min_length=1)
+    )
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: object) -> object:
+        return parse_pairing_kind(value)

@@ -21,7 +21,7 @@ whose secretary is unknown count.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel
 
@@ -39,6 +39,7 @@ __all__ = [
     "RuleName",
     "evaluate_memory",
     "rule_text",
+    "spent_evidence",
 ]
 
 
@@ -50,6 +51,15 @@ class MemoryFinding(BaseModel):
     en: str
     years: list[int]  # the years that made the rule fire (a year appears once per occurrence)
     person: str | None = None  # the secretary the proposal concerns, when known
+
+
+def spent_evidence(history: Iterable[HistoryRecord]) -> dict[str, set[int]]:
+    """Per rule name, the years of ``history`` already cited by a proposal of that rule (``HistoryRecord.proposed``)."""
+    spent: dict[str, set[int]] = {}
+    for record in history:
+        for rule in record.proposed:
+            spent.setdefault(rule, set()).add(record.year)
+    return spent
 
 
 def _window_zh(times: int, within: int) -> str:
@@ -109,6 +119,7 @@ def evaluate_memory(
     current_acceptance: AcceptanceResult | str | None = None,
     person: str | None = None,
     designated_now: bool = True,
+    spent: Mapping[str, Iterable[int]] | None = None,
 ) -> list[MemoryFinding]:
     """Which cross-year rules fire for ``org_code`` in ``year`` at ``moment``.
 
@@ -116,6 +127,8 @@ def evaluate_memory(
     year is read (the first for a year wins; the repository yields one). ``person`` is the current
     secretary, for rules with ``same_secretary``. ``designated_now`` (at designation): whether the
     organization is being designated in ``year``; pass False to ask about one that is not.
+    ``spent``: per rule name, the years that already served as that rule's evidence in an earlier
+    proposal (``spent_evidence``): they do not count for it again (each piece of evidence is proposed once).
     """
     moment = Moment(moment)
     current = AcceptanceResult(current_acceptance) if current_acceptance else None
@@ -128,7 +141,11 @@ def evaluate_memory(
             continue
         first = year - rule.within_years + 1
 
-        def counts(record: HistoryRecord, rule: MemoryRule = rule) -> bool:
+        used = set((spent or {}).get(name.value, ()))
+
+        def counts(record: HistoryRecord, rule: MemoryRule = rule, used: set[int] = used) -> bool:
+            if record.year in used:
+                return False
             if not rule.same_secretary or person is None or record.person is None:
                 return True
             return record.person == person

@@ -364,12 +364,51 @@ def render_campaign_notice(event: Any, stream_id: str, org_name: str = "", lang:
     return describe(event, lang)
 
 
+def render_inspection_notice(event: Any, stream_id: str, org_name: str = "", lang: Lang = "zh", policy: Policy | None = None) -> str:
+    """An inspection sends no notices itself (the case it feeds does); histories show its one-line description."""
+    zh = lang == "zh"
+    sep = "、" if zh else ", "
+    kind = event.type
+    if kind == "InspectionRecorded":
+        words = {"unannounced": ("明察暗访", "unannounced visit"), "spot_check": ("专项抽查", "spot check"),
+                 "observation": ("观摩", "observation")}.get(str(event.kind), (str(event.kind), str(event.kind)))
+        orgs = sep.join(o.code for o in event.orgs)
+        day = event.visited_on.isoformat()
+        if zh:
+            return f"{words[0]}「{event.title}」{day}，{'事先通知' if event.announced else '不打招呼'}；党组织：{orgs}"
+        announced = "announced" if event.announced else "unannounced"
+        return f"{words[1]} '{event.title}' on {day}, {announced}; organizations: {orgs}"
+    if kind == "InspectionFindingsRecorded":
+        items = sep.join(f"{f.finding_id} {f.org_code} {f.category}" for f in event.findings)
+        return f"发现问题 {len(event.findings)} 个：{items}" if zh else f"{len(event.findings)} finding(s): {items}"
+    ids = sep.join(getattr(event, "finding_ids", []))
+    if kind == "FindingsReferredToCase":
+        return f"{ids} 转入整顿案件 {event.case_id}" if zh else f"{ids} referred to case {event.case_id}"
+    if kind == "FindingsReferredToDesignation":
+        return f"{ids} 列入 {event.year} 年度认定的直接认定情形" if zh else f"{ids} referred to the {event.year} designation"
+    if kind == "FindingsClosed":
+        return f"{ids} 办结：{event.note}" if zh else f"{ids} closed: {event.note}"
+    if kind == "InspectionClosed":
+        return f"检查办结 {event.note}".strip() if zh else f"inspection closed {event.note}".strip()
+    return str(kind)  # pragma: no cover
+
+
+def render_directory_notice(event: Any, stream_id: str, org_name: str = "", lang: Lang = "zh", policy: Policy | None = None) -> str:
+    """The people directory sends no notices; histories (`pdca person history`) show whom or what an event concerned."""
+    person = getattr(event, "person", None) or getattr(event, "admin", None)
+    parts = [person.id] if person is not None and hasattr(person, "id") else []
+    parts += [str(getattr(event, name)) for name in ("person_id", "what", "file_name") if getattr(event, name, None)]
+    return " ".join(parts)
+
+
 # --------------------------------------------------------------------------- by stream kind
 
 _RENDERERS: dict[str, Callable[..., str]] = {
     "rectification": render_case_notice,
     "project": render_project_notice,
     "campaign": render_campaign_notice,
+    "inspection": render_inspection_notice,
+    "directory": render_directory_notice,
 }
 
 

@@ -3,8 +3,8 @@
 Changing a case (async; each returns ``service.commands.Done``): ``open_case``, ``submit_plan``,
 ``approve_plan``, ``return_plan``, ``report_progress``, ``complete_measure``, ``submit_self_check``,
 ``record_acceptance``, ``record_follow_up``, ``close_case``, ``pause``, ``resume``, ``extend``,
-``decide_sanction``. Each builds the command and sends it to the case's workflow, whose validator runs
-the rules; the request id is a fresh one unless the door passes one (to retry safely).
+``decide_sanction``, ``record_execution``, ``record_findings``. Each builds the command and sends it
+to the case's workflow, whose validator runs the rules; the request id is a fresh one unless the door passes one (to retry safely).
 
 Reading a case (sync, from the audit log and its ledgers): ``show``, ``list_cases``, ``list_page``,
 ``history`` — defined in service/case_reads.py (so a read does not import Temporal), re-exported here.
@@ -12,7 +12,9 @@ Reading a case (sync, from the audit log and its ledgers): ``show``, ``list_case
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from domain.actors import Actor
 from domain.policy import Policy
@@ -22,11 +24,14 @@ from domain.rectification import (
     CloseCase,
     CompleteMeasure,
     ExtendDeadline,
+    FindingInput,
     OpenCase,
     Outcome,
     PauseMeasures,
     ProblemInput,
     RecordAcceptance,
+    RecordExecution,
+    RecordFindings,
     RecordFollowUp,
     ReportProgress,
     RequestRelief,
@@ -39,6 +44,7 @@ from domain.rungs import SanctionDecision
 from service.bootstrap import Deps
 from service.case_reads import EXAMPLE, CaseList, history, list_cases, list_page, show  # noqa: F401 (the reads, re-exported)
 from service.commands import Done, command, expect, open_stream, send
+from service.errors import InvalidField
 from store.models import AuditEvent, CaseSummary  # noqa: F401 (the rows the reads answer; api/ imports them from here)
 
 
@@ -51,7 +57,12 @@ async def _send(deps: Deps, case_id: str, cmd: object, request_id: str | None) -
 
 
 async def open_case(deps: Deps, opening: OpenCase, policy: Policy) -> Done:
-    """立案: start the case's workflow (one case per organization and year)."""
+    """立案: start the case's workflow (one case per organization and year). The organization's secretary,
+    history and pairing units are read from the directory by the workflow (memory rules on every case),
+    never taken from the opening: a case file that gives them is refused, naming the field."""
+    for name in ("history", "secretary", "pairings"):
+        if getattr(opening, name) is not None:
+            raise InvalidField(name, "read from the organization directory when the case opens (pdca org import); leave it out")
     return await open_stream(deps, opening, policy)
 
 
@@ -168,6 +179,40 @@ async def decide_sanction(
     cmd = command(
         DecideSanction, actor=actor, proposal_id=proposal_id, measure_id=measure_id, rung=rung, decision=decision, comment=comment
     )
+    return await _send(deps, case_id, cmd, request_id)
+
+
+async def record_execution(
+    deps: Deps,
+    case_id: str,
+    actor: Actor,
+    proposal_id: str,
+    action: str,
+    executed_on: date | str,
+    new_secretary: str | None = None,
+    request_id: str | None = None,
+) -> Done:
+    """落实问责: an approved 组织调整 / 诫勉谈话 proposal carried out (once per proposal); with
+    ``new_secretary`` (组织调整 only) the case and the directory's organization get the new secretary."""
+    cmd = command(
+        RecordExecution, actor=actor, proposal_id=proposal_id, action=action, executed_on=executed_on, new_secretary=new_secretary
+    )
+    return await _send(deps, case_id, cmd, request_id)
+
+
+async def record_findings(
+    deps: Deps,
+    case_id: str,
+    actor: Actor,
+    source: str,
+    findings: Sequence[FindingInput | Mapping[str, Any]],
+    request_id: str | None = None,
+) -> Done:
+    """检查发现问题: an inspection's findings (``source``, e.g. insp-2027-001; each {finding_id, category,
+    description}) become problems of the case's current cycle (P4, P5, …, marked with the source); the
+    plan must then address them — a supplementary plan once it is approved (docs/inspections.md).
+    Supervisors and county leaders, while the case is live; each finding of a source once."""
+    cmd = command(RecordFindings, actor=actor, source=source, findings=list(findings))
     return await _send(deps, case_id, cmd, request_id)
 
 

@@ -272,6 +272,7 @@ class Directory:
                     acceptance=AcceptanceResult(row.acceptance) if row.acceptance else None,
                     failed_acceptances=row.failed_acceptances,
                     project_rating=row.project_rating,
+                    proposed=json.loads(row.memory_proposed or "[]"),
                 )
             )
         return records

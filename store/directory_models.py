@@ -52,4 +52,6 @@ class AssessmentRow(SQLModel, table=True):
     failed_acceptances: int = 0
     project_rating: str | None = Field(default=None, max_length=16)
     outcome_recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # memory rules this year already served as evidence for (JSON list of rule names; migration 0013)
+    memory_proposed: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -92,6 +92,8 @@ class MeasureLedger(SQLModel, table=True):
     paused_working_days: int | None = None  # working days added by resumed pauses
     extensions: int | None = None
     proposals_pending: int | None = None
+    # 结对帮扶 (issue 14, migration 0013): the measure's partners as ",id1,id2," (empty: none), matched with LIKE '%,id,%'
+    partners: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class SanctionLedger(SQLModel, table=True):
@@ -121,3 +123,4 @@ class ProblemLedger(SQLModel, table=True):
     cycle: int
     category: str = Field(max_length=64)
     description: str
+    source: str | None = Field(default=None, max_length=128)  # an inspection's id, for problems from its findings (issue 14)

@@ -8,18 +8,24 @@ rebuild folds every stream from its first event, and both give the same rows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, delete
 
-from domain.rectification import DECIDER, KIND, CaseState
+from domain.rectification import DECIDER, KIND, CaseState, ProposalSource
 from store.campaign_projection import project_campaign
-from store.eventlog import Projector
+from store.directory_models import AssessmentRow, OrganizationRow
+from store.eventlog import AuditLog, Projector
 from store.incremental import Ledger, Rows, StreamProjection
+from store.inspections import project_inspections
 from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger, SanctionLedger
 from store.project_projection import project_projects
+from store.queries import fold_stream
 
 PROJECTION_TABLES = (CaseSummary, MeasureLedger, ProblemLedger, SanctionLedger)
 
@@ -61,7 +67,7 @@ def _summary_row(state: CaseState, last: AuditEvent) -> dict[str, Any]:
 def _ledger_rows(state: CaseState) -> tuple[Rows, Rows, Rows]:
     """The case's problem, measure and sanction ledger rows (keyed as in ``LEDGERS``)."""
     problems: Rows = {
-        (p.id,): {"cycle": p.cycle, "category": p.category, "description": p.description} for p in state.problems
+        (p.id,): {"cycle": p.cycle, "category": p.category, "description": p.description, "source": p.source} for p in state.problems
     }
     pending = state.pending_proposals()
     measures: Rows = {
@@ -84,6 +90,7 @@ def _ledger_rows(state: CaseState) -> tuple[Rows, Rows, Rows]:
             "paused_working_days": sum(c.working_days or 0 for c in m.changes if c.kind == "pause"),
             "extensions": sum(c.kind == "extension" for c in m.changes),
             "proposals_pending": sum(p.measure_id == m.id for p in pending),
+            "partners": f",{','.join(m.partners)}," if m.partners else None,
         }
         for m in state.measures
     }
@@ -120,6 +127,70 @@ CASES: StreamProjection[CaseState] = StreamProjection(
 
 def project_rectification(session: Session, stream_id: str, rows: Sequence[AuditEvent]) -> None:
     CASES(session, stream_id, rows)
+    if DECIDER.owns(stream_id) and any(row.event_type in WRITE_BACK_EVENTS for row in rows):
+        entry = CASES.cache.get(stream_id)
+        if entry is not None and entry.version == rows[-1].version:
+            state = entry.state
+        else:
+            state = fold_stream(AuditLog._stream(session, stream_id), DECIDER)
+        write_back(session, state)
+
+
+# The events after which a case's year is written back to its organization's history (assessment row).
+WRITE_BACK_EVENTS = frozenset({"CaseOpened", "RecordRecalled", "AcceptanceRecorded", "SanctionProposed", "AdjustmentExecuted"})
+_ORG: Table = OrganizationRow.__table__  # type: ignore[attr-defined]
+_YEAR: Table = AssessmentRow.__table__  # type: ignore[attr-defined]
+
+
+def write_back(session: Session, state: CaseState) -> None:
+    """The case's own outcomes into its organization's history, whoever opened the case (issue 14): its
+    year designated, the acceptance so far and the failed rounds (``CaseState.year_outcome``), the
+    memory rules each cited year served as evidence for, and a secretary replaced by an execution
+    (组织调整). Idempotent (values computed from the whole state); in the append's transaction; nothing
+    for an organization the directory does not hold. An execution sets the organization's secretary
+    only while the directory still names the one it replaced (or none): a directory import that has
+    named someone else since is newer and wins, also on a rebuild."""
+    conn = session.connection()
+    org = conn.execute(select(_ORG.c.secretary).where(_ORG.c.code == state.org_code)).first()
+    if org is None or not state.year:
+        return
+    now = datetime.now(UTC)
+    changes = [p.execution for p in state.executions() if p.execution is not None and p.execution.new_secretary]
+    if changes:
+        last = changes[-1]
+        replaced = {c.previous_secretary for c in changes} | {None}
+        if org.secretary != last.new_secretary and org.secretary in replaced:
+            conn.execute(
+                _ORG.update()
+                .where(_ORG.c.code == state.org_code)
+                .values(secretary=last.new_secretary, secretary_vacant_since=None, updated_at=now)
+            )
+    acceptance, failed = state.year_outcome()
+    values: dict[str, Any] = {"designated": True, "outcome_recorded_at": now, "updated_at": now}
+    if acceptance is not None:
+        values |= {"acceptance": acceptance.value, "failed_acceptances": failed}
+    if changes:
+        values["person"] = changes[-1].new_secretary
+    _upsert_year(conn, state.org_code, state.year, values, person=state.secretary or org.secretary)
+    spent: dict[int, set[str]] = {}
+    for proposal in state.proposals:
+        if proposal.source == ProposalSource.MEMORY and proposal.rule:
+            for year in proposal.years:
+                spent.setdefault(year, set()).add(proposal.rule)
+    for year, rules in sorted(spent.items()):
+        found = conn.execute(
+            select(_YEAR.c.memory_proposed).where(_YEAR.c.org_code == state.org_code, _YEAR.c.year == year)
+        ).first()
+        known = set(json.loads(found.memory_proposed or "[]")) if found is not None else set()
+        if rules - known:
+            merged = json.dumps(sorted(known | rules))
+            _upsert_year(conn, state.org_code, year, {"memory_proposed": merged, "updated_at": now}, person=None)
+
+
+def _upsert_year(conn: Connection, org_code: str, year: int, values: dict[str, Any], person: str | None) -> None:
+    where = (_YEAR.c.org_code == org_code) & (_YEAR.c.year == year)
+    if conn.execute(_YEAR.update().where(where).values(**values)).rowcount == 0:
+        conn.execute(_YEAR.insert().values(org_code=org_code, year=year, **({"person": person} | values)))
 
 
 def summary_fields(state: CaseState) -> SummaryFields:
@@ -162,4 +233,5 @@ PROJECTORS: tuple[Projector, ...] = (
     project_rectification,  # cases: rect-
     project_campaign,  # campaigns: camp-
     project_projects,  # secretary projects: proj-
+    project_inspections,  # inspections: insp-
 )

@@ -249,16 +249,23 @@ def _in_scope(statement: Any, scope: Sequence[str] | None, involving: str | None
     codes = list(scope)
     visible = [col(CaseSummary.org_code).in_(codes), col(CaseSummary.region).in_(codes)]
     if involving:
-        visible.append(col(CaseSummary.case_id).in_(select(MeasureLedger.case_id).where(MeasureLedger.responsible == involving)))
+        visible.append(col(CaseSummary.case_id).in_(select(MeasureLedger.case_id).where(shares_measure(involving))))
     return statement.where(or_(*visible))
 
 
+def shares_measure(person: str) -> Any:
+    """The measure-ledger rows ``person`` answers for: responsible, or a partner (结对帮扶, issue 14)."""
+    pattern = "%," + person.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ",%"
+    return or_(col(MeasureLedger.responsible) == person, col(MeasureLedger.partners).like(pattern, escape="\\"))
+
+
 def open_measures_of(engine: Engine, responsible: str) -> list[tuple[MeasureLedger, CaseSummary]]:
-    """The measures ``responsible`` still has to finish, in their case's current cycle, soonest deadline first."""
+    """The measures ``responsible`` (as responsible person or partner) still has to finish, in their case's
+    current cycle, soonest deadline first."""
     statement = (
         select(MeasureLedger, CaseSummary)
         .join(CaseSummary, col(CaseSummary.case_id) == col(MeasureLedger.case_id))
-        .where(MeasureLedger.responsible == responsible, col(MeasureLedger.done).is_(False))
+        .where(shares_measure(responsible), col(MeasureLedger.done).is_(False))
         .where(col(MeasureLedger.cycle) == col(CaseSummary.cycle), CaseSummary.stage != "closed")
         .order_by(col(MeasureLedger.deadline))
     )

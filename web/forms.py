@@ -4,7 +4,7 @@ An action name (the form's ``action`` path segment) maps to the command it sends
 
     progress      ReportProgress    measure_id, note, evidence (one reference per line), uploaded files
     complete      CompleteMeasure   the same; evidence or a file is required
-    plan          SubmitPlan        summary, measures m-<n>-id / -description / -problems / -responsible / -deadline | -budget
+    plan          SubmitPlan        summary, measures m-<n>-id / -description / -problems / -responsible / -partners / -deadline | -budget
     approve_plan  ApprovePlan       comments                              signed with a passkey
     return_plan   ReturnPlan        comments
     self_check    SubmitSelfCheck   summary
@@ -93,6 +93,7 @@ def _plan(form: Form) -> dict[str, Any]:
             "description": first(form, key + "description"),
             "problems": many(form, key + "problems"),
             "responsible": first(form, key + "responsible"),
+            "partners": many(form, key + "partners"),  # 结对帮扶 (issue 14): person ids, one field each
         }
         deadline, budget = first(form, key + "deadline"), first(form, key + "budget")
         if deadline:

@@ -184,6 +184,7 @@ class AuditedWorkflow(Generic[S, R]):
         self.refused: DomainError | None = None
         self.keys = keys or TrustedKeys()  # the authority's public keys (carried over continue-as-new)
         self.opening_credential = credential
+        self.opening_command: Any | None = None  # the opening as decided (its actor the credential's person)
         if opening is not None and credential is not None:
             # Who opens is whom the credential names (verified in run() before anything is recorded).
             try:
@@ -199,6 +200,7 @@ class AuditedWorkflow(Generic[S, R]):
             # workflow.now() is the attempt's own time, workflow_start_time the same for every attempt.
             # The patch is asked here, before run(), for an opening run; _begin reuses the answer.
             at = workflow.info().workflow_start_time if self._fetches_locally() else None
+            self.opening_command = opening
             try:
                 self.opening = self.decider.decide(self.decider.initial, opening, self._context(at))
             except DomainError as error:  # a raw client may start a stream the rules refuse
@@ -210,6 +212,11 @@ class AuditedWorkflow(Generic[S, R]):
 
     def _start(self) -> None:
         """At the top of ``run()``: ask patch questions (a kind whose behaviour changed over time)."""
+
+    async def _complete_opening(self) -> None:
+        """Before the opening is recorded (under the lock, no command handled yet): a kind may decide its
+        opening again with what an activity read (``opening_command``: the opening as first decided), and
+        set ``opening`` and ``state``. Its patch must have been asked in ``_start``."""
 
     def _calendar_on(self) -> bool:
         """Whether this stream counts working days (fetches calendar facts)."""
@@ -270,6 +277,7 @@ class AuditedWorkflow(Generic[S, R]):
         self.delivery = asyncio.create_task(self._deliver_notices())
         if not self.persisted:
             async with self.lock:
+                await self._complete_opening()
                 stored = await self._persist(self.opening, self.decider.initial, self.state)
                 if stored is not self.opening:  # an earlier attempt's opening was stored: it is the record
                     self.opening, self.state = list(stored), self._folded(self.decider.initial, stored)

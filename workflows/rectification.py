@@ -3,23 +3,35 @@
 What is the case's own: its payload models, its outcome, and its history of timing. Cases started
 before calendar-aware timing existed (no ``calendar-timing-v1`` patch marker) keep their old timing:
 no calendar fetch, notices exactly when due.
+
+Memory on every case (``memory-recall-v1``): a case opened by hand (by any client, with a credential;
+not one a campaign opened with the history its designation read) reads its organization's record — secretary,
+history, pairing units — through an activity before its opening is recorded, and the opening is
+decided again with it (at the run's start time, as in ``__init__``): the memory rules apply to it
+whoever opened it, from the record, never from the command body. The patch is asked in ``_start``,
+before the run's first local activity; runs recorded before it replay as recorded.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 
 # Passed through: domain models and the skeleton (workflows.audited, no per-run state) are imported once;
 # a new run re-imports only this module.
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
+    from activities.org_record import OrgRecord, OrgRecordActivities, OrgRecordRequest
+    from domain.errors import DomainError
     from domain.identity import TrustedKeys
     from domain.policy import Policy
     from domain.rectification import DECIDER, CaseState, OpenCase, Stage
     from domain.workcal import CalendarFacts
+    from workflows.activity_calls import call_activity
     from workflows.audited import UPDATE_NAME, AuditedWorkflow
     from workflows.audited import CommandResult as AuditedResult
 
@@ -28,6 +40,10 @@ __all__ = ["UPDATE_NAME", "WORKFLOW_NAME", "CaseInput", "CaseOutcome", "CommandR
 WORKFLOW_NAME = "RectificationCase"
 # Patch id guarding calendar-aware timing (calendar facts activity, working-time notices).
 TIMING_PATCH = "calendar-timing-v1"
+# Patch id guarding the organization's record read at a hand-opened case's opening (memory on every case).
+MEMORY_RECALL_PATCH = "memory-recall-v1"
+RECORD_TIMEOUT = timedelta(seconds=30)
+RECORD_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
 
@@ -63,6 +79,7 @@ class RectificationWorkflow(AuditedWorkflow[CaseState, CommandResult]):
     def __init__(self, input: CaseInput) -> None:
         # None until run() asks the patch; False: a case recorded before calendar-aware timing.
         self.timed: bool | None = None
+        self.recalls: bool | None = None  # memory-recall-v1, asked in _start
         self._setup(
             input.case_id, input.policy, input.open, input.state, input.processed, input.calendar, input.credential, input.keys
         )
@@ -77,6 +94,28 @@ class RectificationWorkflow(AuditedWorkflow[CaseState, CommandResult]):
 
     def _start(self) -> None:
         self.timed = workflow.patched(TIMING_PATCH)
+        self.recalls = workflow.patched(MEMORY_RECALL_PATCH)
+
+    async def _complete_opening(self) -> None:
+        """A case opened by hand: its opening decided again with its organization's record, read now."""
+        opening = self.opening_command
+        if not self.recalls or not isinstance(opening, OpenCase) or self.opening_credential is None:
+            return  # a campaign's case (opened by its parent, no credential) carries the history its designation read
+        record: OrgRecord = await call_activity(
+            OrgRecordActivities.read_org_record,
+            OrgRecordRequest(org_code=opening.org_code, year=opening.year),
+            local=self._fetches_locally(),
+            timeout=RECORD_TIMEOUT,
+            retry=RECORD_RETRY,
+        )
+        recalled = opening.model_copy(update={"secretary": record.secretary, "history": record.history, "pairings": record.pairings})
+        at = workflow.info().workflow_start_time if self._fetches_locally() else None
+        try:
+            events = self.decider.decide(self.decider.initial, recalled, self._context(at))
+        except DomainError:  # the record made the opening unacceptable (a corrupt record): keep it as first decided
+            workflow.logger.warning("opening with the recalled record refused", extra={"case_id": self.stream_id})
+            return
+        self.opening, self.state = events, self._folded(self.decider.initial, events)
 
     def _calendar_on(self) -> bool:
         return bool(self.timed)

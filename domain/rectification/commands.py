@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_va
 
 from domain.decider import Command as _Command
 from domain.decider import Input, Tick
-from domain.directory import HistoryRecord
+from domain.directory import HistoryRecord, Pairing
 from domain.evidence import MAX_FILES, EvidenceFile
 from domain.limits import (
     MAX_ID,
@@ -64,6 +64,8 @@ class Problem(ProblemInput):
     model_config = ConfigDict(extra="ignore")
     id: str
     cycle: int = 1  # the PDCA cycle in which it was found; each cycle's plan must address its own
+    source: str | None = None  # where it was found when not at designation: an inspection, e.g. insp-2027-001
+    finding_id: str | None = None  # the finding's id in that source (e.g. F2)
 
 
 class MeasureInput(Input):
@@ -71,6 +73,9 @@ class MeasureInput(Input):
     description: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
     problems: Annotated[list[Id], Cap(MAX_ITEMS)] = Field(min_length=1)
     responsible: Annotated[str, Cap(MAX_NAME)] = Field(min_length=1)
+    # 结对帮扶: person ids of pairing units / 联村领导 / 驻村工作队 who share the measure (notified with the
+    # responsible person, may report on it)
+    partners: Annotated[list[Id], Cap(MAX_LEADERS)] = Field(default_factory=list)
     # A timestamp is tried first: pydantic would otherwise read a midnight timestamp as a bare date.
     deadline: Annotated[AwareDatetime | date | None, Field(union_mode="left_to_right")] = None
     # Or a budget counted from the day the plan is submitted: "20wd" (working days) or "30d".
@@ -101,10 +106,14 @@ class OpenCase(_Command):
     problems: Annotated[list[ProblemInput], Cap(MAX_PROBLEMS)] = Field(min_length=1)
     leaders: Annotated[list[Name], Cap(MAX_LEADERS)] = Field(min_length=1)
     # Memory across years: this organization's records of previous years as the designation read
-    # them (possibly none), and its current secretary (same_secretary rules). None (a case opened by
-    # hand, or before memory proposals existed): the memory rules are not applied to the case.
+    # them (possibly none), and its current secretary (same_secretary rules). A campaign's case carries
+    # what its designation read; for a case opened by hand (or by any client) the workflow reads them
+    # from the directory before the opening is recorded (memory-recall-v1), whatever the body said.
+    # None (a case opened before that): the memory rules are not applied to the case.
     secretary: Annotated[str | None, Cap(MAX_NAME)] = Field(default=None)
     history: Annotated[list[HistoryRecord] | None, Cap(MAX_ITEMS)] = Field(default=None)
+    # The organization's pairing units (结对单位, 联村领导, 驻村工作队), read from the directory with the history.
+    pairings: Annotated[list[Pairing] | None, Cap(MAX_ITEMS)] = Field(default=None)
 
 
 class SubmitPlan(_Command):
@@ -223,6 +232,34 @@ class ExtendDeadline(_Command):
         return self
 
 
+class FindingInput(Input):
+    """One finding of an inspection (明察暗访, 专项抽查, 观摩) that becomes a problem of the case."""
+
+    finding_id: Annotated[str, Cap(MAX_ID)] = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    category: Annotated[str, Cap(MAX_NAME)] = Field(min_length=1)
+    description: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)
+
+
+class RecordFindings(_Command):
+    """检查发现问题: findings of an inspection (``source``, e.g. insp-2027-001) become problems of the
+    case's current cycle; the plan must then address them (a supplementary plan once it is approved)."""
+
+    type: Literal["RecordFindings"] = "RecordFindings"
+    source: Annotated[str, Cap(MAX_ID)] = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:/-]+$")
+    findings: Annotated[list[FindingInput], Cap(MAX_PROBLEMS)] = Field(min_length=1)
+
+
+class RecordExecution(_Command):
+    """落实问责: what was done on an approved 组织调整 or 诫勉谈话 proposal, and when; for 组织调整 the new
+    secretary (撤换) if the post changed hands. Who recorded it is the verified actor."""
+
+    type: Literal["RecordExecution"] = "RecordExecution"
+    proposal_id: Annotated[str, Cap(MAX_ID)] = Field(min_length=1)
+    action: Annotated[str, Cap(MAX_TEXT)] = Field(min_length=1)  # e.g. "免去张某某村党支部书记职务"
+    executed_on: date
+    new_secretary: Annotated[str | None, Cap(MAX_NAME)] = Field(default=None, min_length=1)
+
+
 Command = Annotated[
     OpenCase
     | SubmitPlan
@@ -239,6 +276,8 @@ Command = Annotated[
     | ResumeMeasures
     | ExtendDeadline
     | DecideSanction
+    | RecordExecution
+    | RecordFindings
     | Tick,
     Field(discriminator="type"),
 ]

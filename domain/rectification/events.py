@@ -3,13 +3,14 @@ under which policy version). Field names and order are part of every recorded hi
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from domain.decider import Event as _Event
-from domain.directory import HistoryRecord
+from domain.directory import HistoryRecord, Pairing
 from domain.evidence import EvidenceFile
 from domain.rectification.commands import Basis, Command, Outcome, Problem
 from domain.rungs import Rung, SanctionDecision
@@ -38,6 +39,7 @@ class CaseOpened(_Event):
     leaders: list[str]
     secretary: str | None = None
     history: list[HistoryRecord] | None = None
+    pairings: list[Pairing] | None = None  # the organization's pairing units at opening (issue 14)
 
 
 class Measure(BaseModel):
@@ -47,6 +49,7 @@ class Measure(BaseModel):
     responsible: str
     deadline: AwareDatetime
     budget: str | None = None  # the working-day budget the deadline was derived from, if any
+    partners: list[str] = Field(default_factory=list)  # 结对帮扶: people sharing the measure (issue 14)
 
 
 class PlanSubmitted(_Event):
@@ -55,6 +58,7 @@ class PlanSubmitted(_Event):
     measures: list[Measure]
     summary: str = ""
     calendar: str | None = None  # calendar facts used for budgets
+    supplement: bool = False  # 补充整改方案: measures added to an approved plan for problems found since (issue 14)
 
 
 class PlanReturned(_Event):
@@ -257,6 +261,30 @@ class SanctionLapsed(_Event):
     calendar: str | None = None
 
 
+class FindingsRecorded(_Event):
+    """Findings of an inspection (``source``) recorded as problems of the case (``Problem.source``). In
+    consolidation they open a new cycle, as a relapse does (``cycle``)."""
+
+    type: Literal["FindingsRecorded"] = "FindingsRecorded"
+    source: str
+    problems: list[Problem]
+    cycle: int
+    new_cycle: bool = False
+
+
+class AdjustmentExecuted(_Event):
+    """An approved 组织调整 / 诫勉谈话 carried out (``actor``: who recorded it). With ``new_secretary`` the
+    organization's secretary changed from ``previous_secretary`` (the directory follows)."""
+
+    type: Literal["AdjustmentExecuted"] = "AdjustmentExecuted"
+    proposal_id: str
+    rung: Rung
+    action: str
+    executed_on: date
+    new_secretary: str | None = None
+    previous_secretary: str | None = None
+
+
 Event = Annotated[
     CaseOpened
     | PlanSubmitted
@@ -281,7 +309,9 @@ Event = Annotated[
     | DeadlineExtended
     | SanctionProposed
     | SanctionDecided
-    | SanctionLapsed,
+    | SanctionLapsed
+    | AdjustmentExecuted
+    | FindingsRecorded,
     Field(discriminator="type"),
 ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from domain.proposals import record_decision, record_lapse
 from domain.rectification.events import (
     AcceptanceRecorded,
+    AdjustmentExecuted,
     CaseClosed,
     CaseOpened,
     ConsolidationEnded,
@@ -13,6 +14,7 @@ from domain.rectification.events import (
     DeadlineExtended,
     EscalationRaised,
     Event,
+    FindingsRecorded,
     FollowUpReviewed,
     MeasureCompleted,
     MeasureOverdue,
@@ -35,6 +37,7 @@ from domain.rectification.state import (
     AcceptanceRound,
     CaseState,
     DeadlineChange,
+    Execution,
     MeasureState,
     PlanStatus,
     ReliefRequest,
@@ -55,7 +58,7 @@ def evolve(state: CaseState, event: Event) -> CaseState:
     if event.policy_version:
         s.policy_version = event.policy_version
     match event:
-        case CaseOpened() | PlanSubmitted() | PlanReturned() | PlanApproved() | RelapseRecorded() | CaseClosed():
+        case CaseOpened() | PlanSubmitted() | PlanReturned() | PlanApproved() | RelapseRecorded() | CaseClosed() | FindingsRecorded():
             _plan(s, event)
         case ProgressReported() | MeasureCompleted() | SelfCheckSubmitted():
             _do(s, event)
@@ -87,6 +90,20 @@ def evolve(state: CaseState, event: Event) -> CaseState:
             record_decision(s.proposals, event)
         case SanctionLapsed():
             record_lapse(s.proposals, event.proposal_id, event.at)
+        case AdjustmentExecuted():
+            proposal = s.proposal(event.proposal_id)
+            if proposal is None:  # the log is corrupt
+                raise ValueError(f"event refers to unknown proposal {event.proposal_id}")
+            proposal.execution = Execution(
+                action=event.action,
+                executed_on=event.executed_on,
+                by=event.actor,
+                at=event.at,
+                new_secretary=event.new_secretary,
+                previous_secretary=event.previous_secretary,
+            )
+            if event.new_secretary is not None:
+                s.secretary = event.new_secretary
     if s.stage != state.stage:
         s.stage_since = event.at
     return s
@@ -105,20 +122,34 @@ def _plan(s: CaseState, event: Event) -> None:
             s.opened_at = event.at
             s.secretary = event.secretary
             s.history = None if event.history is None else list(event.history)
+            s.pairings = list(event.pairings or [])
         case PlanSubmitted():
-            s.stage = Stage.PLANNING
             s.plan_status = PlanStatus.SUBMITTED
             s.plan_round = event.round
             s.plan_submitted_by = event.actor
-            s.measures = [MeasureState(**m.model_dump(), original_deadline=m.deadline) for m in event.measures]
+            measures = [MeasureState(**m.model_dump(), original_deadline=m.deadline) for m in event.measures]
+            if event.supplement:  # added to the approved plan once approved; the stage stays
+                s.supplement = measures
+            else:
+                s.stage = Stage.PLANNING
+                s.measures = measures
         case PlanReturned():
             s.plan_status = PlanStatus.RETURNED
             s.plan_returns += 1
             s.plan_comments = event.comments
+            s.supplement = []
         case PlanApproved():
             s.stage = Stage.IMPLEMENTING
             s.plan_status = PlanStatus.APPROVED
             s.plan_comments = event.comments
+            s.measures, s.supplement = s.measures + s.supplement, []
+        case FindingsRecorded():
+            if event.new_cycle:  # in consolidation: a new PDCA cycle, as a relapse
+                _plan(s, RelapseRecorded(at=event.at, actor=event.actor, cycle=event.cycle, new_problems=event.problems))
+            else:
+                s.problems = s.problems + list(event.problems)
+                if s.stage == Stage.CHECKING:  # back to implementing: the new problems need measures first
+                    s.stage, s.self_check_by = Stage.IMPLEMENTING, None
         case RelapseRecorded():
             s.stage = Stage.DESIGNATED
             s.cycle = event.cycle
@@ -178,6 +209,7 @@ def _check(s: CaseState, event: Event) -> None:
                     description=m.description,
                     problems=m.problems,
                     responsible=m.responsible,
+                    partners=m.partners,
                     deadline=event.deadline,
                     original_deadline=event.deadline,
                 )

@@ -1,11 +1,13 @@
 """Memory across years in a case (连续两年、三年内两次…): the cross-year rules (domain.memory) evaluated at
-opening and at acceptance, each finding a case-level sanction proposal, once per rule and case."""
+opening and at acceptance, each finding a case-level sanction proposal, once per rule and case; a year
+an earlier case's proposal of the same rule already cited (``HistoryRecord.proposed``) does not count
+for that rule again."""
 
 from __future__ import annotations
 
 from domain.decider import Command, Context
 from domain.directory import AcceptanceResult, HistoryRecord
-from domain.memory import MemoryFinding, evaluate_memory
+from domain.memory import MemoryFinding, evaluate_memory, spent_evidence
 from domain.policy import EscalationStep, Recipient
 from domain.policy.memory import Moment
 from domain.rectification.events import Event, ProposalSource, SanctionProposed, Verdict
@@ -46,7 +48,9 @@ def memory_proposals(state: CaseState, findings: list[MemoryFinding], c: Command
 
 def at_opening(state: CaseState, history: list[HistoryRecord], c: Command, ctx: Context) -> list[Event]:
     """Memory rules at designation, over the history the case was opened with (``state``: just opened)."""
-    findings = evaluate_memory(state.org_code, history, state.year, Moment.DESIGNATION, ctx.policy.memory, person=state.secretary)
+    findings = evaluate_memory(
+        state.org_code, history, state.year, Moment.DESIGNATION, ctx.policy.memory, person=state.secretary, spent=spent_evidence(history)
+    )
     return memory_proposals(state, findings, c, ctx)
 
 
@@ -67,6 +71,13 @@ def at_acceptance(state: CaseState, verdict: Verdict, c: Command, ctx: Context) 
         )
     current = AcceptanceResult.PASSED if verdict == Verdict.PASSED else AcceptanceResult.FAILED
     findings = evaluate_memory(
-        state.org_code, records, state.year, Moment.ACCEPTANCE, ctx.policy.memory, current_acceptance=current, person=state.secretary
+        state.org_code,
+        records,
+        state.year,
+        Moment.ACCEPTANCE,
+        ctx.policy.memory,
+        current_acceptance=current,
+        person=state.secretary,
+        spent=spent_evidence(r for r in state.history if r.year != state.year),
     )
     return memory_proposals(state, findings, c, ctx)

@@ -10,7 +10,9 @@ from domain.permissions import authorize as authorize_actor
 from domain.permissions import may_see
 from domain.policy import Policy
 from domain.rectification.commands import Command, CompleteMeasure, OpenCase, ReportProgress
-from domain.rectification.state import CaseState, Stage
+from domain.rectification.events import Measure
+from domain.rectification.state import CaseState, SanctionProposal, Stage
+from domain.rungs import ProposalStatus, Rung
 
 _PLAN_AUTHORS = frozenset({Role.BRANCH_SECRETARY, Role.FIRST_SECRETARY, Role.TOWNSHIP_SECRETARY})
 _PLAN_REVIEWERS = frozenset({Role.TOWNSHIP_SECRETARY, Role.SUPERVISOR})
@@ -29,6 +31,7 @@ ROLES_ALLOWED: dict[str, frozenset[Role]] = {
     "RecordFollowUp": _ACCEPTORS,
     "CloseCase": frozenset({Role.SUPERVISOR}),
     "RequestRelief": _IMPLEMENTERS,
+    "RecordFindings": _ACCEPTORS,  # 督导组 / 县级领导: an inspection's findings into the case
     "Tick": frozenset({Role.SYSTEM}),
 }
 # Commands whose roles come from the policy (deadline_approvers, sanction_approvers).
@@ -37,14 +40,15 @@ _POLICY_ROLES = {
     "ResumeMeasures": "deadline_approvers",
     "ExtendDeadline": "deadline_approvers",
     "DecideSanction": "sanction_approvers",
+    "RecordExecution": "sanction_approvers",  # who decides a sanction records how it was carried out
 }
 LIVE = frozenset({Stage.DESIGNATED, Stage.PLANNING, Stage.IMPLEMENTING, Stage.CHECKING, Stage.CONSOLIDATING})
 
 ALLOWED_STAGES: dict[str, frozenset[Stage]] = {
     "OpenCase": frozenset({Stage.NEW}),
-    "SubmitPlan": frozenset({Stage.DESIGNATED, Stage.PLANNING}),
-    "ReturnPlan": frozenset({Stage.PLANNING}),
-    "ApprovePlan": frozenset({Stage.PLANNING}),
+    "SubmitPlan": frozenset({Stage.DESIGNATED, Stage.PLANNING, Stage.IMPLEMENTING}),  # implementing: a supplementary plan
+    "ReturnPlan": frozenset({Stage.PLANNING, Stage.IMPLEMENTING}),
+    "ApprovePlan": frozenset({Stage.PLANNING, Stage.IMPLEMENTING}),
     "ReportProgress": frozenset({Stage.IMPLEMENTING}),
     "CompleteMeasure": frozenset({Stage.IMPLEMENTING}),
     "SubmitSelfCheck": frozenset({Stage.IMPLEMENTING}),
@@ -56,6 +60,8 @@ ALLOWED_STAGES: dict[str, frozenset[Stage]] = {
     "ResumeMeasures": frozenset({Stage.IMPLEMENTING}),
     "ExtendDeadline": frozenset({Stage.IMPLEMENTING}),
     "DecideSanction": LIVE,
+    "RecordExecution": LIVE,
+    "RecordFindings": LIVE,
     "Tick": frozenset(Stage),
 }
 
@@ -76,7 +82,7 @@ def authorize(state: CaseState, command: Command, policy: Policy) -> None:
     a measure's responsible person may always report on it."""
     if isinstance(command, (ReportProgress, CompleteMeasure)):
         measure = state.measure(command.measure_id)
-        if measure is not None and measure.responsible == command.actor.id:
+        if measure is not None and answers_for(measure, command.actor.id):
             return
     if isinstance(command, OpenCase):
         org_code, region = command.org_code, command.region
@@ -85,10 +91,27 @@ def authorize(state: CaseState, command: Command, policy: Policy) -> None:
     authorize_actor(command.actor, roles_allowed(command.type, policy), command.type, org_code, region)
 
 
+def answers_for(measure: Measure, person: str) -> bool:
+    """Is ``person`` the measure's responsible person or one of its partners (结对帮扶)? Either may report on it."""
+    return measure.responsible == person or person in measure.partners
+
+
+EXECUTABLE_RUNGS = frozenset({Rung.PERSONNEL_ADJUSTMENT, Rung.ADMONISHMENT_TALK})
+
+
+def executable(state: CaseState) -> list[SanctionProposal]:
+    """The approved 组织调整 / 诫勉谈话 proposals not yet carried out (RecordExecution names one)."""
+    return [
+        p
+        for p in state.proposals
+        if p.rung in EXECUTABLE_RUNGS and p.status == ProposalStatus.APPROVED and p.execution is None
+    ]
+
+
 def may_see_case(actor: Actor, state: CaseState) -> bool:
     """``domain.permissions.may_see`` for a case: its organization in the actor's scope, or a measure of
     theirs in it."""
-    return may_see(actor, state.org_code, state.region, involved=any(m.responsible == actor.id for m in state.measures))
+    return may_see(actor, state.org_code, state.region, involved=any(answers_for(m, actor.id) for m in state.measures))
 
 
 def available(state: CaseState, actor: Actor, policy: Policy, now: datetime) -> frozenset[str]:
@@ -112,9 +135,15 @@ def available(state: CaseState, actor: Actor, policy: Policy, now: datetime) -> 
         offered.discard("RecordAcceptance")
     if not state.pending_proposals():
         offered.discard("DecideSanction")
+    if not executable(state):
+        offered.discard("RecordExecution")
+    if state.stage == Stage.IMPLEMENTING and state.plan_status.value != "submitted" and not state.unaddressed():
+        offered.discard("SubmitPlan")  # the plan is approved: a supplementary plan only for problems found since
+    if state.stage == Stage.IMPLEMENTING and state.unaddressed():
+        offered.discard("SubmitSelfCheck")
     if state.stage == Stage.IMPLEMENTING and state.open_measures():
         offered.discard("SubmitSelfCheck")
-    if state.follow_ups == 0 or (state.consolidation_until is not None and now < state.consolidation_until):
+    if state.pending_proposals() or state.follow_ups == 0 or (state.consolidation_until is not None and now < state.consolidation_until):
         offered.discard("CloseCase")
     return frozenset(offered)
 
@@ -125,6 +154,6 @@ def may_report(state: CaseState, actor: Actor, measure_id: str, policy: Policy) 
     m = state.measure(measure_id)
     if m is None or m.done or state.stage != Stage.IMPLEMENTING:
         return False
-    if m.responsible == actor.id:
+    if answers_for(m, actor.id):
         return True
     return actor.may_act_on(state.org_code, state.region) and actor.has_any(roles_allowed("ReportProgress", policy))

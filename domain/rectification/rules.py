@@ -21,6 +21,7 @@ def recipients(state: CaseState, measure: MeasureState | None, targets: list[Rec
     for target in targets:
         if target == Recipient.RESPONSIBLE and measure is not None:
             people.append(measure.responsible)
+            people.extend(measure.partners)  # 结对帮扶: who shares the measure is told with its responsible person
         elif target == Recipient.LEADERS:
             people.extend(state.leaders)
         elif target == Recipient.SUPERVISORS:

@@ -13,13 +13,13 @@ A case runs Plan–Do–Check–Act cycles:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from domain.directory import AcceptanceResult, HistoryRecord
+from domain.directory import AcceptanceResult, HistoryRecord, Pairing
 from domain.evidence import EvidenceFile
 from domain.proposals import Proposal, pending
 from domain.rectification.commands import Basis, Outcome, Problem
@@ -82,6 +82,17 @@ class MeasureState(Measure):
         return self.paused_since is not None
 
 
+class Execution(BaseModel):
+    """How an approved 组织调整 / 诫勉谈话 was carried out (AdjustmentExecuted)."""
+
+    action: str
+    executed_on: date
+    by: str
+    at: AwareDatetime
+    new_secretary: str | None = None
+    previous_secretary: str | None = None
+
+
 class SanctionProposal(Proposal):
     """A case's sanction proposal: a ladder rung of one measure, or a memory rule of the whole case."""
 
@@ -89,6 +100,7 @@ class SanctionProposal(Proposal):
     source: ProposalSource = ProposalSource.LADDER
     rule: str | None = None
     years: list[int] = Field(default_factory=list)
+    execution: Execution | None = None  # once carried out (组织调整, 诫勉谈话)
 
     def concerns(self, measure_id: str | None) -> bool:
         return self.measure_id == measure_id
@@ -136,6 +148,7 @@ class CaseState(BaseModel):
     plan_submitted_by: str | None = None
     plan_comments: str = ""
     measures: list[MeasureState] = Field(default_factory=list)
+    supplement: list[MeasureState] = Field(default_factory=list)  # a supplementary plan's measures awaiting review
     self_check_by: str | None = None
     # Everyone who reported completion or self-checked in this cycle, across rework rounds:
     # none of them may accept the cycle (separation of duties).
@@ -154,6 +167,7 @@ class CaseState(BaseModel):
     relief_requests: dict[str, ReliefRequest] = Field(default_factory=dict)  # Q1, Q2, …: who asked for more time
     secretary: str | None = None
     history: list[HistoryRecord] | None = None  # previous years (memory rules); None: rules off
+    pairings: list[Pairing] = Field(default_factory=list)  # the organization's pairing units at opening
 
     def measure(self, measure_id: str) -> MeasureState | None:
         return next((m for m in self.measures if m.id == measure_id), None)
@@ -161,6 +175,11 @@ class CaseState(BaseModel):
     @property
     def overdue(self) -> bool:
         return any(m.overdue and not m.done for m in self.measures)
+
+    def unaddressed(self) -> list[Problem]:
+        """This cycle's problems no measure (approved or awaiting review) addresses: found since the plan."""
+        addressed = {p for m in [*self.measures, *self.supplement] for p in m.problems}
+        return [p for p in self.problems if p.cycle == self.cycle and p.id not in addressed]
 
     def open_measures(self) -> list[MeasureState]:
         return [m for m in self.measures if not m.done]
@@ -170,6 +189,10 @@ class CaseState(BaseModel):
 
     def pending_proposals(self) -> list[SanctionProposal]:
         return pending(self.proposals)
+
+    def executions(self) -> list[SanctionProposal]:
+        """The proposals carried out, in the order they were proposed."""
+        return [p for p in self.proposals if p.execution is not None]
 
     def paused_measures(self) -> list[MeasureState]:
         return [m for m in self.open_measures() if m.paused]

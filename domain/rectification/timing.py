@@ -301,7 +301,7 @@ def pause(state: CaseState, c: PauseMeasures, ctx: Context) -> list[Event]:
     chosen = [m for m in chosen if not m.paused]
     if not chosen:
         raise NotAllowedInStage("no open measure to pause" if not state.paused_measures() else "every open measure is already paused")
-    told = list(dict.fromkeys([m.responsible for m in chosen] + state.leaders))
+    told = list(dict.fromkeys([p for m in chosen for p in (m.responsible, *m.partners)] + state.leaders))
     return [
         MeasuresPaused(
             **ctx.stamp(c),
@@ -344,7 +344,7 @@ def resume(state: CaseState, c: ResumeMeasures, ctx: Context) -> list[Event]:
         for p in state.pending_proposals():
             if p.measure_id == m.id and days:
                 new_decide_by[p.proposal_id] = calendar.shift(p.decide_by, f"{days}wd")
-    told = list(dict.fromkeys([m.responsible for m in chosen] + state.leaders))
+    told = list(dict.fromkeys([p for m in chosen for p in (m.responsible, *m.partners)] + state.leaders))
     return [
         MeasuresResumed(
             **ctx.stamp(c),
@@ -381,7 +381,7 @@ def extend(state: CaseState, c: ExtendDeadline, ctx: Context) -> list[Event]:
             by=c.by,
             reason=c.reason,
             requested_by=asked_by,
-            recipients=list(dict.fromkeys([m.responsible] + state.leaders)),
+            recipients=list(dict.fromkeys([m.responsible, *m.partners] + state.leaders)),
             calendar=calendar_source(ctx.calendar, m.deadline, new_deadline),
             request=c.request,
         )

@@ -2,6 +2,8 @@
 
     python -m tests.replay.record_history [output.json]
     python -m tests.replay.record_history --timing [output.json]   (calendar-aware case, issue 4)
+    python -m tests.replay.record_history --memory [output.json]   (issue 14: record read at opening, adjustment
+                                                                    carried out, findings, supplementary plan, partners)
 
 Runs, on the time-skipping test server with a real worker and a throw-away SQLite audit log:
 open → plan returned once → resubmitted → approved → reminders, overdue, both escalation rungs →
@@ -24,6 +26,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from cli.binaries import find_binary
+from domain.actors import Actor, Role
 from domain.rectification import (
     CloseCase,
     Outcome,
@@ -34,11 +37,13 @@ from domain.rectification import (
     Stage,
     SubmitSelfCheck,
 )
+from store.eventlog import AuditLog
 from tests.replay.payloads import replay_converter  # payloads encrypted with the fixed test keys
 from tests.workflow.scenario import (
     BRANCH,
     COUNTY,
     FIRST_SEC,
+    REGION,
     SUPERVISOR,
     TOWNSHIP,
     Case,
@@ -148,7 +153,67 @@ async def drive_timing(case: Case) -> None:
     assert not missing, f"the recorded case lacks {missing}"
 
 
-async def record(output: Path = DEFAULT_OUTPUT, timing: bool = False) -> Path:
+MEMORY_OUTPUT = HISTORIES / "rectification_memory_case.json"
+MEMORY_ORG = "replay-memory"
+
+
+def seed_directory(audit_log: AuditLog) -> None:
+    """The organization of the memory case: failed acceptance in 2024 and 2025 under 陈书记, paired with a unit."""
+    from domain.directory import AcceptanceResult, Assessment, Organization
+    from store.directory import Directory, ParsedDirectory, YearRecord
+
+    org = Organization(code=MEMORY_ORG, name="回放村党支部", level="党支部", domain="农村", region=REGION, secretary="陈书记")
+    years = [
+        YearRecord(Assessment(org_code=MEMORY_ORG, year=y), person="陈书记", designated=True, acceptance=AcceptanceResult.FAILED)
+        for y in (2024, 2025)
+    ]
+    Directory(audit_log.engine).import_records(ParsedDirectory(organizations=[org], years=years))
+
+
+async def drive_memory(case: Case) -> None:
+    """Issue 14: the opening reads the record (memory-recall-v1) and proposes 组织调整 and 诫勉谈话; both are
+    approved and carried out (the secretary replaced); an inspection's findings after approval need a
+    supplementary plan with a partner; reminders and an overdue notice reach the partner; then close."""
+    from domain.rectification import DecideSanction, FindingInput, RecordExecution, RecordFindings, SanctionDecision
+
+    await case.start()  # waits for the first event only: the opening appends its proposals with it
+    await case.settle()
+    assert case.types()[:1] == ["CaseOpened"] and "SanctionProposed" in case.types(), case.types()
+    t0 = await case.now()
+    state = await case.state()
+    for p in state.proposals:
+        await case.cmd(DecideSanction(actor=COUNTY, proposal_id=p.proposal_id, decision=SanctionDecision.APPROVED, comment="同意"))
+    today = (await case.now()).date()
+    for p in state.proposals:
+        new = "李新书记" if p.rung.value == "personnel_adjustment" else None
+        await case.cmd(RecordExecution(actor=SUPERVISOR, proposal_id=p.proposal_id, action="已落实", executed_on=today, new_secretary=new))
+    partnered = measure("M1", ["P1"], t0 + 30 * DAY, responsible="resp-a").model_copy(update={"partners": ["unit-li"]})
+    await case.cmd(plan(partnered, measure("M2", ["P2"], t0 + 30 * DAY, responsible="resp-b")))
+    await case.cmd(approve())
+    finding = FindingInput(finding_id="F1", category="organization_life", description="明察暗访发现会议记录后补")
+    await case.cmd(RecordFindings(actor=COUNTY, source="insp-2026-001", findings=[finding]))
+    await case.cmd(plan(measure("M3", ["P3"], t0 + 40 * DAY, responsible="resp-a")))
+    await case.cmd(approve())
+    await case.advance_to(t0 + 31 * DAY)  # reminders, then M1 and M2 overdue (partner told)
+    partner = Actor(id="unit-li", name="李结对", roles=[Role.SUPERVISOR], scope=["other"])
+    await case.cmd(ReportProgress(actor=partner, measure_id="M1", note="结对单位协助完成", evidence=["photo.jpg"]))
+    await case.cmd(complete("M1"))
+    await case.cmd(complete("M2", actor=FIRST_SEC))
+    await case.cmd(complete("M3"))
+    await case.cmd(SubmitSelfCheck(actor=BRANCH, summary="自查完成"))
+    passed = await case.cmd(RecordAcceptance(actor=COUNTY, score=82, unsatisfied_share=0.1, comments="通过"))
+    assert passed.stage == Stage.CONSOLIDATING, passed
+    await case.advance(366 * DAY)
+    await case.cmd(RecordFollowUp(actor=COUNTY, relapsed=False, note="回头看无反弹"))
+    await case.cmd(CloseCase(actor=SUPERVISOR, outcome=Outcome.UPGRADED, note="销号"))
+    assert case.handle is not None
+    await case.handle.result()
+    expected = {"AdjustmentExecuted", "FindingsRecorded", "SanctionDecided", "ReminderSent", "MeasureOverdue", "CaseClosed"}
+    missing = expected - set(case.types())
+    assert not missing, f"the recorded case lacks {missing}"
+
+
+async def record(output: Path = DEFAULT_OUTPUT, timing: bool = False, memory: bool = False) -> Path:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=replay_converter(), test_server_existing_path=find_binary("temporal-test-server")
     )
@@ -158,7 +223,11 @@ async def record(output: Path = DEFAULT_OUTPUT, timing: bool = False) -> Path:
             audit_log = open_audit_log(f"sqlite:///{Path(tmp) / 'audit.db'}")
             queue = "record-history"
             async with build_worker(env.client, audit_log, queue, executor=executor):
-                if timing:
+                if memory:
+                    seed_directory(audit_log)
+                    case = Case(env, audit_log, queue, MEMORY_ORG)
+                    await drive_memory(case)
+                elif timing:
                     from tests.workflow.test_rectification_timing_workflow import LADDER_POLICY
 
                     case = Case(env, audit_log, queue, "replay-timing", policy=LADDER_POLICY)
@@ -181,10 +250,10 @@ async def record(output: Path = DEFAULT_OUTPUT, timing: bool = False) -> Path:
 
 def main() -> None:
     args = sys.argv[1:]
-    timing = "--timing" in args
-    args = [a for a in args if a != "--timing"]
-    output = Path(args[0]) if args else (TIMING_OUTPUT if timing else DEFAULT_OUTPUT)
-    asyncio.run(record(output, timing=timing))
+    timing, memory = "--timing" in args, "--memory" in args
+    args = [a for a in args if a not in {"--timing", "--memory"}]
+    output = Path(args[0]) if args else (MEMORY_OUTPUT if memory else TIMING_OUTPUT if timing else DEFAULT_OUTPUT)
+    asyncio.run(record(output, timing=timing, memory=memory))
 
 
 if __name__ == "__main__":

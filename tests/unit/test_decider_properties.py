@@ -24,6 +24,7 @@ from domain.rectification import (
     CompleteMeasure,
     DecideSanction,
     ExtendDeadline,
+    FindingInput,
     MeasureInput,
     OpenCase,
     Outcome,
@@ -31,6 +32,8 @@ from domain.rectification import (
     PlanStatus,
     ProblemInput,
     RecordAcceptance,
+    RecordExecution,
+    RecordFindings,
     RecordFollowUp,
     ReportProgress,
     RequestRelief,
@@ -115,6 +118,10 @@ def sensible(state: CaseState) -> list[str]:
             return ["ApprovePlan", "ApprovePlan", "ReturnPlan", "SubmitPlan"]
         case Stage.PLANNING:
             return ["SubmitPlan", "SubmitPlan", "SubmitPlan", "ApprovePlan"]
+        case Stage.IMPLEMENTING if state.plan_status == PlanStatus.SUBMITTED:  # a supplementary plan (issue 14)
+            return ["ApprovePlan", "ApprovePlan", "ReturnPlan"]
+        case Stage.IMPLEMENTING if state.unaddressed():  # findings recorded since the plan
+            return ["SubmitPlan", "SubmitPlan", "CompleteMeasure"]
         case Stage.IMPLEMENTING if state.open_measures():
             return ["CompleteMeasure", "CompleteMeasure", "ReportProgress", "SubmitSelfCheck"] + TIMING_KINDS
         case Stage.IMPLEMENTING:
@@ -166,11 +173,14 @@ def draw_deadline(c: Chooser, now: datetime):
 
 def draw_plan(c: Chooser, state: CaseState, now: datetime, by: Actor) -> SubmitPlan:
     current = [p.id for p in state.problems if p.cycle == state.cycle]
+    supplement = state.stage == Stage.IMPLEMENTING
+    if supplement:  # a supplementary plan: the problems found since, new measure ids
+        current = [p.id for p in state.unaddressed()]
     every = [p.id for p in state.problems] + ["P99"]
     n = c.num(1, 3)
     if current and not c.chance(3):  # a plan that covers every problem of this cycle
         addressed = [current[i::n] or [current[0]] for i in range(n)]
-        ids = [f"M{i + 1}" for i in range(n)]
+        ids = [f"{'N' if supplement else 'M'}{len(state.measures) + i + 1 if supplement else i + 1}" for i in range(n)]
     else:
         addressed = [[c.pick(every) for _ in range(c.num(1, 3))] for _ in range(n)]
         ids = [c.pick(["M1", "M2", "M3"]) for _ in range(n)]
@@ -255,6 +265,18 @@ def draw_command(c: Chooser, state: CaseState, now: datetime):
     if kind == "DecideSanction":
         ids = [p.proposal_id for p in state.proposals] + ["S99"]
         return DecideSanction(actor=by, proposal_id=c.pick(ids), decision=c.pick(list(SanctionDecision)), comment="意见")
+    if kind == "RecordExecution":  # issue 14
+        ids = [p.proposal_id for p in state.proposals] + ["S99"]
+        on = (now - timedelta(days=c.num(-2, 30))).date()
+        new = c.pick([None, "李新书记", state.secretary or "陈书记"])
+        return RecordExecution(actor=by, proposal_id=c.pick(ids), action=c.pick(TEXTS), executed_on=on, new_secretary=new)
+    if kind == "RecordFindings":  # issue 14
+        categories = CATEGORIES + ["bogus"] if c.chance(3) else CATEGORIES
+        items = [
+            FindingInput(finding_id=c.pick(["F1", "F2", "F3"]), category=c.pick(categories), description=c.pick(TEXTS))
+            for _ in range(c.num(1, 2))
+        ]
+        return RecordFindings(actor=by, source=c.pick(["insp-2026-001", "insp-2026-002"]), findings=items)
     raise AssertionError(kind)
 
 
@@ -336,9 +358,10 @@ def check_state(state: CaseState, events: list, policy: Policy, now: datetime) -
         assert len(m.reminded) == len(set(m.reminded))
         assert len(m.escalated) == len(set(m.escalated))
         assert m.done == (m.completed_by is not None)
-    if state.stage == Stage.IMPLEMENTING:
-        assert state.plan_status == PlanStatus.APPROVED
-    assert state.cycle == 1 + sum(e.type == "RelapseRecorded" for e in events)
+    if state.stage == Stage.IMPLEMENTING:  # approved, or a supplementary plan under review / returned (issue 14)
+        assert state.plan_status == PlanStatus.APPROVED or state.supplement or state.unaddressed()
+    new_cycles = sum(e.type == "RelapseRecorded" or (e.type == "FindingsRecorded" and e.new_cycle) for e in events)
+    assert state.cycle == 1 + new_cycles
     assert CaseState.model_validate_json(state.model_dump_json()) == state
 
     # the clock: a Tick now says something exactly when next_wakeup is due, and repeating it says nothing

@@ -147,7 +147,7 @@ class Case:
             task_queue=self.queue,
             search_attributes=initial_search_attributes("rectification", "designated", self.org_code, REGION),
         )
-        await self.wait_for(lambda: len(self.stream()) == 1, "CaseOpened appended")
+        await self.wait_for(lambda: len(self.stream()) >= 1, "CaseOpened appended")  # with any proposals the opening made
         return self.handle
 
     def next_request_id(self) -> str:

@@ -88,14 +88,14 @@ async def test_an_opening_is_one_workflow_task_without_activity_tasks(time_env: 
         await case.settle()
         events = await events_of(handle)
         assert count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 0
-        # keys, the opening's append and the calendar: all recorded by the first workflow task's completion
+        # keys, the organization's record (memory-recall-v1), the opening's append and the calendar: all recorded by the first workflow task's completion
         first_done = next(e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
         next_task = next(
             (e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED and e.event_id > first_done),
             events[-1].event_id + 1,
         )
         fetched = local_activities(events)
-        assert [kind for _, kind in fetched] == ["trusted_keys", "append_events", "load_calendar_facts"]
+        assert [kind for _, kind in fetched] == ["trusted_keys", "read_org_record", "append_events", "load_calendar_facts"]
         assert all(first_done < at < next_task for at, _ in fetched)
         # decided at the workflow's start time: every attempt of the first task decides the same events
         [opened] = case.stream()

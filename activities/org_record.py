@@ -1,0 +1,69 @@
+"""Activity: an organization's recorded history, read server-side for a case opened by hand (issue 14).
+
+A case its campaign opens carries the history the designation read; a case opened by hand (or by any
+client) gets it here, at the start of its workflow (``memory-recall-v1``, workflows/rectification.py),
+never from the command body: the secretary the directory names now, every organization-year of the last
+ten years as the memory rules read them (``store.directory.Directory.history``, with the memory
+evidence each year already served), and the organization's pairing units (store/pairings.py). The
+answer is recorded in the workflow's history, so a replay decides the same opening.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, Field
+from sqlalchemy.engine import Engine
+from temporalio import activity
+
+from domain.directory import HistoryRecord, Pairing
+from store.directory import Directory
+
+log = structlog.get_logger()
+
+HISTORY_YEARS = 10  # as far back as the designation reads (Directory.designation_inputs)
+
+
+class OrgRecordRequest(BaseModel):
+    org_code: str
+    year: int
+
+
+class OrgRecord(BaseModel):
+    """What the directory holds of one organization (``found`` False: not in the directory)."""
+
+    found: bool
+    secretary: str | None = None
+    history: list[HistoryRecord] = Field(default_factory=list)
+    pairings: list[Pairing] = Field(default_factory=list)
+
+
+def read_record(engine: Engine, org_code: str, year: int) -> OrgRecord:
+    directory = Directory(engine)
+    org = directory.organization(org_code)
+    if org is None:
+        return OrgRecord(found=False)
+    history = directory.history(org_code=org_code, years=range(year - HISTORY_YEARS, year + 1))
+    try:
+        from store.pairings import pairings_of
+    except ImportError:  # pairing units not in this build
+        pairings: list[Pairing] = []
+    else:
+        pairings = pairings_of(engine, org_code)
+    return OrgRecord(found=True, secretary=org.secretary, history=history, pairings=pairings)
+
+
+class OrgRecordActivities:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @activity.defn(name="read_org_record")
+    def read_org_record(self, request: OrgRecordRequest) -> OrgRecord:
+        record = read_record(self.engine, request.org_code, request.year)
+        log.info("org_record_read", org_code=request.org_code, found=record.found, years=len(record.history))
+        return record
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [self.read_org_record]
