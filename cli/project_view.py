@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +13,7 @@ from domain.project import ProjectState
 from i18n import Lang, enum_label, label
 
 if TYPE_CHECKING:
-    from store.project_models import ProjectSummary
+    from service.projects import ProjectList
 
 _when = when
 
@@ -107,7 +106,10 @@ def detail(s: ProjectState, lang: Lang) -> None:
         console.print(sanctions)
 
 
-def project_list(rows: Sequence[ProjectSummary], lang: Lang) -> None:
+def project_list(found: ProjectList, lang: Lang) -> None:
+    """`pdca project list`: one page of the project ledger, then the total and the page."""
+    rows = found.rows
+
     def L(key: str) -> str:
         return label(key, lang)
 
@@ -116,6 +118,7 @@ def project_list(rows: Sequence[ProjectSummary], lang: Lang) -> None:
         L("word.project"),
         L("word.level"),
         L("word.org"),
+        L("word.owner"),
         L("word.region"),
         L("word.stage"),
         L("word.milestones"),
@@ -134,6 +137,7 @@ def project_list(rows: Sequence[ProjectSummary], lang: Lang) -> None:
             r.project_id,
             enum_label("level", r.level, lang),
             r.org_name,
+            r.owner,
             r.region,
             stage(r.stage, lang) + (" ⚠" if r.overdue else ""),
             f"{r.milestones_done}/{r.milestones_total}",
@@ -142,8 +146,20 @@ def project_list(rows: Sequence[ProjectSummary], lang: Lang) -> None:
             rating,
             _when(r.next_due),
         )
-    console.print(table)
-    console.print(f"{len(rows)} " + ("个项目" if lang == "zh" else "project(s)"))
+    if rows:
+        console.print(table)
+    console.print(page_line(found, lang))
+
+
+def page_line(found: ProjectList, lang: Lang) -> str:
+    """共 930 个项目，第 1/19 页 / 930 project(s), page 1/19 (no page with --all)."""
+    paged = found.page_size is not None
+    beyond = paged and found.page > found.pages
+    if lang == "zh":
+        note = f"（没有第 {found.page} 页，最后一页是第 {found.pages} 页）" if beyond else ""
+        return f"共 {found.total} 个项目" + (f"，第 {found.page}/{found.pages} 页" if paged else "") + note
+    note = f" (no page {found.page}: the last is {found.pages})" if beyond else ""
+    return f"{found.total} project(s)" + (f", page {found.page}/{found.pages}" if paged else "") + note
 
 
 def event_details(event: Any, lang: Lang) -> str:

@@ -12,6 +12,7 @@ class Role(StrEnum):
     COUNTY_LEADER = "county_leader"  # 县级包联领导
     TOWNSHIP_SECRETARY = "township_secretary"  # 乡镇（街道）党（工）委书记
     BRANCH_SECRETARY = "branch_secretary"  # 村（社区）党组织书记
+    COMMITTEE_MEMBER = "committee_member"  # 党组织委员: leads its own 委员项目 (docs/projects.md)
     FIRST_SECRETARY = "first_secretary"  # 驻村第一书记
     ADMIN = "admin"  # 系统管理员: keeps the people directory (docs/security.md)
     SYSTEM = "system"  # 系统（定时器）

@@ -4,12 +4,15 @@
     plan_approval(deps, year, actor, policy, region=, leaders=) -> ApprovalPlan (the list `preview` shows)
     await approve(deps, plan, actor, policy, request_id=, ...)  -> CampaignDone
     await ensure(deps, actor, region, year, policy, settings)   -> Opened (the campaign started, or running)
+    await open_campaign(deps, actor, region, year, policy)      -> CampaignDone   (open before the steps)
+    await record_step(deps, cid, actor, step, note, org_codes=, request_id=) -> CampaignDone (认定程序 one step)
+    steps(deps, cid, policy)                                    -> [StepStatus]   (the procedure, recorded or not)
     await approve_in_chunks(deps, campaign_id, actor, opens, request_id=, chunk=) -> [CampaignResult]
     await refresh(deps, campaign_id)                            -> CampaignView   (check the cases now)
     await view(deps, campaign_id)                               -> CampaignView   (the `summary` query)
     await close_year(deps, campaign_id, actor, note=, request_id=) -> CampaignDone
     status(deps, campaign_id)                                   -> dict | None    (the campaign ledger)
-    projects(deps, year, region=, now=)                         -> dict           (its secretary projects)
+    projects(deps, year, region=, level=, limit=)               -> dict           (its projects, level by level)
     history(deps, campaign_id)                                  -> [AuditEvent]   (its audit trail, 全程纪实)
 
 Nothing here decides: the campaign workflow's validator runs the rules on the opening and on every
@@ -23,25 +26,30 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.actors import Actor
-from domain.campaign import ApproveDesignation, CampaignSettings, CloseYear, OpenCampaign, campaign_id_for
+from domain.campaign import (
+    DECIDER,
+    ApproveDesignation,
+    CampaignSettings,
+    CloseYear,
+    OpenCampaign,
+    RecordDesignationStep,
+    campaign_id_for,
+)
 from domain.designation import DesignationList
 from domain.policy import Policy
 from domain.rectification import OpenCase
-from reports.figures import project_figures
 from service import streams
 from service.bootstrap import Deps
 from service.commands import Done, done_of, trail
 from service.directory import designation_preview
 from service.errors import Closed, NotFound, Refused
 from store.dashboard_queries import campaign_start_counts
-from store.db import format_utc
 from store.models import AuditEvent
-from store.project_models import ProjectSummary
-from store.queries import project_summaries
+from store.queries import fold_stream, read_stream
 from workflows.campaign import CampaignResult, CampaignView
 
 __all__ = [
@@ -52,8 +60,12 @@ __all__ = [
     "campaign_id",
     "close_year",
     "ensure",
+    "StepStatus",
     "history",
+    "open_campaign",
     "plan_approval",
+    "record_step",
+    "steps",
     "projects",
     "refresh",
     "status",
@@ -93,6 +105,16 @@ class ApprovalPlan:
     designation: DesignationList
     opens: list[OpenCase]
 
+    @property
+    def classes(self) -> dict[str, Any]:
+        """The 分类 result of each designee that has one (recorded with the approval)."""
+        return {d.org_code: d.classification for d in self.designation.designees if d.classification is not None}
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """What the list calls each designee (e.g. 三有一化薄弱社区党组织)."""
+        return {d.org_code: d.label for d in self.designation.designees}
+
 
 def plan_approval(
     deps: Deps,
@@ -129,13 +151,31 @@ async def ensure(deps: Deps, actor: Actor, region: str | None, year: int, policy
 
 
 async def approve_in_chunks(
-    deps: Deps, cid: str, actor: Actor, opens: list[OpenCase], *, request_id: str, chunk: int, note: str = ""
+    deps: Deps,
+    cid: str,
+    actor: Actor,
+    opens: list[OpenCase],
+    *,
+    request_id: str,
+    chunk: int,
+    note: str = "",
+    classes: dict[str, Any] | None = None,
+    labels: dict[str, str] | None = None,
 ) -> list[CampaignResult]:
     """Send the list in chunks (each an amending approval, request id ``{request_id}-{k}``): a large
-    county's list stays far below Temporal's 2 MB payload limit, and a re-run adds only what is new."""
+    county's list stays far below Temporal's 2 MB payload limit, and a re-run adds only what is new.
+    ``classes`` / ``labels``: each designee's 分类 result and name on the list, recorded with it."""
     results: list[CampaignResult] = []
     for k, start in enumerate(range(0, len(opens), chunk), start=1):
-        command = ApproveDesignation(actor=actor, designees=opens[start : start + chunk], note=note)
+        part = opens[start : start + chunk]
+        codes = {o.org_code for o in part}
+        command = ApproveDesignation(
+            actor=actor,
+            designees=part,
+            note=note,
+            classes={c: v for c, v in (classes or {}).items() if c in codes},
+            labels={c: v for c, v in (labels or {}).items() if c in codes},
+        )
         try:
             results.append(await streams.send(deps, cid, command, request_id=f"{request_id}-{k}"))
         except NotFound:
@@ -167,7 +207,17 @@ async def approve(
     settings = CampaignSettings(**pacing)
     rid = request_id or uuid.uuid4().hex
     opened = await ensure(deps, actor, plan.region, plan.year, policy, settings)
-    results = await approve_in_chunks(deps, plan.campaign_id, actor, plan.opens, request_id=rid, chunk=settings.approval_chunk, note=note)
+    results = await approve_in_chunks(
+        deps,
+        plan.campaign_id,
+        actor,
+        plan.opens,
+        request_id=rid,
+        chunk=settings.approval_chunk,
+        note=note,
+        classes=plan.classes,
+        labels=plan.labels,
+    )
     last = results[-1]
     return CampaignDone(
         stream_id=plan.campaign_id,
@@ -182,6 +232,78 @@ async def approve(
         designees=[o.org_code for o in plan.opens],
         approvals_recorded=sum(1 for result in results if result.events),
     )
+
+
+# ----------------------------------------------------------------------------- the designation steps (认定程序)
+
+
+async def open_campaign(deps: Deps, actor: Actor, region: str | None, year: int, policy: Policy) -> CampaignDone:
+    """Open the campaign of ``region`` and ``year`` without approving anything (before its designation
+    steps are recorded), with ``policy`` (its ``designation.steps`` are the procedure); a running one is
+    taken as it is."""
+    opened = await ensure(deps, actor, region, year, policy, CampaignSettings())
+    state = opened.state
+    return CampaignDone(
+        stream_id=opened.stream_id,
+        version=state.version,
+        stage=state.stage.value,
+        events=list(opened.events),
+        duplicate=not opened.events,
+        designated=len(state.cases),
+        started=state.started,
+        pending=len(state.pending),
+    )
+
+
+async def record_step(
+    deps: Deps, cid: str, actor: Actor, step: str, note: str, *, org_codes: list[str] | None = None, request_id: str | None = None
+) -> CampaignDone:
+    """Record one step of the designation procedure on the running campaign (the campaign's policy
+    names the steps, their order and roles; the workflow verifies the actor)."""
+    command = RecordDesignationStep(actor=actor, step=step, note=note, org_codes=list(org_codes or []))
+    try:
+        result: CampaignResult = await streams.send(deps, cid, command, request_id=request_id or uuid.uuid4().hex)
+    except NotFound:
+        raise _not_running(cid) from None
+    return done_of(CampaignDone, cid, result, designated=result.designated, started=result.started, pending=result.pending)
+
+
+@dataclass(frozen=True)
+class StepStatus:
+    """One step of the procedure and its latest record (None: not recorded yet)."""
+
+    index: int
+    code: str
+    zh: str
+    en: str
+    roles: list[str]
+    actor: str | None = None
+    at: datetime | None = None
+    note: str | None = None
+    org_codes: tuple[str, ...] = ()
+
+
+def steps(deps: Deps, cid: str, policy: Policy) -> list[StepStatus]:
+    """The designation procedure of ``policy`` and what the campaign's audit log recorded of it."""
+    rows = deps.reading(lambda engine: read_stream(engine, cid))
+    state = fold_stream(rows, DECIDER)
+    out: list[StepStatus] = []
+    for i, spec in enumerate(policy.designation.steps, start=1):
+        done = state.steps.get(spec.code)
+        out.append(
+            StepStatus(
+                index=i,
+                code=spec.code,
+                zh=spec.zh,
+                en=spec.en,
+                roles=[r.value for r in spec.roles],
+                actor=done.actor if done else None,
+                at=done.at if done else None,
+                note=done.note if done else None,
+                org_codes=tuple(done.org_codes) if done else (),
+            )
+        )
+    return out
 
 
 # ----------------------------------------------------------------------------- refresh, view, close the year
@@ -248,16 +370,16 @@ def status(deps: Deps, cid: str) -> dict[str, Any] | None:
     }
 
 
-def projects(deps: Deps, year: int, *, region: str | None = None, now: datetime | None = None) -> dict[str, Any]:
-    """The secretary / committee-member / branch projects of ``region`` (None: the county) and ``year``:
-    their ledger rows (times as stored, UTC text) and the figures over them as of ``now``."""
-    summaries = deps.reading(lambda engine: project_summaries(engine, year=year, region=region))
-    rows = [
-        {name: format_utc(v) if isinstance(v, datetime) else v for name, v in ((n, getattr(s, n)) for n in ProjectSummary.model_fields)}
-        for s in summaries
-    ]
-    figures = project_figures(rows, now or datetime.now(UTC), year=year, region=region)
-    return {"year": year, "region": region, "projects": rows, "figures": figures.model_dump(mode="json")}
+def projects(
+    deps: Deps, year: int, *, region: str | None = None, level: str | None = None, limit: int | None = 20, now: datetime | None = None
+) -> dict[str, Any]:
+    """The secretary / committee-member / branch projects (书记项目 / 委员项目 / 支部项目) of ``region``
+    (None: the county) and ``year``, level by level: each level's figures (applied, approved, completed,
+    rated, overdue …) and its first ``limit`` ledger rows (None: all); ``figures`` the total over the
+    levels. ``now`` is unused (the figures are the ledger's as it stands); kept for callers."""
+    from service.projects import by_level
+
+    return by_level(deps, year, region=region, level=level, limit=limit)
 
 
 def history(deps: Deps, cid: str) -> list[AuditEvent]:

@@ -3,7 +3,9 @@
 Changing a project (async; each returns ``service.commands.Done``): ``apply``, ``revise``,
 ``return_application``, ``approve``, ``reject``, ``record_progress``, ``complete_milestone``,
 ``submit_report``, ``evaluate``, ``promote``, ``close``, ``decide_sanction``. Reading (sync, from the
-audit log and the project ledger): ``show``, ``list_projects``, ``history``.
+audit log and the project ledger): ``show``, ``list_projects`` (every row), ``list_page`` (one page and
+the total), ``by_level`` (a year's figures and first rows level by level: ``pdca campaign projects``),
+``history``.
 
 ``ApplicationFile`` is the shape of an application (the apply file): who and which year, then the
 application itself; ``opening`` and ``application_of`` turn it into the commands.
@@ -37,11 +39,18 @@ from domain.proposals import DecideSanction
 from domain.rungs import SanctionDecision
 from service.bootstrap import Deps
 from service.commands import Done, command, expect, folded, open_stream, send, trail
+from service.project_reads import MAX_PAGE_SIZE, PAGE_SIZE, ProjectList, by_level, list_page
 from store import queries
 from store.models import AuditEvent
 from store.project_models import ProjectSummary
 
 EXAMPLE = "proj-secretary-V001-2027"
+__all__ = [
+    "EXAMPLE", "MAX_PAGE_SIZE", "PAGE_SIZE", "ApplicationFile", "ProjectList", "ProjectSummary", "application_of", "apply",
+    "approve", "by_level", "close", "complete_milestone", "decide_sanction", "evaluate", "history", "list_page",
+    "list_projects", "opening", "promote", "record_progress", "reject", "return_application", "revise", "show",
+    "submit_report",
+]  # fmt: skip
 
 
 class ApplicationFile(ApplicationInput):
@@ -85,7 +94,8 @@ async def _send(deps: Deps, project_id: str, cmd: object, request_id: str | None
 
 
 async def apply(deps: Deps, application: ApplyProject, policy: Policy) -> Done:
-    """立项申请: start the project's workflow (one per level, organization and year)."""
+    """立项申请: start the project's workflow. One 书记项目 per organization and year; 委员项目 and 支部项目
+    one per leading person (the applicant), organization and year: ``proj-committee_member-V001-2027-wy-01``."""
     return await open_stream(deps, application, policy)
 
 
@@ -170,5 +180,5 @@ def show(deps: Deps, project_id: str) -> ProjectState:
 def list_projects(
     deps: Deps, *, year: int | None = None, region: str | None = None, level: str | None = None, stage: str | None = None
 ) -> list[ProjectSummary]:
-    """Rows of the project ledger, filtered."""
+    """Rows of the project ledger, filtered (every matching row: ``list_page`` for one page)."""
     return deps.reading(lambda engine: queries.project_summaries(engine, year=year, region=region, level=level, stage=stage))

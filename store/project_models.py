@@ -23,7 +23,7 @@ class ProjectSummary(SQLModel, table=True):
     org_name: str
     region: str = Field(max_length=128, index=True)
     year: int = Field(index=True)
-    owner: str = Field(max_length=128)  # the secretary's actor id
+    owner: str = Field(max_length=128, index=True)  # the leading person's actor id (secretary, member, branch)
     title: str = ""
     stage: str = Field(max_length=32, index=True)
     application_status: str = Field(max_length=32)

@@ -4,6 +4,9 @@ skeleton (workflows/audited.py).
 What is the project's own: its payload models and outcome, and its history of calendar refreshes.
 Projects started before the ``calendar-each-decision-v1`` patch refresh the working-day calendar only
 before a person's command; later ones also before every timer and after every change, as cases do.
+Projects applied for since ``project-per-person-v1`` have a 委员项目 / 支部项目 id that names its
+leading person (``proj-committee_member-V001-2027-wy-01``: several per organization and year), and a
+run started under an id that is not its application's is refused; earlier ones keep their ids.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
+    from domain.errors import InvalidCommand
     from domain.identity import TrustedKeys
     from domain.policy import Policy
     from domain.project import DECIDER, ApplyProject, ProjectState, Stage
@@ -34,6 +38,7 @@ __all__ = [
 
 WORKFLOW_NAME = "SecretaryProject"
 CALENDAR_PATCH = "calendar-each-decision-v1"
+PER_PERSON_PATCH = "project-per-person-v1"
 
 
 
@@ -68,9 +73,17 @@ class SecretaryProjectWorkflow(AuditedWorkflow[ProjectState, ProjectCommandResul
     @workflow.init
     def __init__(self, input: ProjectInput) -> None:
         self.each_decision = False  # run() asks the patch
-        self._setup(
-            input.project_id, input.policy, input.apply, input.state, input.processed, input.calendar, input.credential, input.keys
-        )
+        apply = input.apply
+        # Since project-per-person-v1 a 委员项目 / 支部项目 is keyed by its leading person (the verified
+        # applicant): asked first, before the skeleton decides the opening, for an opening run only.
+        per_person = apply is not None and workflow.patched(PER_PERSON_PATCH)
+        if apply is not None and per_person:
+            apply = apply.model_copy(update={"per_person": True})
+        self._setup(input.project_id, input.policy, apply, input.state, input.processed, input.calendar, input.credential, input.keys)
+        if per_person and self.refused is None and self.opening:
+            decided = getattr(self.opening[0], "project_id", input.project_id)
+            if decided != input.project_id:  # a raw client started the workflow under another id
+                self.refused = InvalidCommand(f"the application is project {decided}, not {input.project_id}: start it under its own id")
 
     @workflow.run
     async def run(self, input: ProjectInput) -> ProjectOutcome:

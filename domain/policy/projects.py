@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.actors import Role
 from domain.rungs import Rung
 from domain.workcal import Offset
+
+ProjectLevel = Literal["secretary", "committee_member", "branch"]
+
+
+def _secretary_level_roles() -> dict[ProjectLevel, list[Role]]:
+    return {"secretary": [Role.BRANCH_SECRETARY, Role.TOWNSHIP_SECRETARY, Role.FIRST_SECRETARY]}
 
 
 class ProjectPolicy(BaseModel):
@@ -20,8 +28,12 @@ class ProjectPolicy(BaseModel):
     # Who applies, revises, reports (the project owner is the applicant); who reviews; who evaluates;
     # who promotes or closes. Separation of duties: owner ≠ reviewer ≠ evaluator.
     applicant_roles: list[Role] = Field(
-        default_factory=lambda: [Role.BRANCH_SECRETARY, Role.TOWNSHIP_SECRETARY, Role.FIRST_SECRETARY]
+        default_factory=lambda: [Role.BRANCH_SECRETARY, Role.TOWNSHIP_SECRETARY, Role.FIRST_SECRETARY, Role.COMMITTEE_MEMBER]
     )
+    # Who may lead (apply for) a project of each level, on top of ``applicant_roles``: the 书记项目 is the
+    # secretary's (one per organization and year); a 委员项目 or 支部项目 may be led by any applicant role,
+    # one per person (several per organization and year). A level left out: ``applicant_roles`` alone.
+    level_roles: dict[ProjectLevel, list[Role]] = Field(default_factory=lambda: _secretary_level_roles())
     reviewer_roles: list[Role] = Field(default_factory=lambda: [Role.TOWNSHIP_SECRETARY, Role.SUPERVISOR, Role.COUNTY_LEADER])
     evaluator_roles: list[Role] = Field(default_factory=lambda: [Role.SUPERVISOR, Role.COUNTY_LEADER])
     closer_roles: list[Role] = Field(default_factory=lambda: [Role.SUPERVISOR])

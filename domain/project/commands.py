@@ -48,6 +48,11 @@ class ApplyProject(_Command):
     region: Annotated[str, Cap(MAX_NAME)] = Field(min_length=1)
     year: int = Field(ge=2000, le=2100)
     application: ApplicationInput
+    # The id names the leading person (the applicant) for a 委员项目 or 支部项目, so an organization has
+    # any number of them a year: set by the project workflow since ``project-per-person-v1`` (whatever
+    # the client sent); openings recorded before it lack it and keep the id of one per level,
+    # organization and year.
+    per_person: bool = False
 
 
 class ReviseApplication(_Command):

@@ -60,6 +60,7 @@ from domain.project.events import (
 )
 from domain.project.permissions import authorize, require_stage
 from domain.project.state import (
+    MAX_PROJECT_ID,
     Application,
     ApplicationStatus,
     Milestone,
@@ -100,11 +101,17 @@ def _apply(state: ProjectState, c: ApplyProject, ctx: Context) -> list[Event]:
     application = _application(c.application, ctx.now, ctx.policy)
     if local(application.deadline).year > c.year + 1:
         raise InvalidCommand(f"the final deadline lies beyond the project year {c.year}")
+    project_id = project_id_for(c.level, c.org_code, c.year, c.actor.id if c.per_person else None)
+    if len(project_id) > MAX_PROJECT_ID:
+        raise InvalidCommand(
+            f"org_code: the project id {project_id!r} would be {len(project_id)} characters, more than {MAX_PROJECT_ID}: "
+            "use a shorter organization code or person id"
+        )
     return [
         ProjectApplied(
             **ctx.stamp(c),
             policy_version=ctx.policy.version,
-            project_id=project_id_for(c.level, c.org_code, c.year),
+            project_id=project_id,
             level=c.level,
             org_code=c.org_code,
             org_name=c.org_name,

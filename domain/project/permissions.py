@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from domain import permissions
 from domain.actors import Role
-from domain.errors import NotAllowedInStage, SeparationOfDuties
+from domain.errors import NotAllowedInStage, PermissionDenied, SeparationOfDuties
 from domain.policy import Policy
 from domain.project.commands import ApplyProject, Command
 from domain.project.state import LIVE, ProjectState, Stage
@@ -79,9 +79,23 @@ def authorize(state: ProjectState, command: Command, policy: Policy) -> None:
     else:
         org_code, region = state.org_code, state.region
     permissions.authorize(actor, roles_allowed(kind, policy), kind, org_code, region)
+    if isinstance(command, ApplyProject):
+        _may_lead(command, policy)
     if kind == "ReviseApplication" and actor.id != state.owner:
         raise SeparationOfDuties(f"only the project owner {state.owner} may revise the application")
     if kind in _NOT_BY_OWNER and actor.id == state.owner:
         raise SeparationOfDuties(f"{actor.id} owns this project and cannot {_NOT_BY_OWNER[kind]} it")
     if kind == "EvaluateProject" and actor.id in state.reviewers:
         raise SeparationOfDuties(f"{actor.id} reviewed the application and cannot evaluate the project")
+
+
+def _may_lead(command: ApplyProject, policy: Policy) -> None:
+    """The applicant leads the project: the policy's ``level_roles`` say who may lead each level (the
+    书记项目 is the secretary's; a committee member leads a 委员项目 or 支部项目, not the 书记项目)."""
+    level = command.level.value
+    allowed = policy.projects.level_roles.get(level)  # type: ignore[call-overload]
+    if allowed is not None and not command.actor.has_any(frozenset(allowed)):
+        raise PermissionDenied(
+            f"{command.actor.id} may not lead a {level} project: the policy's projects.level_roles.{level} are "
+            f"{', '.join(sorted(allowed)) or 'none'}"
+        )

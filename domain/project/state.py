@@ -49,9 +49,20 @@ class Rating(StrEnum):
     POOR = "poor"  # 差
 
 
-def project_id_for(level: Level | str, org_code: str, year: int) -> str:
-    """One project per level, organization and year: ``proj-secretary-V001-2027``."""
-    return f"{PREFIX}{Level(level).value}-{org_code}-{year}"
+# The levels with one project per leading person (several per organization and year); the 书记项目
+# stays one per organization and year.
+PER_PERSON = frozenset({Level.COMMITTEE_MEMBER, Level.BRANCH})
+MAX_PROJECT_ID = 128  # the audit log's stream id column
+
+
+def project_id_for(level: Level | str, org_code: str, year: int, leader: str | None = None) -> str:
+    """The project's id. 书记项目: one per organization and year, ``proj-secretary-V001-2027``.
+    委员项目 and 支部项目: one per leading person (``leader``, an actor id), organization and year,
+    ``proj-committee_member-V001-2027-wy-01``. Without a leader the id is the old one per level,
+    organization and year (projects applied for before issue 14 keep it)."""
+    level = Level(level)
+    base = f"{PREFIX}{level.value}-{org_code}-{year}"
+    return f"{base}-{leader}" if leader and level in PER_PERSON else base
 
 
 # --------------------------------------------------------------------------- values events carry

@@ -85,10 +85,10 @@ def application(year: int, **changes: Any) -> ApplicationInput:
     return ApplicationInput(**data)
 
 
-def apply_command(org_code: str, year: int, owner: Actor = OWNER) -> ApplyProject:
+def apply_command(org_code: str, year: int, owner: Actor = OWNER, level: Level = Level.SECRETARY) -> ApplyProject:
     return ApplyProject(
         actor=owner,
-        level=Level.SECRETARY,
+        level=level,
         org_code=org_code,
         org_name=f"{org_code}村党支部",
         region=REGION,
@@ -107,10 +107,11 @@ class Project:
     handle: WorkflowHandle[SecretaryProjectWorkflow, ProjectOutcome] | None = None
     requests: int = 0
     year: int = 0  # set by start(): the year after the test server's current year
+    level: Level = Level.SECRETARY  # a 委员项目 / 支部项目 is keyed by its owner: proj-committee_member-…-bs-wang
 
     @property
     def project_id(self) -> str:
-        return project_id_for(Level.SECRETARY, self.org_code, self.year)
+        return project_id_for(self.level, self.org_code, self.year, OWNER.id)
 
     @property
     def client(self) -> Client:
@@ -123,8 +124,8 @@ class Project:
             ProjectInput(
                 project_id=self.project_id,
                 policy=self.policy,
-                apply=apply_command(self.org_code, self.year),
-                credential=credential(apply_command(self.org_code, self.year).actor),
+                apply=apply_command(self.org_code, self.year, level=self.level),
+                credential=credential(OWNER),
             ),
             id=self.project_id,
             task_queue=self.queue,
