@@ -86,6 +86,11 @@ NOUNS: list[tuple[str, str, str]] = [
     ),
     ("project", "cli.project:app", "书记项目 secretary / committee-member / branch projects (书记项目、委员项目、支部项目)."),
     (
+        "inspection",
+        "cli.inspection:app",
+        "检查 inspections: 明察暗访 (unannounced) / 专项抽查 (spot check) / 观摩 (observation) visits and their findings.",
+    ),
+    (
         "audit",
         "cli.audit:app",
         "审计 the audit trail: verify the hash chain and the signed checkpoints, take a checkpoint, prove an event, "
@@ -93,7 +98,11 @@ NOUNS: list[tuple[str, str, str]] = [
     ),
     ("policy", "cli.policy:app", "政策 the policy file: show the effective policy, check a file."),
     ("org", "cli.org:app", "组织 the organization directory (党组织名录): import organizations and annual assessments, list, show."),
-    ("campaign", "cli.campaign:app", "年度整顿工作 the annual campaign: preview and approve designations, start cases, status, summary."),
+    (
+        "campaign",
+        "cli.campaign:app",
+        "年度整顿工作 the annual campaign: preview designations, record the designation steps, approve, start cases, status, summary.",
+    ),
     (
         "report",
         "cli.report:app",
@@ -104,7 +113,7 @@ NOUNS: list[tuple[str, str, str]] = [
     (
         "schedule",
         "cli.schedule:app",
-        "督导节奏 supervision cadence schedules (月督导/季观摩/半年通报, Asia/Shanghai): list, create, pause, resume, trigger.",
+        "督导节奏 supervision cadence on working days (月督导/季观摩/半年通报, Asia/Shanghai): list, show, create, pause, resume, trigger.",
     ),
     ("person", "cli.person:app", "人员目录 The people directory: who may sign in, with which roles and scope (administrators change it)."),
     ("key", "cli.identity:key", "个人签名密钥 Your personal signing key (decisions that judge a person are signed with it)."),

@@ -145,7 +145,7 @@ class RecordImport(_Command):
     """An organization or assessment import, recorded with who did it and from which file."""
 
     type: Literal["RecordImport"] = "RecordImport"
-    what: Literal["organizations", "assessments"]
+    what: Literal["organizations", "assessments", "pairings", "standards"]
     file_name: Annotated[str, Cap(MAX_NAME * 2)] = Field(min_length=1)
     file_digest: FileDigest
     summary: dict[str, int] = Field(default_factory=dict)  # e.g. {"added": 12, "updated": 3}

@@ -69,7 +69,7 @@ class KeyRegistered(_Event):
 
 class ImportRecorded(_Event):
     type: Literal["ImportRecorded"] = "ImportRecorded"
-    what: Literal["organizations", "assessments"]
+    what: Literal["organizations", "assessments", "pairings", "standards"]
     file_name: str
     file_digest: str
     summary: dict[str, int]

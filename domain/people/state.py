@@ -60,7 +60,7 @@ class Person(BaseModel):
 class ImportRecord(BaseModel):
     """An organization or assessment import: who did it, when, from which file."""
 
-    what: Literal["organizations", "assessments"]
+    what: Literal["organizations", "assessments", "pairings", "standards"]
     file_name: str
     file_digest: str
     summary: dict[str, int] = Field(default_factory=dict)

@@ -287,11 +287,13 @@ def scrape(port: int) -> str:
 
 
 def test_cases_survive_a_restart_and_a_missing_worker_is_reported(stack: Stack, env: dict[str, str], tmp_path: Path) -> None:
-    # Opened with its directory history (designated last year too): the opening's events are what it appended.
-    case_file = tmp_path / "case-with-history.yaml"
-    history = "history:\n  - {org_code: V001, year: 2025, designated: true}\n"
-    case_file.write_text((EXAMPLES / "case-V001.yaml").read_text(encoding="utf-8") + history, encoding="utf-8")
-    opened = json.loads(pdca(env, "case", "open", str(case_file), "--as", "wang.sup", "-o", "json").stdout)
+    # The directory says V001 was designated last year too; the case, opened by hand, reads that record
+    # itself (never from the case file) and proposes the memory rule: the opening's events are what it appended.
+    orgs = tmp_path / "orgs-V001.csv"
+    header = (EXAMPLES / "orgs.csv").read_text(encoding="utf-8").splitlines()[0]
+    orgs.write_text(f"{header}\nV001,城关镇东村党支部,党支部,农村,,城关镇,,,,,2025,70,10,2,三类,是,,,\n", encoding="utf-8")
+    pdca(env, "org", "import", str(orgs), "--as", "wang.sup")
+    opened = json.loads(pdca(env, "case", "open", str(EXAMPLES / "case-V001.yaml"), "--as", "wang.sup", "-o", "json").stdout)
     assert opened["stream_id"] == CASE and opened["events"] == ["CaseOpened", "SanctionProposed"]
     assert opened["version"] == 2 and opened["stage"] == "designated" and opened["request_id"] is None
     assert stack.stop() == 0

@@ -1,12 +1,15 @@
 """Record the history of one annual campaign for the replay test.
 
     python -m tests.replay.record_campaign_history [output.json] [--child child.json]
+    python -m tests.replay.record_campaign_history --steps [designation_steps.json]
 
 On the time-skipping test server with a real worker and a throw-away SQLite audit log: open → approve 6
 organizations (one already opened by hand) → amend with 2 more (one overlapping) → batches of 3 with
 pauses → a case moves on → refresh (Check) → close the year → write-back. ``--child``: also the history of
 the case the campaign started that then got a command (opened by its parent without a credential; its
-keys fetched by the command). Re-record only on purpose.
+keys fetched by the command). ``--steps``: a campaign whose policy has a designation procedure
+(遍访 → 摸排 → 会诊 → 审定): an early approval refused, the four steps by their roles, the approval, the
+starts, the year closed. Re-record only on purpose.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from workflows.rectification import CaseInput, RectificationWorkflow
 from workflows.search_attributes import register
 
 OUTPUT = Path(__file__).parent / "histories" / "campaign" / "annual_campaign.json"
+STEPS_OUTPUT = Path(__file__).parent / "histories" / "campaign" / "designation_steps.json"
 REGION = "青山镇"
 
 
@@ -64,7 +68,51 @@ async def drive(camp: Campaign) -> str:
     return ids[1]  # the child that got a command
 
 
-async def record(output: Path = OUTPUT, child_output: Path | None = None) -> Path:
+async def drive_steps(camp: Campaign) -> str:
+    from domain.actors import Actor, Role
+    from domain.campaign import ApproveDesignation, RecordDesignationStep
+    from domain.directory import OrgClass
+    from tests.workflow.campaign_support import SUPERVISOR
+
+    leader = Actor(id="cl-zhao", roles=[Role.COUNTY_LEADER])
+    town = Actor(id="ts-li", roles=[Role.TOWNSHIP_SECRETARY], scope=[REGION])
+    opens = designees("SP", 3, region=REGION)
+    await camp.start()
+    approve = ApproveDesignation(actor=SUPERVISOR, designees=opens, classes={o.org_code: OrgClass.THIRD for o in opens})
+    try:
+        await camp.send(approve)
+    except Exception:  # noqa: BLE001  (refused by the validator: nothing enters history)
+        pass
+    else:
+        raise AssertionError("an approval before the steps was accepted")
+    await camp.send(RecordDesignationStep(actor=leader, step="visit", note="县级领导遍访"))
+    await camp.send(RecordDesignationStep(actor=town, step="survey", note="基层党委摸排"))
+    await camp.send(RecordDesignationStep(actor=SUPERVISOR, step="consult", note="联席部门会诊"))
+    await camp.send(RecordDesignationStep(actor=leader, step="decide", note="常委会议审定", org_codes=[o.org_code for o in opens]))
+    await camp.send(approve)
+    await camp.wait_started()
+    await camp.close_year()
+    result = await camp.latest.result()
+    assert result.outcomes_recorded
+    await terminate_all(camp.client, case_ids(opens))
+    return case_ids(opens)[0]
+
+
+def steps_policy():  # type: ignore[no-untyped-def]
+    from domain.actors import Role
+    from domain.policy.designation import DesignationPolicy, DesignationStep
+    from tests.workflow.campaign_support import POLICY
+
+    steps = [
+        DesignationStep(code="visit", zh="县级领导遍访", roles=[Role.COUNTY_LEADER]),
+        DesignationStep(code="survey", zh="基层党委摸排", roles=[Role.TOWNSHIP_SECRETARY]),
+        DesignationStep(code="consult", zh="联席部门会诊", roles=[Role.SUPERVISOR]),
+        DesignationStep(code="decide", zh="常委会议审定", roles=[Role.COUNTY_LEADER, Role.SUPERVISOR]),
+    ]
+    return POLICY.model_copy(update={"designation": DesignationPolicy(steps=steps)})
+
+
+async def record(output: Path = OUTPUT, child_output: Path | None = None, steps: bool = False) -> Path:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=replay_converter(), test_server_existing_path=find_binary("temporal-test-server")
     )
@@ -79,8 +127,9 @@ async def record(output: Path = OUTPUT, child_output: Path | None = None) -> Pat
                     "record-campaign",
                     region=REGION,
                     settings=CampaignSettings(start_batch_size=3, batch_pause=timedelta(seconds=5)),
+                    **({"policy": steps_policy()} if steps else {}),
                 )
-                child_id = await drive(camp)
+                child_id = await (drive_steps(camp) if steps else drive(camp))
                 history = await camp.latest.fetch_history()
                 child = await camp.client.get_workflow_handle(child_id).fetch_history()
             audit_log.engine.dispose()
@@ -98,6 +147,10 @@ async def record(output: Path = OUTPUT, child_output: Path | None = None) -> Pat
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if "--steps" in args:
+        args.remove("--steps")
+        asyncio.run(record(Path(args[0]) if args else STEPS_OUTPUT, steps=True))
+        sys.exit(0)
     child_path = None
     if "--child" in args:
         at = args.index("--child")

@@ -346,6 +346,8 @@ MATRIX: list[tuple[Row, Callable[[Ctx], str]]] = [
      lambda c: cli(c, "project", "progress", "proj-secretary-V001-2027", "--note", LONG_NOTE)),
     (Row("cli", "campaign preview --as-of", "--as-of", "2027-02-30", "--as-of"),
      lambda c: cli(c, "campaign", "preview", "--year", "2027", "--as-of", "2027-02-30")),
+    (Row("cli", "campaign preview --as-of", "--as-of", "2999-01-01 (future)", "in the future"),
+     lambda c: cli(c, "campaign", "preview", "--year", "2027", "--as-of", "2999-01-01")),
     # other input files
     (Row("file", "policy.yaml", "(a date)", "2027-02-30 (YAML timestamp)", "not a real date"),
      lambda c: policy_file(c, "version: p-1\nvalid_from: 2027-02-30\n")),

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from domain import campaign, people, project, rectification
+from domain import campaign, inspection, people, project, rectification
 from domain.actors import Actor, Role
 from domain.campaign.decide import ROLES_ALLOWED as CAMPAIGN_ROLES
 from domain.decider import Context, Decider, Tick
@@ -162,6 +162,8 @@ def _code_roles(row: Row) -> frozenset[Role] | None:
         return project.roles_allowed(row.command, POLICY)
     if row.kind == "campaign":
         return CAMPAIGN_ROLES[row.command]
+    if row.kind == "inspection":
+        return inspection.ROLES_ALLOWED[row.command]
     return people.ROLES_ALLOWED.get(row.command)
 
 
@@ -216,6 +218,19 @@ def _rect(command_type: str, actor: Actor) -> list[Any]:
         "RecordAcceptance": (b.checking, lambda: b.acceptance(85, by=actor)),
         "RecordFollowUp": (b.consolidating, lambda: b.follow_up(by=actor)),
         "CloseCase": (b.consolidating, lambda: b.close(by=actor)),
+        # issue 14
+        "RecordExecution": (
+            b.implementing,
+            lambda: rectification.RecordExecution(actor=actor, proposal_id="S1", action="免职", executed_on=date(2026, 2, 1)),
+        ),
+        "RecordFindings": (
+            b.implementing,
+            lambda: rectification.RecordFindings(
+                actor=actor,
+                source="insp-2026-001",
+                findings=[rectification.FindingInput(finding_id="F1", category="organization_life", description="明察暗访")],
+            ),
+        ),
     }
     case, command = build[command_type]
     return case().attempt(command(), now)
@@ -333,6 +348,7 @@ def _camp(command_type: str, actor: Actor) -> list[Any]:
         "CloseYear": (opened, campaign.CloseYear(actor=actor)),
         "RecordStarts": (running, campaign.RecordStarts(actor=actor, started=[rectification.case_id_for("V1", 2026)])),
         "RecordOutcomes": (closed, campaign.RecordOutcomes(actor=actor, organizations=1)),
+        "RecordDesignationStep": (opened, campaign.RecordDesignationStep(actor=actor, step="visit", note="遍访")),
     }
     before, command = build[command_type]
     return campaign.decide(_campaign_after(*before), command, C_CTX)
@@ -392,11 +408,46 @@ def _dir(command_type: str, actor: Actor) -> list[Any]:
     return people.decide(_directory_with(actor), build[command_type], D_CTX)
 
 
+# --- inspection: recorded by a supervisor, one finding at each of two organizations (test_inspection_decider.py)
+
+I_NOW = datetime(2027, 4, 16, 15, 0, tzinfo=SHANGHAI).astimezone(UTC)
+I_CTX = Context(now=I_NOW, policy=POLICY)
+I_SUP = Actor(id="sup", roles=[Role.SUPERVISOR])
+
+
+def _record_visit(actor: Actor) -> inspection.RecordInspection:
+    return inspection.RecordInspection(
+        actor=actor, year=2027, number=1, kind=inspection.VisitKind.UNANNOUNCED, visited_on=date(2027, 4, 16), title="暗访",
+        orgs=[inspection.VisitedOrgInput(code="V1", name="一村党支部", region=C_REGION)],
+        findings=[inspection.FindingInput(org_code="V1", category="weak_leadership", description="会议记录缺失")],
+    )  # fmt: skip
+
+
+def _insp(command_type: str, actor: Actor) -> list[Any]:
+    state = inspection.INITIAL_STATE
+    if command_type != "RecordInspection":
+        for event in inspection.decide(state, _record_visit(I_SUP), I_CTX):
+            state = inspection.evolve(state, event)
+    build: dict[str, Any] = {
+        "RecordInspection": _record_visit(actor),
+        "RecordFindings": inspection.RecordFindings(
+            actor=actor, findings=[inspection.FindingInput(org_code="V1", category="other", description="x")]
+        ),
+        "ReferToCase": inspection.ReferToCase(actor=actor, finding_ids=["F1"], case_id="rect-V1-2027"),
+        "ReferToDesignation": inspection.ReferToDesignation(actor=actor, finding_ids=["F1"], year=2028),
+        "CloseFindings": inspection.CloseFindings(actor=actor, finding_ids=["F1"], note="当场整改"),
+        "CloseInspection": inspection.CloseInspection(actor=actor),
+        "Tick": Tick(actor=actor),
+    }
+    return inspection.decide(state, build[command_type], I_CTX)
+
+
 ATTEMPTS: dict[str, Callable[[str, Actor], list[Any]]] = {
     "rectification": _rect,
     "project": _proj,
     "campaign": _camp,
     "directory": _dir,
+    "inspection": _insp,
 }
 
 
