@@ -1,7 +1,6 @@
-"""Activity: an organization's recorded history, read server-side for a case opened by hand (issue 14).
+"""Activity: an organization's recorded history, read server-side when a case opens (issue 14).
 
-A case its campaign opens carries the history the designation read; a case opened by hand (or by any
-client) gets it here, at the start of its workflow (``memory-recall-v1``, workflows/rectification.py),
+Every case, opened by hand (by any client) or by its campaign, gets it here, at the start of its workflow (``memory-recall-v1``, workflows/rectification.py),
 never from the command body: the secretary the directory names now, every organization-year of the last
 ten years as the memory rules read them (``store.directory.Directory.history``, with the memory
 evidence each year already served), and the organization's pairing units (store/pairings.py). The
@@ -20,6 +19,7 @@ from temporalio import activity
 
 from domain.directory import HistoryRecord, Pairing
 from store.directory import Directory
+from store.pairings import pairings_of
 
 log = structlog.get_logger()
 
@@ -46,12 +46,8 @@ def read_record(engine: Engine, org_code: str, year: int) -> OrgRecord:
     if org is None:
         return OrgRecord(found=False)
     history = directory.history(org_code=org_code, years=range(year - HISTORY_YEARS, year + 1))
-    try:
-        from store.pairings import pairings_of
-    except ImportError:  # pairing units not in this build
-        pairings: list[Pairing] = []
-    else:
-        pairings = pairings_of(engine, org_code)
+    # only this organization of each unit's list: the case records who is paired with it, not the unit's other villages
+    pairings = [p.model_copy(update={"org_codes": [org_code]}) for p in pairings_of(engine, org_code)]
     return OrgRecord(found=True, secretary=org.secretary, history=history, pairings=pairings)
 
 

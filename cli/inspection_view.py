@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
+from cli.render import console_width
 from domain.inspection import FINDING_STATUS_NAMES, VISIT_KIND_NAMES, FindingStatus, InspectionState, VisitKind
 from i18n import Lang, enum_label
 
 if TYPE_CHECKING:
     from store.inspection_models import InspectionFinding, InspectionSummary
 
-console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
+console = Console(highlight=False, markup=False, width=console_width())
 
 
 def _kind(kind: str | None, lang: Lang) -> str:

@@ -3,20 +3,19 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
 
-from cli.render import paren
+from cli.render import console_width, paren
 from domain.designation import DesignationList, ReasonKind
 from domain.directory import PAIRING_KIND_NAMES, Assessment, HistoryRecord, Organization, Pairing
 from domain.memory import MemoryFinding
 from i18n import Lang, enum_label, label
 
 # On a terminal, its width; piped or captured, wide enough that names and reasons are never cut.
-console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
+console = Console(highlight=False, markup=False, width=console_width())
 
 
 def _fmt(value: float | None) -> str:

@@ -30,11 +30,11 @@ from reports.figures import PROJECT_STAGE_ORDER, STAGE_ORDER, rate
 from service.bootstrap import Deps
 from service.console import calendar_for
 from service.errors import NotFound
+from service.reports import LEDGERS
 from store import dashboard_queries as q
 
 __all__ = ["LEDGERS", "DashboardView", "OverdueMeasure", "TownshipRow", "dashboard", "in_scope", "ledger_rows"]
 
-LEDGERS = ("problems", "measures", "projects")
 OVERDUE_LIST = 20
 EVENT_TYPES = ("AcceptanceRecorded", "ConsolidationStarted", "ReworkOrdered", "EscalationRaised", "MeasuresPaused", "DeadlineExtended")
 
@@ -189,11 +189,10 @@ def in_scope(row: dict[str, Any], scope: list[str] | None) -> bool:
 def ledger_rows(deps: Deps, ledger: str, year: int | None = None, region: str | None = None) -> list[dict[str, Any]]:
     """The rows `pdca report ledger` exports (reports.gather's readers), only those of the cases (and
     projects) in the signed-in person's scope."""
-    from reports import gather
+    from reports.gather import LEDGER_READERS
 
-    readers = {"problems": gather.problem_ledger, "measures": gather.measure_ledger, "projects": gather.project_ledger}
-    if ledger not in readers:
+    if ledger not in LEDGER_READERS:
         raise NotFound(f"unknown ledger {ledger!r}: {', '.join(LEDGERS)}", ledger)
     scope = deps.caller.actor.scope
-    rows = deps.reading(lambda engine: readers[ledger](engine, year, region or None))
+    rows = deps.reading(lambda engine: LEDGER_READERS[ledger](engine, year, region or None))
     return [row for row in rows if in_scope(row, scope)]

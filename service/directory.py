@@ -18,9 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
-
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from typing import TypeVar
 
 from domain.designation import DesignationList, designate
 from domain.directory import Assessment, HistoryRecord, Organization, Pairing, parse_domain, parse_level
@@ -31,6 +29,7 @@ from service.bootstrap import Deps
 from service.errors import Refused
 from store.directory import Directory, ImportSummary
 from store.directory_import import HEADERS, ImportFailed, RowError, parse_file
+from store.inspections import referred_to_designation
 from store.standards import standard_results
 
 __all__ = [
@@ -215,8 +214,8 @@ def designation_preview(
         if region is not None and region not in directory.regions():
             raise Refused(f"unknown region {region!r}; known: {', '.join(directory.regions())}")
         orgs, found, history = directory.designation_inputs(year)
-        standards = _standards(directory.engine, assessed) if policy.designation.standards else {}
-        return orgs, found, history, standards, _referred(directory.engine, year) if policy.designation.inspection else {}
+        standards = standard_results(directory.engine, assessed) if policy.designation.standards else {}
+        return orgs, found, history, standards, referred_to_designation(directory.engine, year) if policy.designation.inspection else {}
 
     orgs, assessments, history, standards, referred = _read(deps, query)
     return designate(
@@ -231,23 +230,3 @@ def designation_preview(
         standards=standards,
         referred=referred,
     )
-
-
-def _standards(engine: Any, year: int) -> dict[str, dict[str, float]]:
-    try:
-        return standard_results(engine, year)
-    except (OperationalError, ProgrammingError):
-        return {}  # no standard_result table yet (database not migrated to 0014): nothing imported
-
-
-def _referred(engine: Any, year: int) -> dict[str, list[str]]:
-    """Inspection findings referred to ``year``'s designation (org code → references); {} until the
-    inspections store exists (guarded import) or while its table is missing (an old database)."""
-    try:
-        from store.inspections import referred_to_designation
-    except ImportError:
-        return {}
-    try:
-        return referred_to_designation(engine, year)
-    except (OperationalError, ProgrammingError):
-        return {}  # no inspection tables yet (database not migrated to 0012)

@@ -4,10 +4,9 @@ What is the case's own: its payload models, its outcome, and its history of timi
 before calendar-aware timing existed (no ``calendar-timing-v1`` patch marker) keep their old timing:
 no calendar fetch, notices exactly when due.
 
-Memory on every case (``memory-recall-v1``): a case opened by hand (by any client, with a credential;
-not one a campaign opened with the history its designation read) reads its organization's record — secretary,
-history, pairing units — through an activity before its opening is recorded, and the opening is
-decided again with it (at the run's start time, as in ``__init__``): the memory rules apply to it
+Memory on every case (``memory-recall-v1``): a case — opened by hand, or by its campaign — reads its
+organization's record (secretary, history, pairing units) through an activity before its opening is
+recorded, and the opening is decided again with it (at the run's start time, as in ``__init__``): the memory rules apply to it
 whoever opened it, from the record, never from the command body. The patch is asked in ``_start``,
 before the run's first local activity; runs recorded before it replay as recorded.
 """
@@ -97,10 +96,11 @@ class RectificationWorkflow(AuditedWorkflow[CaseState, CommandResult]):
         self.recalls = workflow.patched(MEMORY_RECALL_PATCH)
 
     async def _complete_opening(self) -> None:
-        """A case opened by hand: its opening decided again with its organization's record, read now."""
+        """Every case: its opening decided again with its organization's record, read now (whoever opened
+        it: a person by hand, or a campaign whose designees' history came in the approving client's command)."""
         opening = self.opening_command
-        if not self.recalls or not isinstance(opening, OpenCase) or self.opening_credential is None:
-            return  # a campaign's case (opened by its parent, no credential) carries the history its designation read
+        if not self.recalls or not isinstance(opening, OpenCase):
+            return
         record: OrgRecord = await call_activity(
             OrgRecordActivities.read_org_record,
             OrgRecordRequest(org_code=opening.org_code, year=opening.year),
@@ -112,9 +112,12 @@ class RectificationWorkflow(AuditedWorkflow[CaseState, CommandResult]):
         at = workflow.info().workflow_start_time if self._fetches_locally() else None
         try:
             events = self.decider.decide(self.decider.initial, recalled, self._context(at))
-        except DomainError:  # the record made the opening unacceptable (a corrupt record): keep it as first decided
+        except DomainError:
+            # The record made the opening unacceptable (a corrupt record): open without memory rather than
+            # with anything the command body said about the organization's past.
             workflow.logger.warning("opening with the recalled record refused", extra={"case_id": self.stream_id})
-            return
+            bare = opening.model_copy(update={"secretary": None, "history": None, "pairings": None})
+            events = self.decider.decide(self.decider.initial, bare, self._context(at))
         self.opening, self.state = events, self._folded(self.decider.initial, events)
 
     def _calendar_on(self) -> bool:

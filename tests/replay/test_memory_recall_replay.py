@@ -26,7 +26,13 @@ from tests.replay.test_replay import replayer
 from workflows.rectification import MEMORY_RECALL_PATCH, WORKFLOW_NAME, CaseInput, CaseOutcome, RectificationWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
-RECORDED = ["rectification_memory_case.json", "rectification_full_case_memory_recall.json"]
+# (the campaign child: python -m tests.replay.record_campaign_history /tmp/campaign.json \
+#      --child tests/replay/histories/memory_recall/rectification_campaign_child.json)
+RECORDED = [
+    "rectification_memory_case.json",
+    "rectification_full_case_memory_recall.json",
+    "memory_recall/rectification_campaign_child.json",
+]
 
 
 def load(name: str) -> tuple[dict[str, Any], WorkflowHistory]:

@@ -88,7 +88,8 @@ async def test_an_opening_is_one_workflow_task_without_activity_tasks(time_env: 
         await case.settle()
         events = await events_of(handle)
         assert count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 0
-        # keys, the organization's record (memory-recall-v1), the opening's append and the calendar: all recorded by the first workflow task's completion
+        # keys, the organization's record (memory-recall-v1), the opening's append and the calendar: all
+        # recorded by the first workflow task's completion
         first_done = next(e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
         next_task = next(
             (e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED and e.event_id > first_done),
@@ -113,7 +114,8 @@ async def test_a_case_a_parent_opens_fetches_keys_with_its_first_command(time_en
         case.handle = handle
         await case.settle()
         events = await events_of(handle)
-        assert [kind for _, kind in local_activities(events)] == ["append_events", "load_calendar_facts"]  # no keys at the opening
+        # no keys at the opening; the organization's record is read as for every case (memory-recall-v1)
+        assert [kind for _, kind in local_activities(events)] == ["read_org_record", "append_events", "load_calendar_facts"]
         assert count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 0
 
         # A forged credential (its signature altered): the validator, holding no keys yet, can only read its
