@@ -1,10 +1,11 @@
 """Activity: an organization's recorded history, read server-side when a case opens (issue 14).
 
-Every case, opened by hand (by any client) or by its campaign, gets it here, at the start of its workflow (``memory-recall-v1``, workflows/rectification.py),
-never from the command body: the secretary the directory names now, every organization-year of the last
-ten years as the memory rules read them (``store.directory.Directory.history``, with the memory
-evidence each year already served), and the organization's pairing units (store/pairings.py). The
-answer is recorded in the workflow's history, so a replay decides the same opening.
+Every case, opened by hand (by any client) or by its campaign, gets it here, at the start of its
+workflow (``memory-recall-v1``, workflows/rectification.py), never from the command body: the secretary
+the directory names now, every organization-year of the last ten years as the memory rules read them
+(``store.directory.Directory.history``, with the memory evidence each year already served), and the
+organization's pairing units (store/pairings.py). The answer is recorded in the workflow's history, so a
+replay decides the same opening.
 """
 
 from __future__ import annotations

@@ -220,7 +220,11 @@ def findings(
     ],
     source: Annotated[
         str | None,
-        typer.Option("--source", help="Where they were found, e.g. insp-2027-001 (明察暗访/专项抽查/观摩); else the file's source."),
+        typer.Option(
+            "--source",
+            help="Where they were found, e.g. 县委巡察反馈2027-03 or 上级专项督查; else the file's source. A recorded "
+            "inspection's findings (insp-…) go through `pdca inspection to-case`.",
+        ),
     ] = None,
     request_id: RequestOpt = None,
 ) -> None:
@@ -229,7 +233,8 @@ def findings(
     They join the current cycle (P4, P5, … marked with the source) and the plan must address them: before
     approval a new version of the plan; once approved a supplementary plan (`pdca case plan submit` with
     only the new measures), reviewed as a plan is; the self-check waits for it. In consolidation they open
-    a new cycle, as a relapse does. `pdca inspection refer` does this for you from a recorded inspection."""
+    a new cycle, as a relapse does. A recorded inspection's findings go through `pdca inspection to-case`
+    (from the inspection's own record); this command takes findings of other sources (巡察反馈, 上级督查 …)."""
     from service import cases
     from service.errors import InvalidField
     from settings.files import read_yaml, validate
@@ -239,7 +244,11 @@ def findings(
         parsed = validate(_FindingsFile, data, node, findings_file)
         origin = source or parsed.source
         if not origin:
-            raise InvalidField("source", "give --source (e.g. insp-2027-001) or `source:` in the file")
+            raise InvalidField("source", "give --source (e.g. 县委巡察反馈2027-03) or `source:` in the file")
+        if origin.startswith("insp-"):
+            # a recorded inspection's findings come from its own record (`inspection to-case`), never retyped:
+            # a mistyped copy here would block the real referral for good
+            raise InvalidField("source", f"{origin} is a recorded inspection: use `pdca inspection to-case {origin.split('/')[0]} F1`")
         return cases.record_findings(deps(), case_id, actor, origin, parsed.findings, request_id)
 
     change(send)

@@ -45,6 +45,7 @@ from domain.rectification import OpenCase
 from service import streams
 from service.bootstrap import Deps
 from service.commands import Done, done_of, trail
+from service.commands import command as build
 from service.directory import designation_preview
 from service.errors import Closed, NotFound, Refused
 from store.dashboard_queries import campaign_start_counts
@@ -260,7 +261,7 @@ async def record_step(
 ) -> CampaignDone:
     """Record one step of the designation procedure on the running campaign (the campaign's policy
     names the steps, their order and roles; the workflow verifies the actor)."""
-    command = RecordDesignationStep(actor=actor, step=step, note=note, org_codes=list(org_codes or []))
+    command = build(RecordDesignationStep, actor=actor, step=step, note=note, org_codes=list(org_codes or []))
     try:
         result: CampaignResult = await streams.send(deps, cid, command, request_id=request_id or uuid.uuid4().hex)
     except NotFound:

@@ -53,7 +53,8 @@ def expect(noun: str, stream_id: str, example: str) -> None:
     """Refuse an id of another kind before asking Temporal (``example``: what such an id looks like)."""
     kind = next((k for k in streams.KINDS if k.noun == noun), None)
     if kind is not None and not kind.decider.owns(stream_id):
-        raise NotFound(f"{stream_id} is not a {noun} id (they start with {kind.decider.prefix}, e.g. {example})", stream_id)
+        article = "an" if noun[:1] in "aeiou" else "a"
+        raise NotFound(f"{stream_id} is not {article} {noun} id (they start with {kind.decider.prefix}, e.g. {example})", stream_id)
 
 
 async def open_stream(deps: Deps, opening: Any, policy: Policy) -> Done:

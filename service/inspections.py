@@ -21,6 +21,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from domain.actors import Actor
 from domain.decider import Input
+from domain.errors import DomainError
 from domain.inspection import (
     CloseFindings,
     CloseInspection,
@@ -37,6 +38,7 @@ from domain.inspection import (
     case_org,
     parse_visit_kind,
 )
+from domain.inspection.decide import authorize
 from domain.limits import MAX_ITEMS, MAX_NAME, MAX_TEXT, Id
 from domain.policy import Policy
 from service.bootstrap import Deps
@@ -172,9 +174,13 @@ async def refer_to_case(
     pending = [f for f in findings if f.status == FindingStatus.OPEN]
     if pending:
         items = [{"finding_id": f.finding_id, "category": f.category, "description": f.description} for f in pending]
+        cmd = command(ReferToCase, actor=actor, finding_ids=[f.finding_id for f in pending], case_id=case_id)
+        try:  # may this person mark the inspection? asked before the case is touched: never half a referral
+            authorize(state, cmd)
+        except DomainError as error:
+            raise Refused(error.message, code=error.code) from None
         # the case first (its own rules: live stage, roles, each finding of a source once), then the mark
         await cases.record_findings(deps, case_id, actor=actor, source=inspection_id, findings=items, request_id=f"{rid}-case")
-        cmd = command(ReferToCase, actor=actor, finding_ids=[f.finding_id for f in pending], case_id=case_id)
         return await _send(deps, inspection_id, cmd, rid)
     if request_id is not None:  # a retry of a referral that went through: its first result (applied once)
         return await _send(deps, inspection_id, command(ReferToCase, actor=actor, finding_ids=finding_ids, case_id=case_id), rid)

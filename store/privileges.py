@@ -60,6 +60,7 @@ TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "account": _UPSERT,  # store/account_models.py, service/signin.py: password hash, TOTP, lock-out
     "pairing_unit": _UPSERT,  # store/pairings.py: pairing-unit import
     "pairing_link": _REWRITE,  # store/pairings.py: a re-imported unit's organizations replace its old ones
+    "standard_result": _REWRITE,  # store/standards.py: a year's standard results, replaced on re-import
 }
 
 _ALL = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"

@@ -18,6 +18,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 # Passed through: domain models and the skeleton (workflows.audited, no per-run state) are imported once;
 # a new run re-imports only this module.
@@ -117,7 +118,10 @@ class RectificationWorkflow(AuditedWorkflow[CaseState, CommandResult]):
             # with anything the command body said about the organization's past.
             workflow.logger.warning("opening with the recalled record refused", extra={"case_id": self.stream_id})
             bare = opening.model_copy(update={"secretary": None, "history": None, "pairings": None})
-            events = self.decider.decide(self.decider.initial, bare, self._context(at))
+            try:
+                events = self.decider.decide(self.decider.initial, bare, self._context(at))
+            except DomainError as error:  # refused as a raw client's opening is: never a task retried for good
+                raise ApplicationError(error.message, type=error.code, non_retryable=True) from None
         self.opening, self.state = events, self._folded(self.decider.initial, events)
 
     def _calendar_on(self) -> bool:

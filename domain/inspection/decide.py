@@ -73,7 +73,9 @@ ALLOWED_STAGES: dict[str, frozenset[Stage]] = {
 }
 
 
-def _authorize(state: InspectionState, command: Command) -> None:
+def authorize(state: InspectionState, command: Command) -> None:
+    """The command's role, stage and the actor's scope over every visited organization (a refusal is a
+    DomainError); the service asks it before a referral's first step, so a referral never ends half-done."""
     kind, actor = command.type, command.actor
     if isinstance(command, RecordInspection):
         if state.version:
@@ -238,5 +240,5 @@ _HANDLERS: dict[str, Callable[[InspectionState, Any, Context], list[Event]]] = {
 
 def decide(state: InspectionState, command: Command, ctx: Context) -> list[Event]:
     """The events ``command`` produces now, or a DomainError saying why not."""
-    _authorize(state, command)
+    authorize(state, command)
     return _HANDLERS[command.type](state, command, ctx)

@@ -79,7 +79,9 @@ def authorize(state: ProjectState, command: Command, policy: Policy) -> None:
     else:
         org_code, region = state.org_code, state.region
     permissions.authorize(actor, roles_allowed(kind, policy), kind, org_code, region)
-    if isinstance(command, ApplyProject):
+    if isinstance(command, ApplyProject) and command.per_person:
+        # only for openings since project-per-person-v1: an older opening is decided again on every replay
+        # of its run and must not meet a rule it was not recorded under
         _may_lead(command, policy)
     if kind == "ReviseApplication" and actor.id != state.owner:
         raise SeparationOfDuties(f"only the project owner {state.owner} may revise the application")

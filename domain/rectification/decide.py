@@ -54,7 +54,7 @@ from domain.rectification.events import (
 )
 from domain.rectification.evolve import evolve
 from domain.rectification.memory import at_acceptance, at_opening
-from domain.rectification.permissions import EXECUTABLE_RUNGS, answers_for, authorize, require_stage
+from domain.rectification.permissions import EXECUTABLE_RUNGS, answers_for, authorize, executable, require_stage
 from domain.rectification.rules import calendar_source, check_categories, open_measure, recipients
 from domain.rectification.state import CaseState, PlanStatus, Stage, case_id_for
 from domain.rectification.timing import extend, pause, request_relief, resume, tick
@@ -118,12 +118,21 @@ def _measures(state: CaseState, c: SubmitPlan, ctx: Context) -> tuple[list[Measu
     """The plan's measures with their deadlines (a budget counted on the calendar), and whether any used it."""
     now, policy = ctx.now, ctx.policy
     known_problems = {p.id for p in state.problems}
+    # Partners share a measure's responsibility (and its right to report): only people of the pairing units
+    # the organization's record named when the case opened (结对单位, 联村领导, 驻村工作队), never anyone a plan names.
+    paired = {person for unit in state.pairings for person in unit.people}
     uses_calendar = False
     measures = []
     for m in c.measures:
         unknown = [p for p in m.problems if p not in known_problems]
         if unknown:
             raise InvalidCommand(f"measure {m.id} addresses unknown problems: {', '.join(unknown)}")
+        strangers = [p for p in dict.fromkeys(m.partners) if p not in paired and p != m.responsible]
+        if strangers:
+            known = ", ".join(sorted(paired)) or "none: the organization had no pairing units when the case opened"
+            raise InvalidCommand(
+                f"measure {m.id} partners: {', '.join(strangers)} not of this organization's pairing units (known: {known})"
+            )
         if m.budget is not None:
             # A budget counts from the submission day, due at the policy's time of day.
             start = datetime.combine(local(now).date(), policy.deadline_time_of_day, tzinfo=SHANGHAI)
@@ -333,6 +342,13 @@ def close_case(state: CaseState, c: CloseCase, ctx: Context) -> list[Event]:
         # 销号 with a proposal undecided would leave it undecidable for good (a closed case takes no commands)
         named = ", ".join(p.describe() for p in pending)
         raise NotAllowedInStage(f"sanction proposals are pending: {named}; approve or dismiss them before closing")
+    unexecuted = executable(state)
+    if unexecuted:
+        # an approved 组织调整 / 诫勉谈话 is carried out in the record before 销号 (a closed case takes no commands)
+        named = ", ".join(p.describe() for p in unexecuted)
+        raise NotAllowedInStage(
+            f"approved sanctions not yet recorded as carried out: {named}; record them (`pdca case sanction execute`) before closing"
+        )
     return [CaseClosed(**ctx.stamp(c), outcome=c.outcome, note=c.note)]
 
 
@@ -378,6 +394,9 @@ def record_execution(state: CaseState, c: RecordExecution, ctx: Context) -> list
         raise NotAllowedInStage(f"{proposal.describe()} was already recorded as carried out on {proposal.execution.executed_on}")
     if proposal.status != ProposalStatus.APPROVED:
         raise NotAllowedInStage(f"{proposal.describe()} is {proposal.status.value}; only an approved proposal is carried out")
+    m = state.measure(proposal.measure_id) if proposal.measure_id else None
+    if m is not None and answers_for(m, c.actor.id):
+        raise SeparationOfDuties(f"{c.actor.id} answers for measure {m.id} and cannot record its sanction as carried out")
     if c.new_secretary is not None and proposal.rung != Rung.PERSONNEL_ADJUSTMENT:
         raise InvalidCommand("new_secretary: only a personnel_adjustment (组织调整) changes the secretary")
     if c.new_secretary is not None and c.new_secretary == state.secretary:

@@ -143,7 +143,8 @@ def available(state: CaseState, actor: Actor, policy: Policy, now: datetime) -> 
         offered.discard("SubmitSelfCheck")
     if state.stage == Stage.IMPLEMENTING and state.open_measures():
         offered.discard("SubmitSelfCheck")
-    if state.pending_proposals() or state.follow_ups == 0 or (state.consolidation_until is not None and now < state.consolidation_until):
+    waiting = state.consolidation_until is not None and now < state.consolidation_until
+    if state.pending_proposals() or executable(state) or state.follow_ups == 0 or waiting:
         offered.discard("CloseCase")
     return frozenset(offered)
 

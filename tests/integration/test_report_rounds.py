@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from domain.directory import AcceptanceResult, HistoryRecord
+from domain.directory import AcceptanceResult, HistoryRecord, Pairing
 from domain.rectification import (
     ApprovePlan,
     DecideSanction,
@@ -69,7 +69,10 @@ def build(log: AuditLog) -> Recorder:
         HistoryRecord(org_code="V303", year=year, person="老书记", designated=True, acceptance=AcceptanceResult.FAILED)
         for year in (2024, 2025)
     ]
-    opening = open_case("V303", "后村党支部", "河口镇").model_copy(update={"history": history, "secretary": "老书记"})
+    paired = Pairing(unit_code="U9", unit_name="县农业农村局", kind="结对单位", people=["liu.pair"], org_codes=["V303"])
+    opening = open_case("V303", "后村党支部", "河口镇").model_copy(
+        update={"history": history, "secretary": "老书记", "pairings": [paired]}
+    )
     r.do(None, opening, T0 + timedelta(minutes=2))
     [proposal] = [p.proposal_id for p in r.states[ADJUSTED].proposals if p.rung == "personnel_adjustment"]
     r.do(ADJUSTED, DecideSanction(actor=LEADER, proposal_id=proposal, decision=SanctionDecision.APPROVED), T0 + timedelta(days=1))
@@ -265,7 +268,6 @@ def test_measure_partners_in_the_ledger(engine: Engine) -> None:
     from store import queries
 
     [plan_row] = [row for row in queries.read_stream(engine, ADJUSTED) if row.event_type == "PlanSubmitted"]
-    if "liu.pair" not in plan_row.payload:
-        pytest.skip("the rectification decider does not carry MeasureInput.partners into the plan's measures yet")
+    assert "liu.pair" in plan_row.payload
     [measure] = [m for m in gather.measure_ledger(engine, 2026) if m["case_id"] == ADJUSTED]
     assert measure["partners"] == "liu.pair"

@@ -45,6 +45,8 @@ def test_findings_need_a_source_and_well_formed_findings(ctx: Ctx) -> None:
     bad = ctx.tmp / "bad.yaml"
     bad.write_text(yaml.safe_dump({"source": "insp-1", "findings": [{"finding_id": "F 1", "category": "governance"}]}), encoding="utf-8")
     assert "finding" in cli(ctx, "case", "findings", "rect-V001-2026", str(bad))
+    # a recorded inspection's findings go through `inspection to-case`, never retyped here
+    assert "inspection to-case" in cli(ctx, "case", "findings", "rect-V001-2026", str(good), "--source", "insp-2027-001")
 
 
 def test_open_refuses_a_history_in_the_case_file(ctx: Ctx) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from domain.actors import Role
 from domain.directory import Pairing
-from domain.errors import SeparationOfDuties
+from domain.errors import InvalidCommand, SeparationOfDuties
 from domain.policy import EscalationStep
 from domain.rectification import DecideSanction, MeasureInput, SanctionDecision
 from domain.rectification.permissions import may_report, may_see_case
@@ -25,8 +25,9 @@ LIAISON = actor("liaison-zhao", Role.COUNTY_LEADER, scope=["青山镇"])  # 联�
 def partnered(policy=None) -> Case:
     case = Case(policy=policy or classic_policy())
     pairing = Pairing(unit_code="U1", unit_name="县住建局", kind="结对单位", people=["unit-li"], org_codes=["V001", "V002"])
+    liaison = Pairing(unit_code="L1", unit_name="联村领导", kind="联村领导", people=["liaison-zhao"], org_codes=["V001"])
     other = Pairing(unit_code="U2", unit_name="县交通局", kind="结对单位", people=["unit-wu"], org_codes=["V002"])
-    case.run(open_case().model_copy(update={"pairings": [pairing, other]}), T0)
+    case.run(open_case().model_copy(update={"pairings": [pairing, liaison, other]}), T0)
     measures = [
         MeasureInput(
             id="M1", description="村部改造", problems=["P1", "P2", "P3"], responsible="bs-1",
@@ -42,7 +43,21 @@ def test_partners_are_kept_once_and_the_pairings_recorded_at_opening() -> None:
     case = partnered()
     (m,) = case.state.measures
     assert m.partners == ["unit-li", "liaison-zhao"]  # once each, the responsible person not repeated
-    assert [p.unit_code for p in case.state.pairings] == ["U1"]  # only the units paired with this organization
+    assert [p.unit_code for p in case.state.pairings] == ["U1", "L1"]  # only the units paired with this organization
+
+
+@pytest.mark.parametrize("partners", [["unit-wu"], ["someone"], ["unit-li", "wang.sup"]])
+def test_a_partner_must_be_of_the_organizations_pairing_units(partners: list[str]) -> None:
+    """A plan cannot hand report rights to anyone it names: only people of the units paired with this
+    organization (unit-wu's unit pairs with V002 only)."""
+    other = Case(policy=classic_policy())
+    pairing = Pairing(unit_code="U1", unit_name="县住建局", kind="结对单位", people=["unit-li"], org_codes=["V001"])
+    other.run(open_case().model_copy(update={"pairings": [pairing]}), T0)
+    measure = MeasureInput(
+        id="M1", description="村部改造", problems=["P1", "P2", "P3"], responsible="bs-1", partners=partners, deadline=date(2026, 3, 31)
+    )
+    with pytest.raises(InvalidCommand, match="partners: .* not of this organization's pairing units"):
+        other.attempt(plan(measures=[measure]), T0 + DAY)
 
 
 def test_partners_are_told_with_the_responsible_person() -> None:
