@@ -5,13 +5,16 @@ outcomes are written back to the organization's history."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.directory import Assessment, HistoryRecord, Organization
@@ -118,3 +121,36 @@ async def test_a_hand_opened_case_outside_the_directory_still_counts_its_own_fai
                 await case.cmd(RecordAcceptance(actor=SUPERVISOR, score=40, unsatisfied_share=0.1))
             proposals = case.events("SanctionProposed", source="memory")
             assert [(p["rule"], p["rung"], p["years"]) for p in proposals] == [("failed_acceptance", "personnel_adjustment", [YEAR, YEAR])]
+
+
+async def test_the_township_a_case_is_scoped_on_is_the_directorys(time_env: WorkflowEnvironment, audit_log: AuditLog) -> None:
+    """A supervisor of one township cannot open a case on another township's organization by writing their
+    own township into the case file: the directory's region is the one checked (and recorded)."""
+    code = unique_org()
+    Directory(audit_log.engine).import_records(
+        ParsedDirectory(organizations=[org(code).model_copy(update={"region": "柳林乡"})], years=[year(code, 2025, 1)])
+    )
+    township = SUPERVISOR.model_copy(update={"id": "sup-town", "scope": [REGION]})
+    opening = open_command(code).model_copy(update={"actor": township, "region": REGION})
+    case_id = f"rect-{code}-{YEAR}"
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with build_worker(time_env.client, audit_log, queue, executor=executor):
+            handle = await time_env.client.start_workflow(
+                RectificationWorkflow.run,
+                CaseInput(
+                    case_id=case_id, policy=Case(time_env, audit_log, queue, code).policy, open=opening, credential=credential(township)
+                ),
+                id=case_id,
+                task_queue=queue,
+                search_attributes=initial_search_attributes("rectification", "designated", code, REGION),
+            )
+            # polled, not awaited: a run that wrongly opened would wait on its timers for good
+            deadline = time.monotonic() + 120
+            while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING and not audit_log.read_stream(case_id):
+                assert time.monotonic() < deadline, "the opening neither failed nor was recorded"
+                await asyncio.sleep(0.2)
+            assert audit_log.read_stream(case_id) == []
+            with pytest.raises(WorkflowFailureError) as failed:
+                await handle.result()
+    assert "柳林乡" in str(failed.value.cause), failed.value.cause
