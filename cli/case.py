@@ -222,8 +222,8 @@ def findings(
         str | None,
         typer.Option(
             "--source",
-            help="Where they were found, e.g. 县委巡察反馈2027-03 or 上级专项督查; else the file's source. A recorded "
-            "inspection's findings (insp-…) go through `pdca inspection to-case`.",
+            help="Where they were found, e.g. xuncha-2027-03 (县委巡察反馈) or ducha-2027-05 (上级专项督查); else the "
+            "file's source. A recorded inspection's findings (insp-…) go through `pdca inspection to-case`.",
         ),
     ] = None,
     request_id: RequestOpt = None,
@@ -244,11 +244,14 @@ def findings(
         parsed = validate(_FindingsFile, data, node, findings_file)
         origin = source or parsed.source
         if not origin:
-            raise InvalidField("source", "give --source (e.g. 县委巡察反馈2027-03) or `source:` in the file")
+            raise InvalidField("source", "give --source (e.g. xuncha-2027-03 for 县委巡察反馈) or `source:` in the file")
         if origin.startswith("insp-"):
             # a recorded inspection's findings come from its own record (`inspection to-case`), never retyped:
             # a mistyped copy here would block the real referral for good
-            raise InvalidField("source", f"{origin} is a recorded inspection: use `pdca inspection to-case {origin.split('/')[0]} F1`")
+            inspection = origin.split("/")[0]
+            raise InvalidField(
+                "source", f"insp-… names recorded inspections: refer their findings with `pdca inspection to-case {inspection} FINDING_ID`"
+            )
         return cases.record_findings(deps(), case_id, actor, origin, parsed.findings, request_id)
 
     change(send)

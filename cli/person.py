@@ -11,13 +11,15 @@ import typer
 
 from cli.common import Lang, deps, emit, noun, opts, run, run_async, run_then_exit
 from cli.render import console, roles_text
+from domain.actors import Role
 
 app = noun("人员目录 The people directory: who may sign in, with which roles and scope (administrators change it).")
 
 RolesOpt = Annotated[
     list[str],
     typer.Option(
-        "--role", help="A role (supervisor, county_leader, township_secretary, branch_secretary, first_secretary, admin); repeatable."
+        "--role",
+        help=f"A role ({', '.join(r.value for r in Role if r != Role.SYSTEM)}); repeatable.",
     ),
 ]
 ScopeOpt = Annotated[list[str] | None, typer.Option("--scope", help="An organization code, a region, or * ; repeatable [default: *].")]

@@ -23,7 +23,7 @@ from domain.timeutil import SHANGHAI
 from service.bootstrap import Deps
 from service.errors import Refused
 
-__all__ = ["LEDGERS", "LedgerExport", "check_as_of", "export_ledger", "parse_as_of", "report_data", "write_report"]
+__all__ = ["LEDGERS", "LedgerExport", "check_as_of", "check_region", "export_ledger", "parse_as_of", "report_data", "write_report"]
 
 Kind = Literal["bulletin", "summary"]
 LEDGERS = ("problems", "measures", "progress", "acceptances", "adjustments", "projects")
@@ -64,6 +64,20 @@ def check_as_of(moment: datetime, now: datetime, given: str | None = None) -> da
     )
 
 
+def check_region(engine: Any, region: str) -> None:
+    """``region`` is a township the directory or a case knows; a typo (火星镇) is refused, naming them,
+    instead of giving an empty report."""
+    from sqlmodel import Session, select
+
+    from store.directory import Directory
+    from store.models import CaseSummary
+
+    with Session(engine) as session:
+        known = set(Directory(engine).regions()) | set(session.exec(select(CaseSummary.region).distinct()).all())
+    if region not in known:
+        raise Refused(f"--region {region!r}: unknown township; known: {', '.join(sorted(known)) or 'none yet'}")
+
+
 def write_report(
     deps: Deps,
     kind: Kind,
@@ -88,6 +102,10 @@ def write_report(
 
     now = (now or datetime.now(UTC)).astimezone(UTC)
     moment = check_as_of(as_of, now) if as_of is not None else default_as_of(kind, year, now)
+    if moment.astimezone(SHANGHAI).year < year:
+        raise Refused(f"--as-of {as_of or moment}: before {year} began; a report of {year} counts from 1 January {year}")
+    if region is not None:
+        deps.reading(lambda engine: check_region(engine, region))
     data = deps.reading(lambda engine: gather(engine, year, moment, region))
     try:
         return render(kind, data, out_dir, lang, warn=warn)

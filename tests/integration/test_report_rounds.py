@@ -244,6 +244,16 @@ def test_cli_refuses_a_future_as_of(engine: Engine, tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # nothing written
 
 
+def test_cli_refuses_a_township_nobody_knows_and_an_as_of_before_the_year(engine: Engine, tmp_path: Path) -> None:
+    """A typo'd township or an as-of before the year would give an empty report that looks true: refused."""
+    unknown = _pdca("report", "bulletin", "--year", "2026", "--region", "火星镇", "--out", str(tmp_path), db=str(engine.url))
+    assert unknown.returncode == 1 and "--region '火星镇': unknown township; known: " in unknown.stderr
+    assert "河口镇" in unknown.stderr
+    early = _pdca("report", "summary", "--year", "2026", "--as-of", "1999-01-01", "--out", str(tmp_path), db=str(engine.url))
+    assert early.returncode == 1 and "before 2026 began" in early.stderr
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
 def test_adjustments_findings_and_partners(engine: Engine, tmp_path: Path) -> None:
     data = gather.gather(engine, 2026, _at(6, 30))
     [execution] = data.executions
