@@ -50,6 +50,7 @@ from store.inspection_models import InspectionFinding, InspectionSummary
 from store.models import AuditEvent
 
 EXAMPLE = "insp-2027-001"
+YEARS = (2000, 2100)  # the years an inspection may be of (RecordInspection.year)
 
 
 class InspectionFile(Input):
@@ -71,6 +72,15 @@ class InspectionFile(Input):
     @classmethod
     def _kind(cls, value: object) -> object:
         return parse_visit_kind(value)  # 明察暗访 or unannounced, …
+
+    @field_validator("visited_on")
+    @classmethod
+    def _visited_on(cls, value: date) -> date:
+        # the visit's year is the inspection's (insp-<year>-NNN): said of the date the person wrote
+        if not YEARS[0] <= value.year <= YEARS[1]:
+            day, years = value.isoformat(), f"{YEARS[0]}–{YEARS[1]}"
+            raise ValueError(f"检查日期 {day} 不在 {years} 年之间 / {day} is not a date of the years {years}")
+        return value
 
 
 class FindingsFile(Input):
@@ -99,8 +109,26 @@ def _orgs(deps: Deps, codes: list[str]) -> list[VisitedOrgInput]:
     return deps.reading(query)
 
 
+def _check_companions(deps: Deps, companions: list[str]) -> None:
+    """Each companion (同行人员) is a person of the people directory (``Refused`` naming the unknown ids).
+    Known is enough: someone disabled since may well have gone on the visit."""
+    if not companions:
+        return
+    from service.signin import read_directory
+
+    people = read_directory(deps).people
+    unknown = [p for p in dict.fromkeys(companions) if p not in people]
+    if unknown:
+        names = ", ".join(unknown)
+        raise Refused(
+            f"companions: 同行人员 {names} 不在人员目录中（见 `pdca person list`）/ unknown person(s) {names}, not in the people directory"
+        )
+
+
 def opening(deps: Deps, file: InspectionFile, actor: Actor) -> RecordInspection:
-    """The RecordInspection a record file asks for (the acting person the inspector), numbered."""
+    """The RecordInspection a record file asks for (the acting person the inspector), numbered; the
+    organizations and companions checked against the directories first."""
+    _check_companions(deps, file.companions)
     year = file.visited_on.year
     number = file.number or deps.reading(lambda engine: store.next_number(engine, year))
     announced = file.announced if file.announced is not None else file.kind == VisitKind.OBSERVATION

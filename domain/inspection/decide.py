@@ -7,8 +7,9 @@ F1, F2, … Each is disposed of once: into a rectification case of its organizat
 a year's designation as a direct criterion (列入认定), or closed with a note (办结).
 
 Who: the organization department and county leaders (supervisor, county_leader) record and dispose;
-a township secretary (township_secretary) records visits to the organizations in their scope. Every
-organization visited must be in the actor's scope.
+a township secretary (township_secretary) records visits to the organizations in their scope. Scope:
+recording a visit or closing the inspection needs every organization visited; recording, referring or
+closing findings needs only the findings' organizations (``_concerned``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from domain import permissions
 from domain.actors import Role
 from domain.decider import Context
-from domain.errors import InvalidCommand, NotAllowedInStage
+from domain.errors import InvalidCommand, NotAllowedInStage, PermissionDenied
 from domain.inspection.commands import (
     CloseFindings,
     CloseInspection,
@@ -73,23 +74,46 @@ ALLOWED_STAGES: dict[str, frozenset[Stage]] = {
 }
 
 
+def _concerned(state: InspectionState, command: Command) -> list[tuple[str, VisitedOrg]]:
+    """The organizations a command concerns, over which the actor needs scope, each with the field that
+    names it: the visit (记录检查) every organization it names; closing the inspection (办结检查, which
+    speaks for the whole visit) every one visited; a finding-level command only the organizations of its
+    findings — a county leader of 城关镇 records and disposes of 城关镇's findings of a visit that also
+    went to 河西镇. A finding or an organization the inspection does not know concerns none here: the
+    rules refuse it, naming it."""
+    if isinstance(command, RecordInspection):
+        return [("orgs", VisitedOrg(code=o.code, name=o.name, region=o.region)) for o in command.orgs]
+    named: list[tuple[str, str]]
+    if isinstance(command, RecordFindings):
+        named = [(f"findings[{i}].org_code", f.org_code) for i, f in enumerate(command.findings)]
+    elif isinstance(command, ReferToCase | ReferToDesignation | CloseFindings):
+        found = [(i, state.finding(i)) for i in command.finding_ids]
+        named = [(f"finding_ids: {i}", f.org_code) for i, f in found if f is not None]
+    else:  # CloseInspection, Tick
+        return [("orgs", o) for o in state.orgs]
+    return [(field, org) for field, org in ((field, state.org(code)) for field, code in named) if org is not None]
+
+
 def authorize(state: InspectionState, command: Command) -> None:
-    """The command's role, stage and the actor's scope over every visited organization (a refusal is a
-    DomainError); the service asks it before a referral's first step, so a referral never ends half-done."""
+    """The command's role, stage and the actor's scope over the organizations it concerns (``_concerned``;
+    a refusal is a DomainError); the service asks it before a referral's first step, so a referral never
+    ends half-done."""
     kind, actor = command.type, command.actor
     if isinstance(command, RecordInspection):
         if state.version:
             raise NotAllowedInStage(f"inspection {state.inspection_id} is already recorded")
-        orgs = [(o.code, o.region) for o in command.orgs]
     else:
         if state.version == 0:
             raise NotAllowedInStage("the inspection is not recorded yet")
         if state.stage not in ALLOWED_STAGES[kind]:
             raise NotAllowedInStage(f"{kind} is not allowed in stage {state.stage.value}")
-        orgs = [(o.code, o.region) for o in state.orgs]
     permissions.require_role(actor, ROLES_ALLOWED[kind], kind)
-    for code, region in orgs:
-        permissions.require_scope(actor, code, region)
+    for field, org in _concerned(state, command):
+        if not actor.may_act_on(org.code, org.region):
+            raise PermissionDenied(
+                f"{field}: {actor.id} 无权处理 {org.code} {org.name}（{org.region}，超出其管辖范围）/ "
+                f"{actor.id} may not act on organization {org.code} ({org.region})"
+            )
 
 
 def _findings(state: InspectionState, inputs: list[FindingInput], orgs: list[VisitedOrg], ctx: Context, actor: str) -> list[Finding]:
@@ -102,8 +126,7 @@ def _findings(state: InspectionState, inputs: list[FindingInput], orgs: list[Vis
             raise InvalidCommand(f"findings[{position}].category: unknown category {f.category!r}; the policy's: {known}")
         if f.org_code not in visited:
             raise InvalidCommand(
-                f"findings[{position}].org_code: {f.org_code} was not visited "
-                f"(this inspection visited: {', '.join(sorted(visited))})"
+                f"findings[{position}].org_code: {f.org_code} was not visited (this inspection visited: {', '.join(sorted(visited))})"
             )
         findings.append(
             Finding(

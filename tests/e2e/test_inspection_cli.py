@@ -97,3 +97,41 @@ def test_an_inspection_feeds_a_case_and_the_next_designation(stack: Stack, tmp_p
     assert [(f["inspection_id"], f["finding_id"], f["designation_year"]) for f in findings] == [(inspection, "F2", day.year + 1)]
     trail = stack.cli_json("inspection", "history", inspection)
     assert [row["event_type"] for row in trail][-1] == "InspectionClosed"
+
+
+VISIT = """kind: 观摩
+visited_on: {day}
+title: 逐支部观摩
+orgs: [C1001, V3007]
+companions: [{companion}]
+findings:
+  - {{org_code: C1001, category: other, description: 党员活动室挂牌不规范}}
+  - {{org_code: V3007, category: other, description: 三会一课记录不全}}
+"""
+
+
+def test_a_county_leader_disposes_of_the_findings_in_their_scope(stack: Stack, tmp_path: Path) -> None:
+    """城关镇's county leader (li.county) records and closes the 城关镇 finding of a visit that also went to
+    柳林乡, never the 柳林乡 one, nor the whole inspection; a bad date or an unknown companion is refused by name."""
+    day = date.today()
+    for name, text, words in [
+        ("old.yaml", VISIT.format(day="1900-01-01", companion="zhao.town"), "visited_on: Value error, 检查日期 1900-01-01 不在 2000–2100"),
+        ("ghost.yaml", VISIT.format(day=day.isoformat(), companion="ghost"), "companions: 同行人员 ghost 不在人员目录中"),
+    ]:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        refused = stack.cli("inspection", "record", str(tmp_path / name), as_="wang.sup", ok=False)
+        assert refused.returncode == 1 and words in refused.stderr, refused.stderr
+    (tmp_path / "visit.yaml").write_text(VISIT.format(day=day.isoformat(), companion="zhao.town"), encoding="utf-8")
+    inspection = stack.cli_json("inspection", "record", str(tmp_path / "visit.yaml"), as_="wang.sup")["stream_id"]
+    more = "findings:\n  - {org_code: C1001, category: other, description: 公开栏内容过期}\n"
+    (tmp_path / "more.yaml").write_text(more, encoding="utf-8")
+    stack.cli("inspection", "finding", inspection, "--file", str(tmp_path / "more.yaml"), as_="li.county")  # F3
+    stack.cli("inspection", "close-finding", inspection, "F1", "F3", "--note", "当场整改到位", as_="li.county")
+    other = stack.cli("inspection", "close-finding", inspection, "F2", "--note", "x", as_="li.county", ok=False)
+    assert "finding_ids: F2: li.county 无权处理 V3007" in other.stderr, other.stderr
+    whole = stack.cli("inspection", "close", inspection, as_="li.county", ok=False)
+    assert "orgs: li.county 无权处理 V3007" in whole.stderr, whole.stderr
+    shown = stack.cli_json("inspection", "show", inspection)
+    assert [(f["finding_id"], f["status"], f["disposed_by"]) for f in shown["findings"]] == [
+        ("F1", "closed", "li.county"), ("F2", "open", None), ("F3", "closed", "li.county"),
+    ]  # fmt: skip

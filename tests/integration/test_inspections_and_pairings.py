@@ -160,3 +160,46 @@ def test_findings_referred_to_a_designation_are_read_by_year(migrated_engine: En
             select(InspectionFinding).where(InspectionFinding.finding_id == "F2", InspectionFinding.inspection_id == "insp-2027-001")
         ).one()
         assert f2.status == "case" and f2.case_id == "rect-V4005-2027" and f2.disposed_by == "sup-wang"
+
+
+# ----------------------------------------------------------------------------- the record file, checked by the service
+
+
+def record_file(**changes: Any) -> Any:
+    from service.inspections import InspectionFile
+
+    data: dict[str, Any] = {"kind": "明察暗访", "visited_on": "2027-04-16", "title": "暗访", "orgs": ["V3007"], "companions": ["zhao.town"]}
+    data.update(changes)
+    return InspectionFile.model_validate(data)
+
+
+def test_a_visit_date_outside_the_years_is_refused_naming_visited_on() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        record_file(visited_on="1900-01-01")
+    (error,) = refused.value.errors()
+    assert error["loc"] == ("visited_on",) and "检查日期 1900-01-01 不在 2000–2100 年之间" in error["msg"]
+    assert record_file(visited_on="2100-12-31").visited_on == date(2100, 12, 31)
+
+
+def test_companions_must_be_in_the_people_directory(migrated_engine: Engine) -> None:
+    from domain.decider import Proof
+    from domain.people import EVENT_ADAPTER, DirectoryOpened, PersonAdded, PersonInput
+    from service.bootstrap import Deps
+    from service.errors import Refused
+    from service.inspections import opening
+    from settings import get_settings
+
+    directory(migrated_engine)
+    proof, at = Proof(credential="jti-admin"), NOW
+    people = [DirectoryOpened(at=at, actor="admin", proof=proof, admin=PersonInput(id="admin", name="管理员", roles=[Role.ADMIN]))]
+    people += [PersonAdded(at=at, actor="admin", proof=proof, person=PersonInput(id=p, name=p, roles=[Role.SUPERVISOR])) for p in PEOPLE]
+    rows = [NewEvent(f"dir-people:{i}", e.type, e.actor, EVENT_ADAPTER.dump_json(e).decode()) for i, e in enumerate(people, start=1)]
+    AuditLog(migrated_engine).append("dir-people", 0, rows, now=at)
+    url = migrated_engine.url.render_as_string(hide_password=False)
+    deps = Deps(settings=get_settings(), database_url=url, _engine=migrated_engine)
+    with pytest.raises(Refused, match=r"companions: 同行人员 ghost, nobody 不在人员目录中.*unknown person\(s\) ghost, nobody"):
+        opening(deps, record_file(companions=["zhao.town", "ghost", "nobody", "ghost"]), SUP)
+    cmd = opening(deps, record_file(companions=["zhao.town", "li.county"]), SUP)
+    assert cmd.companions == ["zhao.town", "li.county"] and [o.code for o in cmd.orgs] == ["V3007"]

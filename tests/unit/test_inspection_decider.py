@@ -12,6 +12,7 @@ from domain import inspection as insp
 from domain.actors import Actor, Role
 from domain.decider import Context, Tick
 from domain.errors import InvalidCommand, NotAllowedInStage, PermissionDenied
+from domain.inspection.decide import authorize
 from domain.policy import Policy
 from domain.timeutil import SHANGHAI
 
@@ -20,6 +21,7 @@ POLICY = Policy()
 SUP = Actor(id="sup-wang", roles=[Role.SUPERVISOR])
 TOWN = Actor(id="ts-zhao", roles=[Role.TOWNSHIP_SECRETARY], scope=["柳林乡"])
 BRANCH = Actor(id="bs-chen", roles=[Role.BRANCH_SECRETARY], scope=["V3007"])
+LEADER = Actor(id="cl-li", roles=[Role.COUNTY_LEADER], scope=["柳林乡"])  # a county leader of 柳林乡 only
 ORGS = [
     insp.VisitedOrgInput(code="V3007", name="柳林乡云桥村党支部", region="柳林乡"),
     insp.VisitedOrgInput(code="V4005", name="青山镇李湾村党支部", region="青山镇"),
@@ -102,6 +104,35 @@ def test_who_may_record_and_dispose() -> None:
     with pytest.raises(PermissionDenied, match="none of the roles allowed to ReferToDesignation"):
         run.do(insp.ReferToDesignation(actor=TOWN, finding_ids=["F1"], year=2028))  # the department and county leaders decide
     assert run.do(Tick()) == []  # nothing runs on the clock (the workflow refuses Tick from people)
+
+
+def test_finding_level_commands_need_scope_over_the_findings_organizations_only() -> None:
+    """A visit to 柳林乡 and 青山镇: 柳林乡's county leader records and disposes of 柳林乡's findings (V3007),
+    never 青山镇's (V4005), and may not record the visit nor close it (both speak for every organization)."""
+    with pytest.raises(PermissionDenied, match="orgs: cl-li 无权处理 V4005 青山镇李湾村党支部"):
+        Run().do(record(actor=LEADER))
+    run = recorded()
+    run.do(insp.RecordFindings(actor=LEADER, findings=[finding(text="阵地挂牌不规范")]))  # F3 at V3007
+    with pytest.raises(PermissionDenied, match=r"findings\[1\]\.org_code: cl-li 无权处理 V4005 .*may not act on organization V4005"):
+        run.do(insp.RecordFindings(actor=LEADER, findings=[finding(), finding("V4005")]))
+    with pytest.raises(InvalidCommand, match=r"findings\[0\]\.org_code: V9999 was not visited"):
+        run.do(insp.RecordFindings(actor=LEADER, findings=[finding("V9999")]))  # not visited: the rules name it
+    run.do(insp.ReferToCase(actor=LEADER, finding_ids=["F1"], case_id="rect-V3007-2027"))
+    run.do(insp.CloseFindings(actor=LEADER, finding_ids=["F3"], note="当场整改到位"))
+    for command in (
+        insp.ReferToCase(actor=LEADER, finding_ids=["F2"], case_id="rect-V4005-2027"),
+        insp.ReferToDesignation(actor=LEADER, finding_ids=["F2"], year=2028),
+        insp.CloseFindings(actor=LEADER, finding_ids=["F2"], note="x"),
+    ):
+        with pytest.raises(PermissionDenied, match="finding_ids: F2: cl-li 无权处理 V4005"):
+            run.do(command)
+    with pytest.raises(InvalidCommand, match="unknown finding 'F9'"):
+        run.do(insp.CloseFindings(actor=LEADER, finding_ids=["F9"], note="x"))
+    run.do(insp.ReferToDesignation(actor=SUP, finding_ids=["F2"], year=2028))
+    with pytest.raises(PermissionDenied, match="orgs: cl-li 无权处理 V4005"):
+        run.do(insp.CloseInspection(actor=LEADER))  # closing speaks for the whole visit
+    authorize(run.state, insp.CloseInspection(actor=SUP))
+    assert [f.disposed_by for f in run.state.findings] == ["cl-li", "sup-wang", "cl-li"]
 
 
 def test_each_finding_is_disposed_of_once() -> None:

@@ -71,8 +71,8 @@ async def drive_lifecycle(
 
     # a township secretary may add findings only where their scope reaches: not at 青山镇's V4005
     with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await cmd(insp.RecordFindings(actor=TOWN, findings=[insp.FindingInput(org_code="V3007", category="other", description="x")]), "r0")
-    assert "may not act on organization V4005" in str(refused.value.cause)
+        await cmd(insp.RecordFindings(actor=TOWN, findings=[insp.FindingInput(org_code="V4005", category="other", description="x")]), "r0")
+    assert "findings[0].org_code: ts-zhao 无权处理 V4005" in str(refused.value.cause)
     more = [insp.FindingInput(org_code="V3007", category="other", description="阵地挂牌不规范")]
     done = await cmd(insp.RecordFindings(actor=SUP, findings=more), "r1")
     assert done.events == ["InspectionFindingsRecorded"]
