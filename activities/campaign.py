@@ -12,14 +12,17 @@ from typing import Any
 import structlog
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from temporalio import activity
 
 from domain.campaign import CampaignFigures, ProjectCounts
 from domain.rectification import DECIDER as RECTIFICATION
+from domain.rectification import CaseState
 from reports.figures import case_figures, project_figures
 from store.db import format_utc
-from store.directory import Directory
+from store.directory import outcome_recorded, write_outcome
 from store.project_models import ProjectSummary
+from store.projections import write_back
 from store.queries import assessments, campaign_cases, campaign_rows, fold_stream, project_summaries, read_stream
 
 log = structlog.get_logger(__name__)
@@ -100,23 +103,41 @@ class CampaignActivities:
 
     @activity.defn(name="record_campaign_outcomes")
     def record_campaign_outcomes(self, request: WriteBackRequest) -> WriteBackResult:
-        """Write each designated organization's year into its history (idempotent: a retry rewrites
-        the same values), for next year's designation and memory rules."""
+        """The year end's count of the campaign's outcomes, and the write-back of the cases whose year
+        the case projection never wrote (idempotent: a retry writes the same values).
+
+        Every case writes its own outcomes back as its events are appended (store/projections.py,
+        ``write_back``), so for most cases there is nothing left to write. What remains is the cases
+        whose organization-year has no outcome recorded yet: cases opened and projected before that
+        write-back existed (an upgraded database; no migration replays the log) — typically cases
+        that carried over without a new acceptance since. They are written by the same function, in
+        one transaction, from the same fold of the case's events."""
         rows = campaign_cases(self.engine, request.campaign_id)
-        directory = Directory(self.engine)
-        outcomes: dict[str, int] = {}
+        states: dict[str, CaseState | None] = {}
         for row in rows:
             stream = read_stream(self.engine, row.case_id)
-            acceptance, failed = fold_stream(stream, RECTIFICATION).year_outcome() if stream else (None, 0)
-            key = acceptance.value if acceptance else "not_accepted"
-            try:
-                directory.record_outcome(
-                    row.org_code, request.year, designated=True, acceptance=acceptance, failed_rounds=failed if acceptance else None
-                )
-            except KeyError:
-                key = "not_in_directory"  # an organization approved without a directory entry
-            outcomes[key] = outcomes.get(key, 0) + 1
-        log.info("campaign_outcomes_recorded", campaign_id=request.campaign_id, organizations=len(rows), outcomes=outcomes)
+            states[row.case_id] = fold_stream(stream, RECTIFICATION) if stream else None
+        outcomes: dict[str, int] = {}
+        written = 0
+        with Session(self.engine) as session, session.begin():
+            conn = session.connection()
+            for row in rows:
+                state = states[row.case_id]
+                acceptance = state.year_outcome()[0] if state is not None else None
+                key = acceptance.value if acceptance else "not_accepted"
+                recorded = outcome_recorded(conn, row.org_code, request.year)
+                if recorded is None:
+                    key = "not_in_directory"  # an organization approved without a directory entry
+                elif not recorded:
+                    written += 1
+                    if state is not None and state.year == request.year:
+                        write_back(session, state)
+                    else:  # a case without events: the designation itself is the year's outcome
+                        write_outcome(conn, row.org_code, request.year, designated=True)
+                outcomes[key] = outcomes.get(key, 0) + 1
+        log.info(
+            "campaign_outcomes_recorded", campaign_id=request.campaign_id, organizations=len(rows), outcomes=outcomes, written=written
+        )
         return WriteBackResult(organizations=len(rows), outcomes=outcomes)
 
     def activities(self) -> list[Callable[..., Any]]:

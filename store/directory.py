@@ -8,6 +8,15 @@
     directory.record_outcome(org, year, designated=True, acceptance="failed", failed_rounds=1)
     directory.designation_inputs(year)          # (orgs, assessments, history) for domain.designation
 
+What happens to an organization (its year's outcome, the memory evidence a year served, a secretary
+replaced) is written by the functions below, inside a caller's transaction: ``record_outcome`` and the
+case projection (store/projections.py, in the append's transaction) share them.
+
+    write_outcome(conn, org, year, designated=True, acceptance=..., failed_rounds=..., person=...)
+    record_evidence(conn, org, {year: rules})
+    replace_secretary(conn, org, new_secretary, replaced)
+    outcome_recorded(conn, org, year)           # None: unknown organization
+
 Parsing and validating files lives in ``store.directory_import``; this module trusts its input.
 """
 
@@ -15,12 +24,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, func
+from sqlalchemy import select as core_select
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from domain.directory import (
@@ -161,29 +172,15 @@ class Directory:
 
         Creates the organization-year when the year had no assessment. ``failed_rounds`` is the
         number of failed acceptance rounds that year (a failed final ``acceptance`` implies at least
-        one). Arguments left None keep the stored value. Idempotent.
+        one). Arguments left None keep the stored value. Idempotent. (``write_outcome`` in one
+        transaction of its own.)
         """
-        now = _now()
-        with Session(self.engine) as session, session.begin():
-            org = session.get(OrganizationRow, org_code)
-            if org is None:
+        with self.engine.begin() as conn:
+            if not write_outcome(
+                conn, org_code, year, designated=designated, acceptance=acceptance, failed_rounds=failed_rounds,
+                project_rating=project_rating,
+            ):
                 raise KeyError(f"unknown organization {org_code}")
-            row = session.get(AssessmentRow, (org_code, year))
-            if row is None:
-                row = AssessmentRow(org_code=org_code, year=year, person=org.secretary, updated_at=now)
-            if designated is not None:
-                row.designated = designated
-            if acceptance is not None:
-                row.acceptance = AcceptanceResult(acceptance).value
-                if row.acceptance == AcceptanceResult.FAILED and not row.failed_acceptances and failed_rounds is None:
-                    row.failed_acceptances = 1
-            if failed_rounds is not None:
-                row.failed_acceptances = failed_rounds
-            if project_rating is not None:
-                row.project_rating = project_rating
-            row.outcome_recorded_at = now
-            row.updated_at = now
-            session.add(row)
         found = self.history(org_code=org_code, years=[year])
         return found[0]
 
@@ -288,3 +285,95 @@ class Directory:
 
     def domain_counts(self) -> Counter[str]:
         return Counter(o.domain.value for o in self.organizations())
+
+
+# ---------------------------------------------------------------------------- writing in a caller's transaction
+
+_ORG: Table = OrganizationRow.__table__  # type: ignore[attr-defined]
+_YEAR: Table = AssessmentRow.__table__  # type: ignore[attr-defined]
+
+
+def _year_of(org_code: str, year: int) -> Any:
+    return (_YEAR.c.org_code == org_code) & (_YEAR.c.year == year)
+
+
+def write_outcome(
+    conn: Connection,
+    org_code: str,
+    year: int,
+    *,
+    designated: bool | None = None,
+    acceptance: AcceptanceResult | str | None = None,
+    failed_rounds: int | None = None,
+    project_rating: str | None = None,
+    person: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """What happened to an organization in a year, in the caller's transaction (``conn``); False, and
+    nothing written, when the directory does not hold the organization.
+
+    Arguments left None keep the stored value; a failed ``acceptance`` without ``failed_rounds``
+    implies at least one failed round. A year without a row is created with ``person`` as the year's
+    secretary (default: the organization's current one); an existing row keeps its person: the
+    outcome never changes who answered for the year. Idempotent."""
+    org = conn.execute(core_select(_ORG.c.secretary).where(_ORG.c.code == org_code)).first()
+    if org is None:
+        return False
+    now = now or _now()
+    values: dict[str, Any] = {"outcome_recorded_at": now, "updated_at": now}
+    if designated is not None:
+        values["designated"] = designated
+    if acceptance is not None:
+        values["acceptance"] = AcceptanceResult(acceptance).value
+    if failed_rounds is not None:
+        values["failed_acceptances"] = failed_rounds
+    if project_rating is not None:
+        values["project_rating"] = project_rating
+    where = _year_of(org_code, year)
+    if conn.execute(_YEAR.update().where(where).values(**values)).rowcount == 0:
+        conn.execute(_YEAR.insert().values(org_code=org_code, year=year, person=person or org.secretary, **values))
+    if acceptance is not None and AcceptanceResult(acceptance) == AcceptanceResult.FAILED and failed_rounds is None:
+        unset = _YEAR.c.failed_acceptances.is_(None) | (_YEAR.c.failed_acceptances == 0)
+        conn.execute(_YEAR.update().where(where & unset).values(failed_acceptances=1))
+    return True
+
+
+def record_evidence(conn: Connection, org_code: str, spent: Mapping[int, Iterable[str]], now: datetime | None = None) -> None:
+    """The memory rules each year of ``org_code`` served as evidence for (``assessment.memory_proposed``,
+    merged with what is stored; docs/memory.md), in the caller's transaction."""
+    now = now or _now()
+    for year, rules in sorted(spent.items()):
+        where = _year_of(org_code, year)
+        found = conn.execute(core_select(_YEAR.c.memory_proposed).where(where)).first()
+        known = set(json.loads(found.memory_proposed or "[]")) if found is not None else set()
+        if set(rules) - known:
+            merged = json.dumps(sorted(known | set(rules)))
+            if found is None:
+                conn.execute(_YEAR.insert().values(org_code=org_code, year=year, memory_proposed=merged, updated_at=now))
+            else:
+                conn.execute(_YEAR.update().where(where).values(memory_proposed=merged, updated_at=now))
+
+
+def replace_secretary(
+    conn: Connection, org_code: str, new_secretary: str, replaced: Iterable[str | None], now: datetime | None = None
+) -> bool:
+    """The organization's current secretary becomes ``new_secretary`` (组织调整 carried out) only while
+    the directory still names one of ``replaced`` or none: a directory import that named someone else
+    since is newer and wins. The years already recorded keep their person. True when it changed."""
+    org = conn.execute(core_select(_ORG.c.secretary).where(_ORG.c.code == org_code)).first()
+    if org is None or org.secretary == new_secretary or org.secretary not in {*replaced, None}:
+        return False
+    conn.execute(
+        _ORG.update().where(_ORG.c.code == org_code).values(secretary=new_secretary, secretary_vacant_since=None, updated_at=now or _now())
+    )
+    return True
+
+
+def outcome_recorded(conn: Connection, org_code: str, year: int) -> bool | None:
+    """Whether an outcome was written back for the organization's year (``outcome_recorded_at``: a
+    case's projection or a campaign's year end; a file import does not set it); None when the
+    directory does not hold the organization."""
+    if conn.execute(core_select(_ORG.c.code).where(_ORG.c.code == org_code)).first() is None:
+        return None
+    found = conn.execute(core_select(_YEAR.c.outcome_recorded_at).where(_year_of(org_code, year))).first()
+    return found is not None and found.outcome_recorded_at is not None

@@ -8,6 +8,10 @@ in Chinese or English (see ``HEADERS``); values in Chinese or English (党支部
 ``parse_file(path, known_codes)`` returns a ``ParsedDirectory`` or raises ``ImportFailed`` carrying
 every bad row as (line, field, message): line 1 is the header; the first data row is line 2 (CSV: the
 physical line where the record starts; XLSX: the sheet's row number).
+
+The same reading serves the other directory files: pairing units (``parse_pairing_file``,
+docs/pairing.md) and category-standard results (``parse_standard_file``, docs/designation.md). Each
+finds its header row and columns with ``read_columns`` and reports every problem, nothing stored then.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -27,6 +31,7 @@ from domain.directory import (
     AcceptanceResult,
     Assessment,
     Organization,
+    OrgDomain,
     Pairing,
     parse_acceptance,
     parse_class,
@@ -34,6 +39,8 @@ from domain.directory import (
     parse_level,
     parse_pairing_kind,
 )
+from domain.policy import Policy
+from domain.policy.designation import StandardItem
 from settings.errors import InputError
 from settings.files import check_size
 from store.directory import ParsedDirectory, YearRecord
@@ -70,9 +77,6 @@ _RATINGS = {"good": "good", "好": "good", "优秀": "good", "medium": "medium",
 
 def _norm(header: str) -> str:
     return re.sub(r"[\s_（）()]", "", str(header)).lower()
-
-
-_LOOKUP = {_norm(alias): canonical for canonical, aliases in HEADERS.items() for alias in aliases}
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,60 @@ def raw_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     if suffix in (".csv", ".txt"):
         return _csv_rows(path)
     raise ImportFailed([RowError(1, "file", f"unknown file type {suffix!r}: use .csv or .xlsx")])
+
+
+def checked_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    """``raw_rows`` of a file that exists and is not too big (checked before parsing: openpyxl and the
+    csv reader hold the whole file)."""
+    if not path.exists():
+        raise ImportFailed([RowError(0, "file", f"{path} does not exist")])
+    try:
+        check_size(path)
+    except InputError as error:
+        raise ImportFailed([RowError(0, "file", error.message.removeprefix(f"{path}: "))]) from None
+    return raw_rows(path)
+
+
+def read_columns(
+    rows: Iterable[tuple[int, list[Any]]], headers: Mapping[str, Sequence[str]], required: Sequence[str], unknown: str
+) -> tuple[int, dict[int, str], Iterator[tuple[int, list[Any]]]]:
+    """The header row (the first row with a value) of a file whose columns are named by ``headers``
+    (canonical field -> accepted spellings, compared case-insensitively, spaces, ``_`` and brackets
+    ignored; the first field naming a spelling wins): its line, each column's canonical field by index,
+    and the data rows after it. ``ImportFailed`` with every header problem: an unknown column
+    (``unknown`` is the message), a field given twice, a ``required`` field missing."""
+    lookup: dict[str, str] = {}
+    for field, aliases in headers.items():
+        for alias in aliases:
+            lookup.setdefault(_norm(alias), field)
+    iterator = iter(rows)
+    header_row: list[Any] | None = None
+    for line, cells in iterator:
+        if any(_text(c) for c in cells):
+            header_line, header_row = line, cells
+            break
+    if header_row is None:
+        raise ImportFailed([RowError(1, "file", "the file is empty: expected a header row")])
+    errors: list[RowError] = []
+    columns: dict[int, str] = {}
+    for index, header in enumerate(header_row):
+        name = _text(header)
+        if not name:
+            continue
+        canonical = lookup.get(_norm(name))
+        if canonical is None:
+            errors.append(RowError(header_line, name, unknown))
+        elif canonical in columns.values():
+            errors.append(RowError(header_line, name, f"column {canonical} given twice"))
+        else:
+            columns[index] = canonical
+    for field in required:
+        if field not in columns.values():
+            spellings = headers[field]
+            errors.append(RowError(header_line, field, f"missing column ({spellings[0]} / {field})"))
+    if errors:
+        raise ImportFailed(errors)
+    return header_line, columns, iterator
 
 
 # ---------------------------------------------------------------------------- cell parsing
@@ -208,32 +266,10 @@ def _pydantic_message(error: ValidationError) -> tuple[str, str]:
 
 def parse_rows(rows: Iterable[tuple[int, list[Any]]], known_codes: Iterable[str] = ()) -> ParsedDirectory:
     """Validate every row; return the parsed directory or raise ImportFailed with all problems."""
+    header_line, columns, iterator = read_columns(
+        rows, HEADERS, REQUIRED, "unknown column (see docs/directory.md for the accepted headers)"
+    )
     errors: list[RowError] = []
-    iterator = iter(rows)
-    header_row: list[Any] | None = None
-    for line, cells in iterator:
-        if any(_text(c) for c in cells):
-            header_line, header_row = line, cells
-            break
-    if header_row is None:
-        raise ImportFailed([RowError(1, "file", "the file is empty: expected a header row")])
-    columns: dict[int, str] = {}
-    for index, header in enumerate(header_row):
-        name = _text(header)
-        if not name:
-            continue
-        canonical = _LOOKUP.get(_norm(name))
-        if canonical is None:
-            errors.append(RowError(header_line, name, "unknown column (see docs/directory.md for the accepted headers)"))
-        elif canonical in columns.values():
-            errors.append(RowError(header_line, name, f"column {canonical} given twice"))
-        else:
-            columns[index] = canonical
-    for required in REQUIRED:
-        if required not in columns.values():
-            errors.append(RowError(header_line, required, f"missing column ({' / '.join(HEADERS[required][:1] + (required,))})"))
-    if errors:
-        raise ImportFailed(errors)
 
     # organization code -> (year or -1, line, Organization); last year's row wins
     latest: dict[str, tuple[int, int, Organization]] = {}
@@ -360,13 +396,7 @@ def parse_rows(rows: Iterable[tuple[int, list[Any]]], known_codes: Iterable[str]
 
 
 def parse_file(path: Path, known_codes: Iterable[str] = ()) -> ParsedDirectory:
-    if not path.exists():
-        raise ImportFailed([RowError(0, "file", f"{path} does not exist")])
-    try:
-        check_size(path)  # before parsing: openpyxl and the csv reader hold the whole file
-    except InputError as error:
-        raise ImportFailed([RowError(0, "file", error.message.removeprefix(f"{path}: "))]) from None
-    return parse_rows(raw_rows(path), known_codes)
+    return parse_rows(checked_rows(path), known_codes)
 
 
 # ---------------------------------------------------------------------------- pairing units (docs/pairing.md)
@@ -380,7 +410,6 @@ PAIRING_HEADERS: dict[str, tuple[str, ...]] = {
     "org_codes": ("结对组织", "结对党组织", "联系党组织", "org_codes", "orgs"),
 }
 PAIRING_REQUIRED = ("unit_code", "unit_name", "kind", "org_codes")
-_PAIRING_LOOKUP = {_norm(alias): canonical for canonical, aliases in PAIRING_HEADERS.items() for alias in aliases}
 
 
 def parse_pairing_rows(
@@ -390,32 +419,10 @@ def parse_pairing_rows(
 
     Each organization must be in the directory (``known_codes``); each person, when ``known_people``
     is given, in the people directory."""
+    header_line, columns, iterator = read_columns(
+        rows, PAIRING_HEADERS, PAIRING_REQUIRED, "unknown column (see docs/pairing.md for the accepted headers)"
+    )
     errors: list[RowError] = []
-    iterator = iter(rows)
-    header_row: list[Any] | None = None
-    for line, cells in iterator:
-        if any(_text(c) for c in cells):
-            header_line, header_row = line, cells
-            break
-    if header_row is None:
-        raise ImportFailed([RowError(1, "file", "the file is empty: expected a header row")])
-    columns: dict[int, str] = {}
-    for index, header in enumerate(header_row):
-        name = _text(header)
-        if not name:
-            continue
-        canonical = _PAIRING_LOOKUP.get(_norm(name))
-        if canonical is None:
-            errors.append(RowError(header_line, name, "unknown column (see docs/pairing.md for the accepted headers)"))
-        elif canonical in columns.values():
-            errors.append(RowError(header_line, name, f"column {canonical} given twice"))
-        else:
-            columns[index] = canonical
-    for required in PAIRING_REQUIRED:
-        if required not in columns.values():
-            errors.append(RowError(header_line, required, f"missing column ({PAIRING_HEADERS[required][0]} / {required})"))
-    if errors:
-        raise ImportFailed(errors)
     orgs, people = set(known_codes), None if known_people is None else set(known_people)
     seen: dict[str, int] = {}
     units: list[Pairing] = []
@@ -466,10 +473,95 @@ def parse_pairing_rows(
 
 
 def parse_pairing_file(path: Path, known_codes: Iterable[str], known_people: Iterable[str] | None = None) -> list[Pairing]:
-    if not path.exists():
-        raise ImportFailed([RowError(0, "file", f"{path} does not exist")])
-    try:
-        check_size(path)
-    except InputError as error:
-        raise ImportFailed([RowError(0, "file", error.message.removeprefix(f"{path}: "))]) from None
-    return parse_pairing_rows(raw_rows(path), known_codes, known_people)
+    return parse_pairing_rows(checked_rows(path), known_codes, known_people)
+
+
+# ---------------------------------------------------------------------------- category-standard results (docs/designation.md)
+
+# the fixed columns of a category-standard file; the others are the policy's standard items
+STANDARD_HEADERS: dict[str, tuple[str, ...]] = {"code": ("编码", "code", "组织编码"), "year": ("年度", "year")}
+
+
+def parse_standard_rows(
+    rows: Iterable[tuple[int, list[Any]]], policy: Policy, organizations: Mapping[str, OrgDomain]
+) -> dict[int, dict[str, dict[str, float]]]:
+    """Category-standard results (分类标准逐项结果, e.g. 三有一化) by year and organization:
+    ``{year: {org_code: {item_code: value}}}``, or ``ImportFailed`` with every problem.
+
+    One row per organization (``organizations``: the directory's, code -> domain) and year; then one
+    column per item of the policy's ``designation.standards``, named by the item's code or its Chinese
+    name. A point item's cell: the points achieved (0 … the item's points); a veto item's cell: 是/否
+    — whether the 一票否决 situation occurred; an empty cell: not given. An item must belong to the
+    standard of the organization's domain."""
+    standards = policy.designation.standards
+    if not standards:
+        raise ImportFailed([RowError(1, "policy", "the policy has no designation.standards: nothing to import")])
+    items: dict[str, tuple[str, StandardItem]] = {}  # item code → (standard name, item)
+    headers: dict[str, tuple[str, ...]] = dict(STANDARD_HEADERS)
+    for standard in standards:
+        for item in standard.items:
+            items.setdefault(item.code, (standard.name, item))
+            headers.setdefault(item.code, (item.code, item.zh))
+    known = "、".join(f"{i.code}/{i.zh}" for s in standards for i in s.items)
+    _, columns, iterator = read_columns(
+        rows, headers, tuple(STANDARD_HEADERS), f"unknown column: not 编码/code, 年度/year or a standard item ({known})"
+    )
+    code_col, year_col = (next(i for i, name in columns.items() if name == field) for field in STANDARD_HEADERS)
+    item_columns = [(index, *items[name]) for index, name in columns.items() if name in items]
+    width = max(columns) + 1
+    errors: list[RowError] = []
+    out: dict[int, dict[str, dict[str, float]]] = {}
+    where: dict[tuple[str, int], int] = {}
+    for line, cells in iterator:
+        cells = list(cells) + [None] * (width - len(cells))
+        if not any(_text(c) for c in cells):
+            continue
+        code = _text(cells[code_col])
+        if not code:
+            errors.append(RowError(line, "code（编码）", "required"))
+            continue
+        domain = organizations.get(code)
+        if domain is None:
+            errors.append(RowError(line, "code（编码）", f"{code!r} is not in the organization directory (`pdca org import` first)"))
+            continue
+        try:
+            year = _int(cells[year_col], "a year")
+            if not 2000 <= year <= 2100:
+                raise ValueError(f"{year} is not a year 2000–2100")
+        except ValueError as error:
+            errors.append(RowError(line, "year（年度）", str(error)))
+            continue
+        if (code, year) in where:
+            errors.append(RowError(line, "code（编码）", f"{code} {year} already on line {where[(code, year)]}"))
+            continue
+        where[(code, year)] = line
+        applies = policy.designation.standard_for(domain)
+        values: dict[str, float] = {}
+        for index, standard_name, item in item_columns:
+            cell = cells[index]
+            if not _text(cell):
+                continue
+            field = f"{item.code}（{item.zh}）"
+            if applies is None or applies.name != standard_name:
+                errors.append(RowError(line, field, f"{code} is a {domain.value} organization: {standard_name} does not apply to it"))
+                continue
+            try:
+                if item.veto:
+                    values[item.code] = 1.0 if _bool(cell) else 0.0
+                else:
+                    value = _float(cell)
+                    if not 0 <= value <= item.points:
+                        raise ValueError(f"{value:g} is not 0–{item.points:g} points")
+                    values[item.code] = value
+            except ValueError as error:
+                errors.append(RowError(line, field, str(error)))
+        out.setdefault(year, {})[code] = values
+    if errors:
+        raise ImportFailed(errors)
+    return out
+
+
+def parse_standard_file(
+    path: Path, policy: Policy, organizations: Mapping[str, OrgDomain]
+) -> dict[int, dict[str, dict[str, float]]]:
+    return parse_standard_rows(checked_rows(path), policy, organizations)

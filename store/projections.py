@@ -8,18 +8,15 @@ rebuild folds every stream from its first event, and both give the same rows.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Table, select
-from sqlalchemy.engine import Connection
 from sqlmodel import Session, delete
 
 from domain.rectification import DECIDER, KIND, CaseState, ProposalSource
 from store.campaign_projection import project_campaign
-from store.directory_models import AssessmentRow, OrganizationRow
+from store.directory import record_evidence, replace_secretary, write_outcome
 from store.eventlog import AuditLog, Projector
 from store.incremental import Ledger, Rows, StreamProjection
 from store.inspections import project_inspections
@@ -137,60 +134,43 @@ def project_rectification(session: Session, stream_id: str, rows: Sequence[Audit
 
 
 # The events after which a case's year is written back to its organization's history (assessment row).
-WRITE_BACK_EVENTS = frozenset({"CaseOpened", "RecordRecalled", "AcceptanceRecorded", "SanctionProposed", "AdjustmentExecuted"})
-_ORG: Table = OrganizationRow.__table__  # type: ignore[attr-defined]
-_YEAR: Table = AssessmentRow.__table__  # type: ignore[attr-defined]
+WRITE_BACK_EVENTS = frozenset({"CaseOpened", "AcceptanceRecorded", "SanctionProposed", "AdjustmentExecuted"})
 
 
-def write_back(session: Session, state: CaseState) -> None:
+def write_back(session: Session, state: CaseState) -> bool:
     """The case's own outcomes into its organization's history, whoever opened the case (issue 14): its
     year designated, the acceptance so far and the failed rounds (``CaseState.year_outcome``), the
     memory rules each cited year served as evidence for, and a secretary replaced by an execution
-    (组织调整). Idempotent (values computed from the whole state); in the append's transaction; nothing
-    for an organization the directory does not hold. An execution sets the organization's secretary
-    only while the directory still names the one it replaced (or none): a directory import that has
-    named someone else since is newer and wins, also on a rebuild."""
+    (组织调整). Idempotent (values computed from the whole state); in the caller's transaction (the
+    append's, for the projection) through the directory's writers (store/directory.py); False and
+    nothing written for an organization the directory does not hold.
+
+    The case year's person stays the secretary the case opened with: a secretary appointed by an
+    execution does not answer for the predecessor's year (same_secretary, docs/memory.md). Only the
+    organization's current secretary changes, and only while the directory still names the one it
+    replaced (or none): a directory import that has named someone else since is newer and wins, also
+    on a rebuild."""
+    if not state.year:
+        return False
     conn = session.connection()
-    org = conn.execute(select(_ORG.c.secretary).where(_ORG.c.code == state.org_code)).first()
-    if org is None or not state.year:
-        return
     now = datetime.now(UTC)
     changes = [p.execution for p in state.executions() if p.execution is not None and p.execution.new_secretary]
-    if changes:
-        last = changes[-1]
-        replaced = {c.previous_secretary for c in changes} | {None}
-        if org.secretary != last.new_secretary and org.secretary in replaced:
-            conn.execute(
-                _ORG.update()
-                .where(_ORG.c.code == state.org_code)
-                .values(secretary=last.new_secretary, secretary_vacant_since=None, updated_at=now)
-            )
     acceptance, failed = state.year_outcome()
-    values: dict[str, Any] = {"designated": True, "outcome_recorded_at": now, "updated_at": now}
-    if acceptance is not None:
-        values |= {"acceptance": acceptance.value, "failed_acceptances": failed}
-    if changes:
-        values["person"] = changes[-1].new_secretary
-    _upsert_year(conn, state.org_code, state.year, values, person=state.secretary or org.secretary)
+    opened_with = changes[0].previous_secretary if changes else state.secretary
+    if not write_outcome(
+        conn, state.org_code, state.year, designated=True, acceptance=acceptance,
+        failed_rounds=failed if acceptance is not None else None, person=opened_with, now=now,
+    ):
+        return False
+    if changes and changes[-1].new_secretary:
+        replace_secretary(conn, state.org_code, changes[-1].new_secretary, {c.previous_secretary for c in changes}, now)
     spent: dict[int, set[str]] = {}
     for proposal in state.proposals:
         if proposal.source == ProposalSource.MEMORY and proposal.rule:
             for year in proposal.years:
                 spent.setdefault(year, set()).add(proposal.rule)
-    for year, rules in sorted(spent.items()):
-        found = conn.execute(
-            select(_YEAR.c.memory_proposed).where(_YEAR.c.org_code == state.org_code, _YEAR.c.year == year)
-        ).first()
-        known = set(json.loads(found.memory_proposed or "[]")) if found is not None else set()
-        if rules - known:
-            merged = json.dumps(sorted(known | rules))
-            _upsert_year(conn, state.org_code, year, {"memory_proposed": merged, "updated_at": now}, person=None)
-
-
-def _upsert_year(conn: Connection, org_code: str, year: int, values: dict[str, Any], person: str | None) -> None:
-    where = (_YEAR.c.org_code == org_code) & (_YEAR.c.year == year)
-    if conn.execute(_YEAR.update().where(where).values(**values)).rowcount == 0:
-        conn.execute(_YEAR.insert().values(org_code=org_code, year=year, **({"person": person} | values)))
+    record_evidence(conn, state.org_code, spent, now)
+    return True
 
 
 def summary_fields(state: CaseState) -> SummaryFields:

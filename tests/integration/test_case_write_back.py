@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from domain.directory import AcceptanceResult, Assessment, Organization
-from domain.rectification import EVENT_ADAPTER, DecideSanction, RecordExecution, SanctionDecision
+from domain.rectification import EVENT_ADAPTER, DecideSanction, ProposalSource, RecordExecution, SanctionDecision
 from store.directory import Directory, ParsedDirectory, YearRecord
 from store.eventlog import AuditLog, NewEvent
 from store.projections import PROJECTORS, reset_projections
@@ -66,7 +66,8 @@ def test_outcomes_evidence_and_a_new_secretary_are_written_back(migrated_engine:
     case.run(execution, T0 + 10 * DAY)
     org = directory.organization(ORG)
     assert org is not None and org.secretary == "李新书记"
-    assert {r.year: r for r in directory.history(org_code=ORG)}[2026].person == "李新书记"
+    # the year stays the predecessor's: the new secretary does not answer for it (same_secretary)
+    assert {r.year: r for r in directory.history(org_code=ORG)}[2026].person == SECRETARY
 
     to_checking(case, T0 + 10 * DAY)  # type: ignore[arg-type]
     case.run(acceptance(50), T0 + 60 * DAY)
@@ -80,7 +81,62 @@ def test_outcomes_evidence_and_a_new_secretary_are_written_back(migrated_engine:
     org = directory.organization(ORG)
     assert org is not None and org.secretary == "王书记"
     this_year = {r.year: r for r in directory.history(org_code=ORG)}[2026]
-    assert (this_year.designated, this_year.acceptance, this_year.person) == (True, AcceptanceResult.FAILED, "李新书记")
+    assert (this_year.designated, this_year.acceptance, this_year.person) == (True, AcceptanceResult.FAILED, SECRETARY)
+
+
+def test_the_next_years_case_under_the_new_secretary_does_not_answer_for_the_predecessor(migrated_engine: Engine) -> None:
+    directory = directory_with_history(migrated_engine)
+    case = Appending(migrated_engine, Case(policy=classic_policy()))
+    case.run(open_case().model_copy(update={"history": directory.history(org_code=ORG), "secretary": SECRETARY}), T0)
+    case.run(DecideSanction(actor=county_leader(), proposal_id="S1", decision=SanctionDecision.APPROVED), T0 + DAY)
+    execution = RecordExecution(
+        actor=supervisor(), proposal_id="S1", action="免去陈书记职务，选派李新书记", executed_on=date(2026, 1, 14), new_secretary="李新书记"
+    )
+    case.run(execution, T0 + 10 * DAY)
+    history = directory.history(org_code=ORG)
+    assert {r.year: (r.person, r.designated) for r in history}[2026] == (SECRETARY, True)
+
+    def opened_2027(secretary: str) -> Case:
+        next_year = Case(policy=classic_policy())
+        command = open_case(year=2027).model_copy(update={"history": history, "secretary": secretary})
+        next_year.run(command, T0 + 365 * DAY)
+        return next_year
+
+    # under the new secretary: the predecessor's 2026 designation is not theirs (no 连续两年被认定)
+    assert [p for p in opened_2027("李新书记").state.proposals if p.source == ProposalSource.MEMORY] == []
+    # the same history under the predecessor would have proposed it: 2026 and 2027 designated
+    (kept,) = [p for p in opened_2027(SECRETARY).state.proposals if p.source == ProposalSource.MEMORY]
+    assert (kept.rule, kept.years) == ("designated_repeatedly", [2026, 2027])
+
+
+def test_a_campaigns_year_end_writes_only_the_years_no_case_wrote(migrated_engine: Engine) -> None:
+    """Every case writes its year back as it goes; the campaign's year end (record_campaign_outcomes)
+    counts and writes only what is missing: a case whose events were projected before the write-back
+    existed (here: the year's outcome_recorded_at cleared by hand, as on an upgraded database)."""
+    from sqlalchemy import update
+    from sqlmodel import Session
+
+    from activities.campaign import CampaignActivities, WriteBackRequest
+    from store.campaign_models import CampaignCaseRow
+    from store.directory_models import AssessmentRow
+
+    directory = directory_with_history(migrated_engine)
+    case = Appending(migrated_engine, Case(policy=classic_policy()))
+    case.run(open_case().model_copy(update={"history": directory.history(org_code=ORG), "secretary": SECRETARY}), T0)
+    with Session(migrated_engine) as session, session.begin():
+        session.add(CampaignCaseRow(campaign_id="camp-X-2026", case_id=CASE_ID, org_code=ORG, org_name="青山村党支部",
+                                    region=REGION, basis="ranking", round=1, status="started"))
+    written = {r.year: r for r in directory.history(org_code=ORG)}[2026]
+    activities = CampaignActivities(migrated_engine)
+    result = activities.record_campaign_outcomes(WriteBackRequest(campaign_id="camp-X-2026", year=2026))
+    assert (result.organizations, result.outcomes) == (1, {"not_accepted": 1})
+    assert {r.year: r for r in directory.history(org_code=ORG)}[2026] == written
+
+    with Session(migrated_engine) as session, session.begin():  # as if projected before the write-back
+        session.execute(update(AssessmentRow).where(AssessmentRow.year == 2026).values(designated=False, outcome_recorded_at=None))  # type: ignore[arg-type]
+    activities.record_campaign_outcomes(WriteBackRequest(campaign_id="camp-X-2026", year=2026))
+    this_year = {r.year: r for r in directory.history(org_code=ORG)}[2026]
+    assert (this_year.designated, this_year.person) == (True, SECRETARY)
 
 
 def test_a_case_of_an_organization_outside_the_directory_writes_nothing(migrated_engine: Engine) -> None:

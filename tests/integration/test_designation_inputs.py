@@ -17,7 +17,7 @@ from domain.directory import OrgDomain
 from settings.directory import load_policy
 from store.db import make_engine
 from store.directory import Directory
-from store.directory_import import ImportFailed, parse_file
+from store.directory_import import ImportFailed, parse_file, parse_standard_rows
 from store.migrate import downgrade, upgrade
 from store.standards import replace_standard_results, standard_results
 
@@ -38,8 +38,6 @@ def test_standard_results_table_round_trip_and_downgrade(backend) -> None:  # ty
 
 
 def test_standard_file_rows_are_checked_all_or_nothing() -> None:
-    from service.standards import parse_standard_rows
-
     policy = load_policy(POLICY_002)
     orgs = {"C1": OrgDomain.COMMUNITY, "C2": OrgDomain.COMMUNITY, "V1": OrgDomain.VILLAGE}
     good = [
@@ -66,6 +64,12 @@ def test_standard_file_rows_are_checked_all_or_nothing() -> None:
     assert "30 is not 0–25 points" in got[0][2] and "not 是/否" in got[1][2] and "already on line 2" in got[5][2]
     with pytest.raises(ImportFailed, match="problem"):
         parse_standard_rows([(1, ["编码", "年度", "有车办事"])], policy, orgs)
+    # the header is read like the directory's and pairing units' (store.directory_import.read_columns)
+    with pytest.raises(ImportFailed) as headers:
+        parse_standard_rows([(1, []), (2, ["code", "有人办事", "people", "备注"])], policy, orgs)
+    assert [(e.line, e.field, e.message.split(" (")[0].split(":")[0]) for e in headers.value.errors] == [
+        (2, "people", "column people given twice"), (2, "备注", "unknown column"), (2, "year", "missing column")
+    ]
 
 
 # --------------------------------------------------------------------------- CLI
