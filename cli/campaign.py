@@ -115,8 +115,9 @@ def open_(year: YearOpt, region: RegionOpt = None, policy_file: PolicyOpt = None
     """启动年度整顿工作 Open the campaign of --year (and --region) before its designation steps.
 
     The campaign keeps the policy given here: its designation.steps are the procedure that
-    `pdca campaign step` records (e.g. 县级领导遍访 → 基层党委摸排 → 联席部门会诊 → 常委会议审定). A campaign
-    already running is left as it is. Supervisors only.
+    `pdca campaign step` records (e.g. 县级领导遍访 → 基层党委摸排 → 联席部门会诊 → 常委会议审定), recorded on
+    the opening. A campaign already running is left as it is. --region must be a region of the directory
+    and --year at most next year. Supervisors only.
     """
 
     def action() -> None:
@@ -134,7 +135,8 @@ def step(
     region: RegionOpt = None,
     org: Annotated[
         list[str] | None,
-        typer.Option("--org", help="Organization code this step puts on the list (repeatable); the last step's list bounds the approval."),
+        typer.Option("--org", help="Organization code this step puts on the list (repeatable; in the directory and of the "
+            "campaign's region); the last step's list bounds the approval."),
     ] = None,
     request_id: RequestOpt = None,
 ) -> None:
@@ -156,14 +158,22 @@ def step(
 
 @app.command("steps")
 def steps(year: YearOpt, region: RegionOpt = None, policy_file: PolicyOpt = None) -> None:
-    """认定程序 The designation procedure of the policy and what the campaign recorded of it (who, when, notes)."""
+    """认定程序 The designation procedure the campaign enforces and what it recorded of it (who, when, notes).
+
+    The procedure is the one the campaign was opened with (recorded on its opening event); --policy is
+    read only for a campaign opened before that was recorded whose workflow no longer runs. A campaign
+    never opened is an error.
+    """
     cid = campaigns.campaign_id(region, year)
 
     def action() -> None:
-        rows = campaigns.steps(deps(), cid, _policy(policy_file))
-        emit({"campaign_id": cid, "steps": rows}, lambda: campaign_view.steps(rows, cid, opts().lang.value))
+        source, rows = run_async(campaigns.steps(deps(), cid, _policy(policy_file)))
+        emit(
+            {"campaign_id": cid, "source": source, "steps": rows},
+            lambda: campaign_view.steps(rows, cid, opts().lang.value, source),
+        )
 
-    run(action)
+    run_then_exit(action)
 
 
 @app.command("standards")

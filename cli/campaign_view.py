@@ -53,16 +53,29 @@ def step_recorded(done: Any, step: str, lang: str) -> None:
         console.print(f"✓ {done.stream_id}: designation step {step} recorded (version {done.version})")
 
 
-def steps(rows: list[Any], cid: str, lang: str) -> None:
-    """``rows``: ``service.campaigns.StepStatus`` in procedure order."""
+_STEP_SOURCES = {
+    "opening": ("本次整顿启动时的政策", "the policy the campaign was opened with"),
+    "workflow": ("本次整顿运行中的政策", "the running campaign's policy"),
+    "policy": (
+        "政策文件（本次整顿启动时未记录认定程序，且已不在运行）",
+        "the policy file (the campaign's opening did not record its procedure and it no longer runs)",
+    ),
+}
+
+
+def steps(rows: list[Any], cid: str, lang: str, source: str = "opening") -> None:
+    """``rows``: ``service.campaigns.StepStatus`` in procedure order; ``source``: where the procedure
+    was read (``service.campaigns.steps``)."""
     zh = lang == "zh"
+    origin = _STEP_SOURCES.get(source, (source, source))[0 if zh else 1]
     if not rows:
         console.print(
-            f"{cid}：政策未设认定程序步骤（designation.steps），督导员直接批准名单"
+            f"{cid}：{origin}未设认定程序步骤（designation.steps），督导员直接批准名单"
             if zh
-            else f"{cid}: the policy has no designation steps (designation.steps): a supervisor approves directly"
+            else f"{cid}: {origin} has no designation steps (designation.steps): a supervisor approves directly"
         )
         return
+    console.print(f"认定程序来自：{origin}" if zh else f"procedure from: {origin}")
     table = Table(title=f"{cid} 认定程序" if zh else f"{cid} designation steps", title_justify="left")
     for head in ("序号", "步骤", "角色", "记录人", "时间", "意见", "名单") if zh else ("#", "step", "roles", "by", "at", "note", "list"):
         table.add_column(head)

@@ -37,7 +37,8 @@ Rules (every number is a policy setting):
   designated whatever else applies to them, and direct designees outside it are added.
 
 Each designee carries its reasons (ranking and/or direct, Chinese and English), its place in the
-ranking and the memory findings (domain.memory) at designation; ``Designee.open_case`` builds the
+ranking and the memory findings (domain.memory) at designation, evidence an earlier case's proposal
+already cited skipped (``spent_evidence``, as the case's own rules do); ``Designee.open_case`` builds the
 ``OpenCase`` command of a rectification case from it.
 """
 
@@ -61,7 +62,7 @@ from domain.directory import (
     OrgDomain,
     zh_name,
 )
-from domain.memory import MemoryFinding, evaluate_memory
+from domain.memory import MemoryFinding, evaluate_memory, spent_evidence
 from domain.policy.designation import CategoryStandard, Days, DesignationPolicy, ReasonCode
 from domain.policy.memory import MemoryPolicy, Moment
 from domain.rectification import Basis, BasisKind, OpenCase, ProblemInput
@@ -449,9 +450,12 @@ def designate(
             classes[org_class.value] = classes.get(org_class.value, 0) + 1
         reasons = ([ranking_reasons[org.code]] if org.code in ranking_reasons else []) + direct.get(org.code, [])
         records = by_org_history.get(org.code, [])
+        # evidence an earlier case's proposal already cited is spent, as the case's own rules skip it
+        # (domain/rectification/memory.py): the list shows only proposals the case will make
+        spent = spent_evidence(records)
         if not reasons:
             findings = evaluate_memory(
-                org.code, records, year, Moment.DESIGNATION, memory, person=org.secretary, designated_now=False
+                org.code, records, year, Moment.DESIGNATION, memory, person=org.secretary, designated_now=False, spent=spent
             )
             if findings:
                 other.append(OrgFindings(org_code=org.code, org_name=org.name, region=org.region, findings=findings))
@@ -473,7 +477,7 @@ def designate(
                 org_class=found.org_class if found else None,
                 secretary=org.secretary,
                 leader=org.leader,
-                memory=evaluate_memory(org.code, records, year, Moment.DESIGNATION, memory, person=org.secretary),
+                memory=evaluate_memory(org.code, records, year, Moment.DESIGNATION, memory, person=org.secretary, spent=spent),
                 history=records,
                 label=policy.label_for(org.domain),
                 classification=org_class,

@@ -6,7 +6,7 @@
     await ensure(deps, actor, region, year, policy, settings)   -> Opened (the campaign started, or running)
     await open_campaign(deps, actor, region, year, policy)      -> CampaignDone   (open before the steps)
     await record_step(deps, cid, actor, step, note, org_codes=, request_id=) -> CampaignDone (认定程序 one step)
-    steps(deps, cid, policy)                                    -> [StepStatus]   (the procedure, recorded or not)
+    await steps(deps, cid, policy=)                             -> (source, [StepStatus]) (the procedure it enforces, recorded or not)
     await approve_in_chunks(deps, campaign_id, actor, opens, request_id=, chunk=) -> [CampaignResult]
     await refresh(deps, campaign_id)                            -> CampaignView   (check the cases now)
     await view(deps, campaign_id)                               -> CampaignView   (the `summary` query)
@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.actors import Actor
@@ -34,21 +34,26 @@ from domain.campaign import (
     DECIDER,
     ApproveDesignation,
     CampaignSettings,
+    CampaignState,
     CloseYear,
     OpenCampaign,
     RecordDesignationStep,
     campaign_id_for,
 )
 from domain.designation import DesignationList
+from domain.directory import Organization
 from domain.policy import Policy
+from domain.policy.designation import DesignationStep
 from domain.rectification import OpenCase
+from domain.timeutil import SHANGHAI
 from service import streams
 from service.bootstrap import Deps
 from service.commands import Done, done_of, trail
 from service.commands import command as build
 from service.directory import designation_preview
-from service.errors import Closed, NotFound, Refused
+from service.errors import Closed, NotFound, Refused, Unavailable
 from store.dashboard_queries import campaign_start_counts
+from store.directory import Directory
 from store.models import AuditEvent
 from store.queries import fold_stream, read_stream
 from workflows.campaign import CampaignResult, CampaignView
@@ -62,6 +67,7 @@ __all__ = [
     "close_year",
     "ensure",
     "StepStatus",
+    "opening_checked",
     "history",
     "open_campaign",
     "plan_approval",
@@ -240,8 +246,10 @@ async def approve(
 
 async def open_campaign(deps: Deps, actor: Actor, region: str | None, year: int, policy: Policy) -> CampaignDone:
     """Open the campaign of ``region`` and ``year`` without approving anything (before its designation
-    steps are recorded), with ``policy`` (its ``designation.steps`` are the procedure); a running one is
-    taken as it is."""
+    steps are recorded), with ``policy`` (its ``designation.steps`` are the procedure, recorded on the
+    opening event); a running one is taken as it is. ``Refused`` for a region the directory does not
+    know (naming the known ones) and a year after next year (``opening_checked``)."""
+    opening_checked(deps, region, year)
     opened = await ensure(deps, actor, region, year, policy, CampaignSettings())
     state = opened.state
     return CampaignDone(
@@ -260,8 +268,16 @@ async def record_step(
     deps: Deps, cid: str, actor: Actor, step: str, note: str, *, org_codes: list[str] | None = None, request_id: str | None = None
 ) -> CampaignDone:
     """Record one step of the designation procedure on the running campaign (the campaign's policy
-    names the steps, their order and roles; the workflow verifies the actor)."""
-    command = build(RecordDesignationStep, actor=actor, step=step, note=note, org_codes=list(org_codes or []))
+    names the steps, their order and roles; the workflow verifies the actor). The organizations the
+    step names must be in the directory and, for a township's campaign, of that township: else
+    ``Refused`` naming the codes, before anything is sent (the approval would refuse them later)."""
+    codes = list(org_codes or [])
+    if codes:
+        state = _campaign_state(deps, cid)
+        if state is None:
+            raise _not_running(cid)
+        _check_step_orgs(deps, state.region, codes)
+    command = build(RecordDesignationStep, actor=actor, step=step, note=note, org_codes=codes)
     try:
         result: CampaignResult = await streams.send(deps, cid, command, request_id=request_id or uuid.uuid4().hex)
     except NotFound:
@@ -284,12 +300,36 @@ class StepStatus:
     org_codes: tuple[str, ...] = ()
 
 
-def steps(deps: Deps, cid: str, policy: Policy) -> list[StepStatus]:
-    """The designation procedure of ``policy`` and what the campaign's audit log recorded of it."""
-    rows = deps.reading(lambda engine: read_stream(engine, cid))
-    state = fold_stream(rows, DECIDER)
+async def steps(deps: Deps, cid: str, policy: Policy | None = None) -> tuple[str, list[StepStatus]]:
+    """The designation procedure the campaign enforces and what its audit log recorded of it, with where
+    the procedure was read (``source``):
+
+    * ``opening``: the campaign's opening event (``CampaignOpened.steps``, the policy it was opened
+      with) — the audit log alone answers, without Temporal;
+    * ``workflow``: a campaign opened before the opening recorded it: the running workflow's own
+      policy (its ``policy`` query);
+    * ``policy``: such a campaign whose workflow no longer runs: ``policy`` (the --policy file), the
+      best left to show.
+
+    ``NotFound`` when the audit log has no such campaign (never opened)."""
+    state = _campaign_state(deps, cid)
+    if state is None:
+        raise NotFound(
+            f"没有年度整顿工作 {cid}（从未启动：pdca campaign open）/ no campaign {cid} in the audit log "
+            "(never opened: `pdca campaign open`)",
+            cid,
+        )
+    procedure: list[DesignationStep]
+    if state.procedure is not None:
+        source, procedure = "opening", state.procedure
+    else:
+        try:
+            running = await streams.query(deps, cid, "policy", Policy)
+            source, procedure = "workflow", list(running.designation.steps)
+        except (NotFound, Closed, Unavailable):
+            source, procedure = "policy", list((policy or Policy()).designation.steps)
     out: list[StepStatus] = []
-    for i, spec in enumerate(policy.designation.steps, start=1):
+    for i, spec in enumerate(procedure, start=1):
         done = state.steps.get(spec.code)
         out.append(
             StepStatus(
@@ -304,7 +344,49 @@ def steps(deps: Deps, cid: str, policy: Policy) -> list[StepStatus]:
                 org_codes=tuple(done.org_codes) if done else (),
             )
         )
-    return out
+    return source, out
+
+
+def _campaign_state(deps: Deps, cid: str) -> CampaignState | None:
+    """The campaign as its audit log folds (None: no events, never opened)."""
+    rows = deps.reading(lambda engine: read_stream(engine, cid))
+    return fold_stream(rows, DECIDER) if rows else None
+
+
+def _check_step_orgs(deps: Deps, region: str | None, codes: list[str]) -> None:
+    """Every code names an organization of the directory, of ``region`` when the campaign has one."""
+
+    wanted = set(codes)
+    found: dict[str, Organization] = {
+        o.code: o for o in deps.reading(lambda engine: Directory(engine).organizations()) if o.code in wanted
+    }
+    unknown = [code for code in dict.fromkeys(codes) if code not in found]
+    if unknown:
+        listed = ", ".join(unknown[:20])
+        raise Refused(f"--org：名录中没有这些党组织：{listed} / --org: not in the organization directory: {listed}")
+    if region is not None:
+        outside = [f"{code}（{found[code].region}）" for code in dict.fromkeys(codes) if found[code].region != region]
+        if outside:
+            listed = ", ".join(outside[:20])
+            raise Refused(f"--org：不属于本次整顿的乡镇 {region}：{listed} / --org: not of the campaign's region {region}: {listed}")
+
+
+def opening_checked(deps: Deps, region: str | None, year: int, *, today: date | None = None) -> None:
+    """A campaign may be opened for a region the directory knows (None: the county) and a year up to
+    next year (Beijing time); else ``Refused`` naming the option and what is accepted."""
+    this_year = (today or datetime.now(SHANGHAI).date()).year
+    if year > this_year + 1:
+        raise Refused(
+            f"--year {year}：最多可启动明年（{this_year + 1}）的年度整顿工作 / --year {year}: a campaign may be opened "
+            f"up to next year ({this_year + 1})"
+        )
+    if region is None:
+        return
+    known = deps.reading(lambda engine: Directory(engine).regions())
+    if region not in known:
+        names = "、".join(known) if known else "无（先导入名录：pdca org import FILE）"
+        names_en = ", ".join(known) if known else "none (import the directory first: pdca org import FILE)"
+        raise Refused(f"--region：名录中没有乡镇 {region!r}，已有：{names} / --region: unknown region {region!r}; known: {names_en}")
 
 
 # ----------------------------------------------------------------------------- refresh, view, close the year

@@ -22,14 +22,14 @@ from typing import TypeVar
 
 from domain.designation import DesignationList, designate
 from domain.directory import Assessment, HistoryRecord, Organization, Pairing, parse_domain, parse_level
-from domain.memory import MemoryFinding, Moment, evaluate_memory
+from domain.memory import MemoryFinding, Moment, evaluate_memory, spent_evidence
 from domain.policy import Policy
 from domain.timeutil import SHANGHAI
 from service.bootstrap import Deps
 from service.errors import Refused
+from store import inspections
 from store.directory import Directory, ImportSummary
 from store.directory_import import HEADERS, ImportFailed, RowError, parse_file
-from store.inspections import referred_to_designation
 from store.standards import standard_results
 
 __all__ = [
@@ -144,7 +144,8 @@ def list_organizations(
 
 
 def show_organization(deps: Deps, code: str, policy: Policy) -> OrgRecord:
-    """One organization's record, with the pairing units paired with it; ``Refused`` for an unknown code."""
+    """One organization's record, with the pairing units paired with it; ``Refused`` for an unknown code.
+    Its memory findings skip evidence an earlier case's proposal already cited, as the case does."""
     from store.pairings import pairings_of
 
     def query(directory: Directory) -> tuple[Organization, list[Assessment], list[HistoryRecord], list[Pairing]]:
@@ -158,7 +159,17 @@ def show_organization(deps: Deps, code: str, policy: Policy) -> OrgRecord:
     latest = history[-1] if history else None
     findings: list[MemoryFinding] = []
     if latest is not None:
-        findings = evaluate_memory(code, history, latest.year, Moment.DESIGNATION, policy.memory, person=org.secretary, designated_now=True)
+        # evidence already cited by an earlier case's proposal is spent (as the case's rules skip it)
+        findings = evaluate_memory(
+            code,
+            history,
+            latest.year,
+            Moment.DESIGNATION,
+            policy.memory,
+            person=org.secretary,
+            designated_now=True,
+            spent=spent_evidence(history),
+        )
     return OrgRecord(org, [(by_year.get(h.year), h) for h in history], latest.year if latest else None, findings, pairings)
 
 
@@ -215,7 +226,8 @@ def designation_preview(
             raise Refused(f"unknown region {region!r}; known: {', '.join(directory.regions())}")
         orgs, found, history = directory.designation_inputs(year)
         standards = standard_results(directory.engine, assessed) if policy.designation.standards else {}
-        return orgs, found, history, standards, referred_to_designation(directory.engine, year) if policy.designation.inspection else {}
+        referred = inspections.referred_to_designation(directory.engine, year) if policy.designation.inspection else {}
+        return orgs, found, history, standards, referred
 
     orgs, assessments, history, standards, referred = _read(deps, query)
     return designate(

@@ -88,6 +88,7 @@ def decide(state: CampaignState, command: Command, ctx: Context) -> list[Event]:
                 campaign_id=campaign_id_for(command.region, command.year),
                 region=command.region.strip() if command.region and command.region.strip() else None,
                 year=command.year,
+                steps=list(ctx.policy.designation.steps),
             )
         ]
     if isinstance(command, ApproveDesignation):

@@ -10,6 +10,7 @@ from domain.campaign.commands import Command
 from domain.campaign.figures import CampaignFigures, YearEndSummary
 from domain.decider import Event as _Event
 from domain.directory import OrgClass
+from domain.policy.designation import DesignationStep
 from domain.rectification import OpenCase
 
 
@@ -18,6 +19,9 @@ class CampaignOpened(_Event):
     campaign_id: str
     region: str | None
     year: int
+    # The designation procedure the campaign enforces (its policy's designation.steps, fixed for the
+    # campaign's life), so the audit log answers `pdca campaign steps`; None: opened before it was recorded.
+    steps: list[DesignationStep] | None = None
 
 
 class DesignationApproved(_Event):

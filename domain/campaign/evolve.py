@@ -22,6 +22,7 @@ def evolve(state: CampaignState, event: Event) -> CampaignState:
     if isinstance(event, CampaignOpened):
         s.stage = CampaignStage.OPEN
         s.campaign_id, s.region, s.year, s.opened_at = event.campaign_id, event.region, event.year, event.at
+        s.procedure = list(event.steps) if event.steps is not None else None
     elif isinstance(event, DesignationApproved):
         s.stage = CampaignStage.RUNNING
         s.approvals = event.round

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from domain.campaign.figures import CampaignFigures, YearEndSummary
+from domain.policy.designation import DesignationStep
 from domain.rectification import OpenCase
 
 
@@ -65,6 +66,8 @@ class CampaignState(BaseModel):
     outcomes_recorded: bool = False
     policy_version: str | None = None
     steps: dict[str, StepRecord] = Field(default_factory=dict)  # designation steps, by code (latest record)
+    # the procedure the campaign enforces, as its opening recorded it (None: not recorded, an older opening)
+    procedure: list[DesignationStep] | None = None
 
     def count(self, status: StartStatus) -> int:
         return sum(1 for c in self.cases.values() if c.status == status)

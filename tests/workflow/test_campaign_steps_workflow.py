@@ -63,6 +63,14 @@ async def test_steps_are_audited_and_cases_open_only_after_the_last(time_env, au
             ("decide", "cl-zhao", 4),
         ]
         assert all(s["proof"] for s in steps)  # each step carries the verified credential's proof
+        # the opening recorded the procedure the campaign enforces: `pdca campaign steps` reads it there
+        opening = json.loads(audit_log.read_stream(camp.campaign_id)[0].payload)
+        assert [(s["code"], s["roles"]) for s in opening["steps"]] == [
+            ("visit", ["county_leader"]),
+            ("survey", ["township_secretary"]),
+            ("consult", ["supervisor"]),
+            ("decide", ["county_leader", "supervisor"]),
+        ]
         approved = json.loads(rows[-1].payload)
         assert approved["steps"] == ["visit", "survey", "consult", "decide"]
         assert approved["classes"] == {"ST0000": "third"} and approved["labels"] == {"ST0000": "软弱涣散村党组织"}
