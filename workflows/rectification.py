@@ -135,7 +135,10 @@ class RectificationWorkflow(AuditedWorkflow[CaseState, CommandResult]):
         """A case recorded before calendar-aware timing keeps delivering notices exactly when due (its
         history must replay unchanged)."""
         if self.timed is False:
-            return self.policy.model_copy(update={"notice_window": "any_time"})
+            return self.policy.model_copy(update={"notice_window": "any_time", "close_requires_execution": False})
+        if self.recalls is False:
+            # recorded before sanctions could be recorded as carried out: it closes as it did
+            return self.policy.model_copy(update={"close_requires_execution": False})
         return self.policy
 
     def _result_fields(self) -> dict[str, Any]:

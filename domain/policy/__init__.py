@@ -146,6 +146,8 @@ class Policy(BaseModel):
     rework_period: Duration = timedelta(days=90)
     # Consolidation / observation period after a passed acceptance (巩固期).
     consolidation_period: Duration = timedelta(days=365)
+    # 销号 waits until every approved 组织调整 / 诫勉谈话 of the case is recorded as carried out (RecordExecution).
+    close_requires_execution: bool = True
     # Supervisors to notify of escalations, proposals and the end of a consolidation period.
     supervisors: list[str] = Field(default_factory=list)
     # The superior (上级党组织负责人) per region (township) for 发函督办; "*" for every other region.

@@ -342,7 +342,7 @@ def close_case(state: CaseState, c: CloseCase, ctx: Context) -> list[Event]:
         # 销号 with a proposal undecided would leave it undecidable for good (a closed case takes no commands)
         named = ", ".join(p.describe() for p in pending)
         raise NotAllowedInStage(f"sanction proposals are pending: {named}; approve or dismiss them before closing")
-    unexecuted = executable(state)
+    unexecuted = executable(state) if ctx.policy.close_requires_execution else []
     if unexecuted:
         # an approved 组织调整 / 诫勉谈话 is carried out in the record before 销号 (a closed case takes no commands)
         named = ", ".join(p.describe() for p in unexecuted)

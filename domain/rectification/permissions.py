@@ -144,7 +144,8 @@ def available(state: CaseState, actor: Actor, policy: Policy, now: datetime) -> 
     if state.stage == Stage.IMPLEMENTING and state.open_measures():
         offered.discard("SubmitSelfCheck")
     waiting = state.consolidation_until is not None and now < state.consolidation_until
-    if state.pending_proposals() or executable(state) or state.follow_ups == 0 or waiting:
+    unexecuted = policy.close_requires_execution and executable(state)
+    if state.pending_proposals() or unexecuted or state.follow_ups == 0 or waiting:
         offered.discard("CloseCase")
     return frozenset(offered)
 

@@ -168,6 +168,11 @@ def seed_directory(audit_log: AuditLog) -> None:
         for y in (2024, 2025)
     ]
     Directory(audit_log.engine).import_records(ParsedDirectory(organizations=[org], years=years))
+    from domain.directory import Pairing
+    from store.pairings import import_pairings
+
+    unit = Pairing(unit_code="U-LI", unit_name="县住建局", kind="结对单位", people=["unit-li"], org_codes=[MEMORY_ORG])
+    import_pairings(audit_log.engine, [unit])
 
 
 async def drive_memory(case: Case) -> None:
