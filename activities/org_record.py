@@ -36,6 +36,7 @@ class OrgRecord(BaseModel):
     """What the directory holds of one organization (``found`` False: not in the directory)."""
 
     found: bool
+    name: str | None = None  # the organization's name in the directory (None: recorded before it was read)
     region: str | None = None  # the township the directory places it in (None: recorded before it was read)
     secretary: str | None = None
     history: list[HistoryRecord] = Field(default_factory=list)
@@ -50,7 +51,7 @@ def read_record(engine: Engine, org_code: str, year: int) -> OrgRecord:
     history = directory.history(org_code=org_code, years=range(year - HISTORY_YEARS, year + 1))
     # only this organization of each unit's list: the case records who is paired with it, not the unit's other villages
     pairings = [p.model_copy(update={"org_codes": [org_code]}) for p in pairings_of(engine, org_code)]
-    return OrgRecord(found=True, region=org.region, secretary=org.secretary, history=history, pairings=pairings)
+    return OrgRecord(found=True, name=org.name, region=org.region, secretary=org.secretary, history=history, pairings=pairings)
 
 
 class OrgRecordActivities:

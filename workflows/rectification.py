@@ -109,10 +109,17 @@ class RectificationWorkflow(AuditedWorkflow[CaseState, CommandResult]):
             timeout=RECORD_TIMEOUT,
             retry=RECORD_RETRY,
         )
-        # The township is the directory's when it knows the organization (scope is checked on it), not the body's.
-        region = record.region or opening.region
+        # The township (scope is checked on it) and the name are the directory's when it knows the
+        # organization, not the body's.
+        region, name = record.region or opening.region, record.name or opening.org_name
         recalled = opening.model_copy(
-            update={"region": region, "secretary": record.secretary, "history": record.history, "pairings": record.pairings}
+            update={
+                "region": region,
+                "org_name": name,
+                "secretary": record.secretary,
+                "history": record.history,
+                "pairings": record.pairings,
+            }
         )
         at = workflow.info().workflow_start_time if self._fetches_locally() else None
         try:
@@ -121,7 +128,7 @@ class RectificationWorkflow(AuditedWorkflow[CaseState, CommandResult]):
             # The record made the opening unacceptable (a corrupt record): open without memory rather than
             # with anything the command body said about the organization's past.
             workflow.logger.warning("opening with the recalled record refused", extra={"case_id": self.stream_id})
-            bare = opening.model_copy(update={"region": region, "secretary": None, "history": None, "pairings": None})
+            bare = opening.model_copy(update={"region": region, "org_name": name, "secretary": None, "history": None, "pairings": None})
             try:
                 events = self.decider.decide(self.decider.initial, bare, self._context(at))
             except DomainError as error:  # refused as a raw client's opening is: never a task retried for good

@@ -118,7 +118,8 @@ DECIDER: Decider[CaseState, Command, Event] = Decider(
     next_wakeup=next_wakeup,
     calendar_years=calendar_years,
     # decisions that judge a person, signed by who decides (docs/security.md)
-    signed_commands=frozenset({"ApprovePlan", "RecordAcceptance", "CloseCase", "DecideSanction"}),
+    # (RecordExecution: a 组织调整 carried out replaces a secretary in the directory)
+    signed_commands=frozenset({"ApprovePlan", "RecordAcceptance", "CloseCase", "DecideSanction", "RecordExecution"}),
 )
 fold = DECIDER.fold
 
