@@ -65,6 +65,15 @@ def cadence_recipients(named: Sequence[str], people: Iterable[Any], roles: Seque
     return [p.id for p in people if p.active and wanted.intersection(p.roles)]
 
 
+def supervisors_in_scope(people: Iterable[Any], roles: Sequence[Role], org_code: str | None, region: str | None) -> list[str]:
+    """The people of the directory a stream's notices to "supervisors" reach when the policy names none:
+    every active person with one of ``roles`` whose scope covers the stream's organization or township
+    ("*", its code, its township; a county-wide stream without either: "*" only), in directory order."""
+    wanted = set(roles)
+    covered = {"*"} | {v for v in (org_code, region) if v}
+    return [p.id for p in people if p.active and wanted.intersection(p.roles) and covered.intersection(p.scope)]
+
+
 # ------------------------------------------------------------------ choosing
 
 

@@ -220,6 +220,20 @@ _ONE_PER = {
 }
 
 
+def _with_directory_supervisors(deps: Deps, policy: Policy, org_code: str, region: str) -> Policy:
+    """A policy that names no ``supervisors`` (a fresh `pdca up`, no policy file) gets the directory's people
+    with the cadence's recipient roles (default: supervisors) in the stream's scope, so its escalations,
+    proposals and the end of consolidation reach someone; a policy that names them is kept as it is."""
+    if policy.supervisors:
+        return policy
+    from domain.cadence import supervisors_in_scope
+    from service.signin import read_directory
+
+    people = read_directory(deps).people.values()
+    found = supervisors_in_scope(people, policy.cadence.recipient_roles, org_code or None, region or None)
+    return policy.model_copy(update={"supervisors": found}) if found else policy
+
+
 async def open_stream(deps: Deps, opening: Any, policy: Policy, *, if_running: str = "fail", **extra: Any) -> Opened:
     """Start the workflow of the stream ``opening`` names and wait (bounded) until a worker made the
     opening durable. ``if_running="use"`` takes a running workflow of that id as it is (a campaign
@@ -233,6 +247,7 @@ async def open_stream(deps: Deps, opening: Any, policy: Policy, *, if_running: s
     client = await deps.client()
     org_code = getattr(opening, "org_code", "")
     region = getattr(opening, "region", None) or ""
+    policy = _with_directory_supervisors(deps, policy, org_code, region)
     try:
         handle: WorkflowHandle[Any, Any] = await client.start_workflow(
             kind.run,

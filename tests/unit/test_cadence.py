@@ -133,3 +133,22 @@ def test_recipients_are_the_policys_supervisors_else_the_directorys_people_with_
         CadencePolicy(recipient_roles=[])
     with pytest.raises(ValidationError):
         CadencePolicy(recipient_roles=["nobody"])
+
+
+def test_a_streams_supervisors_default_to_the_directorys_people_in_its_scope() -> None:
+    """A fresh stack's policy names no supervisors: a case's escalations and proposals go to the directory's
+    supervisors whose scope covers the organization or its township (a county-wide one always)."""
+    from domain.actors import Role
+    from domain.cadence import supervisors_in_scope
+
+    people = [
+        Row(id="wang.sup", roles=[Role.SUPERVISOR], active=True, scope=["*"]),
+        Row(id="town.sup", roles=[Role.SUPERVISOR], active=True, scope=["城关镇"]),
+        Row(id="v.sup", roles=[Role.SUPERVISOR], active=True, scope=["V001"]),
+        Row(id="other.sup", roles=[Role.SUPERVISOR], active=True, scope=["柳林乡"]),
+        Row(id="gone.sup", roles=[Role.SUPERVISOR], active=False, scope=["*"]),
+        Row(id="chen.branch", roles=[Role.BRANCH_SECRETARY], active=True, scope=["V001"]),
+    ]
+    assert supervisors_in_scope(people, [Role.SUPERVISOR], "V001", "城关镇") == ["wang.sup", "town.sup", "v.sup"]
+    assert supervisors_in_scope(people, [Role.SUPERVISOR], None, "柳林乡") == ["wang.sup", "other.sup"]
+    assert supervisors_in_scope(people, [Role.SUPERVISOR], None, None) == ["wang.sup"]  # a county-wide campaign
