@@ -18,13 +18,12 @@ from domain.actors import Actor
 from domain.rectification import DECIDER, CaseState
 from domain.rectification.permissions import may_see_case
 from service.bootstrap import Deps
-from service.errors import InvalidField, NotFound
+from service.errors import NotFound
+from service.paging import PAGE_SIZE, offset_of, pages_of
 from store import queries
 from store.models import AuditEvent, CaseSummary
 
 EXAMPLE = "rect-V001-2026"
-PAGE_SIZE = 50  # rows per page of `pdca case list` unless --page-size says otherwise
-MAX_PAGE_SIZE = 1000
 
 
 def _rows(deps: Deps, case_id: str) -> list[AuditEvent]:
@@ -95,11 +94,7 @@ def list_page(
     of them), filtered, with the total: a COUNT and a LIMIT/OFFSET query, so the first page of 10,000
     cases costs what a page costs. ``visible_to``: only the cases that person may see (as ``list_cases``).
     A page past the last is empty (the total still says how many there are)."""
-    if page < 1:
-        raise InvalidField("page", f"{page}: pages are numbered from 1")
-    if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidField("page_size", f"{page_size}: from 1 to {MAX_PAGE_SIZE}")
-    offset = (page - 1) * page_size if page_size else 0
+    offset = offset_of(page, page_size)
     found = deps.reading(
         lambda engine: queries.case_page(
             engine,
@@ -114,5 +109,5 @@ def list_page(
             limit=page_size,
         )
     )
-    pages = max(-(-found.total // page_size), 1) if page_size else 1
+    pages = pages_of(found.total, page_size)
     return CaseList(rows=found.rows, total=found.total, page=page if page_size else 1, pages=pages, page_size=page_size)

@@ -12,12 +12,10 @@ from pydantic import BaseModel
 from domain.project.state import Level
 from service.bootstrap import Deps
 from service.errors import InvalidField
+from service.paging import PAGE_SIZE, offset_of, pages_of
 from store.db import format_utc
 from store.project_models import ProjectSummary
 from store.project_queries import LevelFigures, level_figures, project_page
-
-PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
 
 
 class ProjectList(BaseModel):
@@ -45,17 +43,13 @@ def list_page(
     """Page ``page`` (from 1) of the project ledger in project-id order, filtered, with the total: a COUNT
     and a LIMIT/OFFSET query, so the first page of a county's 5,000 projects costs what a page costs.
     ``owner``: the projects one person leads. A page past the last is empty (the total still says how many)."""
-    if page < 1:
-        raise InvalidField("page", f"{page}: pages are numbered from 1")
-    if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidField("page_size", f"{page_size}: from 1 to {MAX_PAGE_SIZE}")
-    offset = (page - 1) * page_size if page_size else 0
+    offset = offset_of(page, page_size)
     found = deps.reading(
         lambda engine: project_page(
             engine, year=year, region=region, level=level, stage=stage, owner=owner, org_code=org_code, offset=offset, limit=page_size
         )
     )
-    pages = max(-(-found.total // page_size), 1) if page_size else 1
+    pages = pages_of(found.total, page_size)
     return ProjectList(rows=found.rows, total=found.total, page=page if page_size else 1, pages=pages, page_size=page_size)
 
 

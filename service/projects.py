@@ -39,7 +39,8 @@ from domain.proposals import DecideSanction
 from domain.rungs import SanctionDecision
 from service.bootstrap import Deps
 from service.commands import Done, command, expect, folded, open_stream, send, trail
-from service.project_reads import MAX_PAGE_SIZE, PAGE_SIZE, ProjectList, by_level, list_page
+from service.paging import MAX_PAGE_SIZE, PAGE_SIZE
+from service.project_reads import ProjectList, by_level, list_page
 from store import queries
 from store.models import AuditEvent
 from store.project_models import ProjectSummary

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from cli import main as cli_main
 from cli.main import app
 from domain.actors import Actor, Role
-from service import case_reads, cases
+from service import case_reads, cases, paging
 from service.bootstrap import bootstrap
 from service.errors import InvalidField
 from store.db import make_engine
@@ -147,7 +147,7 @@ def test_scope_keeps_what_a_person_may_see(env: str) -> None:
 
 def test_pages_and_sizes_out_of_range_are_refused(env: str) -> None:
     deps = bootstrap(database_url=env)
-    for kwargs in ({"page": 0}, {"page_size": 0}, {"page_size": case_reads.MAX_PAGE_SIZE + 1}):
+    for kwargs in ({"page": 0}, {"page_size": 0}, {"page_size": paging.MAX_PAGE_SIZE + 1}):
         with pytest.raises(InvalidField):
             case_reads.list_page(deps, **kwargs)
 
