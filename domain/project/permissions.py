@@ -44,6 +44,8 @@ _PROJECT_ROLES: dict[str, str] = {
     "PromoteProject": "closer_roles",
     "CloseProject": "closer_roles",
 }
+# What a committee member may do only on the project they lead, as the refusal says it.
+_OWN_WORK = {"RecordProgress": "record progress on", "CompleteMilestone": "complete milestones of", "SubmitQuarterlyReport": "report on"}
 # What the owner may not do to their own project, as the refusal says it.
 _NOT_BY_OWNER = {
     "ReturnApplication": "review",
@@ -83,6 +85,9 @@ def authorize(state: ProjectState, command: Command, policy: Policy) -> None:
         # only for openings since project-per-person-v1: an older opening is decided again on every replay
         # of its run and must not meet a rule it was not recorded under
         _may_lead(command, policy)
+    if kind in _OWN_WORK and actor.id != state.owner and not actor.has_any(roles_allowed(kind, policy) - {Role.COMMITTEE_MEMBER}):
+        # a committee member works on their own project; the secretaries of the organization on any of its projects
+        raise PermissionDenied(f"{actor.id} is a committee member and may {_OWN_WORK[kind]} only their own project, not {state.owner}'s")
     if kind == "ReviseApplication" and actor.id != state.owner:
         raise SeparationOfDuties(f"only the project owner {state.owner} may revise the application")
     if kind in _NOT_BY_OWNER and actor.id == state.owner:

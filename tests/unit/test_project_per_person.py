@@ -95,3 +95,20 @@ def test_region_and_org_scope_still_apply() -> None:
     outsider = Actor(id="wy-09", roles=[Role.COMMITTEE_MEMBER], scope=["V999"])
     with pytest.raises(PermissionDenied, match="may not act on organization V001"):
         P().do(member_apply(outsider), T0)
+
+
+def test_a_committee_member_works_on_their_own_project_only() -> None:
+    """A member records progress on the 委员项目 they lead, not on another member's; the organization's
+    secretary may on any of its projects."""
+    from datetime import timedelta
+
+    from domain.project import ApproveApplication, RecordProgress
+    from tests.unit.test_project_decider import REVIEWER
+
+    p = P()
+    p.do(member_apply(MEMBER_1), T0)
+    p.do(ApproveApplication(actor=REVIEWER, comments="同意"), T0 + timedelta(days=1))
+    with pytest.raises(PermissionDenied, match="wy-02 is a committee member and may record progress on only their own project, not wy-01's"):
+        p.do(RecordProgress(actor=MEMBER_2, note="代为报告"), T0 + timedelta(days=2))
+    p.do(RecordProgress(actor=MEMBER_1, note="召开党员大会"), T0 + timedelta(days=2))
+    p.do(RecordProgress(actor=BRANCH_1, note="书记督促"), T0 + timedelta(days=3))
