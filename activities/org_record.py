@@ -54,6 +54,24 @@ def read_record(engine: Engine, org_code: str, year: int) -> OrgRecord:
     return OrgRecord(found=True, name=org.name, region=org.region, secretary=org.secretary, history=history, pairings=pairings)
 
 
+class OrgPlace(BaseModel):
+    """Where the directory places one organization: its name and township."""
+
+    code: str
+    name: str
+    region: str
+
+
+class OrgPlacesRequest(BaseModel):
+    codes: list[str]
+
+
+class OrgPlaces(BaseModel):
+    """The organizations of ``codes`` the directory knows (an unknown code is absent)."""
+
+    places: list[OrgPlace] = Field(default_factory=list)
+
+
 class OrgRecordActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -64,5 +82,11 @@ class OrgRecordActivities:
         log.info("org_record_read", org_code=request.org_code, found=record.found, years=len(record.history))
         return record
 
+    @activity.defn(name="read_org_places")
+    def read_org_places(self, request: OrgPlacesRequest) -> OrgPlaces:
+        """The names and townships of organizations an inspection visited (its scope is checked on them)."""
+        orgs = Directory(self.engine).organizations(codes=request.codes)
+        return OrgPlaces(places=[OrgPlace(code=o.code, name=o.name, region=o.region) for o in orgs])
+
     def activities(self) -> list[Callable[..., Any]]:
-        return [self.read_org_record]
+        return [self.read_org_record, self.read_org_places]

@@ -7,18 +7,23 @@ each finding's disposal, and ends when it is closed (办结).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError
 
 # Passed through: domain models and the skeleton (workflows.audited, no per-run state) are imported once.
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
+    from activities.org_record import OrgPlaces, OrgPlacesRequest, OrgRecordActivities
+    from domain.errors import DomainError
     from domain.identity import TrustedKeys
     from domain.inspection import DECIDER, InspectionState, RecordInspection, Stage
     from domain.policy import Policy
+    from workflows.activity_calls import call_activity
     from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult
     from workflows.search_attributes import CASE_KIND, ORG_CODE, REGION, STAGE
 
@@ -64,6 +69,32 @@ class InspectionWorkflow(AuditedWorkflow[InspectionState, InspectionCommandResul
         return InspectionOutcome(
             inspection_id=self.stream_id, stage=self.state.stage, version=self.state.version, findings=len(self.state.findings)
         )
+
+    async def _complete_opening(self) -> None:
+        """The visited organizations' names and townships are the directory's, read now (scope is checked on
+        the townships), never the command body's: the visit is decided again with them before it is recorded."""
+        opening = self.opening_command
+        if not isinstance(opening, RecordInspection):
+            return
+        found: OrgPlaces = await call_activity(
+            OrgRecordActivities.read_org_places,
+            OrgPlacesRequest(codes=[o.code for o in opening.orgs]),
+            local=self._fetches_locally(),
+            timeout=timedelta(seconds=30),
+            retry=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+        )
+        places = {p.code: p for p in found.places}
+        unknown = [o.code for o in opening.orgs if o.code not in places]
+        if unknown:
+            message = f"orgs: not in the organization directory: {', '.join(unknown)}"
+            raise ApplicationError(message, type="invalid_command", non_retryable=True)
+        orgs = [o.model_copy(update={"name": places[o.code].name, "region": places[o.code].region}) for o in opening.orgs]
+        placed = opening.model_copy(update={"orgs": orgs})
+        try:
+            events = self.decider.decide(self.decider.initial, placed, self._context(workflow.info().workflow_start_time))
+        except DomainError as error:  # e.g. a township the inspector has no scope over
+            raise ApplicationError(error.message, type=error.code, non_retryable=True) from None
+        self.opening, self.state = events, self._folded(self.decider.initial, events)
 
     def _calendar_on(self) -> bool:
         return False  # nothing here counts working days

@@ -31,6 +31,15 @@ ORGS = [
 ]
 
 
+def seed_directory(audit_log: AuditLog) -> None:
+    """The visited organizations in the directory: the workflow reads their names and townships there."""
+    from domain.directory import Organization
+    from store.directory import Directory, ParsedDirectory
+
+    orgs = [Organization(code=o.code, name=o.name, level="党支部", domain="农村", region=o.region) for o in ORGS]
+    Directory(audit_log.engine).import_records(ParsedDirectory(organizations=orgs, years=[]))
+
+
 async def wait_for(predicate: Any, what: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -45,6 +54,7 @@ async def drive_lifecycle(
     """Record a visit with two findings, refuse an out-of-scope finding, add one, dispose of each (case,
     designation — signed —, closed), refuse closing while one is open, close. Returns the handle, the
     stream id and the run's outcome."""
+    seed_directory(audit_log)
     today = (await env.get_current_time()).astimezone(SHANGHAI).date()
     stream_id = insp.inspection_id_for(today.year, number)
     opening = insp.RecordInspection(
