@@ -11,20 +11,25 @@ run started under an id that is not its application's is refused; earlier ones k
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 # Passed through: domain models and the skeleton (workflows.audited, no per-run state) are imported once;
 # a new run re-imports only this module.
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
-    from domain.errors import InvalidCommand
+    from activities.org_record import OrgPlaces, OrgPlacesRequest, OrgRecordActivities
+    from domain.errors import DomainError, InvalidCommand
     from domain.identity import TrustedKeys
     from domain.policy import Policy
     from domain.project import DECIDER, ApplyProject, ProjectState, Stage
     from domain.workcal import CalendarFacts
+    from workflows.activity_calls import call_activity
     from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult
 
 __all__ = [
@@ -98,6 +103,30 @@ class SecretaryProjectWorkflow(AuditedWorkflow[ProjectState, ProjectCommandResul
 
     def _start(self) -> None:
         self.each_decision = workflow.patched(CALENDAR_PATCH)
+
+    async def _complete_opening(self) -> None:
+        """Since project-per-person-v1: the organization's name and township are the directory's, read now
+        (scope is checked on the township), not the application's; an organization the directory does not
+        know keeps the application's. The opening is decided again with them before it is recorded."""
+        opening = self.opening_command
+        if not isinstance(opening, ApplyProject) or not opening.per_person:
+            return
+        found: OrgPlaces = await call_activity(
+            OrgRecordActivities.read_org_places,
+            OrgPlacesRequest(codes=[opening.org_code]),
+            local=self._fetches_locally(),
+            timeout=timedelta(seconds=30),
+            retry=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+        )
+        if not found.places:
+            return
+        place = found.places[0]
+        placed = opening.model_copy(update={"org_name": place.name, "region": place.region})
+        try:
+            events = self.decider.decide(self.decider.initial, placed, self._context(workflow.info().workflow_start_time))
+        except DomainError as error:  # e.g. an applicant without scope over the organization's real township
+            raise ApplicationError(error.message, type=error.code, non_retryable=True) from None
+        self.opening, self.state = events, self._folded(self.decider.initial, events)
 
     def _calendar_each_decision(self) -> bool:
         return self.each_decision

@@ -108,7 +108,8 @@ def test_a_committee_member_works_on_their_own_project_only() -> None:
     p = P()
     p.do(member_apply(MEMBER_1), T0)
     p.do(ApproveApplication(actor=REVIEWER, comments="同意"), T0 + timedelta(days=1))
-    with pytest.raises(PermissionDenied, match="wy-02 is a committee member and may record progress on only their own project, not wy-01's"):
+    refusal = "wy-02 is a committee member and may record progress on only their own project, not wy-01's"
+    with pytest.raises(PermissionDenied, match=refusal):
         p.do(RecordProgress(actor=MEMBER_2, note="代为报告"), T0 + timedelta(days=2))
     p.do(RecordProgress(actor=MEMBER_1, note="召开党员大会"), T0 + timedelta(days=2))
     p.do(RecordProgress(actor=BRANCH_1, note="书记督促"), T0 + timedelta(days=3))

@@ -73,3 +73,29 @@ async def test_a_run_under_another_id_is_refused_and_records_nothing(time_env, a
         await handle.result()
     assert f"proj-committee_member-{org}-{year}-wy-03, not {wrong}" in str(failure.value.cause)
     assert audit_log.read_stream(wrong) == []
+
+
+async def test_the_township_a_project_is_scoped_on_is_the_directorys(time_env, audit_log, worker_queue) -> None:  # type: ignore[no-untyped-def]
+    """A member scoped to one township cannot apply for an organization of another by writing their own
+    township into the application: the workflow reads where the directory places it before recording."""
+    from temporalio.client import WorkflowExecutionStatus
+
+    from domain.directory import Organization
+    from store.directory import Directory, ParsedDirectory
+
+    org = unique_org("W")
+    year = (await time_env.get_current_time()).year + 1
+    Directory(audit_log.engine).import_records(
+        ParsedDirectory(organizations=[Organization(code=org, name="某村党委", level="党委", domain="农村", region="柳林乡")], years=[])
+    )
+    person = Actor(id="wy-09", name="wy-09", roles=[Role.COMMITTEE_MEMBER], scope=[REGION])
+    workflow_id = project_id_for(Level.COMMITTEE_MEMBER, org, year, "wy-09")
+    handle = await start(time_env, worker_queue, workflow_id, opening(person, org, year))
+    deadline = time.monotonic() + 120  # polled: a run that wrongly opened would wait on its timers
+    while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING and not audit_log.read_stream(workflow_id):
+        assert time.monotonic() < deadline, "the application neither failed nor was recorded"
+        await asyncio.sleep(0.2)
+    assert audit_log.read_stream(workflow_id) == []
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+    assert "柳林乡" in str(failed.value.cause), failed.value.cause
