@@ -6,10 +6,12 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -374,7 +376,14 @@ async def test_schedule_list_and_show_print_the_working_day_dates(dev_env: Workf
         assert row["moved"][0] == {"scheduled": row["scheduled_runs"][0], "runs": row["next_runs"][0]}
         for moment in row["next_runs"]:
             assert calendar.is_workday(date.fromisoformat(moment[:10])), moment
-        listed = {r["id"]: r for r in await list_schedules(bootstrap(client=dev_env.client))}
+        # listing reads Temporal's visibility store, which learns of a new schedule a moment later: polled
+        listed: dict[str, Any] = {}
+        deadline = time.monotonic() + 120
+        while sid not in listed:
+            assert time.monotonic() < deadline, f"{sid} never listed"
+            listed = {r["id"]: r for r in await list_schedules(bootstrap(client=dev_env.client))}
+            if sid not in listed:
+                await asyncio.sleep(0.5)
         assert listed[sid]["next_runs"] == row["next_runs"][:3]
 
         # the CLI, as a person reads it (a pipe: whole lines)
