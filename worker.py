@@ -62,6 +62,7 @@ from workflows.digest import NotificationDigestWorkflow
 from workflows.directory import DirectoryWorkflow
 from workflows.inspection import InspectionWorkflow
 from workflows.project import SecretaryProjectWorkflow
+from workflows.rating import RatingWorkflow
 from workflows.rectification import RectificationWorkflow
 
 WORKFLOWS: Sequence[type] = (
@@ -73,6 +74,7 @@ WORKFLOWS: Sequence[type] = (
     NotificationDigestWorkflow,
     DirectoryWorkflow,
     InspectionWorkflow,
+    RatingWorkflow,
 )
 # Modules the workflow sandbox shares instead of re-importing on every run (they are pure or
 # only used from activities); re-importing pydantic/sqlmodel/structlog costs seconds per run.

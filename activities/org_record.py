@@ -21,6 +21,7 @@ from temporalio import activity
 from domain.directory import HistoryRecord, Pairing
 from store.directory import Directory
 from store.pairings import pairings_of
+from store.ratings import RatingFacts, rating_facts, source_org
 
 log = structlog.get_logger()
 
@@ -72,6 +73,14 @@ class OrgPlaces(BaseModel):
     places: list[OrgPlace] = Field(default_factory=list)
 
 
+class SourceRequest(BaseModel):
+    source: str
+
+
+class SourceOrg(BaseModel):
+    org_code: str  # "" when no case or finding of that id is recorded
+
+
 class OrgRecordActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -88,5 +97,18 @@ class OrgRecordActivities:
         orgs = Directory(self.engine).organizations(codes=request.codes)
         return OrgPlaces(places=[OrgPlace(code=o.code, name=o.name, region=o.region) for o in orgs])
 
+    @activity.defn(name="read_rating_facts")
+    def read_rating_facts(self, request: OrgRecordRequest) -> RatingFacts:
+        """What a star rating opens with (评星定级): the organization's name, township and domain, last
+        year's star level, the cases closed 晋位升级 since and the rating year's own cases (store/ratings.py)."""
+        facts = rating_facts(self.engine, request.org_code, request.year)
+        log.info("rating_facts_read", org_code=request.org_code, year=request.year, found=facts.found)
+        return facts
+
+    @activity.defn(name="read_source_org")
+    def read_source_org(self, request: SourceRequest) -> SourceOrg:
+        """The organization a case (``rect-…``) or an inspection finding (``insp-…/F2``) concerns ("" if unknown)."""
+        return SourceOrg(org_code=source_org(self.engine, request.source))
+
     def activities(self) -> list[Callable[..., Any]]:
-        return [self.read_org_record, self.read_org_places]
+        return [self.read_org_record, self.read_org_places, self.read_rating_facts, self.read_source_org]

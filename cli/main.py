@@ -91,6 +91,11 @@ NOUNS: list[tuple[str, str, str]] = [
         "检查 inspections: 明察暗访 (unannounced) / 专项抽查 (spot check) / 观摩 (observation) visits and their findings.",
     ),
     (
+        "rating",
+        "cli.rating:app",
+        "评星定级 star ratings: self-assessment 自评, township review 审核, county approval 审定, 公示, 降星, report.",
+    ),
+    (
         "audit",
         "cli.audit:app",
         "审计 the audit trail: verify the hash chain and the signed checkpoints, take a checkpoint, prove an event, "

@@ -58,7 +58,9 @@ def yes_no(value: bool, lang: Lang) -> str:
 
 
 # the label family of each kind's stages (a Decider's name → the prefix of its stage labels)
-STAGE_LABELS = {"rectification": "stage", "project": "pstage", "campaign": "campaign_stage", "inspection": "istage"}
+STAGE_LABELS = {
+    "rectification": "stage", "project": "pstage", "campaign": "campaign_stage", "inspection": "istage", "rating": "rstage",
+}  # fmt: skip
 
 
 def roles_text(roles: Sequence[str], zh: bool) -> str:

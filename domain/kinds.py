@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import campaign, inspection, people, project, rectification
+from domain import campaign, inspection, people, project, rating, rectification
 from domain.decider import Decider
 
 # rectification cases (rect-), annual campaigns (camp-), secretary projects (proj-), the people directory (dir-),
-# inspections (insp-)
+# inspections (insp-), star ratings (star-)
 DECIDERS: tuple[Decider[Any, Any, Any], ...] = (
-    rectification.DECIDER, campaign.DECIDER, project.DECIDER, people.DECIDER, inspection.DECIDER,
+    rectification.DECIDER, campaign.DECIDER, project.DECIDER, people.DECIDER, inspection.DECIDER, rating.DECIDER,
 )  # fmt: skip
 
 

@@ -393,6 +393,48 @@ def render_inspection_notice(event: Any, stream_id: str, org_name: str = "", lan
     return str(kind)  # pragma: no cover
 
 
+def render_rating_notice(event: Any, stream_id: str, org_name: str = "", lang: Lang = "zh", policy: Policy | None = None) -> str:
+    """A star rating sends no notices itself; histories show its one-line description."""
+    from domain.rating import stars_text
+
+    zh = lang == "zh"
+    kind = event.type
+    if kind == "RatingOpened":
+        last = stars_text(event.previous_level)
+        up = f"；晋位升级建议 {event.upgrade_level} 星（{'、'.join(event.upgrade_cases)}）" if event.upgrade_level else ""
+        if zh:
+            return f"{event.year} 年度评星，标准「{event.standard}」，上年 {last}{up}"
+        up = f"; upgrade proposed to {event.upgrade_level}" if event.upgrade_level else ""
+        return f"{event.year} star rating, standard '{event.standard}', last year {last}{up}"
+    if kind in ("SelfAssessmentSubmitted", "RatingReviewed"):
+        a = event.assessment
+        vetoes = f"，否决事项 {'、'.join(a.vetoes)}" if a.vetoes and zh else (f", veto {', '.join(a.vetoes)}" if a.vetoes else "")
+        return f"总分 {a.total:g}，可评 {a.level} 星{vetoes}" if zh else f"total {a.total:g}, gates grant {a.level} stars{vetoes}"
+    if kind == "RatingReturned":
+        return f"退回：{event.comment}" if zh else f"returned: {event.comment}"
+    if kind == "RatingApproved":
+        ends = local(event.publicity_ends).strftime("%Y-%m-%d %H:%M")
+        return f"审定 {stars_text(event.level)}，公示至 {ends}" if zh else f"approved {event.level} stars, published until {ends}"
+    if kind == "ObjectionRecorded":
+        o = event.objection
+        return f"{o.objection_id} {o.text}" + (f"（{o.source}）" if o.source else "")
+    if kind == "ObjectionResolved":
+        verdict = ("成立" if event.upheld else "不成立") if zh else ("upheld" if event.upheld else "dismissed")
+        level = f" → {event.level}★" if event.level else ""
+        return f"{event.objection_id} {verdict}{level}：{event.note}"
+    if kind == "RatingDecided":
+        if zh:
+            return f"定级 {stars_text(event.level)}（上年 {stars_text(event.previous_level)}）"
+        return f"decided {event.level} stars (last year {event.previous_level or '-'})"
+    if kind == "VetoEventRecorded":
+        v = event.veto
+        change = f" {v.level_before}★→{v.level_after}★" if v.level_after is not None else ""
+        return f"{v.item} ← {v.source}{change} {v.note}".strip()
+    if kind == "RatingArchived":
+        return f"归档 {stars_text(event.level)}" if zh else f"archived at {event.level or '-'} stars"
+    return str(kind)  # pragma: no cover
+
+
 def render_directory_notice(event: Any, stream_id: str, org_name: str = "", lang: Lang = "zh", policy: Policy | None = None) -> str:
     """The people directory sends no notices; histories (`pdca person history`) show whom or what an event concerned."""
     person = getattr(event, "person", None) or getattr(event, "admin", None)
@@ -408,6 +450,7 @@ _RENDERERS: dict[str, Callable[..., str]] = {
     "project": render_project_notice,
     "campaign": render_campaign_notice,
     "inspection": render_inspection_notice,
+    "rating": render_rating_notice,
     "directory": render_directory_notice,
 }
 

@@ -39,7 +39,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
-from domain import campaign, inspection, people, project, rectification
+from domain import campaign, inspection, people, project, rating, rectification
 from domain.decider import Decider
 from domain.identity import PersonalSignature
 from domain.limits import capped
@@ -53,6 +53,7 @@ from workflows.campaign import CampaignInput, CampaignResult, CampaignWorkflow
 from workflows.directory import DirectoryInput, DirectoryResult, DirectoryWorkflow
 from workflows.inspection import InspectionCommandResult, InspectionInput, InspectionWorkflow
 from workflows.project import ProjectCommandResult, ProjectInput, SecretaryProjectWorkflow
+from workflows.rating import RatingCommandResult, RatingInput, RatingWorkflow
 from workflows.rectification import CaseInput, CommandResult, RectificationWorkflow
 from workflows.search_attributes import initial_search_attributes
 
@@ -143,7 +144,20 @@ INSPECTIONS = StreamKind(
     first_stage="open",
     closed_message="inspection {id} is closed (已办结): it accepts no more commands",
 )
-KINDS = (CASES, PROJECTS, CAMPAIGNS, DIRECTORY, INSPECTIONS)
+RATINGS = StreamKind(
+    decider=rating.DECIDER,
+    noun="rating",
+    opening=rating.OpenRating,
+    run=RatingWorkflow.run,
+    make_input=lambda stream_id, policy, opening, credential: RatingInput(
+        rating_id=stream_id, policy=policy, open=opening, credential=credential
+    ),
+    result_model=RatingCommandResult,
+    id_for=lambda c: rating.rating_id_for(c.org_code, c.year),
+    first_stage="self_assessment",
+    closed_message="rating {id} is archived (已归档): it accepts no more commands",
+)
+KINDS = (CASES, PROJECTS, CAMPAIGNS, DIRECTORY, INSPECTIONS, RATINGS)
 
 
 def kind_of(stream_id: str) -> StreamKind:
@@ -217,6 +231,7 @@ _ONE_PER = {
     "campaign": "one campaign per region and year",
     "directory": "one people directory",
     "inspection": "one inspection per year and number",
+    "rating": "one star rating per organization and year",
 }
 
 
@@ -363,7 +378,7 @@ async def update(
         raise map_rpc_error(error, id, timeout, request_id) from None
 
 
-_NOUN_ZH = {"case": "案件", "project": "项目", "campaign": "年度工作", "directory": "人员名录", "inspection": "检查"}
+_NOUN_ZH = {"case": "案件", "project": "项目", "campaign": "年度工作", "directory": "人员名录", "inspection": "检查", "rating": "评星"}
 _DIAGNOSE_TIMEOUT = 5.0  # seconds to ask Temporal what the stream is waiting for, once the command gave up
 
 

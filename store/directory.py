@@ -306,6 +306,7 @@ def write_outcome(
     acceptance: AcceptanceResult | str | None = None,
     failed_rounds: int | None = None,
     project_rating: str | None = None,
+    star: int | None = None,
     person: str | None = None,
     now: datetime | None = None,
 ) -> bool:
@@ -329,6 +330,8 @@ def write_outcome(
         values["failed_acceptances"] = failed_rounds
     if project_rating is not None:
         values["project_rating"] = project_rating
+    if star is not None:
+        values["star"] = star  # the year's decided star level (评星定级, store/ratings.py)
     where = _year_of(org_code, year)
     if conn.execute(_YEAR.update().where(where).values(**values)).rowcount == 0:
         conn.execute(_YEAR.insert().values(org_code=org_code, year=year, person=person or org.secretary, **values))

@@ -53,6 +53,7 @@ TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "project_milestone": _REWRITE,
     "inspection_summary": _REWRITE,  # store/inspections.py
     "inspection_finding": _REWRITE,
+    "rating_summary": _REWRITE,  # store/ratings.py
     # working data written by upsert, never deleted by the code
     "organization": _UPSERT,  # store/directory.py: organization import
     "assessment": _UPSERT,  # store/directory.py: assessment import and rankings

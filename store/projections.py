@@ -23,6 +23,7 @@ from store.inspections import project_inspections
 from store.models import AuditEvent, CaseSummary, MeasureLedger, ProblemLedger, SanctionLedger
 from store.project_projection import project_projects
 from store.queries import fold_stream
+from store.ratings import project_ratings
 
 PROJECTION_TABLES = (CaseSummary, MeasureLedger, ProblemLedger, SanctionLedger)
 
@@ -214,4 +215,5 @@ PROJECTORS: tuple[Projector, ...] = (
     project_campaign,  # campaigns: camp-
     project_projects,  # secretary projects: proj-
     project_inspections,  # inspections: insp-
+    project_ratings,  # star ratings: star-
 )

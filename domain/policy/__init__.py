@@ -21,6 +21,7 @@ from domain.policy.cadence import CadencePolicy
 from domain.policy.designation import DesignationPolicy
 from domain.policy.memory import MemoryPolicy
 from domain.policy.projects import ProjectPolicy
+from domain.policy.rating import RatingPolicy
 from domain.rungs import Rung as Rung  # re-exported: policy files name rungs
 from domain.timeutil import format_duration, parse_duration
 from domain.workcal import Offset, WorkingHours, offset_length
@@ -160,6 +161,8 @@ class Policy(BaseModel):
     projects: ProjectPolicy = Field(default_factory=ProjectPolicy)
     # Supervision cadence (月督导、季观摩、半年通报) run by Temporal Schedules.
     cadence: CadencePolicy = Field(default_factory=CadencePolicy)
+    # The yearly star rating (评星定级): standards, gates, 公示 window (docs/rating.md).
+    rating: RatingPolicy = Field(default_factory=RatingPolicy)
 
     @model_validator(mode="after")
     def _check(self) -> Policy:

@@ -8,4 +8,5 @@ import store.inspection_models  # noqa: F401
 import store.models  # noqa: F401
 import store.notify_models  # noqa: F401
 import store.project_models  # noqa: F401
+import store.rating_models  # noqa: F401
 import store.standards  # noqa: F401

@@ -1,0 +1,313 @@
+"""Star ratings (评星定级): one function per thing a door asks (docs/rating.md).
+
+Changing a rating (async; each returns ``service.commands.Done``): ``open_rating`` (one organization),
+``open_year`` (every organization of the directory, or of a township, that has no rating of the year
+yet), ``assess`` (自评, from an ``AssessmentFile``), ``review`` (审核), ``return_rating`` (退回),
+``approve`` (审定, signed), ``object_to`` (记录异议), ``resolve`` (处理异议, signed), ``veto`` (否决事项,
+signed). Reading (sync, from the audit log and the rating ledger): ``show``, ``list_ratings``,
+``history``, ``report``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ConfigDict, Field, field_validator
+
+from domain.actors import Actor
+from domain.decider import Input
+from domain.limits import MAX_ITEMS, MAX_TEXT
+from domain.policy import Policy
+from domain.rating import (
+    ApproveRating,
+    ItemScoreInput,
+    OpenRating,
+    RatingState,
+    RecordObjection,
+    RecordVetoEvent,
+    ResolveObjection,
+    ReturnRating,
+    ReviewRating,
+    Stage,
+    SubmitSelfAssessment,
+    current_gate,
+    rating_id_for,
+)
+from domain.rating.gates import Gate
+from service.bootstrap import Deps
+from service.commands import Done, command, expect, folded, open_stream, send, trail
+from service.errors import Refused, ServiceError
+from store import ratings as store
+from store.directory import Directory
+from store.models import AuditEvent
+from store.rating_models import RatingSummary
+
+EXAMPLE = "star-V001-2027"
+YEARS = (2000, 2100)
+OPEN_AT_ONCE = 8  # openings in flight at once when a year is opened for many organizations
+
+
+class AssessmentFile(Input):
+    """A self-assessment or a review as a file: ``scores`` as ``{item: points}`` or as a list of
+    ``{code, points, evidence, note}``; ``vetoes``: veto items that occurred; ``note`` / ``comment``."""
+
+    model_config = ConfigDict(extra="forbid")
+    scores: list[ItemScoreInput] = Field(default_factory=list, max_length=MAX_ITEMS)
+    vetoes: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
+    note: str = Field(default="", max_length=MAX_TEXT)
+
+    @field_validator("scores", mode="before")
+    @classmethod
+    def _mapping(cls, value: Any) -> Any:
+        if isinstance(value, dict):  # {political: 18, team: 20}
+            return [{"code": str(code), "points": points} for code, points in value.items()]
+        return value
+
+
+def _year(year: int) -> int:
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise Refused(f"--year: {year} is not a year of {YEARS[0]}–{YEARS[1]}")
+    return year
+
+
+def _check_year(deps: Deps, year: int) -> None:
+    """A rating is of this year or the next (评星 runs at the end of the year it rates)."""
+    from datetime import datetime
+
+    from domain.timeutil import SHANGHAI
+
+    now = datetime.now(SHANGHAI).year
+    if year > now + 1:
+        raise Refused(f"--year: {year} is after next year ({now + 1}): a rating rates a year that has begun")
+
+
+async def _send(deps: Deps, rating_id: str, cmd: object, request_id: str | None) -> Done:
+    expect("rating", rating_id, EXAMPLE)
+    return await send(deps, rating_id, cmd, request_id)
+
+
+# ----------------------------------------------------------------------------- changing a rating
+
+
+async def open_rating(deps: Deps, org_code: str, year: int, actor: Actor, policy: Policy, note: str = "") -> Done:
+    """启动评星: open ``org_code``'s rating of ``year`` (the workflow reads the organization's facts)."""
+    _check_year(deps, _year(year))
+    org = deps.reading(lambda engine: Directory(engine).organization(org_code))
+    if org is None:
+        raise Refused(f"org_code: {org_code} is not in the organization directory (`pdca org list`)")
+    opening = command(
+        OpenRating, actor=actor, org_code=org.code, year=year, org_name=org.name, region=org.region, domain=org.domain, note=note
+    )
+    return await open_stream(deps, opening, policy)
+
+
+@dataclass
+class Opening:
+    """What ``open_year`` did: ratings opened, already there, refused (org code → why)."""
+
+    opened: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+async def open_year(
+    deps: Deps, year: int, actor: Actor, policy: Policy, *, region: str | None = None, codes: list[str] | None = None
+) -> Opening:
+    """启动年度评星: a rating of ``year`` for every organization of the directory (of ``region``, or of
+    ``codes``) that has none yet, a few at a time. Safe to run again: existing ratings are left as they are."""
+    _check_year(deps, _year(year))
+
+    def targets(engine: Any) -> tuple[list[str], set[str]]:
+        directory = Directory(engine)
+        if region is not None and region not in directory.regions():
+            raise Refused(f"--region: unknown township {region!r} (known: {', '.join(directory.regions())})")
+        orgs = directory.organizations(region=region, codes=codes)
+        unknown = sorted(set(codes or []) - {o.code for o in orgs})
+        if unknown:
+            raise Refused(f"--org: not in the organization directory{' of ' + region if region else ''}: {', '.join(unknown)}")
+        have = {r.org_code for r in store.rating_summaries(engine, year=year, region=region)}
+        return [o.code for o in orgs], have
+
+    found, have = deps.reading(targets)
+    result = Opening(existing=sorted(c for c in found if c in have))
+    gate = asyncio.Semaphore(OPEN_AT_ONCE)
+
+    async def one(code: str) -> None:
+        async with gate:
+            try:
+                await open_rating(deps, code, year, actor, policy)
+                result.opened.append(code)
+            except ServiceError as error:
+                if "already exists" in str(error):
+                    result.existing.append(code)
+                else:
+                    result.failed[code] = str(error)
+
+    await asyncio.gather(*(one(c) for c in found if c not in have))
+    result.opened.sort()
+    result.existing.sort()
+    return result
+
+
+async def assess(deps: Deps, rating_id: str, actor: Actor, file: AssessmentFile, request_id: str | None = None) -> Done:
+    """提交自评: the organization's scores, evidence and veto items."""
+    cmd = command(SubmitSelfAssessment, actor=actor, scores=file.scores, vetoes=file.vetoes, note=file.note)
+    return await _send(deps, rating_id, cmd, request_id)
+
+
+async def review(
+    deps: Deps, rating_id: str, actor: Actor, comment: str, file: AssessmentFile | None = None, request_id: str | None = None
+) -> Done:
+    """审核上报: the township's corrections (items not given keep the organization's scores) and comment."""
+    file = file or AssessmentFile()
+    cmd = command(ReviewRating, actor=actor, scores=file.scores, vetoes=file.vetoes, comment=comment)
+    return await _send(deps, rating_id, cmd, request_id)
+
+
+async def return_rating(deps: Deps, rating_id: str, actor: Actor, comment: str, request_id: str | None = None) -> Done:
+    """退回: to the organization (退回修改, by the township) or to the township (退回复核, by the county)."""
+    return await _send(deps, rating_id, command(ReturnRating, actor=actor, comment=comment), request_id)
+
+
+async def approve(
+    deps: Deps, rating_id: str, actor: Actor, level: int | None = None, comment: str = "", request_id: str | None = None
+) -> Done:
+    """审定: approve a level the gates grant (default: the highest) and publish it for objections (公示)."""
+    return await _send(deps, rating_id, command(ApproveRating, actor=actor, level=level, comment=comment), request_id)
+
+
+async def object_to(deps: Deps, rating_id: str, actor: Actor, text: str, source: str = "", request_id: str | None = None) -> Done:
+    """记录异议: an objection received during 公示."""
+    return await _send(deps, rating_id, command(RecordObjection, actor=actor, text=text, source=source), request_id)
+
+
+async def resolve(
+    deps: Deps,
+    rating_id: str,
+    actor: Actor,
+    objection_id: str,
+    upheld: bool,
+    note: str,
+    level: int | None = None,
+    request_id: str | None = None,
+) -> Done:
+    """处理异议: upheld with the level it decides, or dismissed."""
+    cmd = command(ResolveObjection, actor=actor, objection_id=objection_id, upheld=upheld, level=level, note=note)
+    return await _send(deps, rating_id, cmd, request_id)
+
+
+async def veto(deps: Deps, rating_id: str, actor: Actor, item: str, source: str, note: str = "", request_id: str | None = None) -> Done:
+    """记录否决事项 (降星): a veto item occurred; its source is a case, an inspection finding, or manual."""
+    return await _send(deps, rating_id, command(RecordVetoEvent, actor=actor, item=item, source=source, note=note), request_id)
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def history(deps: Deps, rating_id: str) -> list[AuditEvent]:
+    expect("rating", rating_id, EXAMPLE)
+    return trail(deps, rating_id)
+
+
+def show(deps: Deps, rating_id: str) -> RatingState:
+    """The rating as its audit rows fold: scores at each step, the gates, objections, veto events."""
+    expect("rating", rating_id, EXAMPLE)
+    state: RatingState = folded(deps, rating_id)
+    return state
+
+
+def rating_id(org_code: str, year: int) -> str:
+    return rating_id_for(org_code, year)
+
+
+def list_ratings(
+    deps: Deps, *, year: int | None = None, region: str | None = None, stage: str | None = None, org_code: str | None = None
+) -> list[RatingSummary]:
+    """Rows of the rating ledger (of a year, a township, a stage, an organization)."""
+    if stage is not None and stage not in {s.value for s in Stage}:
+        raise Refused(f"--stage: {stage!r} is not one of {', '.join(s.value for s in Stage)}")
+    return deps.reading(lambda engine: store.rating_summaries(engine, year=year, region=region, stage=stage, org_code=org_code))
+
+
+@dataclass
+class Movement:
+    """One township's (or the county's) figures of a year's rating."""
+
+    region: str
+    total: int = 0  # ratings opened
+    rated: int = 0  # a level decided
+    by_level: dict[int, int] = field(default_factory=lambda: dict.fromkeys(range(1, 6), 0))
+    three_and_up: int = 0  # 三星以上
+    up: int = 0  # 升星 (above last year's level)
+    down: int = 0  # 降星 (below last year's level, or lowered mid-year)
+    same: int = 0
+    new: int = 0  # rated for the first time (no level last year)
+    downgraded: int = 0  # lowered mid-year by a veto event
+    upgrades_proposed: int = 0  # 晋位升级 proposed by a closed case
+    upgrades_made: int = 0  # … and the decided level reached it
+    pending: Counter[str] = field(default_factory=Counter)  # ratings not yet decided, by stage
+
+
+@dataclass
+class RatingReport:
+    year: int
+    county: Movement
+    townships: list[Movement]
+
+
+def _add(m: Movement, row: RatingSummary) -> None:
+    m.total += 1
+    if row.level is None:
+        m.pending[row.stage] += 1
+        return
+    m.rated += 1
+    m.by_level[row.level] += 1
+    m.three_and_up += row.level >= 3
+    if row.previous_level is None:
+        m.new += 1
+    elif row.level > row.previous_level:
+        m.up += 1
+    elif row.level < row.previous_level or row.downgrades:
+        m.down += 1
+    else:
+        m.same += 1
+    m.downgraded += bool(row.downgrades)
+    if row.upgrade_level is not None:
+        m.upgrades_proposed += 1
+        m.upgrades_made += row.level >= row.upgrade_level
+
+
+def report(deps: Deps, year: int, *, region: str | None = None) -> RatingReport:
+    """评星定级情况: the distribution by level, new stars and lost stars (升星 / 降星 against last year's level
+    and mid-year downgrades), 晋位升级 proposed and made, per township and for the county."""
+    _year(year)
+    rows = list_ratings(deps, year=year, region=region)
+    if region is not None and not rows:
+        known = deps.reading(lambda engine: Directory(engine).regions())
+        if region not in known:
+            raise Refused(f"--region: unknown township {region!r} (known: {', '.join(known)})")
+    county = Movement(region="全县" if region is None else region)
+    townships: dict[str, Movement] = {}
+    for row in rows:
+        _add(county, row)
+        _add(townships.setdefault(row.region, Movement(region=row.region)), row)
+    return RatingReport(year=year, county=county, townships=[townships[r] for r in sorted(townships)])
+
+
+__all__ = [
+    "EXAMPLE", "AssessmentFile", "Movement", "Opening", "RatingReport", "approve", "assess", "gates", "history", "list_ratings",
+    "object_to", "open_rating", "open_year", "rating_id", "report", "resolve", "return_rating", "review", "show", "veto",
+]  # fmt: skip
+
+
+def gates(state: RatingState, policy: Policy) -> Gate:
+    """What the gates grant the rating now and what each higher level lacks (an explanation: the
+    workflow decides with its own policy)."""
+    from datetime import UTC, datetime
+
+    from domain.decider import Context
+
+    return current_gate(state, Context(now=datetime.now(UTC), policy=policy))

@@ -1,0 +1,32 @@
+"""The star rating workflow on the time-skipping server: opened with the directory's facts, assessed,
+returned, reviewed, approved within the gates (signed), 公示 held by an objection, decided when the window
+is over, lowered by a veto event (降星), archived; the ledger row and the directory's star of the year
+(tests/workflow/rating_scenario.py)."""
+
+from __future__ import annotations
+
+from domain import rating as r
+from store.directory import Directory
+from store.ratings import rating_summaries
+from tests.workflow.rating_scenario import drive_lifecycle
+
+
+async def test_a_year_of_one_rating(time_env, audit_log, worker_queue) -> None:  # type: ignore[no-untyped-def]
+    handle, stream_id, outcome = await drive_lifecycle(time_env, audit_log, worker_queue)
+    assert outcome.stage == r.Stage.ARCHIVED and outcome.level == 1
+    rows = audit_log.read_stream(stream_id)
+    assert [row.event_type for row in rows] == [
+        "RatingOpened", "SelfAssessmentSubmitted", "RatingReturned", "SelfAssessmentSubmitted", "RatingReviewed",
+        "RatingApproved", "ObjectionRecorded", "ObjectionResolved", "RatingDecided", "VetoEventRecorded", "RatingArchived",
+    ]  # fmt: skip
+    opened = r.EVENT_ADAPTER.validate_json(rows[0].payload)
+    # the directory's name, township and last year's level, never the body's
+    assert (opened.org_name, opened.region, opened.previous_level) == ("青山镇东村党支部", "青山镇", 3)
+    approved = r.EVENT_ADAPTER.validate_json(rows[5].payload)
+    assert approved.level == 4 and approved.proof is not None and approved.proof.signature is not None
+    decided = r.EVENT_ADAPTER.validate_json(rows[8].payload)
+    assert decided.level == 4 and decided.actor == "system"
+    (row,) = rating_summaries(audit_log.engine, year=opened.year)
+    assert (row.stage, row.decided_level, row.level, row.downgrades, row.objections) == ("archived", 4, 1, 1, 1)
+    (assessment,) = Directory(audit_log.engine).assessments(year=opened.year, org_code="V001")
+    assert assessment.star == 1  # the decided level, then lowered, is the directory's star of the year
