@@ -264,6 +264,7 @@ def _direct_reasons(
     as_of: date,
     standard: tuple[CategoryStandard, StandardResult] | None,
     findings: Sequence[str],
+    downgrades: Sequence[str] = (),
 ) -> list[Reason]:
     reasons: list[Reason] = []
 
@@ -315,6 +316,12 @@ def _direct_reasons(
             f"督查发现问题移交认定：{'；'.join(findings)}",
             f"inspection findings referred to the designation: {'; '.join(findings)}",
         )
+    if policy.star_downgraded and downgrades:
+        add(
+            ReasonCode.STAR_DOWNGRADED,
+            f"评星定级年中降星：{'；'.join(downgrades)}",
+            f"star level lowered by a veto event: {'; '.join(downgrades)}",
+        )
     return reasons
 
 
@@ -345,12 +352,14 @@ def designate(
     as_of: date | None = None,
     standards: Mapping[str, Mapping[str, float]] | None = None,
     referred: Mapping[str, Sequence[str]] | None = None,
+    downgraded: Mapping[str, Sequence[str]] | None = None,
 ) -> DesignationList:
     """Who is designated in ``year`` and why. Deterministic whatever the order of the inputs.
 
     ``standards``: category-standard item results of the assessed year (org code → item code → points;
     a veto item 1 when it occurred). ``referred``: inspection findings referred to this designation
-    (org code → finding references)."""
+    (org code → finding references). ``downgraded``: star ratings lowered by a veto event (org code → what
+    was lowered and why; store.ratings.downgraded)."""
     as_of = as_of or date(year, 12, 31)
     assessed_year = year - policy.assessment_year_offset
     by_code: dict[str, Organization] = {}
@@ -366,6 +375,7 @@ def designate(
         by_org_history.setdefault(record.org_code, []).append(record)
     standards = standards or {}
     referred = referred or {}
+    downgraded = downgraded or {}
 
     def in_scope(org: Organization) -> bool:
         return region is None or org.region == region
@@ -381,7 +391,8 @@ def designate(
     direct: dict[str, list[Reason]] = {}
     for org in by_code.values():
         referrals = sorted(dict.fromkeys(referred.get(org.code, [])))
-        reasons = _direct_reasons(org, assessed.get(org.code), policy, as_of, measured.get(org.code), referrals)
+        lowered = downgraded.get(org.code, [])
+        reasons = _direct_reasons(org, assessed.get(org.code), policy, as_of, measured.get(org.code), referrals, lowered)
         if reasons:
             direct[org.code] = reasons
 

@@ -235,6 +235,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "reason.veto": ("一票否决", "veto item"),
     "reason.standard": ("分类标准不达标", "below the category standard"),
     "reason.inspection": ("督查移交", "referred by an inspection"),
+    "reason.star_downgraded": ("评星降星", "star level lowered"),
     "memory.designated_repeatedly": ("连续被认定", "designated repeatedly"),
     "memory.failed_acceptance": ("验收多次不合格", "failed acceptance repeatedly"),
     "memory.last_place": ("多次排名末位", "last place repeatedly"),

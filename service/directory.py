@@ -27,7 +27,7 @@ from domain.policy import Policy
 from domain.timeutil import SHANGHAI
 from service.bootstrap import Deps
 from service.errors import Refused
-from store import inspections
+from store import inspections, ratings
 from store.directory import Directory, ImportSummary
 from store.directory_import import HEADERS, ImportFailed, RowError, parse_file
 from store.standards import standard_results
@@ -214,7 +214,9 @@ def designation_preview(
 
     def query(
         directory: Directory,
-    ) -> tuple[list[Organization], list[Assessment], list[HistoryRecord], dict[str, dict[str, float]], dict[str, list[str]]]:
+    ) -> tuple[
+        list[Organization], list[Assessment], list[HistoryRecord], dict[str, dict[str, float]], dict[str, list[str]], dict[str, list[str]]
+    ]:
         if directory.count() == 0:
             raise Refused("the organization directory is empty: run `pdca org import FILE` first")
         assessed = year - policy.designation.assessment_year_offset
@@ -227,9 +229,10 @@ def designation_preview(
         orgs, found, history = directory.designation_inputs(year)
         standards = standard_results(directory.engine, assessed) if policy.designation.standards else {}
         referred = inspections.referred_to_designation(directory.engine, year) if policy.designation.inspection else {}
-        return orgs, found, history, standards, referred
+        lowered = ratings.downgraded(directory.engine, years=[assessed - 1, assessed]) if policy.designation.star_downgraded else {}
+        return orgs, found, history, standards, referred, lowered
 
-    orgs, assessments, history, standards, referred = _read(deps, query)
+    orgs, assessments, history, standards, referred, lowered = _read(deps, query)
     return designate(
         orgs,
         assessments,
@@ -241,4 +244,5 @@ def designation_preview(
         as_of=as_of,
         standards=standards,
         referred=referred,
+        downgraded=lowered,
     )

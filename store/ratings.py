@@ -164,11 +164,46 @@ def rating_summaries(
         return list(session.exec(query))
 
 
-def downgraded(engine: Engine, year: int) -> dict[str, list[str]]:
-    """Org code → why its level of ``year`` was lowered mid-year (降星), for the designation."""
+def downgraded(engine: Engine, years: Sequence[int]) -> dict[str, list[str]]:
+    """Org code → the ratings of ``years`` whose decided level a veto event lowered (降星), each as
+    ``star-V001-2027: 降星 4→1（discipline）``, for the designation (ReasonCode.STAR_DOWNGRADED)."""
     found: dict[str, list[str]] = {}
-    for row in rating_summaries(engine, year=year):
-        if row.downgrades and row.level is not None and row.decided_level is not None:
+    with Session(engine) as session:
+        query = (
+            select(RatingSummary)
+            .where(col(RatingSummary.year).in_(sorted(set(years))), col(RatingSummary.downgrades) > 0)
+            .order_by(col(RatingSummary.org_code), col(RatingSummary.year))
+        )
+        for row in session.exec(query):
             items = "、".join(json.loads(row.veto_items))
-            found[row.org_code] = [f"{row.rating_id}: 降星 {row.decided_level}→{row.level}（{items}）"]
+            found.setdefault(row.org_code, []).append(f"{row.rating_id}: 降星 {row.decided_level}→{row.level}（{items}）")
+    return found
+
+
+def veto_sources(engine: Engine, year: int) -> dict[str, list[str]]:
+    """Rating id → sources recorded since its level was decided that count as a veto (``pdca rating
+    sync``): the organization's rectification cases opened after the decision, and its inspection
+    findings referred to a designation after it (列入认定). Sources already recorded on the rating are
+    left out; only ratings in dynamic management (rated) are considered."""
+    found: dict[str, list[str]] = {}
+    with Session(engine) as session:
+        rated = list(session.exec(select(RatingSummary).where(RatingSummary.year == year, RatingSummary.stage == "rated")))
+        for row in rated:
+            if row.decided_at is None:
+                continue
+            cases = session.exec(
+                select(CaseSummary.case_id).where(
+                    CaseSummary.org_code == row.org_code, CaseSummary.kind == "rectification", col(CaseSummary.opened_at) > row.decided_at
+                )
+            )
+            findings = session.exec(
+                select(InspectionFinding).where(
+                    InspectionFinding.org_code == row.org_code,
+                    InspectionFinding.status == "designation",
+                    col(InspectionFinding.disposed_at) > row.decided_at,
+                )
+            )
+            sources = sorted(cases) + [f"{f.inspection_id}/{f.finding_id}" for f in findings]
+            if sources:
+                found[row.rating_id] = sources
     return found

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.identity import TrustedKeys
     from domain.policy import Policy
-    from domain.rating import DECIDER, MANUAL, OpenRating, RatingState, RecordVetoEvent, Stage
+    from domain.rating import DECIDER, MANUAL, ApproveRating, OpenRating, RatingState, RecordVetoEvent, Stage
     from store.ratings import RatingFacts
     from workflows.activity_calls import call_activity
     from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult
@@ -108,8 +108,19 @@ class RatingWorkflow(AuditedWorkflow[RatingState, RatingCommandResult]):
         self.opening, self.state = events, self._folded(self.decider.initial, events)
 
     async def _prepare(self, command: Any) -> Any:
-        """A veto event's source is checked against the audit log's ledgers: the organization it concerns
-        replaces whatever the client wrote (``source_org``)."""
+        """Facts a command is decided on, read from the audit log's ledgers (replacing whatever the client
+        wrote): the rating year's cases of the organization at approval (``open_cases``: a case opened
+        since the rating was is a veto item the gates apply), the organization a veto event's source
+        concerns (``source_org``)."""
+        if isinstance(command, ApproveRating):
+            facts: RatingFacts = await call_activity(
+                OrgRecordActivities.read_rating_facts,
+                OrgRecordRequest(org_code=self.state.org_code, year=self.state.year),
+                local=True,
+                timeout=READ_TIMEOUT,
+                retry=READ_RETRY,
+            )
+            return command.model_copy(update={"open_cases": facts.open_cases})
         if not isinstance(command, RecordVetoEvent) or command.source == MANUAL:
             return command
         found: SourceOrg = await call_activity(

@@ -31,6 +31,7 @@ class ReasonCode(StrEnum):
     VETO = "veto"  # 一票否决: a veto item of the organization's category standard occurred
     STANDARD = "standard"  # 分类标准得分低于认定线
     INSPECTION = "inspection"  # 督查（明察暗访等）发现问题，移交认定
+    STAR_DOWNGRADED = "star_downgraded"  # 评星定级：年中因否决事项降星（docs/rating.md）
 
 
 _CODE = r"^[A-Za-z0-9_.-]{1,64}$"
@@ -134,6 +135,7 @@ DEFAULT_REASON_CATEGORIES: dict[ReasonCode, str] = {
     ReasonCode.VETO: "weak_leadership",
     ReasonCode.STANDARD: "weak_leadership",
     ReasonCode.INSPECTION: "governance",
+    ReasonCode.STAR_DOWNGRADED: "weak_leadership",
 }
 
 
@@ -165,6 +167,9 @@ class DesignationPolicy(BaseModel):
     standards: list[CategoryStandard] = Field(default_factory=list)
     # Organizations whose inspection findings were referred to the designation (督查移交) are designated.
     inspection: bool = True
+    # Organizations whose star level was lowered by a veto event (降星, pdca rating veto) in the assessed
+    # year's or the previous year's rating are designated.
+    star_downgraded: bool = True
     # The designation procedure: steps recorded in this order before the list can be approved (empty:
     # a supervisor approves directly, as before).
     steps: list[DesignationStep] = Field(default_factory=list)

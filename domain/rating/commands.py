@@ -82,6 +82,9 @@ class ApproveRating(_Command):
     type: Literal["ApproveRating"] = "ApproveRating"
     level: Stars | None = None
     comment: Annotated[str, Cap(MAX_TEXT)] = ""
+    # the workflow's, read from the audit log before the approval is decided (a client's value is replaced):
+    # the rating year's cases of the organization, a veto item (case_veto_item) the gates apply now
+    open_cases: Annotated[list[Annotated[str, Cap(MAX_ID * 2)]], Cap(MAX_ITEMS)] | None = None
 
 
 class RecordObjection(_Command):

@@ -43,8 +43,20 @@ from domain.rating.events import (
     SelfAssessmentSubmitted,
     VetoEventRecorded,
 )
+from domain.rating.evolve import evolve
 from domain.rating.gates import Gate, capped, gate, proposed_level
-from domain.rating.state import Assessment, ItemScore, Objection, ObjectionStatus, RatingState, Stage, VetoEvent, rating_id_for, stars_text
+from domain.rating.state import (
+    INITIAL_STATE,
+    Assessment,
+    ItemScore,
+    Objection,
+    ObjectionStatus,
+    RatingState,
+    Stage,
+    VetoEvent,
+    rating_id_for,
+    stars_text,
+)
 
 _COUNTY = frozenset({Role.SUPERVISOR, Role.COUNTY_LEADER})
 _ORGANIZATION = frozenset({Role.BRANCH_SECRETARY, Role.FIRST_SECRETARY, Role.COMMITTEE_MEMBER})
@@ -159,12 +171,8 @@ def _open(state: RatingState, c: OpenRating, ctx: Context) -> list[Event]:
             note=c.note,
         )
     ]
-    item = ctx.policy.rating.case_veto_item
-    if item is not None:  # a case opened against the organization in the rating year: a veto item occurred
-        for case_id in sorted(set(c.open_cases)):
-            veto = VetoEvent(item=item, source=case_id, note="整顿案件 / rectification case", at=ctx.now, by=c.actor.id)
-            events.append(VetoEventRecorded(**ctx.stamp(c), veto=veto))
-    return events
+    # a case opened against the organization in the rating year: a veto item occurred
+    return events + _case_vetoes(INITIAL_STATE, c.open_cases, c, ctx)
 
 
 def _submit(state: RatingState, c: SubmitSelfAssessment, ctx: Context) -> list[Event]:
@@ -206,10 +214,27 @@ def current_gate(state: RatingState, ctx: Context) -> Gate:
     return gate(standard, scores, state.vetoed, ctx.policy.rating.veto_level)
 
 
+def _case_vetoes(state: RatingState, cases: list[str], c: Any, ctx: Context) -> list[Event]:
+    """A veto event for each case of the rating year not yet recorded (the policy's ``case_veto_item``)."""
+    item = ctx.policy.rating.case_veto_item
+    if item is None:
+        return []
+    known = {e.source for e in state.veto_events}
+    return [
+        VetoEventRecorded(
+            **ctx.stamp(c), veto=VetoEvent(item=item, source=case_id, note="整顿案件 / rectification case", at=ctx.now, by=c.actor.id)
+        )
+        for case_id in sorted(set(cases) - known)
+    ]
+
+
 def _approve(state: RatingState, c: ApproveRating, ctx: Context) -> list[Event]:
     involved = {a.by for a in (state.self_assessment, state.review) if a is not None}
     if c.actor.id in involved:
         raise SeparationOfDuties(f"{c.actor.id} assessed or reviewed this rating and may not approve it")
+    vetoes = _case_vetoes(state, c.open_cases or [], c, ctx)  # cases opened since the rating was: the gates apply them
+    for event in vetoes:
+        state = evolve(state, event)
     granted = current_gate(state, ctx)
     level = c.level if c.level is not None else granted.level
     if level > granted.level:
@@ -218,9 +243,10 @@ def _approve(state: RatingState, c: ApproveRating, ctx: Context) -> list[Event]:
         raise InvalidCommand(f"{zh} / {level} stars not earned (the gates grant {granted.level}): {lacks}")
     ends = ctx.calendar.shift(ctx.now, ctx.policy.rating.objection_window)
     return [
+        *vetoes,
         RatingApproved(
             **ctx.stamp(c), policy_version=ctx.policy.version, level=level, gate_level=granted.level, publicity_ends=ends, comment=c.comment
-        )
+        ),
     ]
 
 
