@@ -151,6 +151,22 @@ def veto(
     change(lambda a: ratings.veto(deps(), rating_id, a, item, source, note, request_id))
 
 
+@app.command("sync")
+def sync(
+    year: Annotated[int, typer.Option("--year", help="评星年度 The year rated.")],
+    policy_file: PolicyOpt = None,
+) -> None:
+    """动态管理 Record as veto events (降星) cases opened and findings referred to a designation since each level was decided."""
+
+    def action() -> None:
+        result = run_async(ratings.sync(deps(), year, acting(), load_policy(policy_file)))
+        emit(result, lambda: view.synced(result, opts().lang.value))
+        if result.failed:
+            raise typer.Exit(1)
+
+    run_then_exit(action)
+
+
 @app.command("show")
 def show(rating_id: RatingArg, policy_file: PolicyOpt = None) -> None:
     """查看评星 Show a rating: scores at each step, what the gates grant and why not higher, objections, veto events."""

@@ -16,7 +16,7 @@ from i18n import Lang, enum_label
 
 if TYPE_CHECKING:
     from domain.policy import Policy
-    from service.ratings import Opening, RatingReport
+    from service.ratings import Opening, RatingReport, Synced
     from store.rating_models import RatingSummary
 
 console = Console(highlight=False, markup=False, width=console_width())
@@ -137,3 +137,14 @@ def report(result: RatingReport, lang: Lang) -> None:
         else ("up/down: against last year's level (a mid-year downgrade counts as down); upgrades: reached / proposed")
     )
     console.print(note, soft_wrap=True)
+
+
+def synced(result: Synced, lang: Lang) -> None:
+    zh = lang == "zh"
+    count = sum(len(s) for s in result.recorded.values())
+    ratings = len(result.recorded)
+    console.print(f"记录否决事项 {count} 项（{ratings} 个评星）" if zh else f"{count} veto event(s) on {ratings} rating(s)")
+    for rating_id, sources in sorted(result.recorded.items()):
+        console.print(f"  {rating_id}: {', '.join(sources)}", soft_wrap=True)
+    for what, why in sorted(result.failed.items()):
+        console.print(f"  ✗ {what}: {why}", soft_wrap=True)

@@ -11,6 +11,7 @@ signed). Reading (sync, from the audit log and the rating ledger): ``show``, ``l
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,9 +21,13 @@ from pydantic import ConfigDict, Field, field_validator
 from domain.actors import Actor
 from domain.decider import Input
 from domain.limits import MAX_ITEMS, MAX_TEXT
+from domain.permissions import may_see
 from domain.policy import Policy
+from domain.policy.rating import RatingItem
 from domain.rating import (
+    DECIDER,
     ApproveRating,
+    ItemScore,
     ItemScoreInput,
     OpenRating,
     RatingState,
@@ -37,9 +42,11 @@ from domain.rating import (
     rating_id_for,
 )
 from domain.rating.gates import Gate
+from service import policy as policies
 from service.bootstrap import Deps
-from service.commands import Done, command, expect, folded, open_stream, send, trail
-from service.errors import Refused, ServiceError
+from service.commands import Done, TrailRow, command, expect, folded, open_stream, send, trail, trail_row
+from service.errors import NotFound, Refused, ServiceError
+from store import queries
 from store import ratings as store
 from store.directory import Directory
 from store.models import AuditEvent
@@ -204,6 +211,38 @@ async def veto(deps: Deps, rating_id: str, actor: Actor, item: str, source: str,
     return await _send(deps, rating_id, command(RecordVetoEvent, actor=actor, item=item, source=source, note=note), request_id)
 
 
+@dataclass
+class Synced:
+    """What ``sync`` did: veto events recorded (rating id → sources), refused (rating id → why)."""
+
+    recorded: dict[str, list[str]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+async def sync(deps: Deps, year: int, actor: Actor, policy: Policy) -> Synced:
+    """动态管理: record as veto events (降星) what happened to rated organizations since their level was
+    decided — a rectification case opened, an inspection finding referred to a designation — each as the
+    policy's ``case_veto_item``, signed by the county person who runs it. Safe to run again: a source is
+    recorded once per rating (the rule refuses it twice)."""
+    _year(year)
+    item = policy.rating.case_veto_item
+    if item is None:
+        raise Refused("rating.case_veto_item is off in the policy: nothing counts as a veto by itself; use `pdca rating veto`")
+    pending = deps.reading(lambda engine: store.veto_sources(engine, year))
+    result = Synced()
+    for rating_id, sources in sorted(pending.items()):
+        state = show(deps, rating_id)
+        for source in sources:
+            if any(e.source == source for e in state.veto_events):
+                continue
+            try:
+                await veto(deps, rating_id, actor, item, source, note="动态管理：评星后发生 / after the level was decided")
+                result.recorded.setdefault(rating_id, []).append(source)
+            except ServiceError as error:
+                result.failed[f"{rating_id} {source}"] = str(error)
+    return result
+
+
 # ----------------------------------------------------------------------------- reading
 
 
@@ -299,7 +338,7 @@ def report(deps: Deps, year: int, *, region: str | None = None) -> RatingReport:
 
 __all__ = [
     "EXAMPLE", "AssessmentFile", "Movement", "Opening", "RatingReport", "approve", "assess", "gates", "history", "list_ratings",
-    "object_to", "open_rating", "open_year", "rating_id", "report", "resolve", "return_rating", "review", "show", "veto",
+    "object_to", "open_rating", "open_year", "rating_id", "report", "resolve", "return_rating", "review", "show", "sync", "veto",
 ]  # fmt: skip
 
 
@@ -311,3 +350,116 @@ def gates(state: RatingState, policy: Policy) -> Gate:
     from domain.decider import Context
 
     return current_gate(state, Context(now=datetime.now(UTC), policy=policy))
+
+
+# ----------------------------------------------------------------------------- the console's reads (web/)
+#
+# What the web console shows of ratings, for one person: only the organizations in their scope (the rule
+# cases follow, domain.permissions.may_see); a rating someone may not see is "not found", as if it did not
+# exist. Read only: the console sends no rating command.
+
+
+@dataclass(frozen=True)
+class ItemName:
+    """An item of a star standard as people read it (its code when the policy no longer names it)."""
+
+    code: str
+    zh: str
+    en: str
+    points: float = 0  # full points of a point item
+    veto: bool = False
+
+
+def _item_name(code: str, item: RatingItem | None) -> ItemName:
+    if item is None:
+        return ItemName(code=code, zh=code, en=code)
+    return ItemName(code=code, zh=item.zh, en=item.en or code, points=item.points, veto=item.veto)
+
+
+def _names(policy: Policy, standard: str) -> dict[str, ItemName]:
+    found = policy.rating.standard_named(standard)
+    if found is None:  # a standard the policy in force no longer has: any standard naming the code
+        names: dict[str, ItemName] = {}
+        for s in policy.rating.standards:
+            for item in s.items:
+                names.setdefault(item.code, _item_name(item.code, item))
+        return names
+    return {item.code: _item_name(item.code, item) for item in found.items}
+
+
+@dataclass(frozen=True)
+class RatingLine:
+    """A row of the rating ledger as the console lists it, with its veto items named."""
+
+    row: RatingSummary
+    vetoes: list[ItemName]
+
+
+def list_ratings_for(
+    deps: Deps,
+    actor: Actor | None = None,
+    *,
+    year: int | None = None,
+    region: str | None = None,
+    stage: str | None = None,
+    policy: Policy | None = None,
+) -> list[RatingLine]:
+    """The ratings ``actor`` (default: the caller) may see — organizations in their scope — of a year,
+    township, stage; each with its veto items as the standard names them."""
+    actor = actor or deps.caller.actor
+    policy = policy or policies.effective(deps.settings.policy)
+    rows = [r for r in list_ratings(deps, year=year, region=region, stage=stage) if may_see(actor, r.org_code, r.region)]
+    lines = []
+    for row in rows:
+        names = _names(policy, row.standard)
+        codes = json.loads(row.veto_items or "[]")
+        lines.append(RatingLine(row=row, vetoes=[names.get(c) or _item_name(c, None) for c in codes]))
+    return lines
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    """One item of the standard: its points at self-assessment and at the township's review, with evidence."""
+
+    item: ItemName
+    own: ItemScore | None
+    reviewed: ItemScore | None
+
+
+@dataclass(frozen=True)
+class RatingView:
+    """A rating page: the state, each item's scores, what the gates grant now and why not higher, the
+    veto items named, and the timeline (全程纪实)."""
+
+    state: RatingState
+    scores: list[ScoreLine]
+    gate: Gate
+    items: dict[str, ItemName]
+    trail: list[TrailRow]
+
+
+def rating_view(deps: Deps, rating_id: str, actor: Actor | None = None, policy: Policy | None = None) -> RatingView:
+    """The rating as ``actor`` (default: the caller) may see it; ``NotFound`` when they may not (or it
+    does not exist)."""
+    expect("rating", rating_id, EXAMPLE)
+    actor = actor or deps.caller.actor
+    policy = policy or policies.effective(deps.settings.policy)
+    missing = f"unknown rating {rating_id}"
+    rows = trail(deps, rating_id, missing)
+    state: RatingState = queries.fold_stream(rows, DECIDER)
+    if not may_see(actor, state.org_code, state.region):
+        raise NotFound(missing, rating_id)
+    names = _names(policy, state.standard)
+    own = {s.code: s for s in state.self_assessment.scores} if state.self_assessment else {}
+    reviewed = {s.code: s for s in state.review.scores} if state.review else {}
+    codes = [code for code, item in names.items() if not item.veto]
+    codes += [code for code in [*own, *reviewed] if code not in codes]
+    scores = [
+        ScoreLine(item=names.get(code) or _item_name(code, None), own=own.get(code), reviewed=reviewed.get(code))
+        for code in codes
+        if code in own or code in reviewed or code in names
+    ]
+    return RatingView(state=state, scores=scores, gate=gates(state, policy), items=names, trail=[trail_row(row) for row in rows])
+
+
+__all__ += ["ItemName", "RatingLine", "RatingView", "ScoreLine", "list_ratings_for", "rating_view"]

@@ -17,11 +17,13 @@ import annotated_types
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from domain import campaign, inspection, people, project, rectification
+from domain import campaign, inspection, people, project, rating, rectification
 from domain.decider import Command, Decider
 from domain.limits import Cap, capped
 
-DECIDERS: list[Decider[Any, Any, Any]] = [rectification.DECIDER, project.DECIDER, campaign.DECIDER, people.DECIDER, inspection.DECIDER]
+DECIDERS: list[Decider[Any, Any, Any]] = [
+    rectification.DECIDER, project.DECIDER, campaign.DECIDER, people.DECIDER, inspection.DECIDER, rating.DECIDER,
+]  # fmt: skip
 # The credential's person and its proof (at any depth: an approved designation carries the openings it
 # will send), the discriminator, and what the workflow adds itself (a closing year's figures).
 SET_BY_THE_WORKFLOW = {"actor", "proof", "type", "figures"}

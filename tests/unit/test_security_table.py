@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from domain import campaign, inspection, people, project, rectification
+from domain import campaign, inspection, people, project, rating, rectification
 from domain.actors import Actor, Role
 from domain.campaign.decide import ROLES_ALLOWED as CAMPAIGN_ROLES
 from domain.decider import Context, Decider, Tick
@@ -164,6 +164,8 @@ def _code_roles(row: Row) -> frozenset[Role] | None:
         return CAMPAIGN_ROLES[row.command]
     if row.kind == "inspection":
         return inspection.ROLES_ALLOWED[row.command]
+    if row.kind == "rating":
+        return rating.ROLES_ALLOWED[row.command]
     return people.ROLES_ALLOWED.get(row.command)
 
 
@@ -442,12 +444,60 @@ def _insp(command_type: str, actor: Actor) -> list[Any]:
     return inspection.decide(state, build[command_type], I_CTX)
 
 
+# --- rating: opened by the county, assessed, reviewed, approved, an objection in 公示 (test_rating_decider.py)
+
+R_NOW = datetime(2027, 11, 1, 10, 0, tzinfo=SHANGHAI).astimezone(UTC)
+R_CTX = Context(now=R_NOW, policy=POLICY, calendar=WorkCalendar())
+R_ORG, R_REGION = "V001", "青山镇"
+R_BRANCH = Actor(id="bs-1", roles=[Role.BRANCH_SECRETARY], scope=[R_ORG])
+R_TOWN = Actor(id="ts-1", roles=[Role.TOWNSHIP_SECRETARY], scope=[R_REGION])
+
+
+def _open_rating(actor: Actor) -> rating.OpenRating:
+    return rating.OpenRating(actor=actor, org_code=R_ORG, year=2027, org_name="青山镇东村党支部", region=R_REGION)
+
+
+def _rating_scores() -> list[rating.ItemScoreInput]:
+    return [rating.ItemScoreInput(code=code, points=20) for code in ("political", "team", "members", "rules", "service")]
+
+
+def _rating_after(*commands: Any) -> rating.RatingState:
+    state = rating.INITIAL_STATE
+    for command in commands:
+        for event in rating.decide(state, command, R_CTX):
+            state = rating.evolve(state, event)
+    return state
+
+
+def _rate(command_type: str, actor: Actor) -> list[Any]:
+    opened = (_open_rating(C_SUP),)
+    assessed = (*opened, rating.SubmitSelfAssessment(actor=R_BRANCH, scores=_rating_scores()))
+    reviewed = (*assessed, rating.ReviewRating(actor=R_TOWN, comment="同意上报"))
+    published = (*reviewed, rating.ApproveRating(actor=C_SUP))
+    objected = (*published, rating.RecordObjection(actor=R_TOWN, text="党员大会记录不实"))
+    build: dict[str, tuple[tuple[Any, ...], Any]] = {
+        "OpenRating": ((), _open_rating(actor)),
+        "SubmitSelfAssessment": (opened, rating.SubmitSelfAssessment(actor=actor, scores=_rating_scores())),
+        "ReviewRating": (assessed, rating.ReviewRating(actor=actor, comment="同意上报")),
+        # in township_review: the township returns the organization's assessment (the county's return is in county_review)
+        "ReturnRating": (assessed, rating.ReturnRating(actor=actor, comment="佐证材料不全")),
+        "ApproveRating": (reviewed, rating.ApproveRating(actor=actor)),
+        "RecordObjection": (published, rating.RecordObjection(actor=actor, text="党员大会记录不实")),
+        "ResolveObjection": (objected, rating.ResolveObjection(actor=actor, objection_id="O1", upheld=False, note="经核实不成立")),
+        "RecordVetoEvent": (reviewed, rating.RecordVetoEvent(actor=actor, item="incident", source="manual", note="发生群体性上访事件")),
+        "Tick": (published, Tick(actor=actor)),
+    }
+    before, command = build[command_type]
+    return rating.decide(_rating_after(*before), command, R_CTX)
+
+
 ATTEMPTS: dict[str, Callable[[str, Actor], list[Any]]] = {
     "rectification": _rect,
     "project": _proj,
     "campaign": _camp,
     "directory": _dir,
     "inspection": _insp,
+    "rating": _rate,
 }
 
 
