@@ -6,6 +6,9 @@
     GET  /cases/{id}                                the case: stage ribbon, timeline, evidence, deadlines, proposals, actions
     GET  /cases/{id}/measures/{m}                   a measure: report progress or completion with evidence files
     GET  /cases/{id}/plan                           the plan form (authors) and its review (reviewers)
+    GET  /ratings                                   评星定级: the star ratings in my scope, filtered by year, township, stage
+    GET  /ratings/{id}                              a rating: scores and evidence, what the gates grant and why not higher,
+                                                    objections, veto events, comments, timeline (read only)
     POST /cases/{id}/do/{action}                    a form's command (web/forms.py); back to the page, or the form again with the error
     POST /cases/{id}/sign/{action}/prepare          a decision that judges a person: the command and its passkey challenge (JSON)
     POST /cases/{id}/sign/{action}/send             … sent with the passkey's assertion as the personal signature (JSON)
@@ -38,9 +41,11 @@ from api.resources import Resources, resources
 from domain.errors import DomainError
 from domain.evidence import MAX_FILES, EvidenceFile
 from domain.identity import PersonalSignature
+from domain.rating import Stage as RatingStage
+from domain.rating import stars_text
 from domain.rectification import DECIDER as CASES
 from i18n import console as words
-from service import commands, console, evidence, passkeys, signin
+from service import commands, console, evidence, passkeys, ratings, signin
 from service import policy as policies
 from service.errors import NotFound, Refused, ServiceError
 from service.identity import caller_of
@@ -187,6 +192,39 @@ def cases_page(
 def case_page(request: Request, case_id: str, who: Who, shared: Shared) -> HTMLResponse:
     view = console.case_view(shared.deps(who.who), case_id)
     return render(request, who, "case.html", view=view, case=view.state, form={}, error=None, now=datetime.now(UTC))
+
+
+@router.get("/ratings")
+def ratings_page(
+    request: Request, who: Who, shared: Shared, year: str = "", region: str = "", stage: str = "", page: int = 1
+) -> HTMLResponse:
+    """评星定级: the ratings of the organizations in my scope (service.ratings.list_ratings_for), 50 a page."""
+    year_value = int(year) if year.isdigit() else None
+    stage_value = stage if stage in {s.value for s in RatingStage} else None
+    found = ratings.list_ratings_for(shared.deps(who.who), year=year_value, region=region or None, stage=stage_value)
+    size = console.PAGE_SIZE
+    pages = max((len(found) + size - 1) // size, 1)
+    page = min(max(page, 1), pages)
+    filters = {"year": year, "region": region, "stage": stage_value or ""}
+    return render(
+        request,
+        who,
+        "ratings.html",
+        rows=found[(page - 1) * size : page * size],
+        total=len(found),
+        page=page,
+        pages=pages,
+        filters=filters,
+        stages=[s.value for s in RatingStage],
+        stars=stars_text,
+    )
+
+
+@router.get("/ratings/{rating_id}")
+def rating_page(request: Request, rating_id: str, who: Who, shared: Shared) -> HTMLResponse:
+    view = ratings.rating_view(shared.deps(who.who), rating_id)
+    stages = [s.value for s in RatingStage]
+    return render(request, who, "rating.html", view=view, rating=view.state, stages=stages, stars=stars_text)
 
 
 @router.get("/cases/{case_id}/measures/{measure_id}")
