@@ -17,6 +17,7 @@ def say(line: str) -> None:
 def print_result(result: DemoResult, lang: str = "zh") -> None:
     """The closing note: what the year measured, where its files are."""
     zh = lang == "zh"
+    levels = sorted(result.star_levels.items(), reverse=True)
     lines = [
         "",
         "══ 演示完成 demo finished ══" if zh else "══ demo finished ══",
@@ -26,6 +27,11 @@ def print_result(result: DemoResult, lang: str = "zh") -> None:
             if zh
             else f"{result.year}: {result.organizations} organizations, {result.designated} designated, "
             f"{result.children_started} case workflows started as children, {result.projects} secretary projects"
+        ),
+        (
+            f"评星定级 {result.rated} 个：" + "，".join(f"{s}星 {n}" for s, n in levels)
+            if zh
+            else f"star ratings decided: {result.rated} (" + ", ".join(f"{s}★ {n}" for s, n in levels) + ")"
         ),
         (
             f"审计事件 {result.audit_events} 条，通知 {result.notices} 条；用时 {result.seconds:.1f} 秒"

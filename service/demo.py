@@ -57,6 +57,7 @@ from domain.project import (
     project_id_for,
 )
 from domain.proposals import DecideSanction
+from domain.rating import ApproveRating, ItemScoreInput, RecordObjection, ResolveObjection, ReviewRating, SubmitSelfAssessment
 from domain.rectification import (
     ApprovePlan,
     CompleteMeasure,
@@ -71,13 +72,14 @@ from domain.rungs import SanctionDecision
 from domain.timeutil import SHANGHAI, local
 from domain.workcal import WorkCalendar
 from i18n import label
-from service import campaigns, directory, signin, streams
+from service import campaigns, directory, ratings, signin, streams
 from service.binaries import find_binary
 from service.bootstrap import Deps, bootstrap
 from service.identity import caller_of
 from service.reports import write_report
 from service.timeskip import Stack, time_skipping_worker
 from settings.files import load_model
+from store.directory import Directory
 
 __all__ = ["DemoResult", "Echo", "run_demo"]
 
@@ -103,6 +105,8 @@ class DemoResult:
     projects: int
     audit_events: int
     notices: int
+    rated: int = 0  # organizations whose star level was decided (评星定级)
+    star_levels: dict[int, int] = field(default_factory=dict)  # level → organizations
     reports: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -238,6 +242,9 @@ class CountingChannel:
 
 
 ADMIN = Actor(id="admin", name="系统管理员", roles=[Role.ADMIN])
+
+
+RATING_ITEMS = ("political", "team", "members", "rules", "service")  # the default star standard's point items
 
 
 class People:
@@ -476,6 +483,7 @@ class Year:
         await self.case(case_b, RecordAcceptance(actor=self.county, score=78.0, unsatisfied_share=0.2, comments="重新验收"))
         self.printer.flush("【再验收】案件B重新整改后验收通过" if self.zh else "[Acceptance] case B passes after rework")
         await self._project_milestone("MS2", date(year, 11, 20))
+        rated = await self._ratings(a.org_code)
         await self._project_year_end(projects)
         await self.until(date(year, 12, 31), 19)  # the campaign closes its year at 18:00 on 31 December
         self.printer.flush(
@@ -496,9 +504,56 @@ class Year:
             projects=len(projects),
             audit_events=self.printer.events,
             notices=sum(self.channel.sent.values()),
+            rated=rated.county.rated,
+            star_levels={level: count for level, count in rated.county.by_level.items() if count},
             reports=self.reports,
             warnings=self.warnings,
         )
+
+    async def _ratings(self, featured: str) -> ratings.RatingReport:
+        """评星定级 of every organization: opened by the county on 1 December, each organization assesses
+        itself (scores from its assessment score; a designated one has the veto item of its case), the
+        township reviews, the county approves within the gates; one objection during 公示, dismissed; the
+        levels are decided when the window ends."""
+        year = self.year
+        await self.until(date(year, 12, 1))
+        rating = f"star-{featured}-{year}"
+        self.printer.featured.add(rating)
+        opened = await ratings.open_year(await self.people.deps(self.supervisor), year, self.supervisor, self.policy)
+        if opened.failed:
+            raise RuntimeError(f"ratings not opened: {opened.failed}")
+        orgs = self.deps.reading(lambda engine: [(o.code, o.region) for o in Directory(engine).organizations()])
+        scores = self.deps.reading(lambda engine: {a.org_code: a.score for a in Directory(engine).assessments(year=year - 1)})
+
+        async def rate(org: tuple[str, str]) -> None:
+            code, region = org
+            stream = f"star-{code}-{year}"
+            score = scores.get(code) or 70.0  # last year's assessment: a better one earns more, and the gates' full items
+            points = max(8.0, min(20.0, round(score / 5 + 1.5, 1)))
+            full = {"rules"} if score >= 80 else set()
+            full |= {"team"} if score >= 88 else set()
+            items = [ItemScoreInput(code=c, points=20.0 if c in full else points) for c in RATING_ITEMS]
+            await self.send(stream, SubmitSelfAssessment(actor=self.secretary(code), scores=items, note="年度自评"))
+            await self.send(stream, ReviewRating(actor=self.township(region), comment="审核上报"))
+            await self.send(stream, ApproveRating(actor=self.supervisor, comment="县级审定"))
+
+        await self.each(orgs, rate)
+        await self.send(rating, RecordObjection(actor=self.county, text="公示期间群众来电反映村务公开不及时", source="群众来电"))
+        await self.send(rating, ResolveObjection(actor=self.county, objection_id="O1", upheld=False, note="经核实已整改，不影响定级"))
+        self.printer.flush(
+            f"【评星定级】{len(opened.opened)} 个党组织自评、乡镇审核、县级审定并公示；被认定的组织一票否决"
+            if self.zh
+            else f"[Star rating] {len(opened.opened)} organizations assessed, reviewed, approved and published; designated ones vetoed"
+        )
+        await self.until(date(year, 12, 15))
+        report = ratings.report(self.deps, year)
+        levels = "，".join(f"{s}星 {report.county.by_level[s]}" for s in (5, 4, 3, 2, 1))
+        self.printer.flush(
+            f"【评星定级】公示期满定级 {report.county.rated} 个：{levels}；三星以上 {report.county.three_and_up} 个"
+            if self.zh
+            else f"[Star rating] {report.county.rated} levels decided after 公示; 3 stars and up: {report.county.three_and_up}"
+        )
+        return report
 
     async def _wait_started(self, campaign_id: str, total: int) -> None:
         for _ in range(600):
