@@ -127,8 +127,9 @@ def report(result: RatingReport, lang: Lang) -> None:
         table.add_column(column[0] if zh else column[1])
     for m in [*result.townships, result.county]:
         table.add_row(
-            m.region, f"{m.rated}/{m.total}", *(str(m.by_level[s]) for s in (5, 4, 3, 2, 1)), str(m.three_and_up), str(m.up), str(m.down),
-            str(m.same), str(m.new), str(m.downgraded), f"{m.upgrades_made}/{m.upgrades_proposed}", str(sum(m.pending.values())),
+            m.region or ("全县" if zh else "county"), f"{m.rated}/{m.total}", *(str(m.by_level[s]) for s in (5, 4, 3, 2, 1)),
+            str(m.three_and_up), str(m.up), str(m.down), str(m.same), str(m.new), str(m.downgraded),
+            f"{m.upgrades_made}/{m.upgrades_proposed}", str(sum(m.pending.values())),
         )  # fmt: skip
     console.print(table)
     note = (

@@ -130,7 +130,8 @@ async def open_year(
     def targets(engine: Any) -> tuple[list[str], set[str]]:
         directory = Directory(engine)
         if region is not None and region not in directory.regions():
-            raise Refused(f"--region: unknown township {region!r} (known: {', '.join(directory.regions())})")
+            known = ", ".join(directory.regions()) or "none: import organizations first"
+            raise Refused(f"--region: unknown township {region!r} (known: {known})")
         orgs = directory.organizations(region=region, codes=codes)
         unknown = sorted(set(codes or []) - {o.code for o in orgs})
         if unknown:
@@ -327,8 +328,8 @@ def report(deps: Deps, year: int, *, region: str | None = None) -> RatingReport:
     if region is not None and not rows:
         known = deps.reading(lambda engine: Directory(engine).regions())
         if region not in known:
-            raise Refused(f"--region: unknown township {region!r} (known: {', '.join(known)})")
-    county = Movement(region="全县" if region is None else region)
+            raise Refused(f"--region: unknown township {region!r} (known: {', '.join(known) or 'none: import organizations first'})")
+    county = Movement(region="" if region is None else region)  # "": the whole county
     townships: dict[str, Movement] = {}
     for row in rows:
         _add(county, row)

@@ -183,8 +183,8 @@ def downgraded(engine: Engine, years: Sequence[int]) -> dict[str, list[str]]:
 def veto_sources(engine: Engine, year: int) -> dict[str, list[str]]:
     """Rating id → sources recorded since its level was decided that count as a veto (``pdca rating
     sync``): the organization's rectification cases opened after the decision, and its inspection
-    findings referred to a designation after it (列入认定). Sources already recorded on the rating are
-    left out; only ratings in dynamic management (rated) are considered."""
+    findings referred to a designation after it (列入认定). Only ratings in dynamic management (rated) are
+    considered; sources already recorded on a rating are listed too (service.ratings.sync skips them)."""
     found: dict[str, list[str]] = {}
     with Session(engine) as session:
         rated = list(session.exec(select(RatingSummary).where(RatingSummary.year == year, RatingSummary.stage == "rated")))
