@@ -394,7 +394,15 @@ def render_inspection_notice(event: Any, stream_id: str, org_name: str = "", lan
 
 
 def render_rating_notice(event: Any, stream_id: str, org_name: str = "", lang: Lang = "zh", policy: Policy | None = None) -> str:
-    """A star rating sends no notices itself; histories show its one-line description."""
+    """A star rating's event in one line: histories show it as it is; a notice (``org_name`` given: returned,
+    approved, decided, lowered) says first which organization's rating it is."""
+    text = _rating_line(event, lang)
+    if not org_name:
+        return text
+    return f"【评星定级】{org_name}（{stream_id}）：{text}" if lang == "zh" else f"[Star rating] {org_name} ({stream_id}): {text}"
+
+
+def _rating_line(event: Any, lang: Lang) -> str:
     from domain.rating import stars_text
 
     zh = lang == "zh"

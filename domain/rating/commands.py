@@ -10,6 +10,7 @@ from pydantic import Field
 from domain.decider import Command as _Command
 from domain.decider import Input, Tick
 from domain.directory import CODE_PATTERN, OrgDomain
+from domain.evidence import MAX_FILES, EvidenceFile
 from domain.limits import MAX_ID, MAX_ITEMS, MAX_NAME, MAX_REFERENCE, MAX_REFERENCES, MAX_TEXT, Cap, Reference
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=CODE_PATTERN)]
@@ -18,12 +19,13 @@ Stars = Annotated[int, Field(ge=1, le=5)]
 
 
 class ItemScoreInput(Input):
-    """One point item scored: its code in the standard, the points, the evidence (references or
-    uploaded files' hashes), a note."""
+    """One point item scored: its code in the standard, the points, the evidence (references, and files
+    uploaded to the evidence store, named by their SHA-256), a note."""
 
     code: ItemCode
     points: float = Field(ge=0, le=1000)
     evidence: Annotated[list[Reference], Cap(MAX_REFERENCES)] = Field(default_factory=list)
+    files: Annotated[list[EvidenceFile], Cap(MAX_FILES)] = Field(default_factory=list)  # uploaded in the console, by SHA-256
     note: Annotated[str, Cap(MAX_TEXT)] = ""
 
 

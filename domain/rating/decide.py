@@ -201,9 +201,16 @@ def _review(state: RatingState, c: ReviewRating, ctx: Context) -> list[Event]:
     ]
 
 
+def _people(state: RatingState) -> list[str]:
+    """Who a rating's notices go to: the organization's assessor and the township's reviewer."""
+    return list(dict.fromkeys(a.by for a in (state.self_assessment, state.review) if a is not None and a.by))
+
+
 def _return(state: RatingState, c: ReturnRating, ctx: Context) -> list[Event]:
     to = Stage.SELF_ASSESSMENT if state.stage == Stage.TOWNSHIP_REVIEW else Stage.TOWNSHIP_REVIEW
-    return [RatingReturned(**ctx.stamp(c), to_stage=to.value, comment=c.comment)]
+    back_to = state.self_assessment if to == Stage.SELF_ASSESSMENT else state.review
+    recipients = [back_to.by] if back_to is not None and back_to.by else []
+    return [RatingReturned(**ctx.stamp(c), to_stage=to.value, comment=c.comment, recipients=recipients)]
 
 
 def current_gate(state: RatingState, ctx: Context) -> Gate:
@@ -245,7 +252,13 @@ def _approve(state: RatingState, c: ApproveRating, ctx: Context) -> list[Event]:
     return [
         *vetoes,
         RatingApproved(
-            **ctx.stamp(c), policy_version=ctx.policy.version, level=level, gate_level=granted.level, publicity_ends=ends, comment=c.comment
+            **ctx.stamp(c),
+            policy_version=ctx.policy.version,
+            level=level,
+            gate_level=granted.level,
+            publicity_ends=ends,
+            comment=c.comment,
+            recipients=_people(state),
         ),
     ]
 
@@ -292,7 +305,8 @@ def _veto(state: RatingState, c: RecordVetoEvent, ctx: Context) -> list[Event]:
     before = state.level if state.stage in (Stage.RATED,) else None
     after = capped(before, {c.item}, standard, ctx.policy.rating.veto_level) if before is not None else None
     veto = VetoEvent(item=c.item, source=c.source, note=c.note, at=ctx.now, by=c.actor.id, level_before=before, level_after=after)
-    return [VetoEventRecorded(**ctx.stamp(c), policy_version=ctx.policy.version, veto=veto)]
+    told = _people(state) if after is not None and before is not None and after < before else []  # a decided level lowered
+    return [VetoEventRecorded(**ctx.stamp(c), policy_version=ctx.policy.version, veto=veto, recipients=told)]
 
 
 def decided_level(state: RatingState, ctx: Context) -> int:
@@ -316,6 +330,7 @@ def _tick(state: RatingState, c: Any, ctx: Context) -> list[Event]:
                 level=decided_level(state, ctx),
                 previous_level=state.previous_level,
                 archive_at=archive_at,
+                recipients=_people(state),
             )
         ]
     if state.stage == Stage.RATED and state.archive_at is not None and ctx.now >= state.archive_at:

@@ -44,6 +44,7 @@ class RatingReturned(_Event):
     type: Literal["RatingReturned"] = "RatingReturned"
     to_stage: str  # self_assessment (退回修改) or township_review (退回复核)
     comment: str
+    recipients: list[str] = Field(default_factory=list)  # who must act again (told by the notice)
 
 
 class RatingApproved(_Event):
@@ -52,6 +53,7 @@ class RatingApproved(_Event):
     gate_level: int  # the highest level the gates granted
     publicity_ends: AwareDatetime
     comment: str = ""
+    recipients: list[str] = Field(default_factory=list)  # the organization's assessor and the township's reviewer
 
 
 class ObjectionRecorded(_Event):
@@ -72,11 +74,13 @@ class RatingDecided(_Event):
     level: int
     previous_level: int | None = None
     archive_at: AwareDatetime
+    recipients: list[str] = Field(default_factory=list)
 
 
 class VetoEventRecorded(_Event):
     type: Literal["VetoEventRecorded"] = "VetoEventRecorded"
     veto: VetoEvent
+    recipients: list[str] = Field(default_factory=list)  # told when a decided level is lowered
 
 
 class RatingArchived(_Event):
@@ -98,6 +102,7 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 
-NOTICE_EVENTS: frozenset[str] = frozenset()  # a rating tells nobody by itself yet: the ledger and reports show it
+# the organization's assessor (and the township's reviewer) are told: returned, approved (公示), decided, lowered
+NOTICE_EVENTS: frozenset[str] = frozenset({"RatingReturned", "RatingApproved", "RatingDecided", "VetoEventRecorded"})
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

@@ -18,6 +18,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, Field
 
 from domain.directory import OrgDomain
+from domain.evidence import EvidenceFile
 
 KIND = "rating"
 PREFIX = "star-"
@@ -67,6 +68,7 @@ class ItemScore(BaseModel):
     code: str
     points: float
     evidence: list[str] = Field(default_factory=list)
+    files: list[EvidenceFile] = Field(default_factory=list)  # uploaded evidence (the store keeps the bytes)
     note: str = ""
 
 

@@ -11,7 +11,7 @@ from store.ratings import rating_summaries
 from tests.workflow.rating_scenario import drive_lifecycle
 
 
-async def test_a_year_of_one_rating(time_env, audit_log, worker_queue) -> None:  # type: ignore[no-untyped-def]
+async def test_a_year_of_one_rating(time_env, audit_log, worker_queue, channel) -> None:  # type: ignore[no-untyped-def]
     handle, stream_id, outcome = await drive_lifecycle(time_env, audit_log, worker_queue)
     assert outcome.stage == r.Stage.ARCHIVED and outcome.level == 1
     rows = audit_log.read_stream(stream_id)
@@ -30,3 +30,12 @@ async def test_a_year_of_one_rating(time_env, audit_log, worker_queue) -> None: 
     assert (row.stage, row.decided_level, row.level, row.downgrades, row.objections) == ("archived", 4, 1, 1, 1)
     (assessment,) = Directory(audit_log.engine).assessments(year=opened.year, org_code="V001")
     assert assessment.star == 1  # the decided level, then lowered, is the directory's star of the year
+    # the organization's assessor hears of the return, the approval, the decision and the lowering; the reviewer of the last three
+    told = [(n["event_type"], n["recipient"]) for n in channel.sent]
+    assert told == [
+        ("RatingReturned", "bs-chen"), ("RatingApproved", "bs-chen"), ("RatingApproved", "ts-zhao"), ("RatingDecided", "bs-chen"),
+        ("RatingDecided", "ts-zhao"), ("VetoEventRecorded", "bs-chen"), ("VetoEventRecorded", "ts-zhao"),
+    ]  # fmt: skip
+    decided_notice = next(n["message"] for n in channel.sent if n["event_type"] == "RatingDecided")
+    assert decided_notice.startswith(f"【评星定级】青山镇东村党支部（{stream_id}）：定级 ★★★★☆")
+    assert f"/ratings/{stream_id}" in decided_notice  # one tap to the console's page
