@@ -16,7 +16,8 @@ from i18n import Lang, enum_label
 
 if TYPE_CHECKING:
     from domain.policy import Policy
-    from service.ratings import Opening, RatingReport, Synced
+    from domain.rating.figures import RatingFigures
+    from service.ratings import Opening, Synced
     from store.rating_models import RatingSummary
 
 console = Console(highlight=False, markup=False, width=console_width())
@@ -117,7 +118,7 @@ def rating_list(rows: Sequence[RatingSummary], lang: Lang) -> None:
     console.print(f"共 {len(rows)} 个评星" if zh else f"{len(rows)} rating(s)", soft_wrap=True)
 
 
-def report(result: RatingReport, lang: Lang) -> None:
+def report(result: RatingFigures, lang: Lang) -> None:
     zh = lang == "zh"
     table = Table(title=f"{result.year} 年度评星定级情况" if zh else f"{result.year} star ratings", title_justify="left")
     columns = (("乡镇", "township"), ("评星", "rated"), ("五星", "5★"), ("四星", "4★"), ("三星", "3★"), ("二星", "2★"), ("一星", "1★"),

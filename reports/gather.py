@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 
 from store import queries
+from store import ratings as ratings_store
 from store.models import AuditEvent
 
 
@@ -170,6 +171,20 @@ class FindingRow(BaseModel):
     by: str
 
 
+class RatingRow(BaseModel):
+    """One star rating of the report's year as it stood at ``as_of`` (folded from its audit events)."""
+
+    rating_id: str
+    org_code: str
+    org_name: str
+    region: str
+    stage: str
+    level: int | None = None
+    previous_level: int | None = None
+    downgrades: int = 0
+    upgrade_level: int | None = None
+
+
 class ReportData(BaseModel):
     year: int
     region: str | None = None
@@ -182,6 +197,7 @@ class ReportData(BaseModel):
     projects: list[dict[str, Any]] = Field(default_factory=list)
     projects_available: bool = False
     assessments: list[tuple[str, int, int | None, Any]] | None = None
+    ratings: list[RatingRow] = Field(default_factory=list)  # the year's star ratings (评星定级) as of ``as_of``
 
 
 @dataclass
@@ -458,7 +474,30 @@ def gather(engine: Engine, year: int, as_of: datetime, region: str | None = None
         data.findings.extend(t.findings)
     data.projects_available, data.projects = read_projects(engine, year, region)
     data.assessments = read_assessments(engine)
+    data.ratings = read_ratings(engine, year, as_of, region)
     return data
+
+
+def read_ratings(engine: Engine, year: int, as_of: datetime, region: str | None = None) -> list[RatingRow]:
+    """The star ratings of ``year`` (and ``region``), each folded from its audit events up to ``as_of``
+    with the rating decider's ``evolve`` (a rating opened after ``as_of`` is left out)."""
+    from domain import rating
+
+    ids = [row.rating_id for row in ratings_store.rating_summaries(engine, year=year, region=region)]
+    found = []
+    for rating_id, rows in queries.read_streams(engine, ids).items():
+        events = [rating.EVENT_ADAPTER.validate_json(row.payload) for row in rows]
+        state = rating.fold(e for e in events if e.at <= as_of)
+        if state.version == 0:
+            continue
+        lowered = sum(1 for v in state.veto_events if v.level_before is not None and (v.level_after or 0) < v.level_before)
+        found.append(
+            RatingRow(
+                rating_id=rating_id, org_code=state.org_code, org_name=state.org_name, region=state.region, stage=state.stage.value,
+                level=state.level, previous_level=state.previous_level, downgrades=lowered, upgrade_level=state.upgrade_level,
+            )  # fmt: skip
+        )
+    return sorted(found, key=lambda r: (r.region, r.org_code))
 
 
 # ----------------------------------------------------------------------------- other areas' tables

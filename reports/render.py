@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from domain.rating.figures import rating_figures
 from domain.timeutil import SHANGHAI
 from i18n import enum_label, label
 from reports.figures import (
@@ -386,10 +387,41 @@ def build_document(
             )
         )
 
+    _ratings(blocks, data, lang)
     _number_sections(blocks, lang)
     blocks.append(Heading(2, L("report.section.notes")))
     blocks.append(Bullets([L("report.note.definitions")] + notes))
     return blocks
+
+
+def _ratings(blocks: list[Block], data: ReportData, lang: str) -> None:
+    """评星定级: the year's ratings per township (a section only when the year has ratings): decided of
+    opened, the count at each level, 三星以上, 升星 / 降星 against last year's level, 年中降星, 晋位升级."""
+    if not data.ratings:
+        return
+
+    def L(key: str) -> str:
+        return label(key, lang)
+
+    figures = rating_figures(data.year, data.ratings, data.region)
+    blocks.append(Heading(2, L("report.section.ratings")))
+    county = figures.county
+    blocks.append(
+        Para(
+            L("report.rating.summary").format(
+                rated=county.rated, total=county.total, three=county.three_and_up, up=county.up, down=county.down,
+                downgraded=county.downgraded, five=county.by_level[5],
+            )
+        )
+    )  # fmt: skip
+    head = [L("word.region"), L("report.rating.rated"), "★★★★★", "★★★★", "★★★", "★★", "★", L("report.rating.three"),
+            L("report.rating.up"), L("report.rating.down"), L("report.rating.downgraded"), L("report.rating.upgrades")]  # fmt: skip
+    rows = [
+        [m.region or L("report.rating.county"), f"{m.rated}/{m.total}", *(str(m.by_level[s]) for s in (5, 4, 3, 2, 1)), str(m.three_and_up),
+         str(m.up), str(m.down), str(m.downgraded), f"{m.upgrades_made}/{m.upgrades_proposed}"]
+        for m in [*figures.townships, figures.county]
+    ]  # fmt: skip
+    blocks.append(TableBlock(head, rows))
 
 
 def _executions_and_findings(blocks: list[Block], data: ReportData, lang: str) -> None:

@@ -58,6 +58,7 @@ from domain.project import (
 )
 from domain.proposals import DecideSanction
 from domain.rating import ApproveRating, ItemScoreInput, RecordObjection, ResolveObjection, ReviewRating, SubmitSelfAssessment
+from domain.rating.figures import RatingFigures
 from domain.rectification import (
     ApprovePlan,
     CompleteMeasure,
@@ -510,7 +511,7 @@ class Year:
             warnings=self.warnings,
         )
 
-    async def _ratings(self, featured: str) -> ratings.RatingReport:
+    async def _ratings(self, featured: str) -> RatingFigures:
         """评星定级 of every organization: opened by the county on 1 December, each organization assesses
         itself (scores from its assessment score; a designated one has the veto item of its case), the
         township reviews, the county approves within the gates; one objection during 公示, dismissed; the
