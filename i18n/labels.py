@@ -325,6 +325,9 @@ _LABELS: dict[str, tuple[str, str]] = {
     "rstage.publicity": ("公示中", "publicity"),
     "rstage.rated": ("已定级", "rated"),
     "rstage.archived": ("已归档", "archived"),
+    # what a star rating waits for (我的待办) and its console forms
+    "task.SubmitSelfAssessment": ("评星自评", "star rating: self-assessment"),
+    "task.ReviewRating": ("评星审核", "star rating: review"),
     "word.project": ("项目", "project"),
     "word.owner": ("负责人", "owner"),
     "word.title": ("项目名称", "title"),
@@ -409,6 +412,20 @@ _LABELS: dict[str, tuple[str, str]] = {
     "report.section.projects": ("书记项目", "Secretary projects"),
     "report.section.carried_over": ("结转下年度案件", "Cases carried over to next year"),
     "report.section.upgrades": ("晋位升级", "Upgrades"),
+    "report.section.ratings": ("评星定级", "Star ratings"),
+    "report.rating.summary": (
+        "已定级 {rated} 个（共 {total} 个评星），五星 {five} 个，三星以上 {three} 个；"
+        "较上年升星 {up} 个、降星 {down} 个，其中年中因否决事项降星 {downgraded} 个。",
+        "{rated} levels decided of {total} ratings; 5 stars: {five}, 3 stars and up: {three}; {up} up and {down} down against last year, "
+        "{downgraded} of them lowered mid-year by a veto event.",
+    ),
+    "report.rating.rated": ("已定级/评星", "decided/rated"),
+    "report.rating.three": ("三星以上", "3★+"),
+    "report.rating.up": ("升星", "up"),
+    "report.rating.down": ("降星", "down"),
+    "report.rating.downgraded": ("年中降星", "lowered mid-year"),
+    "report.rating.upgrades": ("晋位升级（达到/建议）", "upgrades (reached/proposed)"),
+    "report.rating.county": ("合计", "total"),
     "report.section.notes": ("说明", "Notes"),
     "report.fig.total": ("整顿对象（案件）总数", "cases (organizations under rectification)"),
     "report.fig.closed": ("已销号", "closed"),

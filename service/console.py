@@ -1,6 +1,7 @@
 """What the web console reads, for the signed-in person: my tasks, a case as I may see it, the case list.
 
     my_tasks(deps)                 我的待办: my open measures with their traffic light, and what waits for my decision
+                                   (a star rating's self-assessment or township review among them)
     case_view(deps, case_id)       a case page: state, timeline (全程纪实), evidence files, what I may do now
     case_page(deps, year=…, …)     one page of the cases in my scope, filtered, with the total
 
@@ -28,7 +29,7 @@ from domain.rectification import DECIDER, CaseState
 from domain.rectification.permissions import available, may_report, may_see_case, roles_allowed
 from domain.workcal import WorkCalendar
 from i18n.links import item_path
-from service import cases
+from service import cases, ratings
 from service import policy as policies
 from service.bootstrap import Deps
 from service.commands import TrailRow, expect, trail, trail_row
@@ -74,14 +75,16 @@ class MeasureTask(BaseModel):
 
 
 class Decision(BaseModel):
-    kind: str  # the command it waits for: ApprovePlan, RecordAcceptance, PauseMeasures, DecideSanction, SubmitPlan, SubmitSelfCheck
-    case_id: str
+    kind: str  # the command it waits for: ApprovePlan, RecordAcceptance, PauseMeasures, DecideSanction, SubmitPlan, SubmitSelfCheck;
+    # of a star rating (noun "rating"): SubmitSelfAssessment, ReviewRating
+    case_id: str  # the case's id, or the rating's (star-…) when ``noun`` is "rating"
     org_name: str
     region: str
     detail: str = ""  # e.g. the proposal id and rung, the request id and reason
     plan_status: str | None = None  # for a plan to write or review: none, submitted, returned
     since: datetime | None = None
     link: str
+    noun: str = "case"  # case | rating
 
 
 class Tasks(BaseModel):
@@ -129,7 +132,29 @@ def my_tasks(deps: Deps, now: datetime | None = None, policy: Policy | None = No
             )
         )
     tasks.decisions = deps.reading(lambda engine: _decisions(engine, actor, policy))
+    tasks.decisions += _rating_decisions(deps, actor)
     return tasks
+
+
+RATING_ANCHORS = {"SubmitSelfAssessment": "#self-assessment", "ReviewRating": "#review"}
+
+
+def _rating_decisions(deps: Deps, actor: Actor) -> list[Decision]:
+    """Star ratings waiting for ``actor`` (service.ratings.rating_tasks): a self-assessment for the
+    organization's people, a review for the township secretary; each links to its rating page's form."""
+    return [
+        Decision(
+            kind=task.kind,
+            case_id=task.row.rating_id,
+            org_name=task.row.org_name,
+            region=task.row.region,
+            detail=f"{task.row.year}",
+            since=task.row.last_event_at,
+            link=f"/ratings/{task.row.rating_id}{RATING_ANCHORS[task.kind]}",
+            noun="rating",
+        )
+        for task in ratings.rating_tasks(deps, actor)
+    ]
 
 
 def _decisions(engine: Engine, actor: Actor, policy: Policy) -> list[Decision]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +40,7 @@ from domain.rating import (
     current_gate,
     rating_id_for,
 )
+from domain.rating.figures import RatingFigures, rating_figures
 from domain.rating.gates import Gate
 from service import policy as policies
 from service.bootstrap import Deps
@@ -136,6 +136,10 @@ async def open_year(
         unknown = sorted(set(codes or []) - {o.code for o in orgs})
         if unknown:
             raise Refused(f"--org: not in the organization directory{' of ' + region if region else ''}: {', '.join(unknown)}")
+        if codes is None:  # the whole county or township: the organizations this person may open (their scope)
+            orgs = [o for o in orgs if actor.may_act_on(o.code, o.region)]
+            if not orgs:
+                raise Refused(f"{actor.id}: no organization{' of ' + region if region else ''} in your scope to rate")
         have = {r.org_code for r in store.rating_summaries(engine, year=year, region=region)}
         return [o.code for o in orgs], have
 
@@ -233,6 +237,8 @@ async def sync(deps: Deps, year: int, actor: Actor, policy: Policy) -> Synced:
     result = Synced()
     for rating_id, sources in sorted(pending.items()):
         state = show(deps, rating_id)
+        if not actor.may_act_on(state.org_code, state.region):
+            continue  # another township's: its own county people sync it
         for source in sources:
             if any(e.source == source for e in state.veto_events):
                 continue
@@ -272,55 +278,7 @@ def list_ratings(
     return deps.reading(lambda engine: store.rating_summaries(engine, year=year, region=region, stage=stage, org_code=org_code))
 
 
-@dataclass
-class Movement:
-    """One township's (or the county's) figures of a year's rating."""
-
-    region: str
-    total: int = 0  # ratings opened
-    rated: int = 0  # a level decided
-    by_level: dict[int, int] = field(default_factory=lambda: dict.fromkeys(range(1, 6), 0))
-    three_and_up: int = 0  # 三星以上
-    up: int = 0  # 升星 (above last year's level)
-    down: int = 0  # 降星 (below last year's level, or lowered mid-year)
-    same: int = 0
-    new: int = 0  # rated for the first time (no level last year)
-    downgraded: int = 0  # lowered mid-year by a veto event
-    upgrades_proposed: int = 0  # 晋位升级 proposed by a closed case
-    upgrades_made: int = 0  # … and the decided level reached it
-    pending: Counter[str] = field(default_factory=Counter)  # ratings not yet decided, by stage
-
-
-@dataclass
-class RatingReport:
-    year: int
-    county: Movement
-    townships: list[Movement]
-
-
-def _add(m: Movement, row: RatingSummary) -> None:
-    m.total += 1
-    if row.level is None:
-        m.pending[row.stage] += 1
-        return
-    m.rated += 1
-    m.by_level[row.level] += 1
-    m.three_and_up += row.level >= 3
-    if row.previous_level is None:
-        m.new += 1
-    elif row.level > row.previous_level:
-        m.up += 1
-    elif row.level < row.previous_level or row.downgrades:
-        m.down += 1
-    else:
-        m.same += 1
-    m.downgraded += bool(row.downgrades)
-    if row.upgrade_level is not None:
-        m.upgrades_proposed += 1
-        m.upgrades_made += row.level >= row.upgrade_level
-
-
-def report(deps: Deps, year: int, *, region: str | None = None) -> RatingReport:
+def report(deps: Deps, year: int, *, region: str | None = None) -> RatingFigures:
     """评星定级情况: the distribution by level, new stars and lost stars (升星 / 降星 against last year's level
     and mid-year downgrades), 晋位升级 proposed and made, per township and for the county."""
     _year(year)
@@ -329,16 +287,11 @@ def report(deps: Deps, year: int, *, region: str | None = None) -> RatingReport:
         known = deps.reading(lambda engine: Directory(engine).regions())
         if region not in known:
             raise Refused(f"--region: unknown township {region!r} (known: {', '.join(known) or 'none: import organizations first'})")
-    county = Movement(region="" if region is None else region)  # "": the whole county
-    townships: dict[str, Movement] = {}
-    for row in rows:
-        _add(county, row)
-        _add(townships.setdefault(row.region, Movement(region=row.region)), row)
-    return RatingReport(year=year, county=county, townships=[townships[r] for r in sorted(townships)])
+    return rating_figures(year, rows, region)
 
 
 __all__ = [
-    "EXAMPLE", "AssessmentFile", "Movement", "Opening", "RatingReport", "approve", "assess", "gates", "history", "list_ratings",
+    "EXAMPLE", "AssessmentFile", "Opening", "approve", "assess", "gates", "history", "list_ratings",
     "object_to", "open_rating", "open_year", "rating_id", "report", "resolve", "return_rating", "review", "show", "sync", "veto",
 ]  # fmt: skip
 
@@ -464,3 +417,82 @@ def rating_view(deps: Deps, rating_id: str, actor: Actor | None = None, policy: 
 
 
 __all__ += ["ItemName", "RatingLine", "RatingView", "ScoreLine", "list_ratings_for", "rating_view"]
+
+
+# ----------------------------------------------------------------------------- what the console offers (web/)
+#
+# The console sends the organization's self-assessment and the township's review or return (the commands
+# above, as the signed-in person); approval stays with `pdca rating approve` (signed). What a page offers
+# comes from the rating's own rules (domain.rating.authorize: roles, scope, stage) and its separation of
+# duties; the workflow decides every command again.
+
+def rating_actions(state: RatingState, actor: Actor) -> list[str]:
+    """The commands ``actor`` may send the rating now, of those the console knows: ``SubmitSelfAssessment``
+    (the organization, 待自评), ``ReviewRating`` and ``ReturnRating`` (the township, 乡镇审核),
+    ``ReturnRating`` and ``ApproveRating`` (the county, 县级审定; approval is signed, in the CLI)."""
+    from domain.errors import DomainError
+    from domain.rating import authorize
+
+    involved = {a.by for a in (state.self_assessment, state.review) if a is not None}
+    found: list[str] = []
+    probes = (  # authorize reads the type and the actor only: not validated, never sent
+        SubmitSelfAssessment.model_construct(actor=actor, scores=[]),
+        ReviewRating.model_construct(actor=actor, comment=""),
+        ReturnRating.model_construct(actor=actor, comment=""),
+        ApproveRating.model_construct(actor=actor),
+    )
+    for probe in probes:
+        try:
+            authorize(state, probe)
+        except DomainError:
+            continue
+        if probe.type == "ReviewRating" and state.self_assessment is not None and state.self_assessment.by == actor.id:
+            continue  # who assessed does not review
+        if probe.type == "ApproveRating" and actor.id in involved:
+            continue  # who assessed or reviewed does not approve
+        found.append(probe.type)
+    return found
+
+
+@dataclass(frozen=True)
+class RatingTask:
+    """A rating waiting for ``actor``: its self-assessment (the organization) or its review (the township)."""
+
+    kind: str  # SubmitSelfAssessment | ReviewRating
+    row: RatingSummary
+
+
+def rating_tasks(deps: Deps, actor: Actor | None = None) -> list[RatingTask]:
+    """我的待办's ratings: self-assessments waiting for an organization in ``actor``'s scope (branch
+    secretary, first secretary, committee member) and reviews waiting for a township secretary in scope
+    (never a review of a self-assessment the same person submitted), the longest waiting first."""
+    from domain.rating import ROLES_ALLOWED
+
+    actor = actor or deps.caller.actor
+    found: list[RatingTask] = []
+    for kind, stage in (("SubmitSelfAssessment", Stage.SELF_ASSESSMENT), ("ReviewRating", Stage.TOWNSHIP_REVIEW)):
+        if not actor.has_any(ROLES_ALLOWED[kind]):
+            continue
+        for row in _in_scope(deps, actor, stage.value):
+            if not actor.may_act_on(row.org_code, row.region):
+                continue
+            if kind == "ReviewRating" and actor.has_any(ROLES_ALLOWED["SubmitSelfAssessment"]):
+                own = show(deps, row.rating_id).self_assessment  # someone with both roles: not their own
+                if own is not None and own.by == actor.id:
+                    continue
+            found.append(RatingTask(kind=kind, row=row))
+    return sorted(found, key=lambda task: task.row.last_event_at)
+
+
+def _in_scope(deps: Deps, actor: Actor, stage: str) -> list[RatingSummary]:
+    """The ledger's rows in ``stage`` that ``actor``'s scope names (by organization or township; ``*``: all)."""
+    if "*" in actor.scope:
+        return list_ratings(deps, stage=stage)
+    rows: dict[str, RatingSummary] = {}
+    for entry in actor.scope:
+        for row in [*list_ratings(deps, stage=stage, org_code=entry), *list_ratings(deps, stage=stage, region=entry)]:
+            rows[row.rating_id] = row
+    return list(rows.values())
+
+
+__all__ += ["RatingTask", "rating_actions", "rating_tasks"]

@@ -8,10 +8,13 @@
     GET  /cases/{id}/plan                           the plan form (authors) and its review (reviewers)
     GET  /ratings                                   评星定级: the star ratings in my scope, filtered by year, township, stage
     GET  /ratings/{id}                              a rating: scores and evidence, what the gates grant and why not higher,
-                                                    objections, veto events, comments, timeline (read only)
+                                                    objections, veto events, comments, timeline; the forms its people may
+                                                    send now (self-assessment, township review or return, county return)
     POST /cases/{id}/do/{action}                    a form's command (web/forms.py); back to the page, or the form again with the error
     POST /cases/{id}/sign/{action}/prepare          a decision that judges a person: the command and its passkey challenge (JSON)
     POST /cases/{id}/sign/{action}/send             … sent with the passkey's assertion as the personal signature (JSON)
+    POST /ratings/{id}/do/{action}                  a rating's form (web/rating_forms.py: assess, review, return); back to the
+                                                    rating, or its page again with the error and what was typed
     GET  /evidence/{case}/{sha256}[/thumb]          an evidence file of a case I may see, checked against its hash
     GET  /account, POST /account/passkeys[/options] my account; register a passkey (WebAuthn)
 
@@ -51,7 +54,7 @@ from service.errors import NotFound, Refused, ServiceError
 from service.identity import caller_of
 from settings import Settings
 from settings.errors import InputError
-from web import forms
+from web import forms, rating_forms
 from web.session import (
     LANG,
     SignInNeeded,
@@ -222,9 +225,37 @@ def ratings_page(
 
 @router.get("/ratings/{rating_id}")
 def rating_page(request: Request, rating_id: str, who: Who, shared: Shared) -> HTMLResponse:
-    view = ratings.rating_view(shared.deps(who.who), rating_id)
-    stages = [s.value for s in RatingStage]
-    return render(request, who, "rating.html", view=view, rating=view.state, stages=stages, stars=stars_text)
+    return _rating(request, who, shared, ratings.rating_view(shared.deps(who.who), rating_id))
+
+
+def _rating(
+    request: Request,
+    who: Viewer,
+    shared: Resources,
+    view: ratings.RatingView,
+    *,
+    failed: str | None = None,
+    form: Any = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """A rating page; ``failed``: the form a refusal came back to (shown again with ``form``, what was typed)."""
+    return render(
+        request,
+        who,
+        "rating.html",
+        status,
+        view=view,
+        rating=view.state,
+        stages=[s.value for s in RatingStage],
+        stars=stars_text,
+        actions=ratings.rating_actions(view.state, shared.deps(who.who).caller.actor),
+        point_items=rating_forms.point_items(view),
+        veto_items=rating_forms.veto_items(view),
+        forms=rating_forms.form_values(failed, form or {}, view.state),
+        failed=failed,
+        error=error,
+    )
 
 
 @router.get("/cases/{case_id}/measures/{measure_id}")
@@ -345,6 +376,42 @@ async def act(request: Request, case_id: str, action: str, who: Who, shared: Sha
     if chosen.uploads and measure_id:
         return back(f"/cases/{quote(case_id)}/measures/{quote(measure_id)}")
     return back(f"/cases/{quote(case_id)}" if action not in {"plan", "return_plan"} else f"/cases/{quote(case_id)}/plan")
+
+
+@router.post("/ratings/{rating_id}/do/{action}")
+async def act_on_rating(request: Request, rating_id: str, action: str, who: Who, shared: Shared) -> Response:
+    """A rating's form: the organization's self-assessment, the township's review or return, the county's
+    return, sent as the signed-in person (the workflow checks the credential and the rules). A rating the
+    person may not see is not found, and nothing is sent."""
+    values = _form_values(await request.form())
+    check_csrf(request, who, forms.first(values, "csrf"))
+    if action not in rating_forms.ACTIONS:
+        raise Refused(f"unknown action {action!r}", code="invalid_command")
+    view = ratings.rating_view(shared.deps(who.who), rating_id)  # NotFound out of scope: nothing is sent
+    actor = who.who.claims.actor()
+    request_id = forms.first(values, "request_id") or None
+    codes = [item.code for item in rating_forms.typed_items(values, view)]  # to name a refused score as the form does
+    try:
+        if action == "return":
+            deps = shared.deps(who.who, await shared.client())
+            await ratings.return_rating(deps, rating_id, actor, forms.first(values, "comment"), request_id)
+        else:
+            file = rating_forms.read(values, view, review=action == "review", lang=who.lang)
+            deps = shared.deps(who.who, await shared.client())
+            if action == "assess":
+                await ratings.assess(deps, rating_id, actor, file, request_id)
+            else:
+                await ratings.review(deps, rating_id, actor, forms.first(values, "comment"), file, request_id)
+    except (ServiceError, DomainError) as refused:
+        if isinstance(refused, NotFound):
+            raise
+        message, code = rating_forms.word(refused, codes, view, who.lang)
+        status = api_errors.status_of(refused) if isinstance(refused, ServiceError) else 400
+        if code in api_errors.FORBIDDEN:
+            status = 403
+        again = ratings.rating_view(shared.deps(who.who), rating_id)
+        return _rating(request, who, shared, again, failed=action, form=values, error=message, status=status)
+    return back(f"/ratings/{quote(rating_id)}")
 
 
 def _rp(settings: Settings) -> tuple[str, str]:

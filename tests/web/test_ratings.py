@@ -5,6 +5,8 @@ audit log, whose projection writes the rating ledger the list reads."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,10 +16,13 @@ from domain import rating as r
 from domain.actors import Actor, Role
 from domain.decider import Context, Tick
 from domain.directory import OrgDomain
+from domain.errors import DomainError
 from domain.policy import Policy
 from domain.workcal import WorkCalendar
+from service.commands import Done
+from service.errors import Refused
 from tests.unit import builders
-from tests.web.conftest import Console, _append
+from tests.web.conftest import Console, _append, csrf_of
 
 YEAR = 2026
 MINE = f"star-{builders.ORG}-{YEAR}"  # 青山镇: bs-1's village, ts-1's township
@@ -113,8 +118,6 @@ async def test_the_list_needs_a_session_and_shows_only_the_ratings_in_scope(rati
 
 
 def _listed(html: str) -> list[str]:
-    import re
-
     return re.findall(r'<tr data-rating="([^"]+)"', html)
 
 
@@ -164,3 +167,285 @@ async def test_a_rating_out_of_scope_is_refused_as_a_case_is(ratings: Console) -
         assert (await other.get(f"/ratings/{OTHER}")).status_code == 200  # its own village's rating
         assert (await other.get(f"/ratings/{MINE}")).status_code == 404
         assert (await other.get("/cases/rect-V001-2026")).status_code == 404  # … as a case of another village is
+
+
+# ----------------------------------------------------------------------------- acting on a rating from the console
+#
+# As the case forms' tests do (tests/web/conftest.py), no Temporal here: the rating's commands are taken by a
+# stand-in for its workflow that applies the real rules (domain.rating.decide) to the rating as the audit log
+# folds it, and appends what they decide through the real audit log (the ledger /ratings and 我的待办 read is
+# its projection); a refusal comes back as the workflow's does (Refused with the rule's code). The end-to-end
+# path through a real worker: tests/e2e/test_rating_cli.py (CLI) and tests/browser/test_rating_console.py.
+
+NEXT_YEAR = YEAR + 1
+OPEN = f"star-{builders.ORG}-{NEXT_YEAR}"  # 青山镇东村's next rating: opened, waiting for its self-assessment
+
+
+@dataclass
+class Taken:
+    stream_id: str
+    command: Any
+    caller: str
+
+
+def _state(console: Console, stream_id: str) -> r.RatingState:
+    from store import queries
+
+    state: r.RatingState = queries.fold_stream(queries.read_stream(console.engine, stream_id), r.DECIDER)
+    return state
+
+
+@pytest.fixture
+def acting(ratings: Console, monkeypatch: pytest.MonkeyPatch) -> tuple[Console, list[Taken]]:
+    """The ratings above, one more opened for bs-1's village, and the rating workflow's stand-in."""
+    opened = Rating()
+    opened.do(
+        r.OpenRating(
+            actor=SUP, org_code=builders.ORG, year=NEXT_YEAR, org_name="青山镇东村党支部", region=builders.REGION,
+            domain=OrgDomain.VILLAGE, previous_level=4,
+        )
+    )  # fmt: skip
+    _append(ratings.engine, OPEN, opened.events)
+    taken: list[Taken] = []
+
+    async def workflow(deps: Any, stream_id: str, cmd: Any, request_id: str | None = None, signature: Any = None) -> Done:
+        assert cmd.actor.id == deps.caller.id  # the command names the person whose credential sends it
+        state = _state(ratings, stream_id)
+        try:
+            events = r.decide(state, cmd, Context(now=datetime.now(UTC), policy=Policy(), calendar=WorkCalendar()))
+        except DomainError as refused:
+            raise Refused(refused.message, code=refused.code) from None
+        _append(ratings.engine, stream_id, events)
+        taken.append(Taken(stream_id, cmd, deps.caller.id))
+        after = _state(ratings, stream_id)
+        return Done(stream_id=stream_id, version=after.version, stage=after.stage.value, events=[e.type for e in events])
+
+    monkeypatch.setattr("service.ratings.send", workflow)
+    return ratings, taken
+
+
+def _assessment(csrf: str, **points: str) -> dict[str, Any]:
+    form: dict[str, Any] = {"csrf": csrf, "note": "对照标准逐项自评"}
+    for code, value in {**{c: str(p) for c, p in FULL.items()}, **points}.items():
+        form[f"points-{code}"] = value
+        form[f"evidence-{code}"] = f"{code}台账.pdf"
+    return form
+
+
+async def test_a_village_secretary_sends_the_self_assessment_from_the_rating_page(acting: tuple[Console, list[Taken]]) -> None:
+    console, taken = acting
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/ratings/{OPEN}")
+        assert page.status_code == 200 and 'id="assess-form"' in page.text
+        assert 'id="review-form"' not in page.text and 'id="return-form"' not in page.text
+        form = page.text.split('id="assess-form"')[1].split("</form>")[0]
+        assert f'action="/ratings/{OPEN}/do/assess"' in page.text and f'name="csrf" value="{csrf_of(page.text)}"' in form
+        political = form.split('data-item="political"')[1].split("</fieldset>")[0]
+        assert "政治功能强（满分 20 分）" in political and 'name="points-political" type="number"' in political and 'max="20"' in political
+        assert 'name="evidence-political"' in political
+        assert form.count('type="number"') == 5 and form.count('name="vetoes"') == 3  # the standard's point and veto items
+        assert "发生重大群体性事件或安全事故" in form and "提交自评" in form
+
+        sent = _assessment(csrf_of(page.text), service="17")
+        sent["evidence-rules"] = "三会一课台账.pdf，档案 2027-03\nhttps://example.org/x"  # comma (full-width) and new line
+        sent["vetoes"] = ["incident"]
+        answer = await http.post(f"/ratings/{OPEN}/do/assess", data=sent)
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == f"/ratings/{OPEN}?ok=sent"
+
+        assert taken[-1].caller == "bs-1" and taken[-1].command.type == "SubmitSelfAssessment"
+        state = _state(console, OPEN)
+        assert state.stage == r.Stage.TOWNSHIP_REVIEW and state.self_assessment is not None
+        assert state.self_assessment.by == "bs-1" and state.self_assessment.total == 97 and state.self_assessment.vetoes == ["incident"]
+        rules = next(s for s in state.self_assessment.scores if s.code == "rules")
+        assert rules.evidence == ["三会一课台账.pdf", "档案 2027-03", "https://example.org/x"]
+
+        after = await http.get(answer.headers["location"])
+        assert 'id="flash"' in after.text and 'aria-current="step">乡镇审核' in after.text
+        assert 'id="assess-form"' not in after.text  # sent: nothing more to assess
+        assert "档案 2027-03" in after.text.split('data-item="rules"')[1].split("</tr>")[0]
+
+
+async def test_a_refused_score_comes_back_with_the_rules_message_and_what_was_typed(acting: tuple[Console, list[Taken]]) -> None:
+    console, taken = acting
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/ratings/{OPEN}")
+        typed = _assessment(csrf_of(page.text), political="25")
+        typed["evidence-team"] = "支委会记录2027.pdf"
+        typed["note"] = "本年度自评，班子调整后"
+        typed["vetoes"] = ["discipline"]
+        answer = await http.post(f"/ratings/{OPEN}/do/assess", data=typed)
+        assert answer.status_code == 400
+        error = answer.text.split('id="error"')[1].split("</p>")[0]
+        assert "输入有误：政治功能强 · 得分：25 分超过满分 20 分" in error  # the rule's refusal, the field as the form labels it
+        form = answer.text.split('id="assess-form"')[1].split("</form>")[0]
+        assert 'name="points-political" type="number"' in form and 'value="25"' in form.split('data-item="political"')[1]
+        assert "支委会记录2027.pdf" in form and "本年度自评，班子调整后" in form
+        assert 'value="discipline" checked' in form
+        assert _state(console, OPEN).stage == r.Stage.SELF_ASSESSMENT and taken == []
+
+        english = await http.post(f"/ratings/{OPEN}/do/assess?lang=en", data=typed)
+        assert "invalid input: strong political function · points: 25 is more than 政治功能强 allows (20)" in english.text
+
+        not_a_number = await http.post(f"/ratings/{OPEN}/do/assess?lang=zh", data={**typed, "points-political": "十八"})
+        assert not_a_number.status_code == 400 and "政治功能强 · 得分：须为数字，不是“十八”" in not_a_number.text
+        missing = await http.post(f"/ratings/{OPEN}/do/assess", data={**typed, "points-political": "", "points-team": ""})
+        assert missing.status_code == 400 and "每个计分项目都要打分，未填：政治功能强、班子队伍强" in missing.text
+        negative = await http.post(f"/ratings/{OPEN}/do/assess", data={**typed, "points-political": "-1"})
+        assert negative.status_code == 400 and "政治功能强 · 得分：不能小于 0" in negative.text
+        assert taken == []
+
+
+async def test_a_person_out_of_scope_gets_no_form_and_a_post_is_refused(acting: tuple[Console, list[Taken]]) -> None:
+    console, taken = acting
+    other = await console.signed_in("bs-9")
+    town = await console.signed_in("ts-1")
+    county = await console.signed_in("sup-1")
+    village = await console.signed_in("bs-1")
+    async with other, town, county, village:
+        csrf = csrf_of((await other.get("/ratings")).text)
+        hidden = await other.get(f"/ratings/{OPEN}")
+        assert hidden.status_code == 404 and "assess-form" not in hidden.text
+        refused = await other.post(f"/ratings/{OPEN}/do/assess", data=_assessment(csrf))
+        assert refused.status_code == 404 and "青山镇东村" not in refused.text
+
+        for http in (town, county):  # in scope, but not the organization: no form, and the rule refuses a post
+            page = await http.get(f"/ratings/{OPEN}")
+            assert page.status_code == 200 and 'id="assess-form"' not in page.text and 'id="review-form"' not in page.text
+            answer = await http.post(f"/ratings/{OPEN}/do/assess", data=_assessment(csrf_of(page.text)))
+            assert answer.status_code == 403 and "无权操作" in answer.text and "SubmitSelfAssessment" in answer.text
+
+        page = await village.get(f"/ratings/{OPEN}")
+        stale = await village.post(f"/ratings/{OPEN}/do/assess", data={**_assessment(csrf_of(page.text)), "csrf": "stale"})
+        assert stale.status_code == 403
+        foreign = await village.post(
+            f"/ratings/{OPEN}/do/assess", data=_assessment(csrf_of(page.text)), headers={"Origin": "https://evil.example"}
+        )
+        assert foreign.status_code == 403
+        unknown = await village.post(f"/ratings/{OPEN}/do/approve", data=_assessment(csrf_of(page.text)))
+        assert unknown.status_code == 400  # approval is signed, in the CLI: no such form
+        assert taken == [] and _state(console, OPEN).stage == r.Stage.SELF_ASSESSMENT
+        decided = await village.get(f"/ratings/{MINE}")  # rated: nothing to send
+        assert not re.search(r'id="(assess|review|return)-form"', decided.text)
+
+
+async def test_the_township_returns_and_reviews_and_the_county_may_only_return(acting: tuple[Console, list[Taken]]) -> None:
+    console, taken = acting
+    village = await console.signed_in("bs-1")
+    town = await console.signed_in("ts-1")
+    county = await console.signed_in("sup-1")
+    async with village, town, county:
+        page = await village.get(f"/ratings/{OPEN}")
+        sent = await village.post(f"/ratings/{OPEN}/do/assess", data=_assessment(csrf_of(page.text), team="19"))
+        assert sent.status_code == 303
+
+        page = await town.get(f"/ratings/{OPEN}")
+        assert 'id="review-form"' in page.text and 'id="return-form"' in page.text and 'id="assess-form"' not in page.text
+        review = page.text.split('id="review-form"')[1].split("</form>")[0]
+        team = review.split('data-item="team"')[1].split("</fieldset>")[0]
+        assert "班子队伍强（满分 20 分，自评 19 分）" in team and 'value=""' in team and "不调整" in team  # corrections start empty
+        assert "退回修改" in page.text and "pdca rating approve" not in page.text
+        csrf = csrf_of(page.text)
+
+        no_comment = await town.post(f"/ratings/{OPEN}/do/return", data={"csrf": csrf, "comment": ""})
+        assert no_comment.status_code == 400 and "意见：必填" in no_comment.text
+        returned = await town.post(f"/ratings/{OPEN}/do/return", data={"csrf": csrf, "comment": "佐证材料不全，请补充"})
+        assert returned.status_code == 303 and returned.headers["location"] == f"/ratings/{OPEN}?ok=sent"
+        assert taken[-1].caller == "ts-1" and _state(console, OPEN).stage == r.Stage.SELF_ASSESSMENT
+
+        # back with the organization: its last self-assessment filled in, with the township's comment
+        page = await village.get(f"/ratings/{OPEN}")
+        form = page.text.split('id="assess-form"')[1].split("</form>")[0]
+        assert "佐证材料不全，请补充" in page.text.split('id="self-assessment"')[1]
+        assert 'value="19"' in form.split('data-item="team"')[1].split("</fieldset>")[0] and "team台账.pdf" in form
+        again = await village.post(f"/ratings/{OPEN}/do/assess", data=_assessment(csrf_of(page.text), team="19"))
+        assert again.status_code == 303
+
+        page = await town.get(f"/ratings/{OPEN}")
+        csrf = csrf_of(page.text)
+        no_comment = await town.post(f"/ratings/{OPEN}/do/review", data={"csrf": csrf, "points-team": "16", "note-team": "班子缺员一人"})
+        assert no_comment.status_code == 400 and "意见：必填" in no_comment.text
+        assert (
+            'value="16"' in no_comment.text.split('id="review-form"')[1] and "班子缺员一人" in no_comment.text.split('id="review-form"')[1]
+        )
+        over = await town.post(f"/ratings/{OPEN}/do/review", data={"csrf": csrf, "points-rules": "21", "comment": "x"})
+        assert over.status_code == 400 and "制度落实好（三会一课等） · 得分：21 分超过满分 20 分" in over.text
+        reviewed = await town.post(
+            f"/ratings/{OPEN}/do/review",
+            data={
+                "csrf": csrf,
+                "points-team": "16",
+                "note-team": "班子缺员一人",
+                "vetoes": "discipline",
+                "comment": "班子建设扣 3 分，同意上报",
+            },
+        )
+        assert reviewed.status_code == 303, reviewed.text
+        state = _state(console, OPEN)
+        assert state.stage == r.Stage.COUNTY_REVIEW and state.review is not None and state.review.by == "ts-1"
+        team_score = next(s for s in state.review.scores if s.code == "team")
+        assert team_score.points == 16 and team_score.note == "班子缺员一人"
+        assert [s.points for s in state.review.scores if s.code == "political"] == [20]  # not corrected: the organization's
+        assert state.review.vetoes == ["discipline"] and state.review_level == 1  # a veto item caps the level
+
+        page = await town.get(f"/ratings/{OPEN}")
+        assert not re.search(r'id="(assess|review|return)-form"', page.text)  # with the county now
+        page = await county.get(f"/ratings/{OPEN}")
+        assert 'id="return-form"' in page.text and 'id="review-form"' not in page.text
+        hint = page.text.split('id="approve-in-cli"')[1].split("</p>")[0]
+        assert "审定需本人签名，请用 <code>pdca rating approve</code>" in hint
+        assert "退回乡镇复核" in page.text
+        back_to_town = await county.post(f"/ratings/{OPEN}/do/return", data={"csrf": csrf_of(page.text), "comment": "否决事项请核实"})
+        assert back_to_town.status_code == 303 and taken[-1].caller == "sup-1"
+        assert _state(console, OPEN).stage == r.Stage.TOWNSHIP_REVIEW
+        assert 'id="review-form"' in (await town.get(f"/ratings/{OPEN}")).text
+
+
+async def test_my_tasks_lists_a_rating_for_the_people_who_act_on_it_now(acting: tuple[Console, list[Taken]]) -> None:
+    console, _taken = acting
+
+    async def waiting(person: str) -> dict[str, str]:
+        http = await console.signed_in(person)
+        async with http:
+            page = await http.get("/tasks")
+            assert page.status_code == 200
+            found = re.findall(
+                r'data-kind="([^"]+)" data-rating="([^"]+)">\s*<a href="([^"]+)"><span class="tag">([^<]+)</span>', page.text
+            )
+            return {rating: f"{kind} {link} {tag}" for kind, rating, link, tag in found}
+
+    assert await waiting("bs-1") == {OPEN: f"SubmitSelfAssessment /ratings/{OPEN}#self-assessment 评星自评"}
+    assert await waiting("fs-1") == {OPEN: f"SubmitSelfAssessment /ratings/{OPEN}#self-assessment 评星自评"}
+    for person in ("ts-1", "sup-1", "bs-9"):  # not the organization (bs-9: another village; OTHER waits for 柳林乡)
+        assert await waiting(person) == {}, person
+
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/ratings/{OPEN}")
+        assert (await http.post(f"/ratings/{OPEN}/do/assess", data=_assessment(csrf_of(page.text)))).status_code == 303
+    assert await waiting("ts-1") == {OPEN: f"ReviewRating /ratings/{OPEN}#review 评星审核"}
+    for person in ("bs-1", "fs-1", "sup-1", "bs-9"):
+        assert await waiting(person) == {}, person
+    http = await console.signed_in("ts-1")
+    async with http:
+        page = await http.get("/tasks?lang=en")
+        assert "star rating: review" in page.text and "青山镇东村党支部" in page.text
+
+
+async def test_every_rating_form_carries_the_sessions_token(acting: tuple[Console, list[Taken]]) -> None:
+    console, _taken = acting
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/ratings/{OPEN}")
+        assert (await http.post(f"/ratings/{OPEN}/do/assess", data=_assessment(csrf_of(page.text)))).status_code == 303
+    seen = 0
+    for person in ("ts-1", "ts-1?lang=en"):
+        http = await console.signed_in(person.split("?")[0])
+        async with http:
+            page = await http.get(f"/ratings/{OPEN}" + ("?lang=en" if "?" in person else ""))
+            for form in re.findall(r'<form[^>]*method="post".*?</form>', page.text, flags=re.S):
+                seen += 1
+                assert f'name="csrf" value="{csrf_of(page.text)}"' in form, form[:200]
+    assert seen >= 6  # review, return and sign-out, twice
