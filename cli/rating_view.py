@@ -81,8 +81,12 @@ def detail(state: RatingState, policy: Policy, lang: Lang) -> None:
         for column in (("项目", "item"), ("自评", "self"), ("乡镇审核", "township"), ("佐证", "evidence")):
             table.add_column(column[0] if zh else column[1])
         reviewed = {s.code: s.points for s in review.scores} if review else {}
+        standard = policy.rating.standard_named(state.standard)
         for s in own.scores:
-            table.add_row(s.code, f"{s.points:g}", f"{reviewed[s.code]:g}" if s.code in reviewed else "-", "、".join(s.evidence) or "-")
+            item = standard.item(s.code) if standard is not None else None
+            name = (f"{item.zh}（{item.points:g}）" if zh else f"{item.en or s.code} ({item.points:g})") if item is not None else s.code
+            evidence = [*s.evidence, *(f.name for f in s.files)]
+            table.add_row(name, f"{s.points:g}", f"{reviewed[s.code]:g}" if s.code in reviewed else "-", "、".join(evidence) or "-")
         table.add_row("总分" if zh else "total", f"{own.total:g}", f"{review.total:g}" if review else "-", "")
         console.print(table)
     granted = gates(state, policy)
