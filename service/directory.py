@@ -220,7 +220,7 @@ def designation_preview(
         if directory.count() == 0:
             raise Refused("the organization directory is empty: run `pdca org import FILE` first")
         assessed = year - policy.designation.assessment_year_offset
-        years = directory.years()
+        years = directory.years(assessed=True)  # a year holding only stars a rating wrote is not assessed
         if assessed not in years:
             known = f"{years[0]}–{years[-1]}" if years else "none"
             raise Refused(f"no assessments for {assessed} in the directory (years: {known})")

@@ -279,9 +279,14 @@ class Directory:
         years = range(year - 10, year + 1)
         return self.organizations(), self.assessments(), self.history(years=years)
 
-    def years(self) -> list[int]:
+    def years(self, assessed: bool = False) -> list[int]:
+        """The years with rows; ``assessed``: only years with a score or a rank (a year whose rows hold only
+        outcomes written back — a case's designation, a rating's star — is not an assessment)."""
+        statement = select(AssessmentRow.year)
+        if assessed:
+            statement = statement.where(col(AssessmentRow.score).is_not(None) | col(AssessmentRow.rank).is_not(None))
         with Session(self.engine) as session:
-            return sorted(set(session.exec(select(AssessmentRow.year)).all()))
+            return sorted(set(session.exec(statement).all()))
 
     def domain_counts(self) -> Counter[str]:
         return Counter(o.domain.value for o in self.organizations())

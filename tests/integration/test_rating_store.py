@@ -101,6 +101,8 @@ def test_the_ledger_the_directory_star_and_what_the_designation_reads(migrated_e
     (row,) = rating_summaries(migrated_engine, year=2027)
     assert (row.stage, row.self_level, row.review_level, row.approved_level, row.level, row.previous_level) == ("rated", 5, 5, 4, 4, 3)
     assert Directory(migrated_engine).assessments(year=2027, org_code="V001")[0].star == 4
+    # a year holding only the star a rating wrote is no assessment: the designation still refuses to rank on it
+    assert Directory(migrated_engine).years() == [2026, 2027] and Directory(migrated_engine).years(assessed=True) == [2026]
     assert downgraded(migrated_engine, [2026, 2027]) == {}
 
     # a case opened after the decision: what `rating sync` records; once recorded, lowered and read by the designation
