@@ -287,7 +287,8 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
     # evidence uploads (web/pages.py: /cases/{id}/do/progress|complete) may carry several files
     upload = settings.evidence_max_mb * 1024 * 1024 * 4 + MAX_BODY
     # and the codec endpoint (api/codec.py) a page of a history's payloads (each up to Temporal's 2 MB)
-    app.add_middleware(BodyLimit, upload_limit=upload, upload_suffixes=("/do/progress", "/do/complete", "/codec/decode", "/codec/encode"))
+    uploads = ("/do/progress", "/do/complete", "/do/assess", "/do/review", "/codec/decode", "/codec/encode")
+    app.add_middleware(BodyLimit, upload_limit=upload, upload_suffixes=uploads)
     return app
 
 

@@ -3,6 +3,7 @@
     my_tasks(deps)                 我的待办: my open measures with their traffic light, and what waits for my decision
                                    (a star rating's self-assessment or township review among them)
     case_view(deps, case_id)       a case page: state, timeline (全程纪实), evidence files, what I may do now
+    evidence_file(deps, id, sha)   an evidence file of a case or a star rating I may see
     case_page(deps, year=…, …)     one page of the cases in my scope, filtered, with the total
 
 Visibility is the scope rule of the commands (domain.permissions.may_see): a village sees its own case,
@@ -25,6 +26,7 @@ from domain.actors import Actor, Role
 from domain.evidence import EvidenceFile
 from domain.lights import Light, light, working_days_left
 from domain.policy import Policy
+from domain.rating import DECIDER as RATINGS
 from domain.rectification import DECIDER, CaseState
 from domain.rectification.permissions import available, may_report, may_see_case, roles_allowed
 from domain.workcal import WorkCalendar
@@ -260,13 +262,16 @@ def responsible_candidates(deps: Deps, state: CaseState) -> list[Candidate]:
     ]
 
 
-def evidence_file(deps: Deps, case_id: str, sha256: str) -> EvidenceFile:
-    """An evidence file of a case the signed-in person may see (files are reached only through their case);
-    ``NotFound`` otherwise. Folds the case, nothing more: a gallery asks this once per thumbnail."""
-    state = cases.show(deps, case_id, visible_to=deps.caller.actor)
+def evidence_file(deps: Deps, stream_id: str, sha256: str) -> EvidenceFile:
+    """An evidence file of a case or a star rating (``star-…``) the signed-in person may see (files are
+    reached only through their case or rating: service.ratings.evidence_file for a rating); ``NotFound``
+    otherwise. Folds the stream, nothing more: a gallery asks this once per thumbnail."""
+    if RATINGS.owns(stream_id):
+        return ratings.evidence_file(deps, stream_id, sha256)
+    state = cases.show(deps, stream_id, visible_to=deps.caller.actor)
     found = next((f for m in state.measures for f in m.files if f.sha256 == sha256), None)
     if found is None:
-        raise NotFound(f"case {case_id} has no evidence file {sha256}", case_id)
+        raise NotFound(f"case {stream_id} has no evidence file {sha256}", stream_id)
     return found
 
 

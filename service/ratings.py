@@ -19,6 +19,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from domain.actors import Actor
 from domain.decider import Input
+from domain.evidence import EvidenceFile
 from domain.limits import MAX_ITEMS, MAX_TEXT
 from domain.permissions import may_see
 from domain.policy import Policy
@@ -59,7 +60,8 @@ OPEN_AT_ONCE = 8  # openings in flight at once when a year is opened for many or
 
 class AssessmentFile(Input):
     """A self-assessment or a review as a file: ``scores`` as ``{item: points}`` or as a list of
-    ``{code, points, evidence, note}``; ``vetoes``: veto items that occurred; ``note`` / ``comment``."""
+    ``{code, points, evidence, files, note}`` (``files``: uploaded in the console, each an ``EvidenceFile``);
+    ``vetoes``: veto items that occurred; ``note`` / ``comment``."""
 
     model_config = ConfigDict(extra="forbid")
     scores: list[ItemScoreInput] = Field(default_factory=list, max_length=MAX_ITEMS)
@@ -310,7 +312,7 @@ def gates(state: RatingState, policy: Policy) -> Gate:
 #
 # What the web console shows of ratings, for one person: only the organizations in their scope (the rule
 # cases follow, domain.permissions.may_see); a rating someone may not see is "not found", as if it did not
-# exist. Read only: the console sends no rating command.
+# exist. The console sends the organization's self-assessment and the township's review or return (web/pages.py).
 
 
 @dataclass(frozen=True)
@@ -392,17 +394,23 @@ class RatingView:
     trail: list[TrailRow]
 
 
-def rating_view(deps: Deps, rating_id: str, actor: Actor | None = None, policy: Policy | None = None) -> RatingView:
-    """The rating as ``actor`` (default: the caller) may see it; ``NotFound`` when they may not (or it
-    does not exist)."""
+def _visible(deps: Deps, rating_id: str, actor: Actor) -> tuple[list[AuditEvent], RatingState]:
+    """The rating's audit rows and state when ``actor`` may see it (its organization in their scope);
+    ``NotFound`` otherwise, as when it does not exist."""
     expect("rating", rating_id, EXAMPLE)
-    actor = actor or deps.caller.actor
-    policy = policy or policies.effective(deps.settings.policy)
     missing = f"unknown rating {rating_id}"
     rows = trail(deps, rating_id, missing)
     state: RatingState = queries.fold_stream(rows, DECIDER)
     if not may_see(actor, state.org_code, state.region):
         raise NotFound(missing, rating_id)
+    return rows, state
+
+
+def rating_view(deps: Deps, rating_id: str, actor: Actor | None = None, policy: Policy | None = None) -> RatingView:
+    """The rating as ``actor`` (default: the caller) may see it; ``NotFound`` when they may not (or it
+    does not exist)."""
+    policy = policy or policies.effective(deps.settings.policy)
+    rows, state = _visible(deps, rating_id, actor or deps.caller.actor)
     names = _names(policy, state.standard)
     own = {s.code: s for s in state.self_assessment.scores} if state.self_assessment else {}
     reviewed = {s.code: s for s in state.review.scores} if state.review else {}
@@ -416,7 +424,34 @@ def rating_view(deps: Deps, rating_id: str, actor: Actor | None = None, policy: 
     return RatingView(state=state, scores=scores, gate=gates(state, policy), items=names, trail=[trail_row(row) for row in rows])
 
 
-__all__ += ["ItemName", "RatingLine", "RatingView", "ScoreLine", "list_ratings_for", "rating_view"]
+def evidence_file(deps: Deps, rating_id: str, sha256: str, actor: Actor | None = None) -> EvidenceFile:
+    """An uploaded evidence file of a rating ``actor`` (default: the caller) may see — one of the files of
+    its self-assessment's or its review's scores; ``NotFound`` otherwise (files are reached only through
+    the rating, as a case's through the case)."""
+    _rows, state = _visible(deps, rating_id, actor or deps.caller.actor)
+    assessments = [a for a in (state.self_assessment, state.review) if a is not None]
+    found = next((f for a in assessments for s in a.scores for f in s.files if f.sha256 == sha256), None)
+    if found is None:
+        raise NotFound(f"rating {rating_id} has no evidence file {sha256}", rating_id)
+    return found
+
+
+def keep_own(state: RatingState, code: str, files: list[EvidenceFile], note: str = "") -> dict[str, Any]:
+    """A review's files for an item it does not correct, as the score the review sends for it: the
+    organization's as submitted (points, evidence, files, note) with the township's ``files`` added — the
+    item keeps the organization's points, as the items a review does not give do; ``note``, the
+    township's, replaces the organization's. Checked when the review is built (``AssessmentFile``)."""
+    own = next((s for s in state.self_assessment.scores if s.code == code), None) if state.self_assessment else None
+    if own is None:
+        raise Refused(f"scores: {code} has no self-assessed points to keep; give its points", code="invalid_command")
+    score = own.model_dump(mode="json")
+    have = {f.sha256 for f in own.files}
+    score["files"] += [f.model_dump(mode="json") for f in files if f.sha256 not in have]
+    score["note"] = note or own.note
+    return score
+
+
+__all__ += ["ItemName", "RatingLine", "RatingView", "ScoreLine", "evidence_file", "keep_own", "list_ratings_for", "rating_view"]
 
 
 # ----------------------------------------------------------------------------- what the console offers (web/)

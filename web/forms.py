@@ -54,6 +54,12 @@ MAX_TEXT = 4000  # characters in one text field (a note, a comment)
 MAX_MEASURES = 50
 
 
+def kept_values(files: list[EvidenceFile]) -> list[str]:
+    """Stored files a form offers again (after a refused attempt, or a returned self-assessment), as its
+    ``kept`` fields carry them: "sha256:name", each once; web/pages.py checks each again from the store."""
+    return [f"{f.sha256}:{f.name}" for f in {f.sha256: f for f in files}.values()]
+
+
 def first(form: Form, name: str, default: str = "") -> str:
     values = form.get(name) or []
     value = values[0].strip() if values else default

@@ -13,9 +13,10 @@
     POST /cases/{id}/do/{action}                    a form's command (web/forms.py); back to the page, or the form again with the error
     POST /cases/{id}/sign/{action}/prepare          a decision that judges a person: the command and its passkey challenge (JSON)
     POST /cases/{id}/sign/{action}/send             … sent with the passkey's assertion as the personal signature (JSON)
-    POST /ratings/{id}/do/{action}                  a rating's form (web/rating_forms.py: assess, review, return); back to the
-                                                    rating, or its page again with the error and what was typed
-    GET  /evidence/{case}/{sha256}[/thumb]          an evidence file of a case I may see, checked against its hash
+    POST /ratings/{id}/do/{action}                  a rating's form (web/rating_forms.py: assess, review, return), with each
+                                                    point item's evidence files; back to the rating, or its page again with
+                                                    the error, what was typed and the files stored
+    GET  /evidence/{id}/{sha256}[/thumb]            an evidence file of a case or a star rating I may see, checked against its hash
     GET  /account, POST /account/passkeys[/options] my account; register a passkey (WebAuthn)
 
 Every page needs a session (web/session.py); every POST its CSRF token. What a page offers comes from the
@@ -253,6 +254,7 @@ def _rating(
         point_items=rating_forms.point_items(view),
         veto_items=rating_forms.veto_items(view),
         forms=rating_forms.form_values(failed, form or {}, view.state),
+        limits=_limits(shared.settings),
         failed=failed,
         error=error,
     )
@@ -280,7 +282,7 @@ def _measure(
     if measure is None:
         raise NotFound(f"case {case_id} has no measure {measure_id}", case_id)
     reports = [row for row in view.trail if row.data.get("measure_id") == measure_id]
-    limits = {"max_mb": shared.settings.evidence_max_mb, "max_files": MAX_FILES}
+    limits = _limits(shared.settings)
     return render(
         request,
         who,
@@ -327,23 +329,46 @@ def _plan(
 # ----------------------------------------------------------------------------- acting
 
 
-async def _uploads(shared: Resources, data: FormData, values: dict[str, list[str]]) -> list[EvidenceFile]:
-    """The form's evidence files, each checked and stored (content-addressed) before the command is sent;
-    files kept from a refused attempt come back as their hashes and are checked again from the store."""
-    files: list[EvidenceFile] = []
-    for kept in values.get("kept", []):  # "sha256:name", as the form of a refused attempt carried it
-        sha256, _, name = kept.partition(":")
+ACCEPT = "image/*,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx"  # what a file input offers; the bytes decide (service.evidence)
+
+
+def _limits(settings: Settings) -> dict[str, Any]:
+    """What an upload form tells the browser (console.js checks sizes and counts before sending)."""
+    return {"max_mb": settings.evidence_max_mb, "max_files": MAX_FILES, "accept": ACCEPT}
+
+
+def _unique(files: list[EvidenceFile]) -> list[EvidenceFile]:
+    return list({f.sha256: f for f in files}.values())
+
+
+async def _uploads(
+    shared: Resources,
+    data: FormData,
+    values: dict[str, list[str]],
+    *,
+    field: str = "files",
+    kept: str = "kept",
+    accepted: list[EvidenceFile] | None = None,
+) -> list[EvidenceFile]:
+    """The evidence files of the form's ``field``, each checked and stored (content-addressed) before the
+    command is sent; files kept from a refused attempt (``kept``: "sha256:name", as the form of a refused
+    attempt carried them) come back as their hashes and are checked again from the store. ``accepted``
+    collects each file once stored, so a refusal later (another file, another field) still keeps it."""
+    files: list[EvidenceFile] = accepted if accepted is not None else []
+    for held in values.get(kept, []):
+        sha256, _, name = held.partition(":")
         data_kept = await asyncio.to_thread(evidence.download, shared.settings, sha256)
         files.append(await asyncio.to_thread(evidence.accept, shared.settings, name or "file", None, data_kept))
-    for item in data.getlist("files"):
+    for item in data.getlist(field):
         if isinstance(item, str) or not item.filename:
             continue
         upload = item
         body = await upload.read(shared.settings.evidence_max_mb * 1024 * 1024 + 1)
         files.append(await asyncio.to_thread(evidence.accept, shared.settings, upload.filename or "file", upload.content_type, body))
-    if len(files) > MAX_FILES:
+    found = _unique(files)
+    if len(found) > MAX_FILES:
         raise Refused(f"at most {MAX_FILES} files at once (一次最多 {MAX_FILES} 个文件)", code="invalid_evidence")
-    return list({f.sha256: f for f in files}.values())
+    return found
 
 
 @router.post("/cases/{case_id}/do/{action}")
@@ -356,7 +381,7 @@ async def act(request: Request, case_id: str, action: str, who: Who, shared: Sha
     files: list[EvidenceFile] = []
     try:
         if chosen.uploads:
-            files = await _uploads(shared, data, values)
+            files = await _uploads(shared, data, values, accepted=files)
         if chosen.model.model_fields["type"].default in CASES.signed_commands:
             raise Refused("this decision is signed with your passkey: enable JavaScript and try again", code="signature_required")
         body = forms.build(action, values, who.who.claims.actor(), files, who.lang)
@@ -368,7 +393,7 @@ async def act(request: Request, case_id: str, action: str, who: Who, shared: Sha
         message = words.refusal(code, refused.message, who.lang)
         status = 403 if code in api_errors.FORBIDDEN else 400
         if chosen.uploads and measure_id:
-            return _measure(request, who, shared, case_id, measure_id, form=values, error=message, kept=files, status=status)
+            return _measure(request, who, shared, case_id, measure_id, form=values, error=message, kept=_unique(files), status=status)
         if action == "plan":
             return _plan(request, who, shared, case_id, form=values, error=message, status=status)
         view = console.case_view(shared.deps(who.who), case_id)
@@ -382,21 +407,28 @@ async def act(request: Request, case_id: str, action: str, who: Who, shared: Sha
 async def act_on_rating(request: Request, rating_id: str, action: str, who: Who, shared: Shared) -> Response:
     """A rating's form: the organization's self-assessment, the township's review or return, the county's
     return, sent as the signed-in person (the workflow checks the credential and the rules). A rating the
-    person may not see is not found, and nothing is sent."""
-    values = _form_values(await request.form())
+    person may not see is not found, and nothing is stored or sent. The evidence files of each point item
+    (``files-<item>``, and ``kept-<item>`` from a refused attempt) are stored before the command is sent and
+    kept for the form again when it is refused."""
+    data = await request.form()
+    values = _form_values(data)
     check_csrf(request, who, forms.first(values, "csrf"))
     if action not in rating_forms.ACTIONS:
         raise Refused(f"unknown action {action!r}", code="invalid_command")
-    view = ratings.rating_view(shared.deps(who.who), rating_id)  # NotFound out of scope: nothing is sent
+    view = ratings.rating_view(shared.deps(who.who), rating_id)  # NotFound out of scope: nothing is stored or sent
     actor = who.who.claims.actor()
     request_id = forms.first(values, "request_id") or None
+    review = action == "review"
+    uploaded: dict[str, list[EvidenceFile]] = {}
     codes = [item.code for item in rating_forms.typed_items(values, view)]  # to name a refused score as the form does
     try:
         if action == "return":
             deps = shared.deps(who.who, await shared.client())
             await ratings.return_rating(deps, rating_id, actor, forms.first(values, "comment"), request_id)
         else:
-            file = rating_forms.read(values, view, review=action == "review", lang=who.lang)
+            files = await _rating_uploads(shared, data, values, view, uploaded, who.lang)
+            codes = [item.code for item in rating_forms.typed_items(values, view, files if review else None)]
+            file = rating_forms.read(values, view, review=review, lang=who.lang, files=files)
             deps = shared.deps(who.who, await shared.client())
             if action == "assess":
                 await ratings.assess(deps, rating_id, actor, file, request_id)
@@ -409,9 +441,41 @@ async def act_on_rating(request: Request, rating_id: str, action: str, who: Who,
         status = api_errors.status_of(refused) if isinstance(refused, ServiceError) else 400
         if code in api_errors.FORBIDDEN:
             status = 403
+        typed: dict[str, list[str]] = dict(values)
+        if action != "return":  # the files stored so far come back with the form (its kept-<item> fields)
+            typed.update({f"kept-{item.code}": forms.kept_values(uploaded.get(item.code, [])) for item in rating_forms.point_items(view)})
         again = ratings.rating_view(shared.deps(who.who), rating_id)
-        return _rating(request, who, shared, again, failed=action, form=values, error=message, status=status)
+        return _rating(request, who, shared, again, failed=action, form=typed, error=message, status=status)
     return back(f"/ratings/{quote(rating_id)}")
+
+
+async def _rating_uploads(
+    shared: Resources,
+    data: FormData,
+    values: dict[str, list[str]],
+    view: ratings.RatingView,
+    uploaded: dict[str, list[EvidenceFile]],
+    lang: str,
+) -> dict[str, list[EvidenceFile]]:
+    """Each point item's evidence files (``files-<item>``, ``kept-<item>``), stored as a report's are; every
+    item is tried, so a file refused for one keeps the others' (collected in ``uploaded``), and the first
+    refusal is raised with the item named as the form labels it."""
+    files: dict[str, list[EvidenceFile]] = {}
+    refusal: Refused | None = None
+    for item in rating_forms.point_items(view):
+        try:
+            got = await _uploads(
+                shared, data, values, field=f"files-{item.code}", kept=f"kept-{item.code}", accepted=uploaded.setdefault(item.code, [])
+            )
+        except Refused as refused:
+            if refusal is None:
+                refusal = Refused(f"{rating_forms.item_label(item, 'files', lang)}{refused.message}", code=refused.code)
+            continue
+        if got:
+            files[item.code] = got
+    if refusal is not None:
+        raise refusal
+    return files
 
 
 def _rp(settings: Settings) -> tuple[str, str]:
@@ -473,9 +537,11 @@ async def send_signed(request: Request, case_id: str, action: str, who: Who, sha
 # ----------------------------------------------------------------------------- evidence files
 
 
-@router.get("/evidence/{case_id}/{sha256}")
-def download(case_id: str, sha256: str, who: Who, shared: Shared, name: str = "") -> Response:
-    item = console.evidence_file(shared.deps(who.who), case_id, sha256)
+@router.get("/evidence/{stream_id}/{sha256}")
+def download(stream_id: str, sha256: str, who: Who, shared: Shared, name: str = "") -> Response:
+    """An evidence file of a case or a star rating (``star-…``) the person may see, checked against its hash;
+    404 out of scope, and for a file the case or rating does not name (service.console.evidence_file)."""
+    item = console.evidence_file(shared.deps(who.who), stream_id, sha256)
     data = evidence.download(shared.settings, sha256)
     disposition = "inline" if item.is_image or item.type == "application/pdf" else "attachment"
     filename = quote(name or item.name)
@@ -491,12 +557,12 @@ def download(case_id: str, sha256: str, who: Who, shared: Shared, name: str = ""
     )
 
 
-@router.get("/evidence/{case_id}/{sha256}/thumb")
-def thumb(case_id: str, sha256: str, who: Who, shared: Shared) -> Response:
-    console.evidence_file(shared.deps(who.who), case_id, sha256)
+@router.get("/evidence/{stream_id}/{sha256}/thumb")
+def thumb(stream_id: str, sha256: str, who: Who, shared: Shared) -> Response:
+    console.evidence_file(shared.deps(who.who), stream_id, sha256)
     data = evidence.thumbnail(shared.settings, sha256)
     if data is None:
-        raise NotFound(f"no thumbnail for {sha256}", case_id)
+        raise NotFound(f"no thumbnail for {sha256}", stream_id)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400", "ETag": f'"t{sha256}"'})
 
 

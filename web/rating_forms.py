@@ -2,9 +2,16 @@
 a refusal worded as the form labels its fields (政治功能强 · 得分：…), so the page can show it beside what was typed.
 
     assess   提交自评   service.ratings.assess          points-<item> (every point item), evidence-<item> (references,
-                                                        comma or newline separated), vetoes (veto items that occurred), note
-    review   审核上报   service.ratings.review          points-<item> and note-<item> (only the items corrected), vetoes, comment
+                                                        comma or newline separated), files-<item> (uploads), vetoes (veto
+                                                        items that occurred), note
+    review   审核上报   service.ratings.review          points-<item> and note-<item> (only the items corrected),
+                                                        files-<item> (the township's uploads), vetoes, comment
     return   退回       service.ratings.return_rating   comment
+
+Uploaded files (``files-<item>``, and ``kept-<item>``: "sha256:name" of files stored by a refused attempt or
+by the self-assessment being revised) are stored by web/pages.py before ``read`` turns the form into scores,
+and go on that item's score. A review's files for an item whose points it does not correct keep the
+organization's score for it, the files added (service.ratings.keep_own).
 
 Approval (审定) judges the organization and carries the county person's own signature: it stays with
 `pdca rating approve`. Nothing here decides: the rating's workflow verifies who sends each command and
@@ -19,12 +26,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.errors import DomainError
+from domain.evidence import EvidenceFile
 from domain.rating import RatingState
 from i18n.console import field_reason, refusal
 from service.commands import command
 from service.errors import InvalidField, Refused, ServiceError
-from service.ratings import AssessmentFile, ItemName, RatingView
-from web.forms import Form, first, many
+from service.ratings import AssessmentFile, ItemName, RatingView, keep_own
+from web.forms import Form, first, kept_values, many
 
 ACTIONS = ("assess", "review", "return")
 SEPARATORS = re.compile(r"[,，;；\r\n]+")  # evidence references: comma or newline separated (full-width too)
@@ -33,6 +41,7 @@ SEPARATORS = re.compile(r"[,，;；\r\n]+")  # evidence references: comma or new
 FIELDS: dict[str, tuple[str, str]] = {
     "points": ("得分", "points"),
     "evidence": ("佐证材料", "evidence"),
+    "files": ("佐证文件", "evidence files"),
     "note": ("说明", "note"),
     "code": ("项目", "item"),
     "vetoes": ("一票否决事项", "veto items"),
@@ -70,21 +79,39 @@ def _points(text: str, item: ItemName, lang: str) -> float:
     return value
 
 
-def typed_items(form: Form, view: RatingView) -> list[ItemName]:
-    """The point items the form gives points for, in the order they are sent (an item left empty is not
-    sent: a review keeps the organization's points; a self-assessment without it is refused by the rule)."""
-    return [item for item in point_items(view) if first(form, f"points-{item.code}")]
+def item_label(item: ItemName, field: str, lang: str) -> str:
+    """An item's field as the form labels it, ready for the reason: ``政治功能强 · 佐证文件：``."""
+    return f"{_pick((item.zh, item.en), lang)} · {_pick(FIELDS[field], lang)}{'：' if lang == 'zh' else ': '}"
 
 
-def read(form: Form, view: RatingView, *, review: bool, lang: str = "zh") -> AssessmentFile:
-    """The scores a self-assessment (every item typed) or a review (only the items corrected) form carries."""
+Files = Mapping[str, list[EvidenceFile]]  # each point item's uploaded files, stored (by item code)
+
+
+def typed_items(form: Form, view: RatingView, files: Files | None = None) -> list[ItemName]:
+    """The point items the form gives points for — or, in a review, ``files`` for — in the order they are
+    sent (an item left empty is not sent: a review keeps the organization's points; a self-assessment
+    without it is refused by the rule)."""
+    files = files or {}
+    return [item for item in point_items(view) if first(form, f"points-{item.code}") or files.get(item.code)]
+
+
+def read(form: Form, view: RatingView, *, review: bool, lang: str = "zh", files: Files | None = None) -> AssessmentFile:
+    """The scores a self-assessment (every item typed) or a review (only the items corrected, or given
+    files) form carries, each item with its uploaded ``files``."""
+    files = files or {}
     scores: list[dict[str, Any]] = []
-    for item in typed_items(form, view):
+    for item in typed_items(form, view, files if review else None):
         text = first(form, f"points-{item.code}")
+        uploaded = files.get(item.code, [])
+        note = first(form, f"note-{item.code}")
+        if review and not text:  # files, no points: the organization's score, the township's files added
+            scores.append(keep_own(view.state, item.code, uploaded, note))
+            continue
         score: dict[str, Any] = {"code": item.code, "points": _points(text, item, lang)}
         if not review:
             score["evidence"] = references(first(form, f"evidence-{item.code}"))
-        note = first(form, f"note-{item.code}")
+        if uploaded:
+            score["files"] = [f.model_dump(mode="json") for f in uploaded]
         if note:
             score["note"] = note
         scores.append(score)
@@ -162,7 +189,8 @@ def word(error: ServiceError | DomainError, codes: list[str], view: RatingView, 
 
 
 def assessed_values(state: RatingState) -> dict[str, list[str]]:
-    """A returned self-assessment (退回修改) as its form's values: the organization revises, not retypes."""
+    """A returned self-assessment (退回修改) as its form's values: the organization revises, not retypes
+    (its files offered again, as a refused attempt's are)."""
     own = state.self_assessment
     if own is None:
         return {}
@@ -170,6 +198,7 @@ def assessed_values(state: RatingState) -> dict[str, list[str]]:
     for score in own.scores:
         values[f"points-{score.code}"] = [f"{score.points:g}"]
         values[f"evidence-{score.code}"] = ["\n".join(score.evidence)]
+        values[f"kept-{score.code}"] = kept_values(score.files)  # sent again unless unticked
     return values
 
 

@@ -1,6 +1,7 @@
 """评星定级 from the phone, in Chromium against a real `pdca up`: the county opens a village's rating with the CLI,
-the village's branch secretary finds it in 我的待办 on a phone and sends the self-assessment from its form, the
-township secretary reviews it on a desktop (one item corrected), and the rating waits for the county, whose
+the village's branch secretary finds it in 我的待办 on a phone and sends the self-assessment from its form (a photo
+attached to one item, shown as its thumbnail and served back through the rating), the township secretary reviews
+it on a desktop (one item corrected), and the rating waits for the county, whose
 page says approval stays with `pdca rating approve`. The rating's own workflow takes each command.
 
 The stack is shared by the browser tests of a run: this file uses its own township, organization and people.
@@ -8,6 +9,7 @@ The stack is shared by the browser tests of a run: this file uses its own townsh
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from datetime import date
@@ -17,7 +19,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from i18n.labels import label
-from tests.browser.test_console import Watch, current_stage, sign_in
+from tests.browser.test_console import Watch, current_stage, photo, sign_in
 from tests.stack_driver import Stack
 
 YEAR = date.today().year  # the stack runs on the machine's clock
@@ -63,6 +65,9 @@ def test_a_village_secretary_self_assesses_on_a_phone_and_the_township_reviews(
     form.locator('textarea[name="evidence-rules"]').fill("三会一课台账.pdf，档案 2026-07")
     form.locator('textarea[name="evidence-team"]').fill("支委会记录.pdf")
     form.locator('textarea[name="note"]').fill("对照标准逐项自评")
+    png = photo(tmp_path / "三会一课.png")  # a photo of the minutes on the item it proves
+    sha256 = hashlib.sha256(png).hexdigest()
+    form.locator('input[name="files-rules"]').set_input_files(str(tmp_path / "三会一课.png"))
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375, "the self-assessment form scrolls sideways at 375 px"
     phone.click("#submit-assessment")
     expect(phone).to_have_url(stack.url(f"/ratings/{RATING}?ok=sent"))
@@ -70,6 +75,13 @@ def test_a_village_secretary_self_assesses_on_a_phone_and_the_township_reviews(
     expect(current_stage(phone)).to_have_text(label("rstage.township_review", "zh"))
     expect(phone.locator("#assess-form")).to_have_count(0)
     expect(phone.locator('#scores tr[data-item="rules"]')).to_contain_text("档案 2026-07")
+    figure = phone.locator(f'#scores tr[data-item="rules"] figure.evidence[data-sha256="{sha256}"]')
+    expect(figure).to_contain_text("三会一课.png")
+    thumb = figure.locator("img")
+    thumb.scroll_into_view_if_needed()
+    phone.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    downloaded = phone.request.get(stack.url(f"/evidence/{RATING}/{sha256}"))
+    assert downloaded.ok and hashlib.sha256(downloaded.body()).hexdigest() == sha256
     expect(phone.locator('#timeline li[data-type="SelfAssessmentSubmitted"]')).to_contain_text(BRANCH)
 
     # the township secretary's desktop: 评星审核 from 我的待办, one item corrected with its reason

@@ -449,3 +449,223 @@ async def test_every_rating_form_carries_the_sessions_token(acting: tuple[Consol
                 seen += 1
                 assert f'name="csrf" value="{csrf_of(page.text)}"' in form, form[:200]
     assert seen >= 6  # review, return and sign-out, twice
+
+
+# ----------------------------------------------------------------------------- evidence files per item
+
+
+def _png(color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), color).save(out, "PNG")
+    return out.getvalue()
+
+
+def _sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _score(scores: list[Any], code: str) -> Any:
+    return next(s for s in scores if s.code == code)
+
+
+async def test_a_photo_sent_with_the_self_assessment_is_stored_and_carried_on_its_item(acting: tuple[Console, list[Taken]]) -> None:
+    import json
+
+    from domain.evidence import EvidenceFile
+    from store import queries
+
+    console, taken = acting
+    photo = _png()
+    sha256 = _sha(photo)
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/ratings/{OPEN}")
+        form = page.text.split('id="assess-form"')[1].split("</form>")[0]
+        assert 'enctype="multipart/form-data"' in page.text.split('id="assess-form"')[1].split(">")[0]
+        rules = form.split('data-item="rules"')[1].split("</fieldset>")[0]
+        assert 'type="file" name="files-rules"' in rules and "multiple" in rules and 'accept="image/*,.pdf,' in rules
+        assert form.count('type="file"') == 5  # one per point item
+        answer = await http.post(
+            f"/ratings/{OPEN}/do/assess",
+            data=_assessment(csrf_of(page.text)),
+            files=[("files-rules", ("三会一课.png", photo, "image/png"))],
+        )
+        assert answer.status_code == 303, answer.text
+    expected = EvidenceFile(sha256=sha256, name="三会一课.png", type="image/png", size=len(photo))
+    sent = taken[-1].command
+    assert _score(sent.scores, "rules").files == [expected] and _score(sent.scores, "team").files == []
+    assert any(p.name == sha256 for p in (console.home / "evidence").rglob("*"))  # stored before it was sent
+    row = next(r for r in queries.read_stream(console.engine, OPEN) if r.event_type == "SelfAssessmentSubmitted")
+    recorded = next(s for s in json.loads(row.payload)["assessment"]["scores"] if s["code"] == "rules")
+    assert recorded["files"] == [expected.model_dump(mode="json")]  # the audit event carries the file's hash
+
+    # the rating page shows it on its item: a thumbnail linking to the file
+    village, town, county, other = [await console.signed_in(p) for p in ("bs-1", "ts-1", "sup-1", "bs-9")]
+    async with village, town, county, other:
+        page = await village.get(f"/ratings/{OPEN}")
+        row_html = page.text.split('<tr data-item="rules"')[1].split("</tr>")[0]
+        assert f'data-sha256="{sha256}"' in row_html and f'href="/evidence/{OPEN}/{sha256}"' in row_html
+        assert f'src="/evidence/{OPEN}/{sha256}/thumb"' in row_html and "三会一课.png" in row_html
+        for http in (village, town, county):  # the organization, its township, the county
+            got = await http.get(f"/evidence/{OPEN}/{sha256}")
+            assert got.status_code == 200 and got.content == photo and got.headers["content-type"] == "image/png"
+            thumb = await http.get(f"/evidence/{OPEN}/{sha256}/thumb")
+            assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+        for path in (f"/evidence/{OPEN}/{sha256}", f"/evidence/{OPEN}/{sha256}/thumb"):
+            hidden = await other.get(path)  # another village: as if the rating did not exist
+            assert hidden.status_code == 404 and "三会一课" not in hidden.text
+        # a file in the store that the rating does not name, another rating's hash, a hash that is no file
+        from service import evidence
+
+        elsewhere = evidence.accept(console.settings, "别的.png", "image/png", _png((1, 2, 3)))
+        assert (await village.get(f"/evidence/{OPEN}/{elsewhere.sha256}")).status_code == 404
+        assert (await village.get(f"/evidence/{OPEN}/{elsewhere.sha256}/thumb")).status_code == 404
+        assert (await village.get(f"/evidence/{MINE}/{sha256}")).status_code == 404
+        assert (await village.get(f"/evidence/{OPEN}/{'0' * 64}")).status_code == 404
+        assert (await village.get(f"/evidence/star-{builders.ORG}-2030/{sha256}")).status_code == 404
+
+
+async def test_a_refused_self_assessment_keeps_its_files_and_the_next_attempt_sends_them(acting: tuple[Console, list[Taken]]) -> None:
+    console, taken = acting
+    photo = _png((20, 90, 160))
+    sha256 = _sha(photo)
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/ratings/{OPEN}")
+        refused = await http.post(
+            f"/ratings/{OPEN}/do/assess",
+            data=_assessment(csrf_of(page.text), political="25"),
+            files=[("files-team", ("支委会.png", photo, "image/png"))],
+        )
+        assert refused.status_code == 400 and "政治功能强 · 得分：25 分超过满分 20 分" in refused.text
+        assert taken == [] and any(p.name == sha256 for p in (console.home / "evidence").rglob("*"))
+        form = refused.text.split('id="assess-form"')[1].split("</form>")[0]
+        team = form.split('data-item="team"')[1].split("</fieldset>")[0]
+        assert f'name="kept-team" value="{sha256}:支委会.png" checked' in team and "支委会.png" in team
+        assert 'name="kept-political"' not in form
+
+        kept = re.findall(r'name="(kept-[a-z]+)" value="([^"]+)" checked', form)
+        again = {**_assessment(csrf_of(refused.text)), **{name: value for name, value in kept}}
+        answer = await http.post(f"/ratings/{OPEN}/do/assess", data=again)
+        assert answer.status_code == 303, answer.text
+    team_files = _score(taken[-1].command.scores, "team").files
+    assert [(f.sha256, f.name, f.type, f.size) for f in team_files] == [(sha256, "支委会.png", "image/png", len(photo))]
+    assert _score(_state(console, OPEN).self_assessment.scores, "team").files == team_files  # type: ignore[union-attr]
+
+
+async def test_a_file_that_is_not_what_it_says_is_refused_as_for_a_case(acting: tuple[Console, list[Taken]]) -> None:
+    console, taken = acting
+    photo = _png((10, 120, 10))
+    http = await console.signed_in("bs-1")
+    async with http:
+        page = await http.get(f"/ratings/{OPEN}")
+        answer = await http.post(
+            f"/ratings/{OPEN}/do/assess",
+            data=_assessment(csrf_of(page.text)),
+            files=[
+                ("files-team", ("照片.png", photo, "image/png")),
+                ("files-rules", ("台账.jpg", b"MZ\x90\x00 not a photo", "image/jpeg")),
+                ("files-service", ("setup.exe", b"MZ\x90\x00\x03\x00\x00\x00", "application/octet-stream")),
+            ],
+        )
+        assert answer.status_code == 400 and taken == []
+        error = answer.text.split('id="error"')[1].split("</p>")[0]
+        assert "制度落实好（三会一课等） · 佐证文件：" in error and "台账.jpg" in error  # the item named as the form labels it
+        form = answer.text.split('id="assess-form"')[1].split("</form>")[0]
+        assert f'name="kept-team" value="{_sha(photo)}:照片.png" checked' in form  # the good one is kept
+        assert 'name="kept-rules"' not in form and 'name="kept-service"' not in form
+        assert "team台账.pdf" in form  # what was typed comes back
+        stored = {p.name for p in (console.home / "evidence").rglob("*")}
+        assert _sha(b"MZ\x90\x00 not a photo") not in stored and _sha(b"MZ\x90\x00\x03\x00\x00\x00") not in stored
+
+
+async def test_a_returned_assessment_offers_its_files_again_and_the_township_adds_its_own(acting: tuple[Console, list[Taken]]) -> None:
+    console, taken = acting
+    own, town_photo, town_pdf = _png((1, 1, 200)), _png((200, 200, 1)), b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    village = await console.signed_in("bs-1")
+    town = await console.signed_in("ts-1")
+    async with village, town:
+        page = await village.get(f"/ratings/{OPEN}")
+        sent = await village.post(
+            f"/ratings/{OPEN}/do/assess",
+            data=_assessment(csrf_of(page.text), team="19"),
+            files=[("files-rules", ("三会一课.png", own, "image/png"))],
+        )
+        assert sent.status_code == 303, sent.text
+        page = await town.get(f"/ratings/{OPEN}")
+        returned = await town.post(f"/ratings/{OPEN}/do/return", data={"csrf": csrf_of(page.text), "comment": "请补充会议照片"})
+        assert returned.status_code == 303
+
+        # back with the organization: the file it sent is offered again (ticked), and sent again with the revision
+        page = await village.get(f"/ratings/{OPEN}")
+        form = page.text.split('id="assess-form"')[1].split("</form>")[0]
+        assert f'name="kept-rules" value="{_sha(own)}:三会一课.png" checked' in form
+        kept = dict(re.findall(r'name="(kept-[a-z]+)" value="([^"]+)" checked', form))
+        again = await village.post(f"/ratings/{OPEN}/do/assess", data={**_assessment(csrf_of(page.text), team="19"), **kept})
+        assert again.status_code == 303
+        assert [f.sha256 for f in _score(taken[-1].command.scores, "rules").files] == [_sha(own)]
+
+        # the township: a file on an item it leaves (the organization's points kept, the file added), and a
+        # correction with its own file
+        page = await town.get(f"/ratings/{OPEN}")
+        review = page.text.split('id="review-form"')[1].split("</form>")[0]
+        assert 'type="file" name="files-rules"' in review and 'name="kept-rules"' not in review  # the township's own uploads only
+        answer = await town.post(
+            f"/ratings/{OPEN}/do/review",
+            data={"csrf": csrf_of(page.text), "points-team": "16", "note-team": "班子缺员一人", "comment": "核实后上报"},
+            files=[
+                ("files-rules", ("现场核查.png", town_photo, "image/png")),
+                ("files-team", ("核查记录.pdf", town_pdf, "application/pdf")),
+            ],
+        )
+        assert answer.status_code == 303, answer.text
+        state = _state(console, OPEN)
+        assert state.review is not None and state.review.total == 96  # team 16, the rest in full
+        rules = _score(state.review.scores, "rules")
+        assert rules.points == 20 and rules.evidence == ["rules台账.pdf"]  # the organization's score for it, kept
+        assert [f.name for f in rules.files] == ["三会一课.png", "现场核查.png"]  # … with the township's file added
+        team = _score(state.review.scores, "team")
+        assert team.points == 16 and team.note == "班子缺员一人" and [f.name for f in team.files] == ["核查记录.pdf"]
+        assert _score(state.review.scores, "political").files == []
+
+        page = await village.get(f"/ratings/{OPEN}")
+        row = page.text.split('<tr data-item="rules"')[1].split("</tr>")[0]
+        assert row.count("<figure") == 2 and "乡镇 · 现场核查.png" in row
+        team_row = page.text.split('<tr data-item="team"')[1].split("</tr>")[0]
+        assert 'class="doc">PDF<' in team_row and f'href="/evidence/{OPEN}/{_sha(town_pdf)}"' in team_row
+        for sha, body in ((_sha(town_photo), town_photo), (_sha(town_pdf), town_pdf), (_sha(own), own)):
+            got = await village.get(f"/evidence/{OPEN}/{sha}")
+            assert got.status_code == 200 and got.content == body
+
+
+async def test_a_refused_review_keeps_the_townships_files(acting: tuple[Console, list[Taken]]) -> None:
+    console, taken = acting
+    photo = _png((90, 90, 90))
+    village = await console.signed_in("bs-1")
+    town = await console.signed_in("ts-1")
+    async with village, town:
+        page = await village.get(f"/ratings/{OPEN}")
+        assert (await village.post(f"/ratings/{OPEN}/do/assess", data=_assessment(csrf_of(page.text)))).status_code == 303
+        page = await town.get(f"/ratings/{OPEN}")
+        no_comment = await town.post(
+            f"/ratings/{OPEN}/do/review",
+            data={"csrf": csrf_of(page.text), "comment": ""},
+            files=[("files-members", ("走访.png", photo, "image/png"))],
+        )
+        assert no_comment.status_code == 400 and "意见：必填" in no_comment.text
+        review = no_comment.text.split('id="review-form"')[1].split("</form>")[0]
+        assert f'name="kept-members" value="{_sha(photo)}:走访.png" checked' in review
+        answer = await town.post(
+            f"/ratings/{OPEN}/do/review",
+            data={"csrf": csrf_of(page.text), "comment": "同意上报", "kept-members": f"{_sha(photo)}:走访.png"},
+        )
+        assert answer.status_code == 303, answer.text
+    members = _score(taken[-1].command.scores, "members")
+    assert members.points == 20 and [f.name for f in members.files] == ["走访.png"]
+    assert [s.code for s in taken[-1].command.scores] == ["members"]  # the other items: not given, the organization's
