@@ -37,9 +37,9 @@ class ReasonCode(StrEnum):
 _CODE = r"^[A-Za-z0-9_.-]{1,64}$"
 
 
-class StandardItem(BaseModel):
-    """One item of a category standard (e.g. 三有一化's 有场所办事). A point item scores 0…points; a veto
-    item (一票否决情形) is a situation: recorded as occurred (是/1) it designates directly and classes 三类."""
+class ScoredItem(BaseModel):
+    """One item of a standard (a category standard's, a star standard's): a point item scores 0…points; a
+    veto item (一票否决情形) is a situation that occurred or did not."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -48,6 +48,27 @@ class StandardItem(BaseModel):
     en: str = Field(default="", max_length=200)
     points: float = Field(default=0, ge=0, le=1000)
     veto: bool = False
+
+
+def parse_domains(value: Any) -> Any:
+    """A standard's ``domains`` in Chinese or English (农村 / village)."""
+    if isinstance(value, list):
+        return [parse_domain(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def unique_codes(items: list[Any], where: str = "") -> None:
+    """Refuse a standard listing an item code twice (``ValueError`` naming them)."""
+    codes = [i.code for i in items]
+    doubled = sorted({c for c in codes if codes.count(c) > 1})
+    if doubled:
+        raise ValueError(f"{where}item codes listed twice: {', '.join(doubled)}")
+
+
+class StandardItem(ScoredItem):
+    """One item of a category standard (e.g. 三有一化's 有场所办事): a veto item recorded as occurred (是/1)
+    designates directly and classes 三类."""
+
     category: str | None = None  # the problem category a veto opens the case with (else categories.veto)
 
 
@@ -80,20 +101,12 @@ class CategoryStandard(BaseModel):
     designate_below: float | None = Field(default=None, ge=0)  # total below this → 直接认定 (None: off)
     classes: ClassLines | None = None  # None: the 分类 result is the imported class (类别)
 
-    @field_validator("domains", mode="before")
-    @classmethod
-    def _domains(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [parse_domain(v) if isinstance(v, str) else v for v in value]
-        return value
+    _domains = field_validator("domains", mode="before")(parse_domains)
 
     @field_validator("items")
     @classmethod
     def _unique_items(cls, value: list[StandardItem]) -> list[StandardItem]:
-        codes = [i.code for i in value]
-        doubled = sorted({c for c in codes if codes.count(c) > 1})
-        if doubled:
-            raise ValueError(f"item codes listed twice: {', '.join(doubled)}")
+        unique_codes(value)
         return value
 
     @property

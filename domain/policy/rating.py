@@ -10,27 +10,17 @@ Standards are versioned with the policy: each rating records the policy version 
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.directory import OrgDomain, parse_domain
+from domain.directory import OrgDomain
+from domain.policy.designation import ScoredItem, parse_domains, unique_codes
 from domain.workcal import Offset
 
 STARS = (1, 2, 3, 4, 5)
-_CODE = r"^[A-Za-z0-9_.-]{1,64}$"
 
 
-class RatingItem(BaseModel):
+class RatingItem(ScoredItem):
     """One item of a star standard: a point item (0…points) or a veto item (occurred or not)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(pattern=_CODE)
-    zh: str = Field(min_length=1, max_length=200)
-    en: str = Field(default="", max_length=200)
-    points: float = Field(default=0, ge=0, le=1000)
-    veto: bool = False
 
 
 class StarLine(BaseModel):
@@ -54,19 +44,11 @@ class RatingStandard(BaseModel):
     items: list[RatingItem] = Field(min_length=1)
     lines: list[StarLine] = Field(min_length=1)
 
-    @field_validator("domains", mode="before")
-    @classmethod
-    def _domains(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [parse_domain(v) if isinstance(v, str) else v for v in value]
-        return value
+    _domains = field_validator("domains", mode="before")(parse_domains)
 
     @model_validator(mode="after")
     def _check(self) -> RatingStandard:
-        codes = [i.code for i in self.items]
-        doubled = sorted({c for c in codes if codes.count(c) > 1})
-        if doubled:
-            raise ValueError(f"standard {self.name}: item codes listed twice: {', '.join(doubled)}")
+        unique_codes(self.items, f"standard {self.name}: ")
         stars = [line.stars for line in self.lines]
         if stars != sorted(set(stars)) or stars[0] != 1:
             raise ValueError(f"standard {self.name}: lines must start at 1 star, each level once, in increasing order")
