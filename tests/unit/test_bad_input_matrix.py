@@ -101,7 +101,7 @@ def cli(ctx: Ctx, *args: str) -> str:
 
     ctx.monkeypatch.setattr(common, "run_then_exit", run_then_exit)
     ctx.monkeypatch.setattr(common, "acting", lambda: ACTOR)
-    for module in ("service.cases", "service.projects", "service.campaigns", "service.commands"):
+    for module in ("service.cases", "service.projects", "service.campaigns", "service.commands", "service.ratings"):
         for name in ("send", "open_stream"):
             ctx.monkeypatch.setattr(f"{module}.{name}", tripwire, raising=False)
     ctx.monkeypatch.setattr("service.directory.designation_preview", tripwire)
@@ -139,6 +139,11 @@ def plan_submit(ctx: Ctx, **changes: Any) -> str:
 def project_apply(ctx: Ctx, **changes: Any) -> str:
     raw = changes.pop("_raw", None)
     return cli(ctx, "project", "apply", str(dump(ctx, "project.yaml", example("project-V001.yaml", **changes), raw)))
+
+
+def rating_assess(ctx: Ctx, **changes: Any) -> str:
+    path = dump(ctx, "assessment.yaml", example("rating-self-assessment.yaml", **changes))
+    return cli(ctx, "rating", "assess", "star-V001-2026", "--file", str(path))
 
 
 def follow_up(ctx: Ctx, problems: list[dict[str, Any]]) -> str:
@@ -332,6 +337,14 @@ MATRIX: list[tuple[Row, Callable[[Ctx], str]]] = [
      lambda c: project_apply(c, org_name=LONG_NAME)),
     (Row("cli", "project apply <project.yaml>", "problem", "5,001 characters", "at most 5000 characters"),
      lambda c: project_apply(c, problem="y" * 5001)),
+    (Row("cli", "rating assess --file <assessment.yaml>", "scores.0.points", "-1", "greater than or equal to 0"),
+     lambda c: rating_assess(c, scores__0__points=-1)),
+    (Row("cli", "rating assess --file <assessment.yaml>", "scores.0.evidence.0", "501 characters", "at most 500 characters"),
+     lambda c: rating_assess(c, scores__0__evidence=["档" * 501])),
+    (Row("cli", "rating assess --file <assessment.yaml>", "vetoes", "101 items", "at most 100 items"),
+     lambda c: rating_assess(c, vetoes=["discipline"] * 101)),
+    (Row("cli", "rating assess --file <assessment.yaml>", "(file)", "6 MB file", "limited to 5,242,880 bytes"),
+     lambda c: cli(c, "rating", "assess", "star-V001-2026", "--file", str(big_file(c, "assessment.yaml")))),
     (Row("cli", "case review --relapse --problems <problems.yaml>", "problems.0.description", f"{MAX_TEXT + 1} characters",
          f"at most {MAX_TEXT} characters"),
      lambda c: follow_up(c, [{"category": "weak_leadership", "description": LONG_NOTE}])),
