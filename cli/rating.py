@@ -16,6 +16,7 @@ from cli.common import PolicyOpt, RequestOpt, acting, change, deps, emit, noun, 
 from service import ratings
 from service.ratings import AssessmentFile
 from settings.directory import load_policy
+from settings.errors import InputError
 from settings.files import read_yaml, validate
 
 HELP = """评星定级 star ratings: self-assessment 自评, township review 审核, county approval 审定, 公示, 降星, report.
@@ -38,6 +39,12 @@ Level = Annotated[int | None, typer.Option("--level", min=1, max=5, help="星级
 def _load(path: Path) -> AssessmentFile:
     data, node = read_yaml(path)
     result: AssessmentFile = validate(AssessmentFile, data, node, path)
+    with_files = [i for i, s in enumerate(result.scores) if s.files]
+    if with_files:  # a hash the file names proves nothing was uploaded: files go through the console's store
+        raise InputError(
+            f"{path}: scores.{with_files[0]}.files: 佐证文件请在工作台上传，命令行只填 evidence（档案号、文件名）/ "
+            "upload evidence files in the console; the CLI takes references (evidence)"
+        )
     return result
 
 
