@@ -413,9 +413,11 @@ async def _waiting_for(handle: WorkflowHandle[Any, Any]) -> tuple[str, str]:
         return unknown
     raw = description.raw_description
     appending = any(p.activity_type.name == "append_events" for p in raw.pending_activities)
-    started = raw.pending_workflow_task.state == PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
-    if started and not await _workers_polling(handle, raw.execution_config.task_queue.name):
-        # a task started by a worker that is gone (stopped, or the server restarted since): it times out
+    task = raw.pending_workflow_task.state if raw.HasField("pending_workflow_task") else None
+    started = task == PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
+    if task is not None and not await _workers_polling(handle, raw.execution_config.task_queue.name):
+        # the command's workflow task waits for a worker and none polls: none is running (or a task started by
+        # a worker that is gone times out). An activity left pending by that worker (a notice) is not the reason.
         return unknown
     if not appending and started:
         # a worker holds the command's workflow task this long: the audit append runs in it, as a local
