@@ -216,7 +216,17 @@ class AuditedWorkflow(Generic[S, R]):
     async def _complete_opening(self) -> None:
         """Before the opening is recorded (under the lock, no command handled yet): a kind may decide its
         opening again with what an activity read (``opening_command``: the opening as first decided), and
-        set ``opening`` and ``state``. Its patch must have been asked in ``_start``."""
+        set ``opening`` and ``state`` (``_decide_opening_again``). Its patch must have been asked in ``_start``."""
+
+    def _decide_opening_again(self, opening: Any) -> None:
+        """The opening decided again with facts an activity read (the directory's township, …), at the run's
+        start time as the first decision was: the events and state the opening records. A refusal (e.g. the
+        opener has no scope over the township the directory names) fails the run, nothing recorded."""
+        try:
+            events = self.decider.decide(self.decider.initial, opening, self._context(workflow.info().workflow_start_time))
+        except DomainError as error:
+            raise ApplicationError(error.message, type=error.code, non_retryable=True) from None
+        self.opening, self.state = events, self._folded(self.decider.initial, events)
 
     def _calendar_on(self) -> bool:
         """Whether this stream counts working days (fetches calendar facts)."""

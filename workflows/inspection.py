@@ -19,13 +19,12 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
     from activities.org_record import OrgPlaces, OrgPlacesRequest, OrgRecordActivities
-    from domain.errors import DomainError
     from domain.identity import TrustedKeys
     from domain.inspection import DECIDER, InspectionState, RecordInspection, Stage
     from domain.policy import Policy
     from workflows.activity_calls import call_activity
     from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult
-    from workflows.search_attributes import CASE_KIND, ORG_CODE, REGION, STAGE
+    from workflows.search_attributes import place_search_attributes
 
 __all__ = ["UPDATE_NAME", "WORKFLOW_NAME", "InspectionCommandResult", "InspectionInput", "InspectionOutcome", "InspectionWorkflow"]
 
@@ -90,11 +89,7 @@ class InspectionWorkflow(AuditedWorkflow[InspectionState, InspectionCommandResul
             raise ApplicationError(message, type="invalid_command", non_retryable=True)
         orgs = [o.model_copy(update={"name": places[o.code].name, "region": places[o.code].region}) for o in opening.orgs]
         placed = opening.model_copy(update={"orgs": orgs})
-        try:
-            events = self.decider.decide(self.decider.initial, placed, self._context(workflow.info().workflow_start_time))
-        except DomainError as error:  # e.g. a township the inspector has no scope over
-            raise ApplicationError(error.message, type=error.code, non_retryable=True) from None
-        self.opening, self.state = events, self._folded(self.decider.initial, events)
+        self._decide_opening_again(placed)
 
     def _calendar_on(self) -> bool:
         return False  # nothing here counts working days
@@ -103,12 +98,7 @@ class InspectionWorkflow(AuditedWorkflow[InspectionState, InspectionCommandResul
         return {"inspection_id": self.stream_id, "stage": self.state.stage}
 
     def _search_attributes(self) -> list[SearchAttributeUpdate]:
-        return [
-            CASE_KIND.value_set(DECIDER.name),
-            STAGE.value_set(self.state.stage.value),
-            ORG_CODE.value_set(self.state.org_code),
-            REGION.value_set(self.state.region),
-        ]
+        return place_search_attributes(DECIDER.name, self.state)
 
     def _next_run_input(self) -> InspectionInput:
         return InspectionInput(

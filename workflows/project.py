@@ -16,7 +16,6 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
 
 # Passed through: domain models and the skeleton (workflows.audited, no per-run state) are imported once;
 # a new run re-imports only this module.
@@ -24,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
     from activities.org_record import OrgPlaces, OrgPlacesRequest, OrgRecordActivities
-    from domain.errors import DomainError, InvalidCommand
+    from domain.errors import InvalidCommand
     from domain.identity import TrustedKeys
     from domain.policy import Policy
     from domain.project import DECIDER, ApplyProject, ProjectState, Stage
@@ -122,11 +121,7 @@ class SecretaryProjectWorkflow(AuditedWorkflow[ProjectState, ProjectCommandResul
             return
         place = found.places[0]
         placed = opening.model_copy(update={"org_name": place.name, "region": place.region})
-        try:
-            events = self.decider.decide(self.decider.initial, placed, self._context(workflow.info().workflow_start_time))
-        except DomainError as error:  # e.g. an applicant without scope over the organization's real township
-            raise ApplicationError(error.message, type=error.code, non_retryable=True) from None
-        self.opening, self.state = events, self._folded(self.decider.initial, events)
+        self._decide_opening_again(placed)
 
     def _calendar_each_decision(self) -> bool:
         return self.each_decision

@@ -22,14 +22,13 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
     from activities.org_record import OrgRecordActivities, OrgRecordRequest, SourceOrg, SourceRequest
-    from domain.errors import DomainError
     from domain.identity import TrustedKeys
     from domain.policy import Policy
     from domain.rating import DECIDER, MANUAL, ApproveRating, OpenRating, RatingState, RecordVetoEvent, Stage
     from store.ratings import RatingFacts
     from workflows.activity_calls import call_activity
     from workflows.audited import UPDATE_NAME, AuditedWorkflow, CommandResult
-    from workflows.search_attributes import CASE_KIND, ORG_CODE, REGION, STAGE
+    from workflows.search_attributes import place_search_attributes
 
 __all__ = ["UPDATE_NAME", "WORKFLOW_NAME", "RatingCommandResult", "RatingInput", "RatingOutcome", "RatingWorkflow"]
 
@@ -101,11 +100,7 @@ class RatingWorkflow(AuditedWorkflow[RatingState, RatingCommandResult]):
                 "open_cases": facts.open_cases,
             }
         )
-        try:
-            events = self.decider.decide(self.decider.initial, known, self._context(workflow.info().workflow_start_time))
-        except DomainError as error:  # e.g. a township the opener has no scope over
-            raise ApplicationError(error.message, type=error.code, non_retryable=True) from None
-        self.opening, self.state = events, self._folded(self.decider.initial, events)
+        self._decide_opening_again(known)
 
     async def _prepare(self, command: Any) -> Any:
         """Facts a command is decided on, read from the audit log's ledgers (replacing whatever the client
@@ -136,12 +131,7 @@ class RatingWorkflow(AuditedWorkflow[RatingState, RatingCommandResult]):
         return {"rating_id": self.stream_id, "stage": self.state.stage}
 
     def _search_attributes(self) -> list[SearchAttributeUpdate]:
-        return [
-            CASE_KIND.value_set(DECIDER.name),
-            STAGE.value_set(self.state.stage.value),
-            ORG_CODE.value_set(self.state.org_code),
-            REGION.value_set(self.state.region),
-        ]
+        return place_search_attributes(DECIDER.name, self.state)
 
     def _next_run_input(self) -> RatingInput:
         return RatingInput(

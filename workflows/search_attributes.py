@@ -65,14 +65,21 @@ def initial_search_attributes(kind: str, stage: str, org_code: str, region: str)
     )
 
 
-def stream_search_attributes(kind: str, state: Any) -> list[SearchAttributeUpdate]:
-    """For a case or a project state: kind, stage, org, region, overdue, next due."""
-    next_due = state.next_deadline()
+def place_search_attributes(kind: str, state: Any) -> list[SearchAttributeUpdate]:
+    """For any stream's state: kind, stage, org, region (an inspection, a rating: they have no deadlines)."""
     return [
         CASE_KIND.value_set(kind),
         STAGE.value_set(state.stage.value),
         ORG_CODE.value_set(state.org_code),
         REGION.value_set(state.region),
+    ]
+
+
+def stream_search_attributes(kind: str, state: Any) -> list[SearchAttributeUpdate]:
+    """For a case or a project state: kind, stage, org, region, overdue, next due."""
+    next_due = state.next_deadline()
+    return [
+        *place_search_attributes(kind, state),
         OVERDUE.value_set(state.overdue),
         NEXT_DUE.value_set(next_due) if next_due else NEXT_DUE.value_unset(),
     ]
