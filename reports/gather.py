@@ -490,11 +490,10 @@ def read_ratings(engine: Engine, year: int, as_of: datetime, region: str | None 
         state = rating.fold(e for e in events if e.at <= as_of)
         if state.version == 0:
             continue
-        lowered = sum(1 for v in state.veto_events if v.level_before is not None and (v.level_after or 0) < v.level_before)
         found.append(
             RatingRow(
                 rating_id=rating_id, org_code=state.org_code, org_name=state.org_name, region=state.region, stage=state.stage.value,
-                level=state.level, previous_level=state.previous_level, downgrades=lowered, upgrade_level=state.upgrade_level,
+                level=state.level, previous_level=state.previous_level, downgrades=state.downgrades, upgrade_level=state.upgrade_level,
             )  # fmt: skip
         )
     return sorted(found, key=lambda r: (r.region, r.org_code))

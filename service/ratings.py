@@ -458,8 +458,8 @@ __all__ += ["ItemName", "RatingLine", "RatingView", "ScoreLine", "evidence_file"
 #
 # The console sends the organization's self-assessment and the township's review or return (the commands
 # above, as the signed-in person); approval stays with `pdca rating approve` (signed). What a page offers
-# comes from the rating's own rules (domain.rating.authorize: roles, scope, stage) and its separation of
-# duties; the workflow decides every command again.
+# comes from the rating's own rules (domain.rating.authorize: roles, scope, stage, separation of duties);
+# the workflow decides every command again.
 
 def rating_actions(state: RatingState, actor: Actor) -> list[str]:
     """The commands ``actor`` may send the rating now, of those the console knows: ``SubmitSelfAssessment``
@@ -468,7 +468,6 @@ def rating_actions(state: RatingState, actor: Actor) -> list[str]:
     from domain.errors import DomainError
     from domain.rating import authorize
 
-    involved = {a.by for a in (state.self_assessment, state.review) if a is not None}
     found: list[str] = []
     probes = (  # authorize reads the type and the actor only: not validated, never sent
         SubmitSelfAssessment.model_construct(actor=actor, scores=[]),
@@ -479,12 +478,8 @@ def rating_actions(state: RatingState, actor: Actor) -> list[str]:
     for probe in probes:
         try:
             authorize(state, probe)
-        except DomainError:
+        except DomainError:  # no role, no scope, not now, or who assessed / reviewed (separation of duties)
             continue
-        if probe.type == "ReviewRating" and state.self_assessment is not None and state.self_assessment.by == actor.id:
-            continue  # who assessed does not review
-        if probe.type == "ApproveRating" and actor.id in involved:
-            continue  # who assessed or reviewed does not approve
         found.append(probe.type)
     return found
 
@@ -508,26 +503,15 @@ def rating_tasks(deps: Deps, actor: Actor | None = None) -> list[RatingTask]:
     for kind, stage in (("SubmitSelfAssessment", Stage.SELF_ASSESSMENT), ("ReviewRating", Stage.TOWNSHIP_REVIEW)):
         if not actor.has_any(ROLES_ALLOWED[kind]):
             continue
-        for row in _in_scope(deps, actor, stage.value):
+        for row in list_ratings(deps, stage=stage.value):
             if not actor.may_act_on(row.org_code, row.region):
                 continue
             if kind == "ReviewRating" and actor.has_any(ROLES_ALLOWED["SubmitSelfAssessment"]):
-                own = show(deps, row.rating_id).self_assessment  # someone with both roles: not their own
-                if own is not None and own.by == actor.id:
+                # someone with both roles: the rule says whether this self-assessment is their own
+                if kind not in rating_actions(show(deps, row.rating_id), actor):
                     continue
             found.append(RatingTask(kind=kind, row=row))
     return sorted(found, key=lambda task: task.row.last_event_at)
-
-
-def _in_scope(deps: Deps, actor: Actor, stage: str) -> list[RatingSummary]:
-    """The ledger's rows in ``stage`` that ``actor``'s scope names (by organization or township; ``*``: all)."""
-    if "*" in actor.scope:
-        return list_ratings(deps, stage=stage)
-    rows: dict[str, RatingSummary] = {}
-    for entry in actor.scope:
-        for row in [*list_ratings(deps, stage=stage, org_code=entry), *list_ratings(deps, stage=stage, region=entry)]:
-            rows[row.rating_id] = row
-    return list(rows.values())
 
 
 __all__ += ["RatingTask", "rating_actions", "rating_tasks"]

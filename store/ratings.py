@@ -48,15 +48,13 @@ def _summary_row(state: RatingState, last: AuditEvent) -> dict[str, Any]:
         "review_total": review.total if review else None,
         "review_level": state.review_level,
         "approved_level": state.approved_level,
-        "decided_level": next((e.level_before for e in state.veto_events if e.level_before is not None), state.level),
+        "decided_level": state.decided_level,
         "level": state.level,
         "previous_level": state.previous_level,
         "upgrade_level": state.upgrade_level,
         "upgrade_cases": json.dumps(state.upgrade_cases, ensure_ascii=False),
         "veto_items": json.dumps(sorted(state.vetoed), ensure_ascii=False),
-        "downgrades": sum(
-            e.level_after is not None and e.level_before is not None and e.level_after < e.level_before for e in state.veto_events
-        ),
+        "downgrades": state.downgrades,
         "returns": state.returns,
         "objections": len(state.objections),
         "objections_open": len(state.open_objections()),

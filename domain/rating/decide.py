@@ -108,6 +108,11 @@ def authorize(state: RatingState, command: Command) -> None:
         permissions.authorize(actor, allowed, kind, state.org_code, state.region)
         return
     permissions.authorize(actor, ROLES_ALLOWED[kind], kind, state.org_code, state.region)
+    # separation of duties: who assessed does not review; who assessed or reviewed does not approve
+    if isinstance(command, ReviewRating) and state.self_assessment is not None and actor.id == state.self_assessment.by:
+        raise SeparationOfDuties(f"{actor.id} submitted the self-assessment and may not review it")
+    if isinstance(command, ApproveRating) and actor.id in state.assessors:
+        raise SeparationOfDuties(f"{actor.id} assessed or reviewed this rating and may not approve it")
 
 
 def _scores(standard: RatingStandard, inputs: list[ItemScoreInput], field: str) -> dict[str, ItemScoreInput]:
@@ -188,8 +193,6 @@ def _submit(state: RatingState, c: SubmitSelfAssessment, ctx: Context) -> list[E
 def _review(state: RatingState, c: ReviewRating, ctx: Context) -> list[Event]:
     own = state.self_assessment
     assert own is not None  # a rating in township_review has one
-    if c.actor.id == own.by:
-        raise SeparationOfDuties(f"{c.actor.id} submitted the self-assessment and may not review it")
     standard = standard_of(state, ctx)
     scores = {s.code: ItemScoreInput.model_validate(s.model_dump()) for s in own.scores}
     scores.update(_scores(standard, c.scores, "scores"))
@@ -199,11 +202,6 @@ def _review(state: RatingState, c: ReviewRating, ctx: Context) -> list[Event]:
             **ctx.stamp(c), assessment=_assessment(standard, scores, vetoes, state, ctx, c.actor.id, c.comment), comment=c.comment
         )
     ]
-
-
-def _people(state: RatingState) -> list[str]:
-    """Who a rating's notices go to: the organization's assessor and the township's reviewer."""
-    return list(dict.fromkeys(a.by for a in (state.self_assessment, state.review) if a is not None and a.by))
 
 
 def _return(state: RatingState, c: ReturnRating, ctx: Context) -> list[Event]:
@@ -236,9 +234,6 @@ def _case_vetoes(state: RatingState, cases: list[str], c: Any, ctx: Context) -> 
 
 
 def _approve(state: RatingState, c: ApproveRating, ctx: Context) -> list[Event]:
-    involved = {a.by for a in (state.self_assessment, state.review) if a is not None}
-    if c.actor.id in involved:
-        raise SeparationOfDuties(f"{c.actor.id} assessed or reviewed this rating and may not approve it")
     vetoes = _case_vetoes(state, c.open_cases or [], c, ctx)  # cases opened since the rating was: the gates apply them
     for event in vetoes:
         state = evolve(state, event)
@@ -258,7 +253,7 @@ def _approve(state: RatingState, c: ApproveRating, ctx: Context) -> list[Event]:
             gate_level=granted.level,
             publicity_ends=ends,
             comment=c.comment,
-            recipients=_people(state),
+            recipients=state.assessors,
         ),
     ]
 
@@ -305,7 +300,7 @@ def _veto(state: RatingState, c: RecordVetoEvent, ctx: Context) -> list[Event]:
     before = state.level if state.stage in (Stage.RATED,) else None
     after = capped(before, {c.item}, standard, ctx.policy.rating.veto_level) if before is not None else None
     veto = VetoEvent(item=c.item, source=c.source, note=c.note, at=ctx.now, by=c.actor.id, level_before=before, level_after=after)
-    told = _people(state) if after is not None and before is not None and after < before else []  # a decided level lowered
+    told = state.assessors if after is not None and before is not None and after < before else []  # a decided level lowered
     return [VetoEventRecorded(**ctx.stamp(c), policy_version=ctx.policy.version, veto=veto, recipients=told)]
 
 
@@ -330,7 +325,7 @@ def _tick(state: RatingState, c: Any, ctx: Context) -> list[Event]:
                 level=decided_level(state, ctx),
                 previous_level=state.previous_level,
                 archive_at=archive_at,
-                recipients=_people(state),
+                recipients=state.assessors,
             )
         ]
     if state.stage == Stage.RATED and state.archive_at is not None and ctx.now >= state.archive_at:

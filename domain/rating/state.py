@@ -149,6 +149,24 @@ class RatingState(BaseModel):
         return [o for o in self.objections if o.status == ObjectionStatus.OPEN]
 
     @property
+    def assessors(self) -> list[str]:
+        """Who assessed (the organization) and who reviewed (the township), each once, in that order: they
+        are told of the rating's outcome and may not approve it."""
+        return list(dict.fromkeys(a.by for a in (self.self_assessment, self.review) if a is not None and a.by))
+
+    @property
+    def downgrades(self) -> int:
+        """Veto events that lowered a decided level (降星)."""
+        return sum(
+            1 for e in self.veto_events if e.level_before is not None and e.level_after is not None and e.level_after < e.level_before
+        )
+
+    @property
+    def decided_level(self) -> int | None:
+        """The level 公示 ended with (before any veto event lowered it); None until decided."""
+        return next((e.level_before for e in self.veto_events if e.level_before is not None), self.level)
+
+    @property
     def vetoed(self) -> set[str]:
         """Veto items that occurred: declared in the assessments or recorded as events."""
         items = {e.item for e in self.veto_events}
