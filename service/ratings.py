@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
@@ -43,6 +44,7 @@ from domain.rating import (
 )
 from domain.rating.figures import RatingFigures, rating_figures
 from domain.rating.gates import Gate
+from domain.timeutil import SHANGHAI
 from service import policy as policies
 from service.bootstrap import Deps
 from service.commands import Done, TrailRow, command, expect, folded, open_stream, send, trail, trail_row
@@ -76,21 +78,20 @@ class AssessmentFile(Input):
         return value
 
 
-def _year(year: int) -> int:
+def _year(year: int, *, opening: bool = False) -> int:
+    """A year of 2000–2100; ``opening``: this year or the next at the latest (评星 rates a year that has begun)."""
     if not YEARS[0] <= year <= YEARS[1]:
         raise Refused(f"--year: {year} is not a year of {YEARS[0]}–{YEARS[1]}")
+    now = datetime.now(SHANGHAI).year
+    if opening and year > now + 1:
+        raise Refused(f"--year: {year} is after next year ({now + 1}): a rating rates a year that has begun")
     return year
 
 
-def _check_year(deps: Deps, year: int) -> None:
-    """A rating is of this year or the next (评星 runs at the end of the year it rates)."""
-    from datetime import datetime
-
-    from domain.timeutil import SHANGHAI
-
-    now = datetime.now(SHANGHAI).year
-    if year > now + 1:
-        raise Refused(f"--year: {year} is after next year ({now + 1}): a rating rates a year that has begun")
+def _known_region(directory: Directory, region: str | None) -> None:
+    """``region`` (when given) is a township of the directory, else ``Refused`` naming the known ones."""
+    if region is not None and region not in (known := directory.regions()):
+        raise Refused(f"--region: unknown township {region!r} (known: {', '.join(known) or 'none: import organizations first'})")
 
 
 async def _send(deps: Deps, rating_id: str, cmd: object, request_id: str | None) -> Done:
@@ -103,7 +104,7 @@ async def _send(deps: Deps, rating_id: str, cmd: object, request_id: str | None)
 
 async def open_rating(deps: Deps, org_code: str, year: int, actor: Actor, policy: Policy, note: str = "") -> Done:
     """启动评星: open ``org_code``'s rating of ``year`` (the workflow reads the organization's facts)."""
-    _check_year(deps, _year(year))
+    _year(year, opening=True)
     org = deps.reading(lambda engine: Directory(engine).organization(org_code))
     if org is None:
         raise Refused(f"org_code: {org_code} is not in the organization directory (`pdca org list`)")
@@ -127,13 +128,11 @@ async def open_year(
 ) -> Opening:
     """启动年度评星: a rating of ``year`` for every organization of the directory (of ``region``, or of
     ``codes``) that has none yet, a few at a time. Safe to run again: existing ratings are left as they are."""
-    _check_year(deps, _year(year))
+    _year(year, opening=True)
 
     def targets(engine: Any) -> tuple[list[str], set[str]]:
         directory = Directory(engine)
-        if region is not None and region not in directory.regions():
-            known = ", ".join(directory.regions()) or "none: import organizations first"
-            raise Refused(f"--region: unknown township {region!r} (known: {known})")
+        _known_region(directory, region)
         orgs = directory.organizations(region=region, codes=codes)
         unknown = sorted(set(codes or []) - {o.code for o in orgs})
         if unknown:
@@ -285,10 +284,8 @@ def report(deps: Deps, year: int, *, region: str | None = None) -> RatingFigures
     and mid-year downgrades), 晋位升级 proposed and made, per township and for the county."""
     _year(year)
     rows = list_ratings(deps, year=year, region=region)
-    if region is not None and not rows:
-        known = deps.reading(lambda engine: Directory(engine).regions())
-        if region not in known:
-            raise Refused(f"--region: unknown township {region!r} (known: {', '.join(known) or 'none: import organizations first'})")
+    if not rows:
+        deps.reading(lambda engine: _known_region(Directory(engine), region))
     return rating_figures(year, rows, region)
 
 
@@ -301,8 +298,6 @@ __all__ = [
 def gates(state: RatingState, policy: Policy) -> Gate:
     """What the gates grant the rating now and what each higher level lacks (an explanation: the
     workflow decides with its own policy)."""
-    from datetime import UTC, datetime
-
     from domain.decider import Context
 
     return current_gate(state, Context(now=datetime.now(UTC), policy=policy))
