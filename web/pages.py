@@ -49,7 +49,7 @@ from domain.rating import Stage as RatingStage
 from domain.rating import stars_text
 from domain.rectification import DECIDER as CASES
 from i18n import console as words
-from service import commands, console, evidence, passkeys, ratings, signin
+from service import commands, console, evidence, paging, passkeys, ratings, signin
 from service import policy as policies
 from service.errors import NotFound, Refused, ServiceError
 from service.identity import caller_of
@@ -187,7 +187,7 @@ def cases_page(
     found = console.case_page(
         shared.deps(who.who), year=year_value, region=region or None, stage=stage or None, overdue=overdue_value, page=max(page, 1)
     )
-    pages = max((found.total + console.PAGE_SIZE - 1) // console.PAGE_SIZE, 1)
+    pages = paging.pages_of(found.total, console.PAGE_SIZE)
     filters = {"year": year, "region": region, "stage": stage, "overdue": overdue}
     return render(request, who, "cases.html", found=found, page=max(page, 1), pages=pages, filters=filters)
 
@@ -207,7 +207,7 @@ def ratings_page(
     stage_value = stage if stage in {s.value for s in RatingStage} else None
     found = ratings.list_ratings_for(shared.deps(who.who), year=year_value, region=region or None, stage=stage_value)
     size = console.PAGE_SIZE
-    pages = max((len(found) + size - 1) // size, 1)
+    pages = paging.pages_of(len(found), size)
     page = min(max(page, 1), pages)
     filters = {"year": year, "region": region, "stage": stage_value or ""}
     return render(
